@@ -1,0 +1,44 @@
+# Thin wrappers over the npm scripts; every target installs what it needs first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help setup build lint typecheck test demo bench clean
+
+help:
+	@echo "make test    install dependencies, build, lint, type-check and run every test against real PostgreSQL"
+	@echo "make demo    (arrives with the replication issue) replicate the seed scenario between two PostgreSQL versions"
+	@echo "make build   compile all packages"
+	@echo "make lint    type-aware ESLint"
+	@echo "make bench   (arrives with the benchmark issue) performance figures against anchors"
+
+# npm ci when node_modules is missing or older than the lock file.
+node_modules/.package-lock.json: package.json package-lock.json packages/*/package.json tests/package.json
+	@bash scripts/ensure-system-postgres.sh
+	npm ci --no-audit --no-fund
+	@touch $@
+
+setup: node_modules/.package-lock.json
+
+build: setup
+	npm run build
+
+typecheck: build
+	npx tsc --build --verbose 2>&1 | tail -n 3
+
+lint: build
+	npm run lint
+
+test: build lint
+	npm test
+
+demo:
+	@echo "make demo is not available yet: it arrives with the replication issue (worker, londisted, seed scenario)." >&2
+	@exit 2
+
+bench:
+	@echo "make bench is not available yet: it arrives with the benchmark issue." >&2
+	@exit 2
+
+clean:
+	npm run clean --if-present
+	rm -rf packages/*/dist tests/dist

@@ -1,0 +1,1 @@
+export { SKYTOOLS_TS_VERSION as LONDISTE_VERSION } from '@skytools/core';

@@ -1,0 +1,4 @@
+export { startCluster, PgCluster, leftoverClusterDirs, runClientTool, processExists, CLUSTER_DIR_PREFIX } from './cluster.js';
+export type { ClusterOptions, SettingValue } from './cluster.js';
+export { availableInstalls, findInstall, testVersions, clientBinDir, repoRoot, DEFAULT_TEST_VERSIONS } from './versions.js';
+export type { PgInstall } from './versions.js';
