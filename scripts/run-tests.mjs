@@ -18,7 +18,9 @@ function findTests(dir, out = []) {
 
 // Narrow the run with arguments: `npm test -- pgq` runs files whose path contains "pgq".
 const filters = process.argv.slice(2);
+// Only files whose TypeScript source still exists: tsc leaves stale output of deleted tests behind.
 const files = findTests('tests/dist')
+  .filter((f) => existsSync(f.replace(/^tests\/dist\//, 'tests/').replace(/\.js$/, '.ts')))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
 if (files.length === 0) {
