@@ -1,0 +1,161 @@
+/**
+ * YAML configuration with declared keys. Each daemon declares its keys once (type, default,
+ * description); the same declaration validates files, fills defaults and prints the sample config.
+ * Unknown keys and bad values are errors naming the key and the file.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import YAML from 'yaml';
+import { UsageError } from './errors.js';
+import { parseDuration } from './duration.js';
+import { parseConnstr } from './connstr.js';
+
+export type FieldType = 'string' | 'int' | 'bool' | 'duration' | 'strings' | 'connstr' | 'path' | 'loglevel';
+
+interface FieldBase {
+  describe: string;
+  required?: boolean;
+  /** Shown in the sample config instead of the default. */
+  example?: string;
+}
+export interface StringField extends FieldBase { type: 'string' | 'connstr' | 'path'; default?: string }
+export interface LogLevelField extends FieldBase { type: 'loglevel'; default?: 'debug' | 'info' | 'warning' | 'error' }
+export interface IntField extends FieldBase { type: 'int'; default?: number; min?: number; max?: number }
+export interface BoolField extends FieldBase { type: 'bool'; default?: boolean }
+/** Durations are returned in milliseconds; defaults are written in the same units as files. */
+export interface DurationField extends FieldBase { type: 'duration'; default?: number | string; minMs?: number }
+export interface StringsField extends FieldBase { type: 'strings'; default?: string[] }
+export type FieldSpec = StringField | LogLevelField | IntField | BoolField | DurationField | StringsField;
+export type ConfigSpec = Record<string, FieldSpec>;
+
+type BaseValue<F extends FieldSpec> = F extends IntField
+  ? number
+  : F extends BoolField
+    ? boolean
+    : F extends DurationField
+      ? number
+      : F extends StringsField
+        ? string[]
+        : F extends LogLevelField
+          ? 'debug' | 'info' | 'warning' | 'error'
+          : string;
+
+type HasValue<F> = F extends { default: unknown } ? true : F extends { required: true } ? true : false;
+
+export type ConfigOf<S extends ConfigSpec> = {
+  -readonly [K in keyof S as HasValue<S[K]> extends true ? K : never]: BaseValue<S[K]>;
+} & {
+  -readonly [K in keyof S as HasValue<S[K]> extends true ? never : K]?: BaseValue<S[K]>;
+};
+
+const LOG_LEVELS = ['debug', 'info', 'warning', 'error'];
+
+function bad(source: string, key: string, what: string): UsageError {
+  return new UsageError(`${source}: key "${key}" ${what}`);
+}
+
+function coerce(key: string, spec: FieldSpec, value: unknown, source: string, baseDir: string): unknown {
+  switch (spec.type) {
+    case 'string':
+    case 'connstr':
+    case 'path': {
+      if (typeof value !== 'string' && typeof value !== 'number') throw bad(source, key, 'must be a string');
+      const s = String(value);
+      if (spec.type === 'connstr') {
+        try {
+          parseConnstr(s);
+        } catch (err) {
+          throw bad(source, key, `is not a valid connection string: ${(err as Error).message}`);
+        }
+      }
+      if (spec.type === 'path') return isAbsolute(s) ? s : resolve(baseDir, s);
+      return s;
+    }
+    case 'loglevel':
+      if (typeof value !== 'string' || !LOG_LEVELS.includes(value)) throw bad(source, key, `must be one of ${LOG_LEVELS.join(', ')}`);
+      return value;
+    case 'int': {
+      const n = typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+      if (typeof n !== 'number' || !Number.isInteger(n)) throw bad(source, key, `must be an integer (got ${JSON.stringify(value)})`);
+      if (spec.min !== undefined && n < spec.min) throw bad(source, key, `must be at least ${spec.min} (got ${n})`);
+      if (spec.max !== undefined && n > spec.max) throw bad(source, key, `must be at most ${spec.max} (got ${n})`);
+      return n;
+    }
+    case 'bool':
+      if (typeof value === 'boolean') return value;
+      if (value === 1 || value === '1' || value === 'true' || value === 'on' || value === 'yes') return true;
+      if (value === 0 || value === '0' || value === 'false' || value === 'off' || value === 'no') return false;
+      throw bad(source, key, `must be true or false (got ${JSON.stringify(value)})`);
+    case 'duration': {
+      const ms = parseDuration(value);
+      if (ms === undefined) throw bad(source, key, `must be a duration such as 30, "500ms", "2s", "1h" (got ${JSON.stringify(value)})`);
+      if (spec.minMs !== undefined && ms < spec.minMs) throw bad(source, key, `must be at least ${spec.minMs}ms (got ${JSON.stringify(value)})`);
+      return ms;
+    }
+    case 'strings': {
+      const list = typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter((s) => s !== '') : value;
+      if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' || typeof x === 'number')) {
+        throw bad(source, key, 'must be a list of strings');
+      }
+      return list.map(String);
+    }
+  }
+}
+
+/**
+ * Validate a parsed document against a spec. `source` names the file in messages;
+ * relative `path` values resolve against `baseDir` (the file's directory).
+ */
+export function validateConfig<S extends ConfigSpec>(raw: unknown, spec: S, source: string, baseDir = process.cwd()): ConfigOf<S> {
+  if (raw === null || raw === undefined) raw = {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new UsageError(`${source}: expected a mapping of key: value at the top level`);
+  const doc = raw as Record<string, unknown>;
+  const known = Object.keys(spec);
+  for (const key of Object.keys(doc)) {
+    if (!(key in spec)) {
+      throw new UsageError(`${source}: unknown key "${key}" (known keys: ${known.join(', ')})`);
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(spec)) {
+    const value = doc[key];
+    if (value === undefined || value === null) {
+      if (field.default !== undefined) out[key] = coerce(key, field, field.default, source, baseDir);
+      else if (field.required === true) throw bad(source, key, 'is required');
+      continue;
+    }
+    out[key] = coerce(key, field, value, source, baseDir);
+  }
+  return out as ConfigOf<S>;
+}
+
+/** Read and validate a YAML file. */
+export function loadConfigFile<S extends ConfigSpec>(file: string, spec: S): ConfigOf<S> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+  }
+  let doc: unknown;
+  try {
+    doc = YAML.parse(text, { prettyErrors: true });
+  } catch (err) {
+    const msg = (err as Error).message.split('\n')[0] ?? String(err);
+    throw new UsageError(`${file}: invalid YAML: ${msg}`, { cause: err });
+  }
+  return validateConfig(doc, spec, file, dirname(resolve(file)));
+}
+
+/** A commented sample file for `--ini`, generated from the spec. */
+export function sampleConfig(spec: ConfigSpec, header: string): string {
+  const lines = header.split('\n').map((l) => (l === '' ? '#' : `# ${l}`));
+  for (const [key, f] of Object.entries(spec)) {
+    lines.push('');
+    for (const l of f.describe.split('\n')) lines.push(`# ${l}`);
+    const shown = f.example ?? (f.default === undefined ? undefined : Array.isArray(f.default) ? `[${f.default.join(', ')}]` : String(f.default));
+    if (f.required === true) lines.push(`${key}: ${shown ?? ''}`);
+    else lines.push(`#${key}: ${shown ?? ''}`);
+  }
+  return lines.join('\n') + '\n';
+}
