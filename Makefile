@@ -9,10 +9,10 @@ help:
 	@echo "make demo    (arrives with the replication issue) replicate the seed scenario between two PostgreSQL versions"
 	@echo "make build   compile all packages"
 	@echo "make lint    type-aware ESLint"
-	@echo "make bench   (arrives with the benchmark issue) performance figures against anchors"
+	@echo "make bench   performance figures as ratios against anchors (QUICK=1 for a short run)"
 
 # npm ci when node_modules is missing or older than the lock file.
-node_modules/.package-lock.json: package.json package-lock.json packages/*/package.json tests/package.json
+node_modules/.package-lock.json: package.json package-lock.json packages/*/package.json tests/package.json tests/harness/package.json bench/package.json
 	@bash scripts/ensure-system-postgres.sh
 	npm ci --no-audit --no-fund
 	@touch $@
@@ -35,9 +35,9 @@ demo:
 	@echo "make demo is not available yet: it arrives with the replication issue (worker, londisted, seed scenario)." >&2
 	@exit 2
 
-bench:
-	@echo "make bench is not available yet: it arrives with the benchmark issue." >&2
-	@exit 2
+# QUICK=1 for the short version, BENCH=name1,name2 to pick benchmarks
+bench: build
+	QUICK=$(QUICK) BENCH=$(BENCH) node bench/dist/run.js
 
 clean:
 	npm run clean --if-present

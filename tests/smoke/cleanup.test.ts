@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { processExists, testVersions } from '../harness/index.js';
+import { processExists, testVersions } from '@skytools/harness';
 
 const fixture = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'abandon-cluster.js');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

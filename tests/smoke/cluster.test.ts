@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { processExists, startCluster, testVersions } from '../harness/index.js';
+import { processExists, startCluster, testVersions } from '@skytools/harness';
 
 for (const major of testVersions()) {
   describe(`throw-away cluster, PostgreSQL ${major}`, () => {

@@ -37,7 +37,7 @@ function sslConfig(params: ConnParams): pg.ClientConfig['ssl'] {
   if (params['sslcert'] !== undefined) ssl['cert'] = readFileSync(params['sslcert'], 'utf8');
   if (params['sslkey'] !== undefined) ssl['key'] = readFileSync(params['sslkey'], 'utf8');
   if (mode === 'verify-ca') ssl['checkServerIdentity'] = () => undefined;
-  return ssl as pg.ClientConfig['ssl'];
+  return ssl;
 }
 
 /** Translate a connection string into `pg` client settings. */

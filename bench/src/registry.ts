@@ -1,0 +1,4 @@
+/** Every benchmark of `make bench`, in run order. Add one line per benchmark. */
+import type { Benchmark } from './result.js';
+
+export const BENCHMARKS: Benchmark[] = [];

@@ -1,0 +1,74 @@
+/**
+ * What a benchmark reports: figures, each optionally compared with an anchor measured in the
+ * same run (the ratio is what matters; absolute numbers depend on the machine) and a target.
+ */
+export interface Figure {
+  /** e.g. "TPS with logutriga" */
+  label: string;
+  value: number;
+  unit: string;
+  /** The anchor this figure is compared with, e.g. "TPS without trigger". */
+  anchorLabel?: string;
+  anchorValue?: number;
+  /** value / anchorValue, or anchorValue / value when lowerIsBetter. */
+  ratio?: number;
+  /** e.g. ">= 0.85" or "<= 1.5" applied to the ratio (or the value when there is no anchor). */
+  target?: string;
+  met?: boolean;
+}
+
+export interface BenchResult {
+  name: string;
+  description: string;
+  figures: Figure[];
+  notes: string[];
+}
+
+export interface BenchOptions {
+  /** Shorter runs for `make bench QUICK=1`. */
+  quick: boolean;
+  log: (line: string) => void;
+}
+
+export interface Benchmark {
+  name: string;
+  description: string;
+  run(options: BenchOptions): Promise<BenchResult>;
+}
+
+/** Evaluate a target such as ">= 0.85" or "<= 1.5". */
+export function meets(value: number, target: string): boolean {
+  const m = /^\s*(>=|<=|>|<)\s*([0-9.]+)\s*$/.exec(target);
+  if (m?.[2] === undefined) return false;
+  const t = Number(m[2]);
+  switch (m[1]) {
+    case '>=':
+      return value >= t;
+    case '<=':
+      return value <= t;
+    case '>':
+      return value > t;
+    default:
+      return value < t;
+  }
+}
+
+/** A figure compared with its anchor; ratio = value / anchor. */
+export function ratioFigure(label: string, value: number, unit: string, anchorLabel: string, anchorValue: number, target?: string): Figure {
+  const ratio = anchorValue === 0 ? NaN : value / anchorValue;
+  const f: Figure = { label, value, unit, anchorLabel, anchorValue, ratio };
+  if (target !== undefined) {
+    f.target = target;
+    f.met = meets(ratio, target);
+  }
+  return f;
+}
+
+export function plainFigure(label: string, value: number, unit: string, target?: string): Figure {
+  const f: Figure = { label, value, unit };
+  if (target !== undefined) {
+    f.target = target;
+    f.met = meets(value, target);
+  }
+  return f;
+}
