@@ -25,6 +25,26 @@ SELECT pgq.upgrade_schema();
 \ir functions/pgq.insert_event.sql
 \ir functions/pgq.current_event_table.sql
 \ir functions/pgq.ticker.sql
+\ir functions/pgq.force_tick.sql
+\ir functions/pgq.register_consumer.sql
+\ir functions/pgq.unregister_consumer.sql
+\ir functions/pgq.find_tick_helper.sql
+\ir functions/pgq.next_batch.sql
+\ir functions/pgq.batch_event_tables.sql
+\ir functions/pgq.batch_event_sql.sql
+\ir functions/pgq.get_batch_events.sql
+\ir functions/pgq.get_batch_cursor.sql
+\ir functions/pgq.get_batch_info.sql
+\ir functions/pgq.finish_batch.sql
+\ir functions/pgq.event_retry.sql
+\ir functions/pgq.batch_retry.sql
+\ir functions/pgq.event_retry_raw.sql
+\ir functions/pgq.maint_retry_events.sql
+\ir functions/pgq.maint_rotate_tables.sql
+\ir functions/pgq.maint_tables_to_vacuum.sql
+\ir functions/pgq.maint_operations.sql
+\ir functions/pgq.get_queue_info.sql
+\ir functions/pgq.get_consumer_info.sql
 
 \ir structure/grants.sql
 

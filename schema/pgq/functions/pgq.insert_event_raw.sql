@@ -11,6 +11,7 @@ AS $$
 DECLARE
     q       record;
     v_id    bigint := ev_id;
+    v_count integer;
 BEGIN
     SELECT queue_id, queue_data_pfx, queue_cur_table, queue_event_seq, queue_disable_insert, queue_per_tx_limit
       INTO q
@@ -20,6 +21,14 @@ BEGIN
     END IF;
     IF q.queue_disable_insert AND current_setting('session_replication_role') <> 'replica' THEN
         RAISE EXCEPTION 'Insert into queue disallowed';
+    END IF;
+    IF q.queue_per_tx_limit IS NOT NULL THEN
+        -- a transaction-local setting counts this transaction's events; it vanishes at commit
+        v_count := coalesce(nullif(current_setting('pgq.tx_events_' || q.queue_id, true), ''), '0')::integer + 1;
+        IF v_count > q.queue_per_tx_limit THEN
+            RAISE EXCEPTION 'Queue ''%'' allows max % events from one TX', insert_event_raw.queue_name, q.queue_per_tx_limit;
+        END IF;
+        PERFORM set_config('pgq.tx_events_' || q.queue_id, v_count::text, true);
     END IF;
     IF v_id IS NULL THEN
         v_id := nextval(q.queue_event_seq);

@@ -15,7 +15,9 @@ BEGIN
     END IF;
     v_col := 'queue_' || x_param_name;
     IF v_col NOT IN ('queue_ticker_max_count', 'queue_ticker_max_lag', 'queue_ticker_idle_period',
-                     'queue_ticker_paused', 'queue_rotation_period', 'queue_external_ticker') THEN
+                     'queue_ticker_paused', 'queue_rotation_period', 'queue_external_ticker',
+                     -- not settable upstream; here so the limit needs no direct UPDATE
+                     'queue_per_tx_limit') THEN
         -- upstream's message, including its stray "s"
         RAISE EXCEPTION 'cannot change parameter "%s"', x_param_name;
     END IF;
