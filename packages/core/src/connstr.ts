@@ -104,3 +104,13 @@ export function maskConnstr(connstr: string): string {
   const shown = formatConnstr(params);
   return hadSecret ? `${shown} [...]` : shown;
 }
+
+/**
+ * Hide passwords inside free text that may embed connection strings (SQL statements, error
+ * messages): `password=...` values (quoted or not) and the password part of URLs.
+ */
+export function maskSecrets(text: string): string {
+  return text
+    .replace(/(password\s*=\s*)(?:'(?:[^'\\]|\\.)*'|[^\s'",&]+)/gi, '$1[...]')
+    .replace(/(postgres(?:ql)?:\/\/[^:/@\s]*:)[^@\s]*@/gi, '$1[...]@');
+}

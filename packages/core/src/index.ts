@@ -8,3 +8,6 @@ export * from './config.js';
 export * from './db.js';
 export * from './schema-files.js';
 export * from './schema-installer.js';
+export * from './exec-cmd.js';
+export * from './display-table.js';
+export * from './urlencode.js';

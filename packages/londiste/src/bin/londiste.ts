@@ -1,12 +1,17 @@
 #!/usr/bin/env node
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
-import { SKYTOOLS_TS_VERSION } from '@skytools/core';
+// londiste JOB.yaml COMMAND [ARGS]: admin commands print results on stdout and log on stderr
+// (and to the job's logfile). Errors are one line on stderr and exit code 1.
+import { CommandFailedError, createLogger, describeError, maskSecrets } from '@skytools/core';
+import { runAdminCli } from '../admin-cli.js';
 
-// Commands arrive with the cascade/CLI issue; until then the binary documents its interface.
-await yargs(hideBin(process.argv))
-  .scriptName('londiste')
-  .usage('$0 JOB.yaml COMMAND [ARGS]\n\nLondiste replication admin tool.')
-  .version(SKYTOOLS_TS_VERSION)
-  .help()
-  .parseAsync();
+try {
+  const code = await runAdminCli(process.argv.slice(2), {
+    out: (line) => process.stdout.write(`${line}\n`),
+    makeLogger: (job, level) => createLogger({ level, ...(job?.logfile !== undefined ? { logfile: job.logfile, alsoStderr: true } : {}) }),
+  });
+  process.exitCode = code;
+} catch (err) {
+  // a refused command has logged its notes already
+  if (!(err instanceof CommandFailedError)) process.stderr.write(`ERROR ${maskSecrets(describeError(err))}\n`);
+  process.exitCode = 1;
+}

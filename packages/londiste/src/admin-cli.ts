@@ -1,0 +1,196 @@
+/**
+ * `londiste JOB.yaml COMMAND [ARGS]`: the admin commands, parsed with yargs. The binary gives
+ * argv, a logger and an output function; this module never touches the console itself.
+ */
+import yargs, { type Argv } from 'yargs';
+import { SKYTOOLS_TS_VERSION, UsageError, type ClosableLogger, type LogLevel } from '@skytools/core';
+import { loadJobConfig, sampleJobConfig, type JobConfig } from './job-config.js';
+import { NodeAdmin } from './node-admin.js';
+import { createNode, type NodeType } from './commands/create-node.js';
+import { cmdMembers, cmdNodeInfo, cmdNodeStatus, cmdStatus, type Output } from './commands/status.js';
+import { cmdAddTable, cmdMissing, cmdRemoveTable, cmdResync, cmdTables } from './commands/tables.js';
+import { cmdAddSeq, cmdRemoveSeq, cmdSeqs } from './commands/seqs.js';
+import { cmdDropNode, cmdSetPaused, cmdTagDead } from './commands/node-control.js';
+
+export interface CliEnv {
+  out: Output;
+  /** Builds the logger once the job file (logfile, loglevel) and -v/-q are known. */
+  makeLogger: (job: JobConfig | undefined, level: LogLevel) => ClosableLogger;
+}
+
+type Opts = Record<string, unknown>;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const strs = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []);
+const bool = (v: unknown): boolean => v === true;
+
+interface CommandDef {
+  describe: string;
+  usage?: string;
+  run: (admin: NodeAdmin, args: string[], o: Opts, out: Output) => Promise<void>;
+}
+
+function createCmd(type: NodeType): CommandDef {
+  return {
+    describe: `initialize this database as a ${type} node${type === 'root' ? '' : ' (needs --provider)'}`,
+    usage: 'NODE [CONNSTR]',
+    run: async (admin, args, o) => {
+      if (args.length > 2) throw new UsageError('Too many args, only node name and public connect string allowed');
+      await createNode(admin, { type, nodeName: args[0], location: args[1], provider: str(o['provider']) });
+    },
+  };
+}
+
+const noArgs = (name: string, args: string[]): void => {
+  if (args.length > 0) throw new UsageError(`${name} takes no arguments (got: ${args.join(' ')})`);
+};
+const oneArg = (name: string, what: string, args: string[]): string => {
+  if (args.length !== 1 || args[0] === undefined) throw new UsageError(`${name} needs exactly one ${what}`);
+  return args[0];
+};
+
+export const COMMANDS: Record<string, CommandDef> = {
+  'create-root': createCmd('root'),
+  'create-branch': createCmd('branch'),
+  'create-leaf': createCmd('leaf'),
+  status: { describe: 'show the cascade as a tree', run: async (a, args, _o, out) => { noArgs('status', args); await cmdStatus(a, out); } },
+  'node-status': { describe: 'show the local node', run: async (a, args, _o, out) => { noArgs('node-status', args); await cmdNodeStatus(a, out); } },
+  'node-info': { describe: 'show the local node and its connect strings', run: async (a, args, _o, out) => { noArgs('node-info', args); await cmdNodeInfo(a, out); } },
+  members: { describe: 'list the member nodes of the queue', run: async (a, args, _o, out) => { noArgs('members', args); await cmdMembers(a, out); } },
+  'add-table': {
+    describe: 'replicate tables to/from this node',
+    usage: 'TABLE ...',
+    run: (a, args, o) =>
+      cmdAddTable(a, args, {
+        all: bool(o['all']),
+        force: bool(o['force']),
+        destTable: str(o['dest-table']),
+        where: str(o['where']),
+        create: bool(o['create']),
+        createFull: bool(o['create-full']),
+        expectSync: bool(o['expect-sync']),
+        skipTruncate: bool(o['skip-truncate']),
+        triggerFlags: str(o['trigger-flags']),
+        triggerArg: strs(o['trigger-arg']),
+        noTriggers: bool(o['no-triggers']),
+        handler: str(o['handler']),
+        handlerArg: strs(o['handler-arg']),
+        copyNode: str(o['copy-node']),
+        findCopyNode: bool(o['find-copy-node']),
+        mergeAll: bool(o['merge-all']),
+        noMerge: bool(o['no-merge']),
+        maxParallelCopy: typeof o['max-parallel-copy'] === 'number' ? o['max-parallel-copy'] : undefined,
+        skipNonExisting: bool(o['skip-non-existing']),
+      }),
+  },
+  'remove-table': { describe: 'stop replicating tables on this node', usage: 'TABLE ...', run: (a, args, o) => cmdRemoveTable(a, args, { all: bool(o['all']), force: bool(o['force']) }) },
+  'add-seq': {
+    describe: 'replicate sequences to/from this node',
+    usage: 'SEQ ...',
+    run: (a, args, o) =>
+      cmdAddSeq(a, args, { all: bool(o['all']), force: bool(o['force']), create: bool(o['create']) || bool(o['create-full']), skipNonExisting: bool(o['skip-non-existing']) }),
+  },
+  'remove-seq': { describe: 'stop replicating sequences on this node', usage: 'SEQ ...', run: (a, args, o) => cmdRemoveSeq(a, args, { all: bool(o['all']), force: bool(o['force']) }) },
+  tables: { describe: 'list the tables of this node with their state', run: async (a, args, o, out) => { noArgs('tables', args); await cmdTables(a, out, bool(o['names-only'])); } },
+  seqs: { describe: 'list the sequences of this node', run: async (a, args, _o, out) => { noArgs('seqs', args); await cmdSeqs(a, out); } },
+  missing: { describe: 'list tables and sequences not replicated yet', run: async (a, args, _o, out) => { noArgs('missing', args); await cmdMissing(a, out); } },
+  resync: {
+    describe: 'copy tables again from the provider',
+    usage: 'TABLE ...',
+    run: (a, args, o) => cmdResync(a, args, { all: bool(o['all']), force: bool(o['force']), copyNode: str(o['copy-node']), findCopyNode: bool(o['find-copy-node']) }),
+  },
+  pause: {
+    describe: 'pause a worker (default: this node\'s)',
+    run: async (a, args, o) => {
+      noArgs('pause', args);
+      await cmdSetPaused(a, true, { node: str(o['node']), consumer: str(o['consumer']), waitSeconds: Number(o['wait-timeout'] ?? 30) });
+    },
+  },
+  resume: {
+    describe: 'resume a paused worker (default: this node\'s)',
+    run: async (a, args, o) => {
+      noArgs('resume', args);
+      await cmdSetPaused(a, false, { node: str(o['node']), consumer: str(o['consumer']), waitSeconds: Number(o['wait-timeout'] ?? 30) });
+    },
+  },
+  'tag-dead': { describe: 'mark a node as dead on every reachable member', usage: 'NODE', run: (a, args, _o, out) => cmdTagDead(a, oneArg('tag-dead', 'node name', args), out) },
+  'drop-node': { describe: 'remove a node from the cascade', usage: 'NODE', run: (a, args, o) => cmdDropNode(a, oneArg('drop-node', 'node name', args), bool(o['force'])) },
+};
+
+function addOptions(y: Argv): Argv {
+  return y
+    .option('verbose', { alias: 'v', type: 'boolean', describe: 'debug logging' })
+    .option('quiet', { alias: 'q', type: 'boolean', describe: 'log only warnings and errors' })
+    .option('ini', { type: 'boolean', describe: 'print a commented sample job file and exit' })
+    .option('provider', { type: 'string', describe: 'create-branch/leaf: connect string of the provider node' })
+    .option('all', { type: 'boolean', describe: 'add/remove: every table (or sequence) available' })
+    .option('force', { type: 'boolean', describe: 'go on despite missing objects / subscribers' })
+    .option('dest-table', { type: 'string', describe: 'add-table: local name of the table (another schema/name)' })
+    .option('where', { type: 'string', describe: 'add-table: replicate only rows matching this SQL condition' })
+    .option('create', { type: 'boolean', describe: 'add-table/add-seq: create missing local objects (columns and primary key)' })
+    .option('create-full', { type: 'boolean', describe: 'add-table: create missing tables with defaults, constraints and indexes' })
+    .option('expect-sync', { type: 'boolean', describe: 'add-table: tables are in sync already, no copy' })
+    .option('skip-truncate', { type: 'boolean', describe: 'add-table: do not truncate the local table before copy' })
+    .option('trigger-flags', { type: 'string', describe: 'add-table: trigger flags (BAIUDLQ)' })
+    .option('trigger-arg', { type: 'string', describe: 'add-table: extra trigger argument (repeatable)' })
+    .option('no-triggers', { type: 'boolean', describe: 'add-table: no triggers on the table' })
+    .option('handler', { type: 'string', describe: 'add-table: custom handler for the table' })
+    .option('handler-arg', { type: 'string', describe: 'add-table: handler argument key=value (repeatable)' })
+    .option('copy-node', { type: 'string', describe: 'add-table/resync: copy from this node instead of the provider' })
+    .option('find-copy-node', { type: 'boolean', describe: 'add-table/resync: find a node to copy from, walking upwards' })
+    .option('merge-all', { type: 'boolean', describe: 'add-table: merge tables from all source queues' })
+    .option('no-merge', { type: 'boolean', describe: 'add-table: do not merge tables from source queues' })
+    .option('max-parallel-copy', { type: 'number', describe: 'add-table: max tables copied in parallel' })
+    .option('skip-non-existing', { type: 'boolean', describe: 'add-*: skip objects that do not exist' })
+    .option('names-only', { type: 'boolean', describe: 'tables: only the names' })
+    .option('node', { type: 'string', describe: 'pause/resume: node of the worker' })
+    .option('consumer', { type: 'string', describe: 'pause/resume: worker (consumer) name' })
+    .option('wait-timeout', { type: 'number', default: 30, describe: 'pause/resume: seconds to wait for the worker to confirm (0: no wait)' });
+}
+
+function commandList(): string {
+  const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  return Object.entries(COMMANDS)
+    .map(([k, c]) => `  ${`${k} ${c.usage ?? ''}`.padEnd(w + 14)}${c.describe}`)
+    .join('\n');
+}
+
+/** Run the CLI; resolves to the exit code. Errors propagate to the binary, which prints them. */
+export async function runAdminCli(argv: readonly string[], env: CliEnv): Promise<number> {
+  const parser = addOptions(
+    yargs([...argv])
+      .scriptName('londiste')
+      .usage(`$0 JOB.yaml COMMAND [ARGS] [options]\n\nLondiste replication admin tool.\n\nCommands:\n${commandList()}`)
+      .version(SKYTOOLS_TS_VERSION)
+      .help()
+      .strict()
+      .parserConfiguration({ 'unknown-options-as-args': false })
+      .exitProcess(false)
+      .fail((msg, err) => {
+        throw err ?? new UsageError(msg);
+      }),
+  );
+  const parsed = await parser.parseAsync();
+  if (parsed['help'] === true || parsed['version'] === true) return 0;
+  if (parsed['ini'] === true) {
+    for (const l of sampleJobConfig().trimEnd().split('\n')) env.out(l);
+    return 0;
+  }
+  const positional = parsed._.map(String);
+  const [jobFile, command, ...args] = positional;
+  if (jobFile === undefined) throw new UsageError('missing JOB.yaml (see londiste --help)');
+  if (command === undefined) throw new UsageError(`missing COMMAND after ${jobFile} (see londiste --help)`);
+  const def = COMMANDS[command];
+  if (def === undefined) throw new UsageError(`unknown command "${command}" (see londiste --help)`);
+  const job = loadJobConfig(jobFile);
+  const level: LogLevel = parsed['verbose'] === true ? 'debug' : parsed['quiet'] === true ? 'warning' : job.loglevel;
+  const log = env.makeLogger(job, level);
+  const admin = new NodeAdmin(job, log);
+  try {
+    await def.run(admin, args, parsed, env.out);
+  } finally {
+    await admin.close();
+    await log.close();
+  }
+  return 0;
+}

@@ -1,0 +1,63 @@
+/** Read-only views of the cascade: status (the tree), node-status, node-info, members. */
+import { formatDisplayTable, maskConnstr } from '@skytools/core';
+import type { NodeAdmin } from '../node-admin.js';
+import { loadAllNodes, readNodeStatus } from '../node-status-loader.js';
+import { nodeInfoLines, renderStatusTree } from '../status-tree.js';
+
+export type Output = (line: string) => void;
+
+export async function cmdStatus(admin: NodeAdmin, out: Output): Promise<void> {
+  const info = await admin.localNodeInfo();
+  const members = await admin.members();
+  const nodes = await loadAllNodes(members, admin.queue, admin.log, out);
+  for (const line of renderStatusTree(admin.queue, info.node_name ?? '?', nodes)) out(line);
+}
+
+export async function cmdNodeStatus(admin: NodeAdmin, out: Output): Promise<void> {
+  const info = await admin.localNodeInfo();
+  const db = await admin.db();
+  const node = await readNodeStatus(db, admin.queue);
+  if (info.node_type !== 'root' && info.provider_node !== null && info.worker_name !== null) {
+    try {
+      const prov = await admin.nodeDatabase(info.provider_node);
+      const lag = await prov.query<{ lag_s: number | null }>(
+        'SELECT extract(epoch FROM lag)::float8 AS lag_s FROM pgq.get_consumer_info($1, $2)',
+        [admin.queue, info.worker_name],
+      );
+      node.status.lagSeconds = lag.rows[0]?.lag_s ?? null;
+    } catch (err) {
+      admin.log.warning(`cannot read lag from provider ${info.provider_node}: ${(err as Error).message}`);
+    }
+  }
+  const subs = await db.query<{ node_name: string }>('SELECT node_name FROM pgq_node.get_subscriber_info($1) ORDER BY 1', [admin.queue]);
+  const offset = '    ';
+  out(`${node.status.name} (${node.status.type})`);
+  out(`${offset}Provider: ${info.provider_node ?? 'None'}`);
+  out(`${offset}Subscribers: ${subs.rows.map((r) => r.node_name).join(', ')}`);
+  for (const l of nodeInfoLines(node.status)) out(offset + l);
+}
+
+export async function cmdNodeInfo(admin: NodeAdmin, out: Output): Promise<void> {
+  const n = await admin.localNodeInfo();
+  const members = await admin.members();
+  const me = members.find((m) => m.name === n.node_name);
+  const states: string[] = [];
+  if (me?.dead === true) states.push('DEAD');
+  if (n.worker_paused === true) states.push('PAUSED');
+  if (n.worker_uptodate === false) states.push('NON-UP-TO-DATE');
+  out(`Node: ${n.node_name ?? '?'}  Type: ${n.node_type ?? '?'}  Queue: ${admin.queue}`);
+  out(`Status: ${states.length === 0 ? 'OK' : states.join(', ')}`);
+  out(`Provider: ${n.node_type === 'root' ? '--' : (n.provider_node ?? 'None')}`);
+  out('Connect strings:');
+  out(`  Local   : ${maskConnstr(admin.job.db)}`);
+  if (me?.location != null) out(`  Public  : ${maskConnstr(me.location)}`);
+  if (n.node_type !== 'root') out(`  Provider: ${n.provider_location === null ? 'None' : maskConnstr(n.provider_location)}`);
+  if (n.combined_queue !== null) out(`Combined Queue: ${n.combined_queue}  (node type: ${n.combined_type ?? '?'})`);
+}
+
+export async function cmdMembers(admin: NodeAdmin, out: Output): Promise<void> {
+  const n = await admin.localNodeInfo();
+  const members = await admin.members();
+  const rows = members.map((m) => [m.name, m.dead, m.location === null ? null : maskConnstr(m.location)] as const);
+  for (const l of formatDisplayTable(`Member info on ${n.node_name ?? '?'}@${admin.queue}:`, ['node_name', 'dead', 'node_location'], rows)) out(l);
+}

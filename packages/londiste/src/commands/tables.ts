@@ -1,0 +1,232 @@
+/** Table membership of a node: add-table, remove-table, resync, tables, missing. */
+import type pg from 'pg';
+import { formatDisplayTable, quoteIdent, splitFqname, UsageError, urlDecode, urlEncode, withTransaction } from '@skytools/core';
+import type { NodeAdmin } from '../node-admin.js';
+import { expandObjectArgs, fqName } from '../object-args.js';
+import { tableDdl, tableExists, type CreateLevel } from '../table-struct.js';
+import type { Output } from './status.js';
+
+export interface AddTableOptions {
+  all: boolean;
+  force: boolean;
+  destTable?: string | undefined;
+  where?: string | undefined;
+  create: boolean;
+  createFull: boolean;
+  expectSync: boolean;
+  skipTruncate: boolean;
+  triggerFlags?: string | undefined;
+  triggerArg: string[];
+  noTriggers: boolean;
+  handler?: string | undefined;
+  handlerArg: string[];
+  copyNode?: string | undefined;
+  findCopyNode: boolean;
+  mergeAll: boolean;
+  noMerge: boolean;
+  maxParallelCopy?: number | undefined;
+  skipNonExisting: boolean;
+}
+
+interface SetTable {
+  table_name: string;
+  local: boolean;
+  dest_table: string;
+}
+
+async function setTables(client: pg.ClientBase, queue: string): Promise<Map<string, SetTable>> {
+  const r = await client.query<SetTable>(
+    'SELECT table_name, local, coalesce(dest_table, table_name) AS dest_table FROM londiste.get_table_list($1)',
+    [queue],
+  );
+  return new Map(r.rows.map((row) => [row.table_name, row]));
+}
+
+/** Make the local table list mirror the provider's (tables added or removed upstream since). */
+async function syncTableList(admin: NodeAdmin, dst: pg.ClientBase, src: Map<string, SetTable>, local: Map<string, SetTable>): Promise<void> {
+  for (const [name] of src) {
+    if (!local.has(name)) {
+      admin.log.info(`Table ${name} info missing from subscriber, adding`);
+      await admin.exec(dst, 'SELECT * FROM londiste.global_add_table($1, $2)', [admin.queue, name], true);
+      local.set(name, { table_name: name, local: false, dest_table: name });
+    }
+  }
+  for (const [name] of [...local]) {
+    if (!src.has(name)) {
+      admin.log.info(`Table ${name} gone but exists on subscriber, removing`);
+      await admin.exec(dst, 'SELECT * FROM londiste.global_remove_table($1, $2)', [admin.queue, name], true);
+      local.delete(name);
+    }
+  }
+}
+
+function triggerArgs(o: AddTableOptions): string[] {
+  const args = [...o.triggerArg];
+  if (o.triggerFlags !== undefined && o.triggerFlags !== '') args.push(`tgflags=${o.triggerFlags}`);
+  if (o.noTriggers) args.push('no_triggers');
+  if (o.mergeAll) args.push('merge_all');
+  if (o.noMerge) args.push('no_merge');
+  if (o.expectSync) args.push('expect_sync');
+  return args;
+}
+
+function handlerString(o: AddTableOptions): string | undefined {
+  if (o.handler === undefined || o.handler === '') return undefined;
+  if (o.handlerArg.length === 0) return o.handler;
+  const args: Record<string, string> = {};
+  for (const a of o.handlerArg) {
+    const eq = a.indexOf('=');
+    if (eq < 0) throw new UsageError(`--handler-arg must be key=value, got "${a}"`);
+    args[a.slice(0, eq)] = a.slice(eq + 1);
+  }
+  return `${o.handler}(${urlEncode(args)})`;
+}
+
+export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o: AddTableOptions): Promise<void> {
+  const info = await admin.localNodeInfo();
+  const isRoot = info.node_type === 'root';
+  const dst = await admin.db();
+  if (o.destTable !== undefined && names.length > 1) throw new UsageError('--dest-table can be given only for single table');
+  if (o.copyNode !== undefined && o.findCopyNode) throw new UsageError('--copy-node and --find-copy-node exclude each other');
+  if (isRoot && o.where !== undefined) {
+    admin.log.warning('--where on the root only filters the initial copy of its subscribers added later; set it on each subscriber');
+  }
+
+  const local = await setTables(dst, admin.queue);
+  let src = local;
+  let srcDb: pg.ClientBase = dst;
+  if (!isRoot) {
+    srcDb = await admin.providerDb(o.copyNode);
+    src = await setTables(srcDb, admin.queue);
+    await withTransaction(dst, () => syncTableList(admin, dst, src, local));
+  }
+
+  const createLevel: CreateLevel | undefined = o.createFull ? 'full' : o.create ? 'minimal' : undefined;
+  const tables = await expandObjectArgs(dst, admin.log, admin.queue, 'r', false, names, {
+    all: o.all,
+    // a table to be created here is not local yet, and a skipped one is reported below
+    force: o.force || createLevel !== undefined || o.skipNonExisting,
+  });
+
+  if (!isRoot && !o.expectSync && !o.findCopyNode) {
+    const problems = tables.filter((t) => !(src.get(t)?.local ?? false));
+    for (const t of problems) {
+      if (o.skipNonExisting) admin.log.warning(`Table ${t} does not exist on provider`);
+      else admin.log.error(`Table ${t} does not exist on provider, need to switch to different provider`);
+    }
+    if (problems.length > 0 && !o.skipNonExisting) throw new UsageError('Problems, canceling operation');
+  }
+
+  const tgargs = triggerArgs(o);
+  const handler = handlerString(o);
+  for (const tbl of tables) {
+    if (!isRoot && !o.expectSync && !o.findCopyNode && !(src.get(tbl)?.local ?? false)) continue;
+    const dest = fqName(o.destTable ?? tbl);
+    const desc = dest === tbl ? tbl : `${tbl}(${dest})`;
+    const exists = await tableExists(dst, dest);
+    if (createLevel !== undefined && !exists) {
+      const srcName = src.get(tbl)?.dest_table ?? tbl;
+      if (!(await tableExists(srcDb, srcName))) {
+        admin.log.warning(`Table ${desc} missing on provider, cannot create, skipping`);
+        continue;
+      }
+      const ddl = await tableDdl(srcDb, srcName, dest, createLevel);
+      await withTransaction(dst, async () => {
+        await dst.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(splitFqname(dest).schema)}`);
+        for (const stmt of ddl) {
+          admin.log.debug(stmt);
+          await dst.query(stmt);
+        }
+      });
+      admin.log.info(`Created table ${dest}`);
+    } else if (createLevel !== undefined) {
+      admin.log.info(`Table ${desc} already exist, not touching`);
+    } else if (!exists) {
+      if (o.skipNonExisting) {
+        admin.log.warning(`Table ${desc} does not exist on local node, skipping`);
+        continue;
+      }
+      throw new UsageError(`Table ${desc} does not exist on local node; create it first or use --create / --create-full`);
+    }
+
+    const attrs: Record<string, string> = {};
+    if (handler !== undefined) attrs['handler'] = handler;
+    if (o.findCopyNode) attrs['copy_node'] = '?';
+    else if (o.copyNode !== undefined) attrs['copy_node'] = o.copyNode;
+    if (!o.expectSync && o.skipTruncate) attrs['skip_truncate'] = '1';
+    if (o.maxParallelCopy !== undefined) attrs['max_parallel_copy'] = String(o.maxParallelCopy);
+    if (o.where !== undefined && o.where !== '') attrs['where'] = o.where;
+    const encoded = Object.keys(attrs).length > 0 ? urlEncode(attrs) : null;
+    await admin.exec(dst, 'SELECT * FROM londiste.local_add_table($1, $2, $3, $4, $5)', [
+      admin.queue,
+      tbl,
+      tgargs,
+      encoded,
+      dest === tbl ? null : dest,
+    ]);
+  }
+}
+
+export async function cmdRemoveTable(admin: NodeAdmin, names: readonly string[], o: { all: boolean; force: boolean }): Promise<void> {
+  await admin.localNodeInfo();
+  const db = await admin.db();
+  const tables = await expandObjectArgs(db, admin.log, admin.queue, 'r', true, names, o);
+  for (const t of tables) await admin.exec(db, 'SELECT * FROM londiste.local_remove_table($1, $2)', [admin.queue, t]);
+}
+
+export async function cmdResync(admin: NodeAdmin, names: readonly string[], o: { all: boolean; force: boolean; copyNode?: string | undefined; findCopyNode: boolean }): Promise<void> {
+  const info = await admin.localNodeInfo();
+  if (info.node_type === 'root') throw new UsageError('resync: the root node has no provider to copy from');
+  const db = await admin.db();
+  const tables = await expandObjectArgs(db, admin.log, admin.queue, 'r', true, names, o);
+  if (!o.findCopyNode) {
+    const src = await setTables(await admin.providerDb(o.copyNode), admin.queue);
+    const problems = tables.filter((t) => !(src.get(t)?.local ?? false));
+    for (const t of problems) admin.log.error(`Table ${t} does not exist on provider, need to switch to different provider`);
+    if (problems.length > 0) throw new UsageError('Problems, cancelling operation');
+  }
+  await withTransaction(db, async () => {
+    if (o.findCopyNode || o.copyNode !== undefined) {
+      const rows = await db.query<{ table_name: string; table_attrs: string | null }>(
+        'SELECT table_name, table_attrs FROM londiste.get_table_list($1) WHERE local',
+        [admin.queue],
+      );
+      for (const row of rows.rows) {
+        if (!tables.includes(row.table_name)) continue;
+        const attrs = urlDecode(row.table_attrs);
+        attrs['copy_node'] = o.findCopyNode ? '?' : (o.copyNode ?? null);
+        await admin.exec(db, 'SELECT * FROM londiste.local_set_table_attrs($1, $2, $3)', [admin.queue, row.table_name, urlEncode(attrs)]);
+      }
+    }
+    for (const t of tables) await admin.exec(db, 'SELECT * FROM londiste.local_set_table_state($1, $2, null, null)', [admin.queue, t]);
+  });
+}
+
+/** Python-style rendering of the attribute dict, as upstream shows table_attrs. */
+function showAttrs(attrs: string | null): string {
+  if (attrs === null || attrs === '') return '';
+  const d = urlDecode(attrs);
+  const q = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  return `{${Object.entries(d).map(([k, v]) => `${q(k)}: ${v === null ? 'None' : q(v)}`).join(', ')}}`;
+}
+
+export async function cmdTables(admin: NodeAdmin, out: Output, namesOnly: boolean): Promise<void> {
+  const db = await admin.db();
+  const r = await db.query<{ table_name: string; merge_state: string | null; table_attrs: string | null }>(
+    'SELECT table_name, merge_state, table_attrs FROM londiste.get_table_list($1) WHERE local ORDER BY table_name',
+    [admin.queue],
+  );
+  if (namesOnly) {
+    for (const row of r.rows) out(row.table_name);
+    return;
+  }
+  const rows = r.rows.map((row) => [row.table_name, row.merge_state, showAttrs(row.table_attrs)] as const);
+  for (const l of formatDisplayTable('Tables on node', ['table_name', 'merge_state', 'table_attrs'], rows)) out(l);
+}
+
+export async function cmdMissing(admin: NodeAdmin, out: Output): Promise<void> {
+  const db = await admin.db();
+  const r = await db.query<{ obj_kind: string; obj_name: string }>('SELECT obj_kind, obj_name FROM londiste.local_show_missing($1)', [admin.queue]);
+  const rows = r.rows.map((row) => [row.obj_kind, row.obj_name] as const);
+  for (const l of formatDisplayTable('Missing objects on node', ['obj_kind', 'obj_name'], rows)) out(l);
+}

@@ -1,0 +1,155 @@
+/**
+ * Connections and node lookups shared by the admin commands: the local node database ('db'),
+ * its provider ('provider_db'), the root ('root_db') and any member by name. Everything opened
+ * here is closed by close().
+ */
+import type pg from 'pg';
+import {
+  connect,
+  execCmd,
+  maskConnstr,
+  SkytoolsError,
+  UsageError,
+  type Logger,
+} from '@skytools/core';
+import type { JobConfig } from './job-config.js';
+import type { MemberInfo, NodeInfoRow } from './queue-info.js';
+
+export class NodeAdmin {
+  private readonly conns = new Map<string, pg.Client>();
+  private nodeInfoCache: NodeInfoRow | undefined;
+  private membersCache: MemberInfo[] | undefined;
+
+  constructor(
+    readonly job: JobConfig,
+    readonly log: Logger,
+  ) {}
+
+  get queue(): string {
+    return this.job.queue_name;
+  }
+
+  /** A named connection, opened on first use. */
+  async database(name: string, connstr: string): Promise<pg.Client> {
+    const existing = this.conns.get(name);
+    if (existing !== undefined) return existing;
+    const client = await connect(connstr, { name, logger: this.log, applicationName: `londiste ${this.job.job_name}` });
+    this.conns.set(name, client);
+    return client;
+  }
+
+  async closeDatabase(name: string): Promise<void> {
+    const c = this.conns.get(name);
+    this.conns.delete(name);
+    if (c !== undefined) await c.end().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    for (const name of [...this.conns.keys()]) await this.closeDatabase(name);
+  }
+
+  /** The local node database. */
+  db(): Promise<pg.Client> {
+    return this.database('db', this.job.db);
+  }
+
+  /** Does the local database have the cascade schemas at all? */
+  async hasCascadeSchema(client: pg.ClientBase): Promise<boolean> {
+    const r = await client.query<{ ok: boolean }>(`SELECT to_regprocedure('pgq_node.get_node_info(text)') IS NOT NULL AS ok`);
+    return r.rows[0]?.ok === true;
+  }
+
+  /** pgq_node.get_node_info for the job's queue on the local node; throws a clear error when absent. */
+  async localNodeInfo(): Promise<NodeInfoRow> {
+    if (this.nodeInfoCache !== undefined) return this.nodeInfoCache;
+    const db = await this.db();
+    if (!(await this.hasCascadeSchema(db))) {
+      throw new UsageError(`no cascade node in ${maskConnstr(this.job.db)}: pgq_node is not installed; run create-root, create-branch or create-leaf first`);
+    }
+    const res = await db.query<NodeInfoRow>('SELECT * FROM pgq_node.get_node_info($1)', [this.queue]);
+    const row = res.rows[0];
+    if (row === undefined || row.node_type === null || row.ret_code >= 400) {
+      const others = await db.query<{ queue_name: string }>('SELECT queue_name FROM pgq_node.node_info ORDER BY 1');
+      const list = others.rows.map((r) => r.queue_name);
+      throw new UsageError(
+        list.length === 0
+          ? `queue "${this.queue}" has no node in ${maskConnstr(this.job.db)}: run create-root, create-branch or create-leaf first`
+          : `queue "${this.queue}" has no node in ${maskConnstr(this.job.db)} (it has: ${list.join(', ')}); check queue_name in ${this.job.file}`,
+      );
+    }
+    this.nodeInfoCache = row;
+    return row;
+  }
+
+  forgetNodeInfo(): void {
+    this.nodeInfoCache = undefined;
+    this.membersCache = undefined;
+  }
+
+  async members(client?: pg.ClientBase): Promise<MemberInfo[]> {
+    if (client === undefined && this.membersCache !== undefined) return this.membersCache;
+    const c = client ?? (await this.db());
+    const res = await c.query<{ node_name: string; node_location: string | null; dead: boolean }>(
+      'SELECT node_name, node_location, dead FROM pgq_node.get_queue_locations($1) ORDER BY node_name',
+      [this.queue],
+    );
+    const list = res.rows.map((r) => ({ name: r.node_name, location: r.node_location, dead: r.dead }));
+    if (client === undefined) this.membersCache = list;
+    return list;
+  }
+
+  async member(name: string): Promise<MemberInfo> {
+    const m = (await this.members()).find((x) => x.name === name);
+    if (m === undefined) throw new UsageError(`Unknown node: ${name}`);
+    return m;
+  }
+
+  /** Connection to a member node by name (connection name node_<name>). */
+  async nodeDatabase(name: string): Promise<pg.Client> {
+    const info = await this.localNodeInfo();
+    if (name === info.node_name) return this.db();
+    const m = await this.member(name);
+    if (m.location === null) throw new SkytoolsError(`node ${name} has no location registered`);
+    return this.database(`node_${name}`, m.location);
+  }
+
+  /** The provider of the local node (or of copy_node when given). */
+  async providerDb(copyNode?: string): Promise<pg.Client> {
+    const info = await this.localNodeInfo();
+    if (copyNode !== undefined && copyNode !== '') {
+      if (copyNode === info.node_name) throw new UsageError('Cannot use itself as provider');
+      const m = await this.member(copyNode);
+      if (m.location === null) throw new UsageError(`Cannot find node <${copyNode}>`);
+      return this.database('provider_db', m.location);
+    }
+    if (info.node_type === 'root' || info.provider_location === null) return this.db();
+    return this.database('provider_db', info.provider_location);
+  }
+
+  /** Walk provider links up to the root, starting from a location (or the local node). */
+  async rootDb(startLocation?: string): Promise<pg.Client> {
+    let location = startLocation ?? this.job.db;
+    for (let hops = 0; hops < 50; hops++) {
+      const name = hops === 0 && startLocation === undefined ? 'db' : 'root_db';
+      if (name === 'root_db') await this.closeDatabase('root_db');
+      const client = await this.database(name, location);
+      if (!(await this.hasCascadeSchema(client))) {
+        throw new UsageError(`no cascade node at ${maskConnstr(location)}: pgq_node is not installed there`);
+      }
+      const r = await client.query<NodeInfoRow>('SELECT * FROM pgq_node.get_node_info($1)', [this.queue]);
+      const row = r.rows[0];
+      if (row === undefined || row.node_type === null) {
+        throw new UsageError(`no node for queue "${this.queue}" at ${maskConnstr(location)}; is the provider initialized?`);
+      }
+      if (row.node_type === 'root') return client;
+      if (row.provider_location === null) throw new SkytoolsError(`node ${row.node_name ?? '?'} has no provider location`);
+      location = row.provider_location;
+    }
+    throw new SkytoolsError(`no root found for queue "${this.queue}" within 50 provider hops (a provider loop?)`);
+  }
+
+  /** exec_cmd on a connection with this job's logger. */
+  exec(client: pg.ClientBase, sql: string, params: readonly unknown[] = [], quiet = false): ReturnType<typeof execCmd> {
+    return execCmd(client, this.log, sql, params, { quiet });
+  }
+}
