@@ -1,6 +1,6 @@
 /** Table membership of a node: add-table, remove-table, resync, tables, missing. */
 import type pg from 'pg';
-import { formatDisplayTable, quoteIdent, splitFqname, UsageError, urlDecode, urlEncode, withTransaction } from '@skytools/core';
+import { CommandFailedError, formatDisplayTable, quoteIdent, splitFqname, UsageError, urlDecode, urlEncode, withTransaction } from '@skytools/core';
 import type { NodeAdmin } from '../node-admin.js';
 import { expandObjectArgs, fqName } from '../object-args.js';
 import { tableDdl, tableExists, type CreateLevel } from '../table-struct.js';
@@ -115,6 +115,24 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
       else admin.log.error(`Table ${t} does not exist on provider, need to switch to different provider`);
     }
     if (problems.length > 0 && !o.skipNonExisting) throw new UsageError('Problems, canceling operation');
+  }
+
+  // londiste.local_add_table refuses a table without primary key; find them all before adding any
+  if (!o.noTriggers || !isRoot) {
+    for (const tbl of tables) {
+      const dest = fqName(o.destTable ?? tbl);
+      const { schema, name } = splitFqname(dest);
+      const r = await dst.query<{ has_pk: boolean }>(
+        `SELECT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS has_pk
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
+        [schema, name],
+      );
+      if (r.rows[0]?.has_pk === false) {
+        const desc = dest === tbl ? tbl : `${tbl}(${dest})`;
+        admin.log.error(`Primary key missing on table: ${desc}`);
+        throw new CommandFailedError(400, `Primary key missing on table: ${desc}`);
+      }
+    }
   }
 
   const tgargs = triggerArgs(o);

@@ -1,0 +1,42 @@
+/** Runs the built `londiste` binary as a user would, capturing exit code and output. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '@skytools/harness';
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function londisteBin(): string {
+  return join(repoRoot(), 'packages', 'londiste', 'dist', 'bin', 'londiste.js');
+}
+
+export function runLondiste(args: readonly string[]): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [londisteBin(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A temporary directory for job files; remove() deletes it. */
+export function jobDir(): { dir: string; write: (name: string, body: Record<string, string>) => string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'skytools-jobs-'));
+  return {
+    dir,
+    write: (name, body) => {
+      const file = join(dir, `${name}.yaml`);
+      writeFileSync(file, Object.entries(body).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n') + '\n');
+      return file;
+    },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
