@@ -197,6 +197,14 @@ describe(`londiste admin sequence, root on PostgreSQL ${srcMajor}, leaves on ${d
     r = failed(await runLondiste([bad, 'status']), 'unknown key');
     assert.match(r.stderr, /badkey\.yaml: unknown key "queue"/);
 
+    await dst.query('postgres', `CREATE ROLE app LOGIN`);
+    await dst.createDatabase('digoal_03', { owner: 'app' });
+    const nonSuper = jobs.write('dst3', { db: `host=127.0.0.1 port=${dst.port} dbname=digoal_03 user=app`, queue_name: 'replika' });
+    r = failed(await runLondiste([nonSuper, 'create-leaf', 'dst3', `--provider=${loc(src, 'digoal_01')}`]), 'non-superuser leaf');
+    assert.match(r.stderr, /permission denied to set parameter "session_replication_role" for user app on '.*dbname=digoal_03 user=app': (connect as a superuser|connect as a superuser, or run: GRANT SET ON PARAMETER session_replication_role TO app)/);
+    const schemas = await dst.query<{ n: number }>('digoal_03', `SELECT count(*)::int AS n FROM pg_namespace WHERE nspname IN ('pgq', 'pgq_node', 'londiste')`);
+    assert.equal(schemas[0]?.n, 0, 'nothing installed');
+
     r = failed(await runLondiste([srcJob, 'frobnicate']), 'unknown command');
     assert.match(r.stderr, /unknown command "frobnicate"/);
   });

@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import { installSchemas, maskConnstr, parseConnstr, SkytoolsError, UsageError, withTransaction } from '@skytools/core';
 import type { NodeAdmin } from '../node-admin.js';
+import { checkReplicaRole } from '../replica-role-check.js';
 import type { NodeInfoRow } from '../queue-info.js';
 
 export type NodeType = 'root' | 'branch' | 'leaf';
@@ -56,6 +57,8 @@ export async function createNode(admin: NodeAdmin, opts: CreateNodeOptions): Pro
   }
 
   const db = await admin.db();
+  // a node that receives data must be able to apply it; find out before changing anything
+  if (opts.type !== 'root') await checkReplicaRole(db, admin.job.db);
   await installSchemas(db, ['pgq', 'pgq_ext', 'pgq_node', 'londiste'], { logger: log });
 
   const current = (await db.query<NodeInfoRow>('SELECT * FROM pgq_node.get_node_info($1)', [queue])).rows[0];
