@@ -11,3 +11,6 @@ export * from './schema-installer.js';
 export * from './exec-cmd.js';
 export * from './display-table.js';
 export * from './urlencode.js';
+export * from './txid-snapshot.js';
+export * from './pgq-batch.js';
+export * from './tick-waiter.js';

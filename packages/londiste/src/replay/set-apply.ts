@@ -1,0 +1,146 @@
+/**
+ * Set-based apply of one table's row events within a batch (DESIGN §5): the events of each
+ * primary key collapse to their net effect in event order (the row's last image, or its
+ * absence); the survivors are loaded with COPY into a session temp table and applied with one
+ * DELETE and one INSERT ... ON CONFLICT DO UPDATE. A --where condition is evaluated on the
+ * row images: rows that do not (or no longer) match are deleted instead of written.
+ */
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { quoteFqname, quoteIdent, SkytoolsError } from '@skytools/core';
+import type { Row, RowOp } from './row-event.js';
+import type { TableMeta } from './table-meta.js';
+import { copyLine } from './copy-text.js';
+
+interface Pending {
+  present: boolean;
+  row: Row;
+}
+
+let stageCounter = 0;
+
+/** One staging table per destination table and column set, kept for the session. */
+class Stage {
+  readonly name: string;
+  constructor(
+    readonly columns: readonly string[],
+    readonly created: Promise<void>,
+    name: string,
+  ) {
+    this.name = name;
+  }
+}
+
+export class TableApplier {
+  private pending = new Map<string, Pending>();
+  private columns: string[] | null = null;
+  private readonly stages = new Map<string, Stage>();
+  /** Rows written and deleted, for statistics. */
+  written = 0;
+  deleted = 0;
+
+  constructor(
+    private readonly client: pg.ClientBase,
+    readonly meta: TableMeta,
+    private readonly where: string | null,
+  ) {}
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  private keyOf(row: Row): string {
+    const parts: string[] = [];
+    for (const k of this.meta.pkey) {
+      const v = row[k];
+      if (v === undefined || v === null) throw new SkytoolsError(`event for ${this.meta.fqname} lacks primary key column ${k}`);
+      parts.push(v);
+    }
+    return parts.length === 1 ? (parts[0] as string) : JSON.stringify(parts);
+  }
+
+  /** Add one event; returns false when it cannot join the current set (other columns): flush first. */
+  add(op: RowOp, row: Row): boolean {
+    if (op !== 'D') {
+      const cols = Object.keys(row);
+      if (this.columns === null) {
+        for (const c of cols) if (!this.meta.types.has(c)) throw new SkytoolsError(`column ${c} of ${this.meta.fqname} is missing on this node`);
+        this.columns = cols;
+      } else if (cols.length !== this.columns.length || cols.some((c, i) => c !== this.columns?.[i])) {
+        if (this.pending.size > 0) return false;
+        this.columns = cols;
+      }
+    }
+    this.pending.set(this.keyOf(row), { present: op !== 'D', row });
+    return true;
+  }
+
+  private stageFor(columns: readonly string[]): Stage {
+    const sig = columns.join('\u0001');
+    let s = this.stages.get(sig);
+    if (s === undefined) {
+      stageCounter += 1;
+      const name = `ld_stage_${stageCounter}`;
+      const cols = columns.map((c) => `${quoteIdent(c)} ${this.meta.types.get(c) ?? 'text'}`).join(', ');
+      // ON COMMIT DELETE ROWS: every batch starts with an empty stage, at no cost
+      const created = this.client
+        .query(`CREATE TEMP TABLE ${name} (ld_present boolean NOT NULL, ${cols}) ON COMMIT DELETE ROWS`)
+        .then(() => undefined);
+      s = new Stage(columns, created, name);
+      this.stages.set(sig, s);
+    }
+    return s;
+  }
+
+  /** Apply what is pending, in the caller's transaction. */
+  async flush(): Promise<void> {
+    if (this.pending.size === 0) return;
+    const columns = this.columns ?? this.meta.pkey;
+    const stage = this.stageFor(columns);
+    await stage.created;
+    const pending = this.pending;
+    this.pending = new Map();
+
+    const lines = (function* (): Generator<string> {
+      let buf = '';
+      for (const p of pending.values()) {
+        buf += copyLine([p.present ? 't' : 'f', ...columns.map((c) => p.row[c] ?? null)]);
+        if (buf.length > 65536) {
+          yield buf;
+          buf = '';
+        }
+      }
+      if (buf !== '') yield buf;
+    })();
+    const colList = columns.map(quoteIdent).join(', ');
+    await pipeline(Readable.from(lines), this.client.query(copyFrom(`COPY ${stage.name} (ld_present, ${colList}) FROM STDIN`)));
+
+    const dest = quoteFqname(this.meta.fqname);
+    const pkJoin = this.meta.pkey.map((k) => `d.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(' AND ');
+    const cond = this.where === null ? null : `coalesce((${this.where}), false)`;
+    const gone = cond === null ? 'NOT ld_present' : `NOT ld_present OR NOT ${cond}`;
+    const del = await this.client.query(
+      `DELETE FROM ${dest} d USING (SELECT ${this.meta.pkey.map(quoteIdent).join(', ')} FROM ${stage.name} WHERE ${gone}) s WHERE ${pkJoin}`,
+    );
+    this.deleted += del.rowCount ?? 0;
+    const nonKey = columns.filter((c) => !this.meta.pkey.includes(c));
+    const conflict =
+      nonKey.length === 0
+        ? 'DO NOTHING'
+        : `DO UPDATE SET ${nonKey.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(', ')}`;
+    const ins = await this.client.query(
+      `INSERT INTO ${dest} (${colList}) SELECT ${colList} FROM ${stage.name} WHERE ld_present${cond === null ? '' : ` AND ${cond}`}
+       ON CONFLICT (${this.meta.pkey.map(quoteIdent).join(', ')}) ${conflict}`,
+    );
+    this.written += ins.rowCount ?? 0;
+    this.columns = null;
+  }
+
+  /** Drop what is pending (a TRUNCATE makes it moot). */
+  discard(): void {
+    this.pending.clear();
+    this.columns = null;
+  }
+}

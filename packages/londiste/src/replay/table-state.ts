@@ -1,0 +1,51 @@
+/** The local node's view of its tables (londiste.get_table_list) and their copy states. */
+import type pg from 'pg';
+import { TxidSnapshot, urlDecode } from '@skytools/core';
+
+export interface TableState {
+  /** Name on the source (events carry it in ev_extra1). */
+  name: string;
+  /** Name on this node. */
+  dest: string;
+  local: boolean;
+  /** NULL (copy needed), in-copy, catching-up, ok, ... */
+  state: string | null;
+  snapshot: TxidSnapshot | null;
+  attrs: Record<string, string | null>;
+  /** --where condition, if any. */
+  where: string | null;
+}
+
+export async function loadTableStates(client: pg.ClientBase, queue: string): Promise<Map<string, TableState>> {
+  const r = await client.query<{
+    table_name: string;
+    local: boolean;
+    merge_state: string | null;
+    custom_snapshot: string | null;
+    table_attrs: string | null;
+    dest_table: string | null;
+  }>('SELECT table_name, local, merge_state, custom_snapshot, table_attrs, dest_table FROM londiste.get_table_list($1)', [queue]);
+  const out = new Map<string, TableState>();
+  for (const row of r.rows) {
+    const attrs = urlDecode(row.table_attrs);
+    out.set(row.table_name, {
+      name: row.table_name,
+      dest: row.dest_table ?? row.table_name,
+      local: row.local,
+      state: row.merge_state,
+      snapshot: row.custom_snapshot === null || row.custom_snapshot === '' ? null : TxidSnapshot.parse(row.custom_snapshot),
+      attrs,
+      where: attrs['where'] ?? null,
+    });
+  }
+  return out;
+}
+
+/** Tables whose data must still be copied here (a crashed copy left 'in-copy' behind: redo it). */
+export function needsCopy(t: TableState): boolean {
+  return t.local && (t.state === null || t.state === 'in-copy');
+}
+
+export async function setTableState(client: pg.ClientBase, queue: string, table: string, snapshot: string | null, state: string | null): Promise<void> {
+  await client.query('SELECT * FROM londiste.local_set_table_state($1, $2, $3, $4)', [queue, table, snapshot, state]);
+}
