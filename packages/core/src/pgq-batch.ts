@@ -34,7 +34,7 @@ function rawTimestamps(oid: number, format?: 'text' | 'binary'): (value: string)
   if (oid === TIMESTAMPTZ_OID) return (v: string) => v;
   return pg.types.getTypeParser(oid, format ?? 'text') as (value: string) => unknown;
 }
-const RAW_TIMESTAMPS = { getTypeParser: rawTimestamps } as pg.CustomTypesConfig;
+const RAW_TIMESTAMPS = { getTypeParser: rawTimestamps };
 
 /** pgq.next_batch_info: the consumer's next batch, or null when no new tick exists yet. */
 export async function nextBatch(client: pg.ClientBase, queue: string, consumer: string): Promise<BatchInfo | null> {
