@@ -11,9 +11,12 @@ import { cmdMembers, cmdNodeInfo, cmdNodeStatus, cmdStatus, type Output } from '
 import { cmdAddTable, cmdMissing, cmdRemoveTable, cmdResync, cmdTables } from './commands/tables.js';
 import { cmdAddSeq, cmdRemoveSeq, cmdSeqs } from './commands/seqs.js';
 import { cmdDropNode, cmdSetPaused, cmdTagDead } from './commands/node-control.js';
+import { runWorkerForeground } from './worker/foreground.js';
 
 export interface CliEnv {
   out: Output;
+  /** Aborted on SIGINT/SIGTERM: long-running commands (worker) stop gracefully. */
+  signal?: AbortSignal;
   /** Builds the logger once the job file (logfile, loglevel) and -v/-q are known. */
   makeLogger: (job: JobConfig | undefined, level: LogLevel) => ClosableLogger;
 }
@@ -149,8 +152,9 @@ function addOptions(y: Argv): Argv {
 }
 
 function commandList(): string {
-  const w = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
-  return Object.entries(COMMANDS)
+  const all: [string, CommandDef][] = [...Object.entries(COMMANDS), ['worker', { describe: 'run the replication worker of this job in the foreground', run: () => Promise.resolve() }]];
+  const w = Math.max(...all.map(([k]) => k.length));
+  return all
     .map(([k, c]) => `  ${`${k} ${c.usage ?? ''}`.padEnd(w + 14)}${c.describe}`)
     .join('\n');
 }
@@ -181,12 +185,22 @@ export async function runAdminCli(argv: readonly string[], env: CliEnv): Promise
   if (jobFile === undefined) throw new UsageError('missing JOB.yaml (see londiste --help)');
   if (command === undefined) throw new UsageError(`missing COMMAND after ${jobFile} (see londiste --help)`);
   const def = COMMANDS[command];
-  if (def === undefined) throw new UsageError(`unknown command "${command}" (see londiste --help)`);
+  if (def === undefined && command !== 'worker') throw new UsageError(`unknown command "${command}" (see londiste --help)`);
   const job = loadJobConfig(jobFile);
   const level: LogLevel = parsed['verbose'] === true ? 'debug' : parsed['quiet'] === true ? 'warning' : job.loglevel;
   const log = env.makeLogger(job, level);
+  if (command === 'worker') {
+    if (args.length > 0) throw new UsageError(`worker takes no arguments (got: ${args.join(' ')})`);
+    try {
+      await runWorkerForeground(job, log, env.signal ?? new AbortController().signal);
+    } finally {
+      await log.close();
+    }
+    return 0;
+  }
   const admin = new NodeAdmin(job, log);
   try {
+    if (def === undefined) return 2;
     await def.run(admin, args, parsed, env.out);
   } finally {
     await admin.close();

@@ -4,8 +4,20 @@
 import { CommandFailedError, createLogger, describeError, maskSecrets } from '@skytools/core';
 import { runAdminCli } from '../admin-cli.js';
 
+const stop = new AbortController();
+let signals = 0;
+const onSignal = (): void => {
+  signals += 1;
+  // the first signal lets the batch in flight commit; a second one does not wait
+  if (signals > 1) process.exit(1);
+  stop.abort();
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
 try {
   const code = await runAdminCli(process.argv.slice(2), {
+    signal: stop.signal,
     out: (line) => process.stdout.write(`${line}\n`),
     makeLogger: (job, level) => createLogger({ level, ...(job?.logfile !== undefined ? { logfile: job.logfile, alsoStderr: true } : {}) }),
   });
