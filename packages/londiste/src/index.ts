@@ -4,3 +4,8 @@ export { loadJobConfig, sampleJobConfig, JOB_SPEC } from './job-config.js';
 export type { JobConfig } from './job-config.js';
 export { NodeAdmin } from './node-admin.js';
 export { renderStatusTree, formatLag } from './status-tree.js';
+export { Supervisor } from './supervisor/supervisor.js';
+export { loadSupervisorConfig, sampleSupervisorConfig, SUPERVISOR_SPEC } from './supervisor/supervisor-config.js';
+export type { SupervisorConfig } from './supervisor/supervisor-config.js';
+export { ReplicationWorker } from './worker/replication-worker.js';
+export { createCopyLimiter } from './worker/copy-scheduler.js';

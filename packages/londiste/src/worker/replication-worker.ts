@@ -27,6 +27,7 @@ import { QueueCopier } from '../replay/queue-copier.js';
 import { copyTable } from '../replay/table-copy.js';
 import { loadTableStates, needsCopy } from '../replay/table-state.js';
 import { CopyScheduler, createCopyLimiter, type CopyLimiter } from './copy-scheduler.js';
+import { JobLock } from './job-lock.js';
 
 interface ConsumerState {
   node_type: string;
@@ -142,6 +143,15 @@ export class ReplicationWorker {
 
   /** Run until the signal is aborted; errors are recorded on the node and retried with back-off. */
   async run(signal: AbortSignal): Promise<void> {
+    const lock = await JobLock.acquire(this.job.db, this.queue, this.job.job_name, this.log);
+    try {
+      await this.loop(signal);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  private async loop(signal: AbortSignal): Promise<void> {
     let backoff = 1000;
     signal.addEventListener('abort', () => this.copyAbort.abort(), { once: true });
     this.log.info(`Job ${this.job.job_name} started (queue ${this.queue})`);

@@ -1,0 +1,103 @@
+/**
+ * londisted: every *.yaml file of jobs_dir is a job. reload() diffs the directory against the
+ * running jobs: new files start, removed ones stop, changed ones restart, the rest keep running
+ * untouched. A job file that does not load is reported and skipped (a running job of that name
+ * keeps running on its old file).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { describeError, type Logger } from '@skytools/core';
+import { loadJobConfig, type JobConfig } from '../job-config.js';
+import { createCopyLimiter, type CopyLimiter } from '../worker/copy-scheduler.js';
+import { JobRunner } from './job-runner.js';
+import type { SupervisorConfig } from './supervisor-config.js';
+
+interface JobFile {
+  job: JobConfig;
+  fingerprint: string;
+}
+
+export class Supervisor {
+  private readonly jobs = new Map<string, JobRunner>();
+  private limiter: CopyLimiter;
+
+  constructor(
+    private config: SupervisorConfig,
+    private readonly log: Logger,
+  ) {
+    this.limiter = createCopyLimiter(config.max_parallel_copy);
+  }
+
+  get jobNames(): string[] {
+    return [...this.jobs.keys()].sort();
+  }
+
+  private scan(): Map<string, JobFile> | null {
+    const dir = this.config.jobs_dir;
+    if (!existsSync(dir)) {
+      this.log.error(`jobs_dir ${dir} does not exist`);
+      return null;
+    }
+    const found = new Map<string, JobFile>();
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.yaml') || n.endsWith('.yml')).sort()) {
+      const file = join(dir, f);
+      try {
+        const job = loadJobConfig(file);
+        if (found.has(job.job_name)) {
+          this.log.error(`${file}: job name ${job.job_name} is used by another file too; skipped`);
+          continue;
+        }
+        found.set(job.job_name, { job, fingerprint: createHash('sha256').update(readFileSync(file)).digest('hex') });
+      } catch (err) {
+        this.log.error(`${basename(file)}: ${describeError(err)}; job skipped`);
+        const name = basename(f).replace(/\.ya?ml$/, '');
+        const running = this.jobs.get(name);
+        // keep a running job on its previous, valid file
+        if (running !== undefined) found.set(name, { job: running.job, fingerprint: running.fingerprint });
+      }
+    }
+    return found;
+  }
+
+  private startJob(f: JobFile): void {
+    const runner = new JobRunner(f.job, f.fingerprint, this.log.child(f.job.job_name), this.limiter, this.config.restart_delay_max);
+    this.jobs.set(f.job.job_name, runner);
+    runner.start();
+    this.log.info(`job ${f.job.job_name} started (${f.job.file})`);
+  }
+
+  /** Apply the jobs directory (at start and on SIGHUP). */
+  async reload(config?: SupervisorConfig): Promise<void> {
+    if (config !== undefined) {
+      if (config.max_parallel_copy !== this.config.max_parallel_copy) this.limiter.concurrency = config.max_parallel_copy;
+      this.config = config;
+    }
+    const found = this.scan();
+    if (found === null) return;
+    const stops: Promise<unknown>[] = [];
+    const restarting = new Set<string>();
+    for (const [name, runner] of this.jobs) {
+      const f = found.get(name);
+      if (f === undefined) {
+        this.jobs.delete(name);
+        this.log.info(`job ${name} removed: stopping`);
+        stops.push(runner.stop(this.config.shutdown_timeout));
+      } else if (f.fingerprint !== runner.fingerprint) {
+        this.jobs.delete(name);
+        restarting.add(name);
+        this.log.info(`job ${name} changed: restarting`);
+        stops.push(runner.stop(this.config.shutdown_timeout).then(() => this.startJob(f)));
+      }
+    }
+    for (const [name, f] of found) if (!this.jobs.has(name) && !restarting.has(name)) this.startJob(f);
+    await Promise.all(stops);
+  }
+
+  /** Stop every job; resolves true when all finished within shutdown_timeout. */
+  async shutdown(): Promise<boolean> {
+    const results = await Promise.all([...this.jobs.values()].map((r) => r.stop(this.config.shutdown_timeout)));
+    this.jobs.clear();
+    return results.every((x) => x);
+  }
+}

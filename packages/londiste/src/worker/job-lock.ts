@@ -1,0 +1,39 @@
+/**
+ * One running copy of a job at a time: a session advisory lock on the job's node database,
+ * held on a dedicated connection for as long as the job runs (it is released when the process
+ * dies, however it dies).
+ */
+import type pg from 'pg';
+import { createHash } from 'node:crypto';
+import { connect, SkytoolsError, type Logger } from '@skytools/core';
+
+/** Two int4 keys derived from queue and job name (class 0x4c44 = "LD" keeps clear of other users). */
+export function jobLockKeys(queue: string, job: string): [number, number] {
+  const h = createHash('sha256').update(`${queue}\u0000${job}`).digest();
+  return [0x4c44, h.readInt32BE(0)];
+}
+
+export class JobAlreadyRunningError extends SkytoolsError {}
+
+export class JobLock {
+  private constructor(private readonly client: pg.Client) {}
+
+  static async acquire(connstr: string, queue: string, job: string, log: Logger): Promise<JobLock> {
+    const client = await connect(connstr, { name: 'lock_db', logger: log, applicationName: `londiste ${job} lock` });
+    try {
+      const [a, b] = jobLockKeys(queue, job);
+      const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [a, b]);
+      if (r.rows[0]?.ok !== true) {
+        throw new JobAlreadyRunningError(`job ${job} is already running against this database (advisory lock held by another process); stop the other one first`);
+      }
+      return new JobLock(client);
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async release(): Promise<void> {
+    await this.client.end().catch(() => undefined);
+  }
+}
