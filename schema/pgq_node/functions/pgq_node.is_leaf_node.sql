@@ -1,0 +1,5 @@
+-- pgq_node.is_leaf_node(queue): is this database a leaf of the queue? Error when it is no node.
+CREATE OR REPLACE FUNCTION pgq_node.is_leaf_node(i_queue_name text)
+RETURNS bool
+LANGUAGE sql STABLE
+AS $$ SELECT pgq_node._node_type(i_queue_name) = 'leaf' $$;
