@@ -45,6 +45,15 @@ SELECT pgq.upgrade_schema();
 \ir functions/pgq.maint_operations.sql
 \ir functions/pgq.get_queue_info.sql
 \ir functions/pgq.get_consumer_info.sql
+\ir functions/pgq._text.sql
+\ir functions/pgq._urlenc.sql
+\ir functions/pgq._trigger_args.sql
+\ir functions/pgq._table_pkeys.sql
+\ir functions/pgq._row_encoder.sql
+\ir functions/pgq._capture.sql
+\ir functions/pgq.logutriga.sql
+\ir functions/pgq.jsontriga.sql
+\ir functions/pgq.sqltriga.sql
 
 \ir structure/grants.sql
 

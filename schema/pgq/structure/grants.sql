@@ -35,7 +35,7 @@ BEGIN
                 'pgq.force_tick(text)', 'pgq.finish_batch(bigint)']),
             ('pgq_writer', ARRAY[
                 'pgq.insert_event(text,text,text)', 'pgq.insert_event(text,text,text,text,text,text,text)',
-                'pgq.current_event_table(text)']),
+                'pgq.current_event_table(text)', 'pgq.logutriga()', 'pgq.jsontriga()', 'pgq.sqltriga()']),
             ('pgq_admin', ARRAY[
                 'pgq.ticker(text,bigint,timestamptz,bigint)', 'pgq.ticker(text)', 'pgq.ticker()',
                 'pgq.maint_retry_events()', 'pgq.maint_rotate_tables_step1(text)', 'pgq.maint_rotate_tables_step2()',
