@@ -167,8 +167,7 @@ export async function runAdminCli(argv: readonly string[], env: CliEnv): Promise
       .usage(`$0 JOB.yaml COMMAND [ARGS] [options]\n\nLondiste replication admin tool.\n\nCommands:\n${commandList()}`)
       .version(SKYTOOLS_TS_VERSION)
       .help()
-      .strict()
-      .parserConfiguration({ 'unknown-options-as-args': false })
+      .strictOptions()
       .exitProcess(false)
       .fail((msg, err) => {
         throw err ?? new UsageError(msg);

@@ -70,6 +70,7 @@ export async function cmdRemoveSeq(admin: NodeAdmin, names: readonly string[], o
 }
 
 export async function cmdSeqs(admin: NodeAdmin, out: Output): Promise<void> {
+  await admin.localNodeInfo();
   const db = await admin.db();
   const r = await db.query<SeqRow>('SELECT seq_name, local, last_value FROM londiste.get_seq_list($1) ORDER BY seq_name', [admin.queue]);
   const rows = r.rows.map((row) => [row.seq_name, row.local, row.last_value] as const);

@@ -229,6 +229,7 @@ function showAttrs(attrs: string | null): string {
 }
 
 export async function cmdTables(admin: NodeAdmin, out: Output, namesOnly: boolean): Promise<void> {
+  await admin.localNodeInfo();
   const db = await admin.db();
   const r = await db.query<{ table_name: string; merge_state: string | null; table_attrs: string | null }>(
     'SELECT table_name, merge_state, table_attrs FROM londiste.get_table_list($1) WHERE local ORDER BY table_name',
@@ -243,6 +244,7 @@ export async function cmdTables(admin: NodeAdmin, out: Output, namesOnly: boolea
 }
 
 export async function cmdMissing(admin: NodeAdmin, out: Output): Promise<void> {
+  await admin.localNodeInfo();
   const db = await admin.db();
   const r = await db.query<{ obj_kind: string; obj_name: string }>('SELECT obj_kind, obj_name FROM londiste.local_show_missing($1)', [admin.queue]);
   const rows = r.rows.map((row) => [row.obj_kind, row.obj_name] as const);
