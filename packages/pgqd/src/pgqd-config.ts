@@ -1,0 +1,27 @@
+/** pgqd.yaml: which cluster to serve and how often to tick, retry and maintain. */
+import { loadConfigFile, sampleConfig, type ConfigOf, type ConfigSpec } from '@skytools/core';
+
+export const PGQD_SPEC = {
+  base_connstr: { type: 'connstr', default: '', describe: 'Connection string without dbname (host, port, user, ...);\nempty uses the PG* environment / libpq defaults.', example: "'host=127.0.0.1 port=5432 user=postgres'" },
+  initial_database: { type: 'string', default: 'template1', describe: 'Database connected to for listing the others.' },
+  database_list: { type: 'strings', describe: 'Serve only these databases (turns discovery off).' },
+  check_period: { type: 'duration', default: '60s', minMs: 100, describe: 'How often to look for new and dropped databases.' },
+  ticker_period: { type: 'duration', default: '1s', minMs: 10, describe: 'How often to run pgq.ticker() in every database (sub-second such as 100ms is fine).' },
+  retry_period: { type: 'duration', default: '30s', minMs: 10, describe: 'How often to move due retry events back into their queues.' },
+  maint_period: { type: 'duration', default: '120s', minMs: 10, describe: 'How often to run the maintenance operations (rotation, vacuum, watermarks).' },
+  stats_period: { type: 'duration', default: '30s', minMs: 100, describe: 'How often to log the ticks/maint/retry counters.' },
+  connection_lifetime: { type: 'duration', default: '1h', minMs: 1000, describe: 'Reconnect after this long (lets server settings and memory refresh).' },
+  logfile: { type: 'path', describe: 'Append log lines here (default: stderr).' },
+  pidfile: { type: 'path', describe: 'Write the daemon pid here (pgqd --reload/--stop use it).' },
+  loglevel: { type: 'loglevel', default: 'info', describe: 'debug, info, warning or error.' },
+} as const satisfies ConfigSpec;
+
+export type PgqdConfig = ConfigOf<typeof PGQD_SPEC>;
+
+export function loadPgqdConfig(file: string): PgqdConfig {
+  return loadConfigFile(file, PGQD_SPEC);
+}
+
+export function samplePgqdConfig(): string {
+  return sampleConfig(PGQD_SPEC, 'pgqd: PgQ ticker and maintenance daemon for every database of a cluster.\nUsage: pgqd --config pgqd.yaml');
+}
