@@ -3,9 +3,8 @@
 // the missing-primary-key error and its fix, a renamed and filtered leaf.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
+import { createSeedSchema, startCluster, testVersions, type PgCluster } from '@skytools/harness';
 import { jobDir, runLondiste, type RunResult } from './run-londiste.js';
-import { createSeedTables } from './seed-schema.js';
 
 const versions = testVersions();
 const srcMajor = versions[0] ?? 15;
@@ -39,8 +38,8 @@ describe(`londiste admin sequence, root on PostgreSQL ${srcMajor}, leaves on ${d
     await src.createDatabase('digoal_01');
     await dst.createDatabase('digoal_01');
     await dst.createDatabase('digoal_02');
-    await src.withClient('digoal_01', (c) => createSeedTables(c, 'digoal_01', 200));
-    await dst.withClient('digoal_01', (c) => createSeedTables(c, 'digoal_01', 0));
+    await src.withClient('digoal_01', (c) => createSeedSchema(c, { users: 200 }));
+    await dst.withClient('digoal_01', (c) => createSeedSchema(c, { users: 0 }));
     srcJob = jobs.write('src_digoal_01', { db: loc(src, 'digoal_01'), queue_name: 'replika' });
     dst1Job = jobs.write('dst1_digoal_01', { db: loc(dst, 'digoal_01'), queue_name: 'replika' });
     dst2Job = jobs.write('dst2_digoal_02', { db: loc(dst, 'digoal_02'), queue_name: 'replika' });

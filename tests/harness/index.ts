@@ -2,3 +2,5 @@ export { startCluster, PgCluster, leftoverClusterDirs, runClientTool, processExi
 export type { ClusterOptions, SettingValue } from './cluster.js';
 export { availableInstalls, findInstall, testVersions, clientBinDir, repoRoot, DEFAULT_TEST_VERSIONS } from './versions.js';
 export type { PgInstall } from './versions.js';
+export { createSeedSchema, seedPgbenchScript } from './seed.js';
+export type { SeedOptions } from './seed.js';

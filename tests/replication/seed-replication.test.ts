@@ -3,9 +3,8 @@
 // source (row counts and checksums), and the workers stop cleanly on SIGTERM.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
+import { createSeedSchema, startCluster, testVersions, type PgCluster } from '@skytools/harness';
 import { jobDir, runLondiste, type RunResult } from '../cli/run-londiste.js';
-import { createSeedTables } from '../cli/seed-schema.js';
 import { startTicker, startWorker, tableDigest, waitCaughtUp, waitFor, type RunningWorker } from './replication-env.js';
 
 const versions = testVersions();
@@ -50,15 +49,11 @@ describe(`seed replication, root on PostgreSQL ${srcMajor}, leaves on ${dstMajor
     await dst.createDatabase('digoal_01');
     await dst.createDatabase('digoal_02');
     await src.withClient('digoal_01', async (c) => {
-      await createSeedTables(c, 'digoal_01', 3000);
-      await c.query('ALTER TABLE digoal_01.user_login_rec ADD COLUMN id serial8 PRIMARY KEY');
-      await c.query('ALTER TABLE digoal_01.user_logout_rec ADD COLUMN id serial8 PRIMARY KEY');
+      await createSeedSchema(c, { users: 3000, keyedLogs: true });
       await c.query(`INSERT INTO digoal_01.user_login_rec (userid, login_time, ip) SELECT g, now(), ('192.168.1.' || (g % 250))::inet FROM generate_series(1, 500) g`);
     });
     await dst.withClient('digoal_01', async (c) => {
-      await createSeedTables(c, 'digoal_01', 0);
-      await c.query('ALTER TABLE digoal_01.user_login_rec ADD COLUMN id serial8 PRIMARY KEY');
-      await c.query('ALTER TABLE digoal_01.user_logout_rec ADD COLUMN id serial8 PRIMARY KEY');
+      await createSeedSchema(c, { users: 0, keyedLogs: true });
       // a secondary index: dropped for the copy and rebuilt after it
       await c.query('CREATE INDEX user_login_rec_userid_idx ON digoal_01.user_login_rec (userid)');
     });
