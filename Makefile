@@ -6,7 +6,7 @@ SHELL := /bin/bash
 
 help:
 	@echo "make test    install dependencies, build, lint, type-check and run every test against real PostgreSQL"
-	@echo "make demo    (arrives with the replication issue) replicate the seed scenario between two PostgreSQL versions"
+	@echo "make demo    replicate the seed scenario from PostgreSQL 13 to 17 with pgqd and londisted, show status and comparisons"
 	@echo "make build   compile all packages"
 	@echo "make lint    type-aware ESLint"
 	@echo "make bench   performance figures as ratios against anchors (QUICK=1 for a short run)"
@@ -31,9 +31,9 @@ lint: build
 test: build lint
 	npm test
 
-demo:
-	@echo "make demo is not available yet: it arrives with the replication issue (worker, londisted, seed scenario)." >&2
-	@exit 2
+# PostgreSQL 13 -> 17, the seed scenario with pgqd and londisted, then status and comparisons
+demo: build
+	node tests/dist/demo/run-demo.js
 
 # QUICK=1 for the short version, BENCH=name1,name2 to pick benchmarks
 bench: build
