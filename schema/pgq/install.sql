@@ -54,6 +54,10 @@ SELECT pgq.upgrade_schema();
 \ir functions/pgq.logutriga.sql
 \ir functions/pgq.jsontriga.sql
 \ir functions/pgq.sqltriga.sql
+\ir functions/pgq._column_signature.sql
+\ir functions/pgq._capture_sql.sql
+\ir functions/pgq._write_capture_function.sql
+\ir functions/pgq.generate_capture_trigger.sql
 
 \ir structure/grants.sql
 

@@ -95,17 +95,32 @@ BEGIN
     END IF;
 
     v_args := v_args || v_extra;
-    -- pg_trigger.tgargs holds each argument followed by a zero byte
-    SELECT string_agg(convert_to(a, 'UTF8') || '\000'::bytea, ''::bytea ORDER BY n) INTO v_new_args
-      FROM unnest(v_args) WITH ORDINALITY AS x(a, n);
-    SELECT t.tgargs INTO v_old_args FROM pg_catalog.pg_trigger t WHERE t.tgrelid = v_oid AND t.tgname = trigger_name;
-    IF FOUND AND v_old_args IS DISTINCT FROM v_new_args THEN
+
+    -- the usual case gets the generated per-table statement trigger (same events, far cheaper);
+    -- SKIP, BEFORE, custom event lists and ev_type= keep the generic row trigger
+    -- (a leaf has no queue of its own: its deny trigger stays generic)
+    IF v_func IN ('pgq.logutriga', 'pgq.jsontriga') AND v_when = 'AFTER' AND NOT v_skip AND i_node_type <> 'leaf'
+       AND cardinality(v_events) = 3
+       AND pgq.generate_capture_trigger(i_queue_name, v_oid::regclass, trigger_name, v_args[2:],
+                                        CASE v_func WHEN 'pgq.jsontriga' THEN 'json' ELSE 'urlenc' END) = 1
+    THEN
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', trigger_name, v_fq);
-    END IF;
-    IF NOT FOUND OR v_old_args IS DISTINCT FROM v_new_args THEN
-        EXECUTE format('CREATE TRIGGER %I %s %s ON %s FOR EACH ROW EXECUTE PROCEDURE %s(%s)',
-                       trigger_name, v_when, array_to_string(v_events, ' OR '), v_fq, v_func,
-                       (SELECT string_agg(quote_literal(a), ', ') FROM unnest(v_args) a));
+    ELSE
+        FOREACH v_arg IN ARRAY ARRAY['_i', '_u', '_d'] LOOP
+            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', trigger_name || v_arg, v_fq);
+        END LOOP;
+        -- pg_trigger.tgargs holds each argument followed by a zero byte
+        SELECT string_agg(convert_to(a, 'UTF8') || '\000'::bytea, ''::bytea ORDER BY n) INTO v_new_args
+          FROM unnest(v_args) WITH ORDINALITY AS x(a, n);
+        SELECT t.tgargs INTO v_old_args FROM pg_catalog.pg_trigger t WHERE t.tgrelid = v_oid AND t.tgname = trigger_name;
+        IF FOUND AND v_old_args IS DISTINCT FROM v_new_args THEN
+            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', trigger_name, v_fq);
+        END IF;
+        IF NOT FOUND OR v_old_args IS DISTINCT FROM v_new_args THEN
+            EXECUTE format('CREATE TRIGGER %I %s %s ON %s FOR EACH ROW EXECUTE PROCEDURE %s(%s)',
+                           trigger_name, v_when, array_to_string(v_events, ' OR '), v_fq, v_func,
+                           (SELECT string_agg(quote_literal(a), ', ') FROM unnest(v_args) a));
+        END IF;
     END IF;
 
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = v_oid AND tgname = v_trunc) THEN

@@ -1,0 +1,71 @@
+-- pgq._capture_sql(table, queue, op, args, format, event_table): internal; the one INSERT ... SELECT
+-- that turns a statement's transition table (new_rows / old_rows) into events, the same events
+-- the row triggers produce, in row order. Generated capture triggers embed it as static SQL;
+-- NULL when the arguments need the generic row trigger (SKIP, ev_type=).
+CREATE OR REPLACE FUNCTION pgq._capture_sql(i_relid oid, i_queue text, i_op text, i_args text[], i_format text, i_event_table text)
+RETURNS text
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    a           record;
+    v_table     text;
+    v_pkeys     text[];
+    v_type      text;
+    v_data      text;
+    v_from      text;
+    v_where     text := 'true';
+    v_extra     text[] := ARRAY['NULL', 'NULL', 'NULL', 'NULL'];
+    v_changed   text;
+    v_join      text;
+BEGIN
+    a := pgq._trigger_args(i_args);
+    IF a.skip OR a.ev_type_expr IS NOT NULL THEN
+        RETURN NULL;
+    END IF;
+    SELECT n.nspname || '.' || c.relname INTO v_table
+      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = i_relid;
+    v_pkeys := coalesce(a.pkey_cols, pgq._table_pkeys(i_relid));
+    v_join := (SELECT string_agg(format('o.%1$I = r.%1$I', k), ' AND ') FROM unnest(v_pkeys) k);
+
+    IF i_op = 'DELETE' THEN
+        v_from := 'old_rows r';
+    ELSIF i_op = 'UPDATE' THEN
+        v_from := 'new_rows r JOIN old_rows o ON ' || v_join;
+        IF a.ignore_cols IS NOT NULL THEN
+            -- as the row trigger: an update touching ignored columns only is not logged
+            SELECT string_agg(format('r.%1$I IS DISTINCT FROM o.%1$I', attname), ' OR ') INTO v_changed
+              FROM pg_catalog.pg_attribute
+             WHERE attrelid = i_relid AND attnum > 0 AND NOT attisdropped
+               AND NOT (attname::text = ANY (a.ignore_cols)) AND NOT (attname::text = ANY (v_pkeys));
+            v_where := coalesce('(' || v_changed || ')', 'false');
+        END IF;
+    ELSE
+        v_from := 'new_rows r';
+    END IF;
+    IF a.when_expr IS NOT NULL THEN
+        v_where := v_where || ' AND (' || a.when_expr || ')';
+    END IF;
+
+    IF i_format = 'json' THEN
+        v_type := '{"op":' || to_json(i_op)::text || ',"table":[' || to_json(split_part(v_table, '.', 1))::text || ','
+               || to_json(substr(v_table, position('.' in v_table) + 1))::text || '],"pkey":['
+               || (SELECT coalesce(string_agg(to_json(k)::text, ','), '') FROM unnest(v_pkeys) k) || ']}';
+    ELSE
+        v_type := left(i_op, 1) || ':' || array_to_string(v_pkeys, ',');
+    END IF;
+    v_data := pgq._row_encoder(i_relid, i_format, a.ignore_cols);
+    v_extra[1] := coalesce('(' || a.extra1_expr || ')::text', quote_literal(v_table));
+    IF a.backup AND i_op = 'UPDATE' THEN
+        -- the encoder reads alias r: give it the old row under that name
+        v_extra[2] := '(SELECT ' || pgq._row_encoder(i_relid, i_format, a.ignore_cols) || ' FROM (SELECT o.*) r)';
+    END IF;
+    v_extra[2] := coalesce('(' || a.extra2_expr || ')::text', v_extra[2]);
+    v_extra[3] := coalesce('(' || a.extra3_expr || ')::text', v_extra[3]);
+    v_extra[4] := coalesce('(' || a.extra4_expr || ')::text', v_extra[4]);
+
+    RETURN format('INSERT INTO %s (ev_id, ev_time, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4)'
+               || ' SELECT nextval(%L), now(), %L, %s, %s, %s, %s, %s FROM %s WHERE %s',
+                  i_event_table, (SELECT queue_event_seq FROM pgq.queue WHERE queue_name = i_queue),
+                  v_type, v_data, v_extra[1], v_extra[2], v_extra[3], v_extra[4], v_from, v_where);
+END;
+$$;
