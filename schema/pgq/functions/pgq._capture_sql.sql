@@ -16,6 +16,7 @@ DECLARE
     v_where     text := 'true';
     v_extra     text[] := ARRAY['NULL', 'NULL', 'NULL', 'NULL'];
     v_changed   text;
+    v_ignored   text;
     v_join      text;
 BEGIN
     a := pgq._trigger_args(i_args);
@@ -32,12 +33,22 @@ BEGIN
     ELSIF i_op = 'UPDATE' THEN
         v_from := 'new_rows r JOIN old_rows o ON ' || v_join;
         IF a.ignore_cols IS NOT NULL THEN
-            -- as the row trigger: an update touching ignored columns only is not logged
-            SELECT string_agg(format('r.%1$I IS DISTINCT FROM o.%1$I', attname), ' OR ') INTO v_changed
-              FROM pg_catalog.pg_attribute
-             WHERE attrelid = i_relid AND attnum > 0 AND NOT attisdropped
-               AND NOT (attname::text = ANY (a.ignore_cols)) AND NOT (attname::text = ANY (v_pkeys));
-            v_where := coalesce('(' || v_changed || ')', 'false');
+            -- as the row trigger: an update that changed ignored columns and nothing else is not
+            -- logged (a no-op update is); compared with the type's equality where it has one
+            SELECT string_agg(CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_operator op
+                                                 WHERE op.oprname = '=' AND op.oprleft = att.atttypid AND op.oprright = att.atttypid)
+                                   THEN format('r.%1$I IS DISTINCT FROM o.%1$I', attname)
+                                   ELSE format('r.%1$I::text IS DISTINCT FROM o.%1$I::text', attname) END, ' OR ')
+                     FILTER (WHERE NOT (attname::text = ANY (a.ignore_cols))),
+                   string_agg(CASE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_operator op
+                                                 WHERE op.oprname = '=' AND op.oprleft = att.atttypid AND op.oprright = att.atttypid)
+                                   THEN format('r.%1$I IS DISTINCT FROM o.%1$I', attname)
+                                   ELSE format('r.%1$I::text IS DISTINCT FROM o.%1$I::text', attname) END, ' OR ')
+                     FILTER (WHERE attname::text = ANY (a.ignore_cols))
+              INTO v_changed, v_ignored
+              FROM pg_catalog.pg_attribute att
+             WHERE attrelid = i_relid AND attnum > 0 AND NOT attisdropped AND NOT (attname::text = ANY (v_pkeys));
+            v_where := '(' || coalesce(v_changed, 'false') || ') OR NOT (' || coalesce(v_ignored, 'false') || ')';
         END IF;
     ELSE
         v_from := 'new_rows r';
