@@ -49,6 +49,7 @@ SELECT pgq.upgrade_schema();
 \ir functions/pgq._urlenc.sql
 \ir functions/pgq._trigger_args.sql
 \ir functions/pgq._table_pkeys.sql
+\ir functions/pgq._urlenc_expr.sql
 \ir functions/pgq._row_encoder.sql
 \ir functions/pgq._capture.sql
 \ir functions/pgq.logutriga.sql

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
 import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
-import { errorOf, freshDatabase } from './support.js';
+import { errorOf, freshDatabase, scalar } from './support.js';
 
 interface Ev {
   ev_type: string;
@@ -118,7 +118,7 @@ for (const major of testVersions()) {
         await client.query(`CREATE TABLE sk (id int PRIMARY KEY, v text)`);
         await client.query(`CREATE TRIGGER c BEFORE INSERT OR UPDATE OR DELETE ON sk FOR EACH ROW EXECUTE PROCEDURE pgq.logutriga('q', 'SKIP')`);
         await client.query(`INSERT INTO sk VALUES (1, 'x')`);
-        assert.equal((await client.query(`SELECT count(*)::int AS n FROM sk`)).rows[0]?.n, 0);
+        assert.equal(await scalar(client, `SELECT count(*)::int AS n FROM sk`), 0);
         assert.equal((await events(client, `ev_extra1 = 'public.sk'`)).length, 1);
         await client.query(`CREATE TABLE sk2 (id int PRIMARY KEY)`);
         await client.query(`CREATE TRIGGER c AFTER INSERT ON sk2 FOR EACH ROW EXECUTE PROCEDURE pgq.logutriga('q', 'SKIP')`);
@@ -159,7 +159,7 @@ for (const major of testVersions()) {
             await client.query(`CREATE TRIGGER c AFTER INSERT OR UPDATE OR DELETE ON ${t} FOR EACH ROW
               EXECUTE PROCEDURE pgq.${fmt === 'json' ? 'jsontriga' : 'logutriga'}('q', 'backup', 'ignore=f')`);
           } else {
-            assert.equal((await client.query(`SELECT pgq.generate_capture_trigger('q', '${t}', 'c', '{backup,ignore=f}', '${fmt}') AS r`)).rows[0]?.r, 1);
+            assert.equal(await scalar(client, `SELECT pgq.generate_capture_trigger('q', '${t}', 'c', '{backup,ignore=f}', '${fmt}') AS r`), 1);
           }
         }
         const workload = async (t: string): Promise<void> => {

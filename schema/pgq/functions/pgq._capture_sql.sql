@@ -30,7 +30,9 @@ BEGIN
 
     IF i_op = 'DELETE' THEN
         v_from := 'old_rows r';
-    ELSIF i_op = 'UPDATE' THEN
+    ELSIF i_op = 'UPDATE' AND (a.ignore_cols IS NOT NULL OR a.backup) THEN
+        -- old and new images side by side (the generated function plans this join with hashing:
+        -- transition tables have no statistics)
         v_from := 'new_rows r JOIN old_rows o ON ' || v_join;
         IF a.ignore_cols IS NOT NULL THEN
             -- as the row trigger: an update that changed ignored columns and nothing else is not

@@ -9,7 +9,7 @@ RETURNS text
 LANGUAGE sql STABLE
 AS $$
     WITH cols AS (
-        SELECT a.attname::text AS name, a.attnum, format_type(a.atttypid, NULL) AS typ
+        SELECT a.attname::text AS name, a.attnum, format_type(a.atttypid, NULL) AS typ, a.atttypid AS typid
           FROM pg_catalog.pg_attribute a
          WHERE a.attrelid = i_relid AND a.attnum > 0 AND NOT a.attisdropped
            AND NOT (a.attname::text = ANY (coalesce(i_skip, '{}')))
@@ -19,8 +19,9 @@ AS $$
     SELECT CASE i_format
         WHEN 'urlenc' THEN
             coalesce('concat_ws(''&'', ' || string_agg(
-                format('CASE WHEN r.%1$I IS NULL THEN %2$L ELSE %3$L || pgq._urlenc(pgq._text(r.%1$I)) END',
-                       name, pgq._urlenc(name), pgq._urlenc(name) || '='), ', ' ORDER BY attnum) || ')', '''''')
+                format('CASE WHEN r.%1$I IS NULL THEN %2$L ELSE %3$L || %4$s END',
+                       name, pgq._urlenc(name), pgq._urlenc(name) || '=', pgq._urlenc_expr(format('r.%I', name), typid)),
+                ', ' ORDER BY attnum) || ')', '''''')
         WHEN 'json' THEN
             coalesce('''{'' || concat_ws('','', ' || string_agg(
                 format('%2$L || CASE WHEN r.%1$I IS NULL THEN ''null'' ELSE %3$s END',
