@@ -61,7 +61,7 @@ for (const major of testVersions()) {
         assert.equal(await scalar(root, `SELECT pgq_node.is_root_node('q')`), true);
         assert.equal((await ret(leaf, `SELECT * FROM pgq_node.register_subscriber('q', 'x', 'w', NULL)`)).ret_note, 'Cannot subscribe to leaf node');
 
-        const info = (await leaf.query(`SELECT node_type, node_name, provider_node, provider_location, worker_name, worker_paused, worker_uptodate FROM pgq_node.get_node_info('q')`)).rows[0];
+        const info: unknown = (await leaf.query(`SELECT node_type, node_name, provider_node, provider_location, worker_name, worker_paused, worker_uptodate FROM pgq_node.get_node_info('q')`)).rows[0];
         assert.deepEqual(info, { node_type: 'leaf', node_name: 'n_leaf', provider_node: 'n_branch', provider_location: 'dbname=branch', worker_name: 'w_leaf', worker_paused: false, worker_uptodate: false });
 
         // worker state flags
@@ -69,7 +69,7 @@ for (const major of testVersions()) {
         assert.deepEqual(await ret(leaf, `SELECT * FROM pgq_node.set_consumer_paused('q', 'w_leaf', true)`), { ret_code: 201, ret_note: 'Consumer w_leaf already paused' });
         assert.equal((await ret(leaf, `SELECT * FROM pgq_node.set_consumer_uptodate('q', 'w_leaf', true)`)).ret_note, 'Consumer uptodate = 1');
         assert.equal((await ret(leaf, `SELECT * FROM pgq_node.set_consumer_error('q', 'w_leaf', 'boom')`)).ret_code, 100);
-        const st = (await leaf.query(`SELECT paused, uptodate, cur_error, completed_tick::text FROM pgq_node.get_consumer_state('q', 'w_leaf')`)).rows[0];
+        const st: unknown = (await leaf.query(`SELECT paused, uptodate, cur_error, completed_tick::text FROM pgq_node.get_consumer_state('q', 'w_leaf')`)).rows[0];
         assert.deepEqual(st, { paused: true, uptodate: true, cur_error: 'boom', completed_tick: gwm });
         assert.equal((await ret(leaf, `SELECT * FROM pgq_node.set_consumer_completed('q', 'w_leaf', 99)`)).ret_note, 'Consumer w_leaf completed tick = 99');
         assert.equal(await scalar(leaf, `SELECT cur_error FROM pgq_node.get_consumer_info('q')`), null, 'completing a batch clears the error');
@@ -135,7 +135,7 @@ for (const major of testVersions()) {
         // states and attributes
         assert.equal((await ret(root, `SELECT * FROM londiste.local_set_table_state('q', 'public.parent', '1:2:', 'catching-up')`)).ret_note, `Table public.parent state set to 'catching-up'`);
         assert.equal((await ret(root, `SELECT * FROM londiste.local_set_table_attrs('q', 'public.parent', 'skip_truncate=1')`)).ret_code, 200);
-        const t = (await root.query(`SELECT merge_state, custom_snapshot, table_attrs FROM londiste.get_table_list('q') WHERE table_name = 'public.parent'`)).rows[0];
+        const t: unknown = (await root.query(`SELECT merge_state, custom_snapshot, table_attrs FROM londiste.get_table_list('q') WHERE table_name = 'public.parent'`)).rows[0];
         assert.deepEqual(t, { merge_state: 'catching-up', custom_snapshot: '1:2:', table_attrs: 'skip_truncate=1' });
 
         // foreign keys put aside for a copy and restored
