@@ -56,10 +56,11 @@ const pidfile = config.pidfile;
 if (pidfile !== undefined) writeFileSync(pidfile, `${process.pid}\n`);
 
 const supervisor = new Supervisor(config, log);
-log.info(`londisted ${SKYTOOLS_TS_VERSION} starting, jobs from ${config.jobs_dir}`);
-await supervisor.reload();
 
+// handlers first: a signal arriving during start-up must not hit the default action
 let stopping = false;
+// with no job (an empty jobs_dir) nothing else would keep the process alive
+const keepAlive = setInterval(() => undefined, 1 << 30);
 process.on('SIGHUP', () => {
   if (stopping) return;
   log.info('SIGHUP: reloading configuration and jobs');
@@ -82,9 +83,13 @@ const shutdown = (sig: string): void => {
     if (!clean) log.warning('some jobs did not stop within shutdown_timeout');
     log.info('londisted stopped');
     if (pidfile !== undefined) rmSync(pidfile, { force: true });
+    clearInterval(keepAlive);
     await log.close();
     process.exit(0);
   });
 };
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));
+
+log.info(`londisted ${SKYTOOLS_TS_VERSION} starting, jobs from ${config.jobs_dir}`);
+await supervisor.reload();
