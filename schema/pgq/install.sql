@@ -10,6 +10,7 @@ SET check_function_bodies = off;
 
 \ir structure/tables.sql
 \ir structure/roles.sql
+\ir functions/pgq._add_column.sql
 \ir functions/pgq.upgrade_schema.sql
 SELECT pgq.upgrade_schema();
 

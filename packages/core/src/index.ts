@@ -14,3 +14,4 @@ export * from './urlencode.js';
 export * from './txid-snapshot.js';
 export * from './pgq-batch.js';
 export * from './tick-waiter.js';
+export * from './pidfile.js';

@@ -8,16 +8,8 @@ DECLARE
     v_changes int4 := 0;
 BEGIN
     -- dest_table (3.1) and execute attributes (3.2)
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
-                    WHERE attrelid = 'londiste.table_info'::regclass AND attname = 'dest_table' AND NOT attisdropped) THEN
-        ALTER TABLE londiste.table_info ADD COLUMN dest_table text;
-        v_changes := v_changes + 1;
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
-                    WHERE attrelid = 'londiste.applied_execute'::regclass AND attname = 'execute_attrs' AND NOT attisdropped) THEN
-        ALTER TABLE londiste.applied_execute ADD COLUMN execute_attrs text;
-        v_changes := v_changes + 1;
-    END IF;
+    v_changes := v_changes + pgq._add_column('londiste.table_info', 'dest_table', 'text');
+    v_changes := v_changes + pgq._add_column('londiste.applied_execute', 'execute_attrs', 'text');
     RETURN v_changes;
 END;
 $$;

@@ -14,16 +14,8 @@ BEGIN
         ALTER TABLE pgq.subscription ALTER COLUMN sub_last_tick DROP NOT NULL;
         v_changes := v_changes + 1;
     END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
-                    WHERE attrelid = 'pgq.queue'::regclass AND attname = 'queue_extra_maint' AND NOT attisdropped) THEN
-        ALTER TABLE pgq.queue ADD COLUMN queue_extra_maint text[];
-        v_changes := v_changes + 1;
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
-                    WHERE attrelid = 'pgq.queue'::regclass AND attname = 'queue_per_tx_limit' AND NOT attisdropped) THEN
-        ALTER TABLE pgq.queue ADD COLUMN queue_per_tx_limit integer;
-        v_changes := v_changes + 1;
-    END IF;
+    v_changes := v_changes + pgq._add_column('pgq.queue', 'queue_extra_maint', 'text[]');
+    v_changes := v_changes + pgq._add_column('pgq.queue', 'queue_per_tx_limit', 'integer');
     RETURN v_changes;
 END;
 $$;

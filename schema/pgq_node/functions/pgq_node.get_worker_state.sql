@@ -20,19 +20,11 @@ BEGIN
         ret_note := 'Unknown queue: ' || i_queue_name;
         RETURN;
     END IF;
-    SELECT s.last_tick_id, s.provider_node, s.paused, s.uptodate, s.cur_error
-      INTO completed_tick, provider_node, paused, uptodate, cur_error
-      FROM pgq_node.local_state s WHERE s.queue_name = i_queue_name AND s.consumer_name = worker_name;
-    IF NOT FOUND THEN
-        ret_code := 404;
-        ret_note := 'Unknown consumer: ' || i_queue_name || '/' || worker_name;
-        RETURN;
-    END IF;
-    SELECT p.node_location INTO provider_location
-      FROM pgq_node.node_location p WHERE p.queue_name = i_queue_name AND p.node_name = provider_node;
-    IF NOT FOUND THEN
-        ret_code := 404;
-        ret_note := 'Unknown provider node: ' || i_queue_name || '/' || provider_node;
+    -- the worker is a consumer like any other: its own state, provider and location
+    SELECT c.ret_code, c.ret_note, c.completed_tick, c.provider_node, c.provider_location, c.paused, c.uptodate, c.cur_error
+      INTO ret_code, ret_note, completed_tick, provider_node, provider_location, paused, uptodate, cur_error
+      FROM pgq_node.get_consumer_state(i_queue_name, worker_name) c;
+    IF ret_code >= 400 THEN
         RETURN;
     END IF;
     IF combined_queue IS NOT NULL THEN

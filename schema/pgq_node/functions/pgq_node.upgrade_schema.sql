@@ -8,11 +8,7 @@ DECLARE
     v_changes int4 := 0;
 BEGIN
     -- node attributes arrived in 3.1
-    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute
-                    WHERE attrelid = 'pgq_node.node_info'::regclass AND attname = 'node_attrs' AND NOT attisdropped) THEN
-        ALTER TABLE pgq_node.node_info ADD COLUMN node_attrs text;
-        v_changes := v_changes + 1;
-    END IF;
+    v_changes := v_changes + pgq._add_column('pgq_node.node_info', 'node_attrs', 'text');
     RETURN v_changes;
 END;
 $$;

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // londisted --config londisted.yaml: hosts every job of jobs_dir. SIGHUP reloads the config and
 // the jobs directory, SIGTERM/SIGINT stop gracefully (a second signal exits at once).
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { createLogger, describeError, SKYTOOLS_TS_VERSION, type LogLevel } from '@skytools/core';
+import { createLogger, describeError, signalPidfile, SKYTOOLS_TS_VERSION, type LogLevel } from '@skytools/core';
 import { loadSupervisorConfig, sampleSupervisorConfig, Supervisor } from '../index.js';
 
 const argv = await yargs(hideBin(process.argv))
@@ -40,12 +40,10 @@ try {
 }
 
 if (argv.reload === true || argv.stop === true) {
-  if (config.pidfile === undefined || !existsSync(config.pidfile)) fail(`no pidfile to signal (pidfile in ${configFile})`);
-  const pid = Number(readFileSync(config.pidfile, 'utf8').trim());
   try {
-    process.kill(pid, argv.stop === true ? 'SIGTERM' : 'SIGHUP');
+    signalPidfile(config.pidfile, argv.stop === true ? 'SIGTERM' : 'SIGHUP', 'londisted');
   } catch (err) {
-    fail(`cannot signal pid ${pid}: ${describeError(err)}`);
+    fail(describeError(err));
   }
   process.exit(0);
 }

@@ -2,10 +2,10 @@
 // pgqd --config pgqd.yaml: runs in the foreground (systemd style). SIGHUP re-reads the config
 // (a broken file is logged and the old config keeps running), SIGINT/SIGTERM stop gracefully,
 // a second signal exits at once.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { createLogger, describeError, SKYTOOLS_TS_VERSION, type LogLevel } from '@skytools/core';
+import { createLogger, describeError, signalPidfile, SKYTOOLS_TS_VERSION, type LogLevel } from '@skytools/core';
 import { loadPgqdConfig, PgqdDaemon, samplePgqdConfig, type PgqdConfig } from '../index.js';
 
 const argv = await yargs(hideBin(process.argv))
@@ -43,12 +43,10 @@ try {
 const pidfile = argv.pidfile ?? config.pidfile;
 
 if (argv.reload === true || argv.stop === true) {
-  if (pidfile === undefined || !existsSync(pidfile)) fail(`no pidfile to signal (set pidfile in ${configFile} or --pidfile)`);
-  const pid = Number(readFileSync(pidfile, 'utf8').trim());
   try {
-    process.kill(pid, argv.stop === true ? 'SIGTERM' : 'SIGHUP');
+    signalPidfile(pidfile, argv.stop === true ? 'SIGTERM' : 'SIGHUP', 'pgqd');
   } catch (err) {
-    fail(`cannot signal pgqd pid ${pid}: ${describeError(err)}`);
+    fail(describeError(err));
   }
   process.exit(0);
 }
