@@ -1,13 +1,15 @@
-/** setTimeout as a promise that an AbortSignal ends early. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
+/** setTimeout as a promise that any of the given AbortSignals ends early. */
+export function sleep(ms: number, ...signals: AbortSignal[]): Promise<void> {
+  if (signals.some((s) => s.aborted)) return Promise.resolve();
   return new Promise((resolve) => {
+    // plain listeners removed on completion: AbortSignal.any() would keep a derived signal per
+    // call alive on long-lived sources, which adds up with a hundred databases ticking each second
     const done = (): void => {
       clearTimeout(t);
-      signal.removeEventListener('abort', done);
+      for (const s of signals) s.removeEventListener('abort', done);
       resolve();
     };
     const t = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
+    for (const s of signals) s.addEventListener('abort', done, { once: true });
   });
 }

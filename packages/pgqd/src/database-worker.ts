@@ -106,7 +106,7 @@ export class DatabaseWorker {
         this.log.error(`${this.dbname}: ${what} failed: ${describeError(err)} (retry in ${backoff / 1000}s)`);
       }
       const wait = backoff > 0 ? backoff : Math.max(0, period() - (Date.now() - started));
-      await sleep(wait, AbortSignal.any([signal, this.wakeup.signal]));
+      await sleep(wait, signal, this.wakeup.signal);
     }
   }
 
