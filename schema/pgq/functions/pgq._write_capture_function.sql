@@ -70,7 +70,9 @@ BEGIN
     IF v_off AND current_setting('session_replication_role') <> 'replica' THEN
         RAISE EXCEPTION 'Insert into queue disallowed';
     END IF;
-    IF pgq._column_signature(TG_RELID) IS DISTINCT FROM %5$L THEN
+    -- static SQL (a cached plan), where calling the SQL function would plan it per transaction
+    IF (SELECT string_agg(attname || ':' || atttypid || ':' || atttypmod, ',' ORDER BY attnum)
+          FROM pg_catalog.pg_attribute WHERE attrelid = TG_RELID AND attnum > 0 AND NOT attisdropped) IS DISTINCT FROM %5$L THEN
         -- the table was altered since this function was written: SQL for the table as it is
         -- now (transition tables are visible to EXECUTE here), and a new function for next time
         EXECUTE pgq._capture_sql(TG_RELID, %3$L, TG_OP, TG_ARGV[1:TG_NARGS - 1], %6$L, %9$L || '_' || v_cur);
