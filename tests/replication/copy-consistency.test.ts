@@ -89,4 +89,49 @@ describe(`initial copy under load, PostgreSQL ${srcMajor} -> ${dstMajor}`, () =>
     const backlog = await dst.query<{ n: number }>('db', `SELECT count(*)::int AS n FROM londiste.copy_backlog`);
     assert.equal(backlog[0]?.n, 0, 'the copy backlog was replayed and emptied');
   });
+
+  it('copies one table at a time with parallel_copies 1, and a worker stopped with SIGTERM mid-load loses nothing', async () => {
+    await dst.createDatabase('serial');
+    await dst.withClient('serial', (c) => createSeedSchema(c, { users: 0, keyedLogs: true }));
+    const leaf2 = jobs.write('l2', { db: dst.connectionString('serial'), queue_name: 'q', loop_delay: '200ms', parallel_copies: '1' });
+    ok(await runLondiste([leaf2, 'create-leaf', 'l2', dst.connectionString('serial'), `--provider=${src.connectionString('db')}`]), 'create-leaf 2');
+    ok(await runLondiste([leaf2, 'add-table', '--all']), 'add-table leaf 2');
+    let w = startWorker(leaf2);
+    workers.push(w);
+    await waitFor('all tables ok on the serial leaf', 90_000, async () => {
+      const r = await dst.query<{ n: number }>('serial', `SELECT count(*)::int AS n FROM londiste.get_table_list('q') WHERE local AND merge_state = 'ok'`);
+      return r[0]?.n === 4 ? true : undefined;
+    }, () => w.output());
+    // with one copy at a time, every copy ends before the next one starts
+    const events = [...w.output().matchAll(/(\S+): (starting copy|copied \d+ rows)/g)].map((m) => `${m[2]?.startsWith('starting') === true ? 'start' : 'end'} ${m[1] ?? ''}`);
+    assert.equal(events.length, 8, events.join(', '));
+    for (let i = 0; i < events.length; i += 2) {
+      assert.equal(events[i]?.split(' ')[0], 'start');
+      assert.equal(events[i + 1], `end ${events[i]?.split(' ')[1] ?? ''}`, `copies overlapped: ${events.join(', ')}`);
+    }
+
+    // SIGTERM while changes stream in: the worker exits 0, a new one resumes, nothing is lost
+    let writing = true;
+    const writer = (async () => {
+      let i = 0;
+      while (writing) {
+        i += 1;
+        await src.query('db', `INSERT INTO digoal_01.user_logout_rec (userid, logout_time, ip) SELECT g, now(), '10.4.4.4' FROM generate_series(1, 10) g`);
+        await src.query('db', `UPDATE digoal_01.user_session SET login_count = login_count + 1 WHERE userid % 31 = $1`, [i % 31]);
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(await w.stop(), 0, 'SIGTERM exits 0');
+    await new Promise((r) => setTimeout(r, 500));
+    w = startWorker(leaf2);
+    workers.push(w);
+    await new Promise((r) => setTimeout(r, 1000));
+    writing = false;
+    await writer;
+    await waitCaughtUp(src, 'db', dst, 'serial', 'q', 'l2', 60_000, () => w.output());
+    for (const t of ['user_info', 'user_session', 'user_login_rec', 'user_logout_rec']) {
+      const a = await tableDigest(src, 'db', `SELECT * FROM digoal_01.${t}`);
+      assert.deepEqual(await tableDigest(dst, 'serial', `SELECT * FROM digoal_01.${t}`), a, `${t} differs after the SIGTERM`);
+    }
+  });
 });
