@@ -46,7 +46,7 @@ export const tickerScale: Benchmark = {
         `database_list: [${Array.from({ length: dbs }, (_, i) => `db${i}`).join(', ')}]`,
         `logfile: ${join(dir, 'pgqd.log')}`,
       ].join('\n') + '\n');
-      const proc = spawn(process.execPath, [join(repoRoot(), 'packages', 'pgqd', 'dist', 'bin', 'pgqd.js'), '--config', config], { stdio: 'ignore' });
+      const proc = spawn(process.execPath, [...(process.env['PGQD_NODE_FLAGS'] ?? '').split(' ').filter((x) => x !== ''), join(repoRoot(), 'packages', 'pgqd', 'dist', 'bin', 'pgqd.js'), '--config', config], { stdio: 'ignore' });
       const pid = proc.pid ?? 0;
       // let it connect everywhere, then measure a steady window
       await new Promise((r) => setTimeout(r, 5000));

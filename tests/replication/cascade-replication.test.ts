@@ -47,7 +47,7 @@ describe(`cascade replication, root on PostgreSQL ${srcMajor}, branch and leaves
     for (const n of ['root', 'branch', 'leaf', 'part']) workers.push(startWorker(files[n] ?? ''));
     ok(await runLondiste([files['branch'], 'add-table', '--all']), 'add-table branch');
     ok(await runLondiste([files['leaf'], 'add-table', '--all']), 'add-table leaf');
-    ok(await runLondiste([files['part'], 'add-table', 'digoal_01.user_info', '--where=userid % 2 = 0', '--create']), 'add-table part');
+    ok(await runLondiste([files['part'], 'add-table', 'digoal_01.user_info', '--where=userid % 2 = 0 OR qq = 1', '--create']), 'add-table part');
   });
   after(async () => {
     for (const w of workers) await w.stop();
@@ -77,7 +77,7 @@ describe(`cascade replication, root on PostgreSQL ${srcMajor}, branch and leaves
     }
     assert.deepEqual(
       await tableDigest(dst, 'part', `SELECT * FROM digoal_01.user_info`),
-      await tableDigest(src, 'db', `SELECT * FROM digoal_01.user_info WHERE userid % 2 = 0`),
+      await tableDigest(src, 'db', `SELECT * FROM digoal_01.user_info WHERE userid % 2 = 0 OR qq = 1`),
       'the filtered leaf holds exactly the matching rows',
     );
   };
@@ -96,6 +96,11 @@ describe(`cascade replication, root on PostgreSQL ${srcMajor}, branch and leaves
     await src.query('db', `DELETE FROM digoal_01.user_info WHERE userid IN (10, 11)`);
     await src.query('db', `INSERT INTO digoal_01.user_info (userid, engname) VALUES (10, 'even again'), (11, 'odd again')`);
     await src.query('db', `UPDATE digoal_01.user_info SET engname = 'changed' WHERE userid BETWEEN 20 AND 29`);
+    // UPDATEs moving rows into the filtered leaf's condition, and others out of it
+    await src.query('db', `UPDATE digoal_01.user_info SET qq = 1 WHERE userid IN (31, 33, 35)`);
+    await inSync();
+    assert.equal((await tableDigest(dst, 'part', `SELECT * FROM digoal_01.user_info WHERE userid IN (31, 33, 35)`)).rows, 3, 'rows moved in');
+    await src.query('db', `UPDATE digoal_01.user_info SET qq = 0 WHERE userid IN (31, 33)`);
     await inSync();
     await compare();
     assert.equal((await tableDigest(dst, 'leaf', `SELECT * FROM digoal_01.user_login_rec`)).rows, 1);

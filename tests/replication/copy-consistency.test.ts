@@ -134,4 +134,42 @@ describe(`initial copy under load, PostgreSQL ${srcMajor} -> ${dstMajor}`, () =>
       assert.deepEqual(await tableDigest(dst, 'serial', `SELECT * FROM digoal_01.${t}`), a, `${t} differs after the SIGTERM`);
     }
   });
+
+  it('runs two copies at once with parallel_copies 2', async () => {
+    await dst.createDatabase('par');
+    await dst.withClient('par', (c) => createSeedSchema(c, { users: 0, keyedLogs: true }));
+    const leaf3 = jobs.write('l3', { db: dst.connectionString('par'), queue_name: 'q', loop_delay: '200ms', parallel_copies: '2' });
+    ok(await runLondiste([leaf3, 'create-leaf', 'l3', dst.connectionString('par'), `--provider=${src.connectionString('db')}`]), 'create-leaf 3');
+    ok(await runLondiste([leaf3, 'add-table', '--all']), 'add-table leaf 3');
+    // hold every target table so copies block at their start: what runs at once is then visible
+    const holder = new pg.Client(dst.clientConfig('par'));
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE digoal_01.user_info, digoal_01.user_session, digoal_01.user_login_rec, digoal_01.user_logout_rec IN ACCESS EXCLUSIVE MODE');
+    const w = startWorker(leaf3);
+    workers.push(w);
+    try {
+      await waitFor('two copies started', 30_000, async () => ((w.output().match(/starting copy/g) ?? []).length >= 2 ? true : undefined), () => w.output());
+      await waitFor('two tables in copy', 30_000, async () => {
+        const r = await dst.query<{ n: number }>('par', `SELECT count(*)::int AS n FROM londiste.table_info WHERE merge_state = 'in-copy'`);
+        return r[0]?.n === 2 ? true : undefined;
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      const inCopy = await dst.query<{ n: number }>('par', `SELECT count(*)::int AS n FROM londiste.table_info WHERE merge_state = 'in-copy'`);
+      assert.equal(inCopy[0]?.n, 2, 'still two, not more');
+      assert.equal((w.output().match(/starting copy/g) ?? []).length, 2, 'no third copy while two run');
+    } finally {
+      await holder.query('COMMIT');
+      await holder.end();
+    }
+    await waitFor('all tables ok on the parallel leaf', 90_000, async () => {
+      const r = await dst.query<{ n: number }>('par', `SELECT count(*)::int AS n FROM londiste.get_table_list('q') WHERE local AND merge_state = 'ok'`);
+      return r[0]?.n === 4 ? true : undefined;
+    }, () => w.output());
+    await waitCaughtUp(src, 'db', dst, 'par', 'q', 'l3', 60_000, () => w.output());
+    for (const t of ['user_info', 'user_session', 'user_login_rec', 'user_logout_rec']) {
+      const a = await tableDigest(src, 'db', `SELECT * FROM digoal_01.${t}`);
+      assert.deepEqual(await tableDigest(dst, 'par', `SELECT * FROM digoal_01.${t}`), a, `${t} differs after parallel copies`);
+    }
+  });
 });

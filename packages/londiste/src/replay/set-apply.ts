@@ -98,7 +98,10 @@ export class TableApplier {
   async flush(): Promise<void> {
     if (this.pending.size === 0) return;
     const columns = this.columns ?? this.meta.pkey;
-    const stage = this.stageFor(columns);
+    // a --where condition may name any column of the table, also for rows that only carry
+    // their key (deletes): stage them all; only the event's own columns are written
+    const stageCols = this.where === null ? columns : this.meta.columns;
+    const stage = this.stageFor(stageCols);
     await stage.created;
     const pending = this.pending;
     this.pending = new Map();
@@ -106,7 +109,7 @@ export class TableApplier {
     const lines = (function* (): Generator<string> {
       let buf = '';
       for (const p of pending.values()) {
-        buf += copyLine([p.present ? 't' : 'f', ...columns.map((c) => p.row[c] ?? null)]);
+        buf += copyLine([p.present ? 't' : 'f', ...stageCols.map((c) => p.row[c] ?? null)]);
         if (buf.length > 65536) {
           yield buf;
           buf = '';
@@ -115,7 +118,8 @@ export class TableApplier {
       if (buf !== '') yield buf;
     })();
     const colList = columns.map(quoteIdent).join(', ');
-    await pipeline(Readable.from(lines), this.client.query(copyFrom(`COPY ${stage.name} (ld_present, ${colList}) FROM STDIN`)));
+    const stageList = stageCols.map(quoteIdent).join(', ');
+    await pipeline(Readable.from(lines), this.client.query(copyFrom(`COPY ${stage.name} (ld_present, ${stageList}) FROM STDIN`)));
 
     const dest = quoteFqname(this.meta.fqname);
     const pkJoin = this.meta.pkey.map((k) => `d.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(' AND ');
