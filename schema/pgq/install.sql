@@ -53,9 +53,7 @@ SELECT pgq.upgrade_schema();
 \ir functions/pgq._urlenc_expr.sql
 \ir functions/pgq._row_encoder.sql
 \ir functions/pgq._capture.sql
-\ir functions/pgq.logutriga.sql
-\ir functions/pgq.jsontriga.sql
-\ir functions/pgq.sqltriga.sql
+\ir functions/pgq.capture_triggers.sql
 \ir functions/pgq._column_signature.sql
 \ir functions/pgq._capture_sql.sql
 \ir functions/pgq._write_capture_function.sql
