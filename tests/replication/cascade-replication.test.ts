@@ -89,6 +89,27 @@ describe(`cascade replication, root on PostgreSQL ${srcMajor}, branch and leaves
     await compare();
   });
 
+  it('waits for sync and for the root through the CLI, and moves the leaf to another provider', async () => {
+    ok(await runLondiste([files['leaf'] ?? '', 'wait-sync', '--wait-timeout=60']), 'wait-sync');
+    await src.query('db', `UPDATE digoal_01.user_info SET mod_time = now() WHERE userid BETWEEN 500 AND 600`);
+    const w = await runLondiste([files['leaf'] ?? '', 'wait-root', '--wait-timeout=60']);
+    ok(w, 'wait-root');
+    assert.match(w.stderr, /Got tick \d+, exiting/);
+    // right after wait-root the leaf has the root's rows, without any other wait
+    assert.deepEqual(
+      await tableDigest(dst, 'leaf', `SELECT * FROM digoal_01.user_info`),
+      await tableDigest(src, 'db', `SELECT * FROM digoal_01.user_info`),
+    );
+    ok(await runLondiste([files['leaf'] ?? '', 'change-provider', '--provider=n_root']), 'change-provider');
+    const p = await dst.query<{ provider_node: string }>('leaf', `SELECT provider_node FROM pgq_node.get_node_info('q')`);
+    assert.equal(p[0]?.provider_node, 'n_root');
+    await src.query('db', `UPDATE digoal_01.user_info SET mod_time = now() WHERE userid BETWEEN 600 AND 700`);
+    await inSync();
+    await compare();
+    const subs = await src.query<{ node_name: string }>('db', `SELECT node_name FROM pgq_node.get_subscriber_info('q') ORDER BY 1`);
+    assert.deepEqual(subs.map((x) => x.node_name), ['n_branch', 'n_leaf', 'n_part']);
+  });
+
   it('replicates TRUNCATE and rows moving across a --where boundary', async () => {
     await src.query('db', `TRUNCATE digoal_01.user_login_rec`);
     await src.query('db', `INSERT INTO digoal_01.user_login_rec (userid, login_time, ip) VALUES (1, now(), '10.0.0.9')`);

@@ -11,6 +11,7 @@ import { cmdMembers, cmdNodeInfo, cmdNodeStatus, cmdStatus, type Output } from '
 import { cmdAddTable, cmdMissing, cmdRemoveTable, cmdResync, cmdTables } from './commands/tables.js';
 import { cmdAddSeq, cmdRemoveSeq, cmdSeqs } from './commands/seqs.js';
 import { cmdDropNode, cmdSetPaused, cmdTagDead } from './commands/node-control.js';
+import { cmdChangeProvider, cmdWaitFor, cmdWaitSync } from './commands/wait.js';
 import { runWorkerForeground } from './worker/foreground.js';
 
 export interface CliEnv {
@@ -116,6 +117,10 @@ export const COMMANDS: Record<string, CommandDef> = {
       await cmdSetPaused(a, false, { node: str(o['node']), consumer: str(o['consumer']), waitSeconds: Number(o['wait-timeout'] ?? 30) });
     },
   },
+  'wait-sync': { describe: 'wait until every table of this node is in sync', run: async (a, args, o) => { noArgs('wait-sync', args); await cmdWaitSync(a, Number(o['wait-timeout'] ?? 0)); } },
+  'wait-root': { describe: 'wait until this node has applied the root\'s newest tick', run: async (a, args, o) => { noArgs('wait-root', args); await cmdWaitFor(a, 'root', Number(o['wait-timeout'] ?? 0)); } },
+  'wait-provider': { describe: 'wait until this node has applied its provider\'s newest tick', run: async (a, args, o) => { noArgs('wait-provider', args); await cmdWaitFor(a, 'provider', Number(o['wait-timeout'] ?? 0)); } },
+  'change-provider': { describe: 'read from another node (--provider=NODE)', run: async (a, args, o) => { noArgs('change-provider', args); await cmdChangeProvider(a, str(o['provider'])); } },
   'tag-dead': { describe: 'mark a node as dead on every reachable member', usage: 'NODE', run: (a, args, _o, out) => cmdTagDead(a, oneArg('tag-dead', 'node name', args), out) },
   'drop-node': { describe: 'remove a node from the cascade', usage: 'NODE', run: (a, args, o) => cmdDropNode(a, oneArg('drop-node', 'node name', args), bool(o['force'])) },
 };
@@ -148,7 +153,7 @@ function addOptions(y: Argv): Argv {
     .option('names-only', { type: 'boolean', describe: 'tables: only the names' })
     .option('node', { type: 'string', describe: 'pause/resume: node of the worker' })
     .option('consumer', { type: 'string', describe: 'pause/resume: worker (consumer) name' })
-    .option('wait-timeout', { type: 'number', default: 30, describe: 'pause/resume: seconds to wait for the worker to confirm (0: no wait)' });
+    .option('wait-timeout', { type: 'number', describe: 'pause/resume (default 30) and wait-* (default 0: forever): seconds to wait for the worker' });
 }
 
 function commandList(): string {
