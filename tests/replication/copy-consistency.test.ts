@@ -172,4 +172,27 @@ describe(`initial copy under load, PostgreSQL ${srcMajor} -> ${dstMajor}`, () =>
       assert.deepEqual(await tableDigest(dst, 'par', `SELECT * FROM digoal_01.${t}`), a, `${t} differs after parallel copies`);
     }
   });
+
+  it('copies into tables that other tables reference by foreign key', async () => {
+    await dst.createDatabase('fk');
+    await dst.withClient('fk', async (c) => {
+      await createSeedSchema(c, { users: 0, keyedLogs: true });
+      // the target has foreign keys the source lacks: the copy must not trip over them
+      await c.query('ALTER TABLE digoal_01.user_session ADD CONSTRAINT fk_user FOREIGN KEY (userid) REFERENCES digoal_01.user_info (userid)');
+      await c.query('ALTER TABLE digoal_01.user_login_rec ADD CONSTRAINT fk_login FOREIGN KEY (userid) REFERENCES digoal_01.user_info (userid)');
+    });
+    const leaf4 = jobs.write('l4', { db: dst.connectionString('fk'), queue_name: 'q', loop_delay: '200ms', parallel_copies: '2' });
+    ok(await runLondiste([leaf4, 'create-leaf', 'l4', dst.connectionString('fk'), `--provider=${src.connectionString('db')}`]), 'create-leaf 4');
+    ok(await runLondiste([leaf4, 'add-table', '--all']), 'add-table leaf 4');
+    const w = startWorker(leaf4);
+    workers.push(w);
+    ok(await runLondiste([leaf4, 'wait-sync', '--wait-timeout=90']), 'wait-sync');
+    await waitCaughtUp(src, 'db', dst, 'fk', 'q', 'l4', 60_000, () => w.output());
+    for (const t of ['user_info', 'user_session']) {
+      const a = await tableDigest(src, 'db', `SELECT * FROM digoal_01.${t}`);
+      assert.deepEqual(await tableDigest(dst, 'fk', `SELECT * FROM digoal_01.${t}`), a, `${t} differs`);
+    }
+    const fks = await dst.query<{ n: number }>('fk', `SELECT count(*)::int AS n FROM pg_constraint WHERE conname IN ('fk_user', 'fk_login')`);
+    assert.equal(fks[0]?.n, 2, 'the foreign keys are still there');
+  });
 });

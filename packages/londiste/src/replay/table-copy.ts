@@ -85,7 +85,16 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
       [schema, name],
     );
     for (const i of idx.rows) await dst.query(`DROP INDEX ${quoteFqname(`${schema}.${i.name}`)}`);
-    if (table.attrs['skip_truncate'] !== '1') await dst.query(`TRUNCATE ONLY ${dest}`);
+    if (table.attrs['skip_truncate'] !== '1') {
+      // TRUNCATE refuses a table other tables reference; with replica role a DELETE leaves their
+      // rows alone, and the copy puts the referenced rows back
+      const referenced = await dst.query(
+        `SELECT 1 FROM pg_constraint c JOIN pg_class t ON t.oid = c.confrelid JOIN pg_namespace n ON n.oid = t.relnamespace
+          WHERE c.contype = 'f' AND n.nspname = $1 AND t.relname = $2 AND c.conrelid <> c.confrelid LIMIT 1`,
+        [schema, name],
+      );
+      await dst.query((referenced.rowCount ?? 0) > 0 ? `DELETE FROM ONLY ${dest}` : `TRUNCATE ONLY ${dest}`);
+    }
 
     const where = table.where === null ? '' : ` WHERE ${table.where}`;
     const meter = new Meter();
