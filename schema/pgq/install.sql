@@ -47,6 +47,7 @@ SELECT pgq.upgrade_schema();
 \ir functions/pgq.get_queue_info.sql
 \ir functions/pgq.get_consumer_info.sql
 \ir functions/pgq._text.sql
+\ir functions/pgq._text_expr.sql
 \ir functions/pgq._urlenc.sql
 \ir functions/pgq._trigger_args.sql
 \ir functions/pgq._table_pkeys.sql
@@ -54,12 +55,14 @@ SELECT pgq.upgrade_schema();
 \ir functions/pgq._row_encoder.sql
 \ir functions/pgq._capture.sql
 \ir functions/pgq.capture_triggers.sql
-\ir functions/pgq._column_signature.sql
+\ir functions/pgq._capture_signature.sql
 \ir functions/pgq._capture_sql.sql
 \ir functions/pgq._write_capture_function.sql
 \ir functions/pgq.generate_capture_trigger.sql
+\ir functions/pgq._refresh_capture_functions.sql
 
 \ir structure/grants.sql
+\ir structure/capture.sql
 
 RESET check_function_bodies;
 RESET client_min_messages;

@@ -60,6 +60,7 @@ for (const major of testVersions()) {
         await client.query(`SELECT pgq.insert_event('q', 't', 'survives')`);
         // make it look like an older PgQ: a column added in a later version is missing, an old
         // function body, and an older version recorded
+        await client.query(`DROP TRIGGER queue_capture_refresh ON pgq.queue`);
         await client.query(`ALTER TABLE pgq.queue DROP COLUMN queue_per_tx_limit`);
         await client.query(`CREATE OR REPLACE FUNCTION pgq.next_batch(i_queue_name text, i_consumer_name text) RETURNS int8 LANGUAGE sql AS 'SELECT NULL::int8'`);
         await client.query(`CREATE OR REPLACE FUNCTION pgq.version() RETURNS text LANGUAGE sql AS $$SELECT '3.5.0.0'::text$$`);

@@ -106,9 +106,7 @@ BEGIN
     THEN
         EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', trigger_name, v_fq);
     ELSE
-        FOREACH v_arg IN ARRAY ARRAY['_i', '_u', '_d'] LOOP
-            EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', trigger_name || v_arg, v_fq);
-        END LOOP;
+        PERFORM pgq.drop_capture_trigger(i_queue_name, v_oid::regclass, trigger_name);
         -- pg_trigger.tgargs holds each argument followed by a zero byte
         SELECT string_agg(convert_to(a, 'UTF8') || '\000'::bytea, ''::bytea ORDER BY n) INTO v_new_args
           FROM unnest(v_args) WITH ORDINALITY AS x(a, n);

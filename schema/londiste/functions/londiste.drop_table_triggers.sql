@@ -13,6 +13,8 @@ BEGIN
     IF NOT FOUND OR londiste.find_table_oid(v_dest) IS NULL THEN
         RETURN;
     END IF;
+    -- a generated capture trigger leaves a function behind too
+    PERFORM pgq.drop_capture_trigger(i_queue_name, londiste.find_table_oid(v_dest)::regclass, '_londiste_' || i_queue_name);
     -- ours: a PgQ trigger function whose first argument is the queue
     FOR v_name IN
         SELECT tgname FROM pg_catalog.pg_trigger

@@ -76,8 +76,11 @@ BEGIN
     v_extra[3] := coalesce('(' || a.extra3_expr || ')::text', v_extra[3]);
     v_extra[4] := coalesce('(' || a.extra4_expr || ')::text', v_extra[4]);
 
-    RETURN format('INSERT INTO %s (ev_id, ev_time, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4)'
-               || ' SELECT nextval(%L), now(), %L, %s, %s, %s, %s, %s FROM %s WHERE %s',
+    -- every column, each of its exact type: the planner then needs no projection of its own over
+    -- the SELECT (one expression tree fewer to set up in every statement)
+    RETURN format('INSERT INTO %s (ev_id, ev_time, ev_txid, ev_owner, ev_retry, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4)'
+               || ' SELECT nextval(%L), now(), txid_current(), NULL::int4, NULL::int4, %L::text, (%s)::text, (%s)::text, (%s)::text, (%s)::text, (%s)::text'
+               || ' FROM %s WHERE %s',
                   i_event_table, (SELECT queue_event_seq FROM pgq.queue WHERE queue_name = i_queue),
                   v_type, v_data, v_extra[1], v_extra[2], v_extra[3], v_extra[4], v_from, v_where);
 END;

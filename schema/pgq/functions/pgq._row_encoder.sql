@@ -26,19 +26,19 @@ AS $$
             coalesce('''{'' || concat_ws('','', ' || string_agg(
                 format('%2$L || CASE WHEN r.%1$I IS NULL THEN ''null'' ELSE %3$s END',
                        name, to_json(name)::text || ':',
-                       CASE WHEN typ IN ('smallint', 'integer', 'bigint') THEN format('pgq._text(r.%1$I)', name)
+                       CASE WHEN typ IN ('smallint', 'integer', 'bigint') THEN format('r.%1$I::text', name)
                             WHEN typ = 'boolean' THEN format('CASE WHEN r.%1$I THEN ''true'' ELSE ''false'' END', name)
                             WHEN typ IN ('timestamp without time zone', 'timestamp with time zone', 'date')
                                 THEN format('to_json(r.%1$I)::text', name)
-                            ELSE format('to_json(pgq._text(r.%1$I))::text', name) END),
+                            ELSE format('to_json(%s)::text', pgq._text_expr(format('r.%I', name), typid)) END),
                 ', ' ORDER BY attnum) || ') || ''}''', '''{}''')
         WHEN 'insert' THEN
             '''(' || string_agg(quote_ident(name), ',' ORDER BY attnum) || ') values ('' || concat_ws('','', '
-            || string_agg(format('quote_nullable(pgq._text(r.%I))', name), ', ' ORDER BY attnum) || ') || '')'''
+            || string_agg(format('quote_nullable(%s)', pgq._text_expr(format('r.%I', name), typid)), ', ' ORDER BY attnum) || ') || '')'''
         WHEN 'update' THEN
-            'concat_ws('','', ' || string_agg(format('%L || quote_nullable(pgq._text(r.%I))', quote_ident(name) || '=', name), ', ' ORDER BY attnum) || ')'
+            'concat_ws('','', ' || string_agg(format('%L || quote_nullable(%s)', quote_ident(name) || '=', pgq._text_expr(format('r.%I', name), typid)), ', ' ORDER BY attnum) || ')'
         WHEN 'where' THEN
-            'concat_ws('' and '', ' || string_agg(format('%L || quote_nullable(pgq._text(r.%I))', quote_ident(name) || '=', name), ', ' ORDER BY attnum) || ')'
+            'concat_ws('' and '', ' || string_agg(format('%L || quote_nullable(%s)', quote_ident(name) || '=', pgq._text_expr(format('r.%I', name), typid)), ', ' ORDER BY attnum) || ')'
         END
       FROM cols
 $$;

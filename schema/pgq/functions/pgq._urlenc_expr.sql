@@ -1,25 +1,48 @@
+-- pgq._urlenc_ascii_expr(text expression): internal; SQL that urlencodes printable ASCII text
+-- (what pgq._urlenc does for it) inline: a chain of replace(), '%' first, space last.
+CREATE OR REPLACE FUNCTION pgq._urlenc_ascii_expr(i_expr text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE
+AS $$
+DECLARE
+    v text := i_expr;
+    c text;
+BEGIN
+    FOREACH c IN ARRAY regexp_split_to_array('%!"#$&''()*+,/:;<=>?@[\]^`{|}~', '') LOOP
+        v := format('replace(%s, %L, %L)', v, c, '%' || lpad(to_hex(ascii(c)), 2, '0'));
+    END LOOP;
+    RETURN format('replace(%s, '' '', ''+'')', v);
+END;
+$$;
+
 -- pgq._urlenc_expr(column reference, type): internal; the cheapest SQL expression that gives a
 -- column's urlencoded text value, by type: integers, numerics and booleans never need encoding;
--- date/time values in ISO style need only '+', ':' and ' ' replaced; text is checked with one
--- regular expression before paying for the full encoder (the value is converted twice rather
--- than through a per-row subquery, which costs more). Identical output to pgq._urlenc of the
+-- date/time values need a few characters replaced; any other value is checked against a pattern
+-- (nothing to encode) before paying for a call of pgq._urlenc. The expressions stay small: a
+-- statement's capture trigger initialises them once per statement, which for the single-row
+-- statements of OLTP costs more than evaluating them. Identical output to pgq._urlenc of the
 -- value's text form in every case.
 CREATE OR REPLACE FUNCTION pgq._urlenc_expr(i_ref text, i_type oid)
 RETURNS text
-LANGUAGE sql IMMUTABLE
+LANGUAGE plpgsql STABLE
 AS $$
-    SELECT CASE
-        WHEN i_type IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'oid'::regtype, 'numeric'::regtype)
-            THEN i_ref || '::text'
-        WHEN i_type = 'bool'::regtype
-            THEN format('CASE WHEN %s THEN ''t'' ELSE ''f'' END', i_ref)
-        WHEN i_type IN ('float4'::regtype, 'float8'::regtype)
-            THEN format('replace(%s::text, ''+'', ''%%2b'')', i_ref)
-        WHEN i_type IN ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype, 'time'::regtype, 'timetz'::regtype)
-            THEN format('CASE WHEN %1$s::text ~ ''^[0-9 :.+-]*$'' THEN replace(replace(replace(%1$s::text, ''+'', ''%%2b''), '':'', ''%%3a''), '' '', ''+'')'
-                        ' ELSE pgq._urlenc(%1$s::text) END', i_ref)
-        WHEN i_type IN ('text'::regtype, 'varchar'::regtype, 'bpchar'::regtype, 'name'::regtype)
-            THEN format('CASE WHEN %1$s::text ~ ''^[0-9A-Za-z_.-]*$'' THEN %1$s::text ELSE pgq._urlenc(%1$s::text) END', i_ref)
-        ELSE format('pgq._urlenc(pgq._text(%s))', i_ref)
-    END
+DECLARE
+    v_base  oid := (SELECT coalesce(nullif(typbasetype, 0), oid) FROM pg_catalog.pg_type WHERE oid = i_type);
+    v_txt   text := pgq._text_expr(i_ref, i_type);
+BEGIN
+    IF v_base IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'oid'::regtype, 'numeric'::regtype) THEN
+        RETURN v_txt;
+    ELSIF v_base = 'bool'::regtype THEN
+        RETURN format('CASE WHEN %s THEN ''t'' ELSE ''f'' END', i_ref);
+    ELSIF v_base IN ('float4'::regtype, 'float8'::regtype) THEN
+        RETURN format('replace(%s, ''+'', ''%%2b'')', v_txt);
+    ELSIF v_base IN ('date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype, 'time'::regtype,
+                     'timetz'::regtype, 'interval'::regtype) THEN
+        -- whatever DateStyle and IntervalStyle say, these write digits, letters and only the
+        -- characters replaced here (time zone abbreviations are letters, digits, + and -)
+        RETURN format('replace(replace(replace(replace(replace(replace(%s, ''+'', ''%%2b''), '':'', ''%%3a''), '' '', ''+''),'
+                      ' ''/'', ''%%2f''), '','', ''%%2c''), ''@'', ''%%40'')', v_txt);
+    END IF;
+    RETURN format('CASE WHEN %1$s ~ ''^[0-9A-Za-z_.-]*$'' THEN %1$s ELSE pgq._urlenc(%1$s) END', v_txt);
+END;
 $$;

@@ -6,6 +6,7 @@ LANGUAGE plpgsql SECURITY DEFINER
 AS $$
 DECLARE
     q pgq.queue%ROWTYPE;
+    f record;
 BEGIN
     SELECT * INTO q FROM pgq.queue WHERE queue_name = x_queue_name FOR UPDATE;
     IF NOT FOUND THEN
@@ -19,6 +20,15 @@ BEGIN
     ELSIF EXISTS (SELECT 1 FROM pgq.subscription WHERE sub_queue = q.queue_id) THEN
         RAISE EXCEPTION 'cannot drop queue, consumers still attached';
     END IF;
+
+    -- generated capture triggers write into the tables about to go: they go first
+    FOR f IN SELECT * FROM pgq.capture_function WHERE cf_queue_id = q.queue_id LOOP
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = f.cf_table) THEN
+            PERFORM pgq.drop_capture_trigger(x_queue_name, f.cf_table::regclass, f.cf_trigger_name);
+        END IF;
+        EXECUTE 'DROP FUNCTION IF EXISTS ' || f.cf_function || '()';
+    END LOOP;
+    DELETE FROM pgq.capture_function WHERE cf_queue_id = q.queue_id;
 
     FOR i IN 0 .. q.queue_ntables - 1 LOOP
         EXECUTE 'DROP TABLE ' || pgq.quote_fqname(q.queue_data_pfx || '_' || i);

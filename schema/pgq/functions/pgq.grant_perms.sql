@@ -24,10 +24,14 @@ BEGIN
     EXECUTE 'GRANT SELECT ON ' || pgq.quote_fqname(q.queue_tick_seq) || ' TO public';
     EXECUTE 'GRANT SELECT ON ' || pgq.quote_fqname(q.queue_event_seq) || ' TO public';
     EXECUTE 'GRANT USAGE ON ' || pgq.quote_fqname(q.queue_event_seq) || ' TO pgq_admin';
+    -- generated capture triggers insert straight into the current table as the writing role,
+    -- which therefore needs pgq_writer (as for the row triggers, which call pgq.insert_event)
+    EXECUTE 'GRANT USAGE ON ' || pgq.quote_fqname(q.queue_event_seq) || ' TO pgq_writer';
 
     PERFORM pgq._grant_perms_from('pgq', 'event_template', v_schema, v_table);
     FOR i IN 0 .. q.queue_ntables - 1 LOOP
         PERFORM pgq._grant_perms_from('pgq', 'event_template', v_schema, v_table || '_' || i);
+        EXECUTE 'GRANT INSERT ON ' || pgq.quote_fqname(q.queue_data_pfx || '_' || i) || ' TO pgq_writer';
     END LOOP;
     RETURN 1;
 END;

@@ -101,3 +101,17 @@ CREATE TABLE IF NOT EXISTS pgq.retry_queue (
 -- a retry row keeps the txid of the retrying batch only as history; re-insertion gets a new one
 ALTER TABLE pgq.retry_queue ALTER COLUMN ev_txid DROP NOT NULL;
 CREATE INDEX IF NOT EXISTS rq_retry_idx ON pgq.retry_queue (ev_retry_after);
+
+-- Capture functions written by pgq.generate_capture_trigger, one per queue and table, with what
+-- they were written for: rotations, queue settings and DDL rewrite them from here.
+CREATE TABLE IF NOT EXISTS pgq.capture_function (
+    cf_queue_id     int4    NOT NULL,
+    cf_table        oid     NOT NULL,
+    cf_trigger_name text    NOT NULL,
+    cf_args         text[]  NOT NULL DEFAULT '{}',
+    cf_format       text    NOT NULL,
+    cf_function     text    NOT NULL,
+    cf_signature    text    NOT NULL,
+    CONSTRAINT capture_function_pkey PRIMARY KEY (cf_queue_id, cf_table),
+    CONSTRAINT cf_queue_fkey FOREIGN KEY (cf_queue_id) REFERENCES pgq.queue (queue_id) ON DELETE CASCADE
+);
