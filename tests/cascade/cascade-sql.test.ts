@@ -118,7 +118,7 @@ for (const major of testVersions()) {
         assert.deepEqual(await ret(root, `SELECT * FROM londiste.local_add_table('q', 'nosuch')`), { ret_code: 404, ret_note: 'Table does not exist: public.nosuch' });
         assert.equal((await ret(root, `SELECT * FROM londiste.local_add_table('q', 'child', '{tgflags=BIUDQ}')`)).ret_code, 200);
         const trg = await root.query<{ tgname: string }>(`SELECT tgname FROM pg_trigger WHERE tgrelid IN ('parent'::regclass, 'child'::regclass) AND NOT tgisinternal ORDER BY 1`);
-        assert.deepEqual(trg.rows.map((r) => r.tgname), ['_londiste_q', '_londiste_q_d', '_londiste_q_i', '_londiste_q_truncate', '_londiste_q_truncate', '_londiste_q_u']);
+        assert.deepEqual(trg.rows.map((r) => r.tgname), ['_londiste_q', '_londiste_q_d', '_londiste_q_i', '_londiste_q_k', '_londiste_q_truncate', '_londiste_q_truncate', '_londiste_q_u']);
         await root.query(`INSERT INTO parent VALUES (1)`);
         await root.query(`INSERT INTO child (pid, v) VALUES (1, 'x')`);
         const ev = await root.query<{ ev_type: string }>(`SELECT ev_type FROM pgq.event_template WHERE ev_extra1 IN ('public.parent', 'public.child') ORDER BY ev_id`);
