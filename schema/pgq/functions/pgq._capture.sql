@@ -1,6 +1,8 @@
 -- pgq._capture(kind, ...): internal; the body shared by logutriga, jsontriga and sqltriga.
 -- Given the trigger's context it returns the event to insert (NULL when the change is not
 -- logged); the trigger functions only pass their context in and insert the result.
+-- The SQL that encodes rows is built once per session, table and arguments and kept in a
+-- session setting together with the table's signature: a table altered since gets new SQL.
 CREATE OR REPLACE FUNCTION pgq._capture(
     IN i_kind text, IN i_op text, IN i_relid oid, IN i_when text, IN i_level text,
     IN i_args text[], IN i_new anyelement, IN i_old anyelement,
@@ -16,10 +18,28 @@ DECLARE
     v_row   ALIAS FOR i_new;
     v_ok    boolean;
     v_diff  text[];
+    v_sig   text;
+    v_key   text;
+    v_cache text[];
 BEGIN
-    SELECT n.nspname || '.' || c.relname INTO v_table
-      FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = i_relid;
     a := pgq._trigger_args(i_args[2:]);
+    -- cache: signature, table, keys, then the encoders of this kind (see below)
+    v_sig := pgq._capture_signature(i_relid);
+    v_key := 'pgq.capture_' || i_relid || '_' || i_kind || '_' || md5(array_to_string(i_args[2:], chr(1)));
+    v_cache := string_to_array(current_setting(v_key, true), chr(2));
+    IF v_cache[1] IS DISTINCT FROM v_sig THEN
+        v_pkeys := coalesce(a.pkey_cols, pgq._table_pkeys(i_relid));
+        v_cache := ARRAY[v_sig, (SELECT n.nspname || '.' || c.relname FROM pg_catalog.pg_class c
+                                    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = i_relid),
+                         array_to_string(v_pkeys, ','),
+                         pgq._row_encoder(i_relid, CASE WHEN i_kind = 'sql' THEN 'insert' ELSE i_kind END, a.ignore_cols),
+                         CASE WHEN i_kind = 'sql' THEN pgq._row_encoder(i_relid, 'update', a.ignore_cols || v_pkeys) END,
+                         CASE WHEN i_kind = 'sql' THEN pgq._row_encoder(i_relid, 'where', NULL, v_pkeys) END,
+                         CASE WHEN a.backup THEN pgq._row_encoder(i_relid, CASE WHEN i_kind = 'json' THEN 'json' ELSE 'urlenc' END, a.ignore_cols) END];
+        PERFORM set_config(v_key, array_to_string(v_cache, chr(2), ''), false);
+    END IF;
+    v_table := v_cache[2];
+    v_pkeys := CASE WHEN v_cache[3] = '' THEN '{}'::text[] ELSE string_to_array(v_cache[3], ',') END;
     IF a.deny THEN
         RAISE EXCEPTION 'Table ''%'' to queue ''%'': change not allowed (%)', v_table, v_queue, i_op;
     END IF;
@@ -44,8 +64,6 @@ BEGIN
     IF i_level <> 'ROW' THEN
         RAISE EXCEPTION 'pgq Ins/Upd/Del trigger must be fired FOR EACH ROW';
     END IF;
-
-    v_pkeys := coalesce(a.pkey_cols, pgq._table_pkeys(i_relid));
     IF v_op IN ('U', 'D') AND cardinality(v_pkeys) = 0 THEN
         RAISE EXCEPTION 'Update/Delete on table without pkey';
     END IF;
@@ -55,9 +73,9 @@ BEGIN
 
     IF v_op = 'U' THEN
         -- which columns really changed: a key change is refused, a change of ignored columns only is not logged
-        EXECUTE 'SELECT array_agg(n.key) FROM jsonb_each(to_jsonb($1)) n JOIN jsonb_each(to_jsonb($2)) o USING (key)'
-             || ' WHERE n.value IS DISTINCT FROM o.value'
-           INTO v_diff USING i_new, i_old;
+        SELECT array_agg(n.key) INTO v_diff
+          FROM jsonb_each(to_jsonb(i_new)) n JOIN jsonb_each(to_jsonb(i_old)) o USING (key)
+         WHERE n.value IS DISTINCT FROM o.value;
         IF v_diff && v_pkeys THEN
             RAISE EXCEPTION 'primary key update not allowed';
         END IF;
@@ -78,28 +96,26 @@ BEGIN
 
     IF i_kind = 'urlenc' THEN
         ev_type := v_op || ':' || array_to_string(v_pkeys, ',');
-        EXECUTE 'SELECT ' || pgq._row_encoder(i_relid, 'urlenc', a.ignore_cols) || ' FROM (SELECT ($1).*) r' INTO ev_data USING v_row;
+        EXECUTE 'SELECT ' || v_cache[4] || ' FROM (SELECT ($1).*) r' INTO ev_data USING v_row;
     ELSIF i_kind = 'json' THEN
         ev_type := '{"op":' || to_json(i_op)::text || ',"table":[' || to_json(split_part(v_table, '.', 1))::text || ','
                    || to_json(substr(v_table, position('.' in v_table) + 1))::text || '],"pkey":['
                    || (SELECT coalesce(string_agg(to_json(k)::text, ','), '') FROM unnest(v_pkeys) k) || ']}';
-        EXECUTE 'SELECT ' || pgq._row_encoder(i_relid, 'json', a.ignore_cols) || ' FROM (SELECT ($1).*) r' INTO ev_data USING v_row;
+        EXECUTE 'SELECT ' || v_cache[4] || ' FROM (SELECT ($1).*) r' INTO ev_data USING v_row;
     ELSE
         ev_type := v_op;
         IF v_op = 'I' THEN
-            EXECUTE 'SELECT ' || pgq._row_encoder(i_relid, 'insert', a.ignore_cols) || ' FROM (SELECT ($1).*) r' INTO ev_data USING v_row;
+            EXECUTE 'SELECT ' || v_cache[4] || ' FROM (SELECT ($1).*) r' INTO ev_data USING v_row;
         ELSIF v_op = 'U' THEN
-            EXECUTE 'SELECT ' || pgq._row_encoder(i_relid, 'update', a.ignore_cols || v_pkeys) || ' || '' where '' || '
-                 || pgq._row_encoder(i_relid, 'where', NULL, v_pkeys) || ' FROM (SELECT ($1).*) r' INTO ev_data USING v_row;
+            EXECUTE 'SELECT ' || v_cache[5] || ' || '' where '' || ' || v_cache[6] || ' FROM (SELECT ($1).*) r' INTO ev_data USING v_row;
         ELSE
-            EXECUTE 'SELECT ' || pgq._row_encoder(i_relid, 'where', NULL, v_pkeys) || ' FROM (SELECT ($1).*) r' INTO ev_data USING v_row;
+            EXECUTE 'SELECT ' || v_cache[6] || ' FROM (SELECT ($1).*) r' INTO ev_data USING v_row;
         END IF;
     END IF;
     ev_extra1 := v_table;
 
     IF a.backup AND v_op = 'U' THEN
-        EXECUTE 'SELECT ' || pgq._row_encoder(i_relid, CASE WHEN i_kind = 'json' THEN 'json' ELSE 'urlenc' END, a.ignore_cols)
-             || ' FROM (SELECT ($1).*) r' INTO ev_extra2 USING i_old;
+        EXECUTE 'SELECT ' || v_cache[7] || ' FROM (SELECT ($1).*) r' INTO ev_extra2 USING i_old;
     END IF;
     -- custom expressions over the row replace the defaults
     IF a.ev_type_expr IS NOT NULL THEN EXECUTE 'SELECT (' || a.ev_type_expr || ')::text FROM (SELECT ($1).*) r' INTO ev_type USING v_row; END IF;

@@ -61,14 +61,14 @@ BEGIN
     v_body := v_body || E'    END IF;\n';
 
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtname = 'pgq_capture_ddl' AND evtenabled = 'A') THEN
-        v_check := format(E'    IF (%s) IS DISTINCT FROM %L THEN\n'
+        v_check := format(E'    IF pgq._capture_signature(TG_RELID) IS DISTINCT FROM %L THEN\n'
                           || E'        -- the table was altered since this function was written: SQL for the table as\n'
                           || E'        -- it is now (transition tables are visible to EXECUTE here), and a new function\n'
                           || E'        EXECUTE pgq._capture_sql(TG_RELID, %L, TG_OP, %L, %L, %L);\n'
                           || E'        PERFORM pgq._write_capture_function(%L, TG_RELID::regclass, %L, %L, %L);\n'
                           || E'        RETURN NULL;\n'
                           || E'    END IF;\n',
-                          replace(pgq._capture_signature_sql(), '$1', 'TG_RELID'), v_sig,
+                          v_sig,
                           i_queue_name, coalesce(i_args, '{}'), i_format, v_target,
                           i_queue_name, coalesce(i_args, '{}'), i_format, i_trigger_name);
     END IF;
