@@ -105,7 +105,12 @@ export class DatabaseWorker {
         backoff = Math.min(backoff === 0 ? 1000 : backoff * 2, 30_000);
         this.log.error(`${this.dbname}: ${what} failed: ${describeError(err)} (retry in ${backoff / 1000}s)`);
       }
-      const wait = backoff > 0 ? backoff : Math.max(0, period() - (Date.now() - started));
+      const p = period();
+      const elapsed = Date.now() - started;
+      // every database's ticker wakes on the same beat (multiples of the period on the clock): a
+      // hundred databases then cost one timer wake-up and one burst of queries, not a hundred;
+      // maintenance is spread instead, so that VACUUMs of many databases do not coincide
+      const wait = backoff > 0 ? backoff : elapsed >= p ? 0 : what === 'ticker' ? p - (Date.now() % p) : p - elapsed;
       await sleep(wait, signal, this.wakeup.signal);
     }
   }
