@@ -1,6 +1,12 @@
 /** Every benchmark of `make bench`, in run order. Add one line per benchmark. */
 import type { Benchmark } from './result.js';
+import { bulkApply } from './bulk-apply.js';
 import { tickerScale } from './ticker-scale.js';
 import { triggerOverhead } from './trigger-overhead.js';
 
-export const BENCHMARKS: Benchmark[] = [triggerOverhead, tickerScale];
+export const BENCHMARKS: Benchmark[] = [
+  triggerOverhead,
+  tickerScale,
+  bulkApply('bulk-apply', 15, 15),
+  bulkApply('bulk-apply-13-to-17', 13, 17),
+];

@@ -72,3 +72,14 @@ export function plainFigure(label: string, value: number, unit: string, target?:
   }
   return f;
 }
+
+/** A time compared with its anchor's time; ratio = anchor / value, so above 1 means faster. */
+export function speedupFigure(label: string, value: number, unit: string, anchorLabel: string, anchorValue: number, target?: string): Figure {
+  const ratio = value === 0 ? NaN : anchorValue / value;
+  const f: Figure = { label, value, unit, anchorLabel, anchorValue, ratio };
+  if (target !== undefined) {
+    f.target = target;
+    f.met = meets(ratio, target);
+  }
+  return f;
+}

@@ -17,7 +17,12 @@ function encodePart(s: string): string {
 }
 
 function decodePart(s: string): string {
-  return decodeURIComponent(s.replace(/\+/g, ' '));
+  // most values (numbers, plain words) carry neither: no copy, no decoder call
+  const plus = s.includes('+');
+  const pct = s.includes('%');
+  if (!plus && !pct) return s;
+  const t = plus ? s.replaceAll('+', ' ') : s;
+  return pct ? decodeURIComponent(t) : t;
 }
 
 export function urlEncode(data: Readonly<Record<string, string | null | undefined>>): string {
@@ -27,14 +32,29 @@ export function urlEncode(data: Readonly<Record<string, string | null | undefine
     .join('&');
 }
 
-export function urlDecode(text: string | null | undefined): Record<string, string | null> {
+/**
+ * Decode `a=1&b&c=x+y` into `{a: '1', b: null, c: 'x y'}`. `keys` caches decoded keys: row events
+ * of one table repeat the same column names millions of times.
+ */
+export function urlDecode(text: string | null | undefined, keys?: Map<string, string>): Record<string, string | null> {
   const out: Record<string, string | null> = {};
   if (text === null || text === undefined || text === '') return out;
-  for (const part of text.split('&')) {
-    if (part === '') continue;
-    const eq = part.indexOf('=');
-    if (eq < 0) out[decodePart(part)] = null;
-    else out[decodePart(part.slice(0, eq))] = decodePart(part.slice(eq + 1));
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('&', start);
+    if (end < 0) end = text.length;
+    if (end > start) {
+      const eq = text.indexOf('=', start);
+      const hasValue = eq >= 0 && eq < end;
+      const rawKey = text.slice(start, hasValue ? eq : end);
+      let key = keys?.get(rawKey);
+      if (key === undefined) {
+        key = decodePart(rawKey);
+        keys?.set(rawKey, key);
+      }
+      out[key] = hasValue ? decodePart(text.slice(eq + 1, end)) : null;
+    }
+    start = end + 1;
   }
   return out;
 }

@@ -18,6 +18,9 @@ export type DataEvent =
 
 const JSON_OPS: Record<string, RowOp | 'R'> = { INSERT: 'I', UPDATE: 'U', DELETE: 'D', TRUNCATE: 'R' };
 
+/** Decoded column names: the same few repeat in every event (bounded: cleared when it grows). */
+const columnNames = new Map<string, string>();
+
 export function isDataEvent(type: string | null): boolean {
   if (type === null) return false;
   if (type === 'I' || type === 'U' || type === 'D' || type === 'R') return true;
@@ -50,5 +53,6 @@ export function decodeDataEvent(ev: PgqEvent): DataEvent {
     return { kind: 'row', table, op, row };
   }
   const op = type[0] as RowOp;
-  return { kind: 'row', table, op, row: urlDecode(ev.ev_data) };
+  if (columnNames.size > 10_000) columnNames.clear();
+  return { kind: 'row', table, op, row: urlDecode(ev.ev_data, columnNames) };
 }

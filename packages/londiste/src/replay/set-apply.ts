@@ -1,9 +1,12 @@
 /**
  * Set-based apply of one table's row events within a batch (DESIGN §5): the events of each
  * primary key collapse to their net effect in event order (the row's last image, or its
- * absence); the survivors are loaded with COPY into a session temp table and applied with one
- * DELETE and one INSERT ... ON CONFLICT DO UPDATE. A --where condition is evaluated on the
- * row images: rows that do not (or no longer) match are deleted instead of written.
+ * absence), remembering whether the row existed before (its first event an update or a
+ * delete). The survivors are loaded with COPY into a session temp table and applied with at most
+ * three statements: DELETE of rows gone, UPDATE ... FROM of rows that existed, INSERT of new
+ * ones (ON CONFLICT DO UPDATE, should the target have them anyway). A --where condition is
+ * evaluated on the row images: rows that do not (or no longer) match are deleted instead, the
+ * others upserted, since the target may or may not hold them.
  */
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -16,7 +19,16 @@ import { copyLine } from './copy-text.js';
 
 interface Pending {
   present: boolean;
+  /** The row existed before this set: its first event was an update or a delete. */
+  existed: boolean;
   row: Row;
+}
+
+/** What the staged row asks for: d(elete), u(pdate an existing row), i(nsert a new one). */
+type StageOp = 'd' | 'u' | 'i';
+
+function stageOp(p: Pending): StageOp {
+  return !p.present ? 'd' : p.existed ? 'u' : 'i';
 }
 
 let stageCounter = 0;
@@ -73,7 +85,9 @@ export class TableApplier {
         this.columns = cols;
       }
     }
-    this.pending.set(this.keyOf(row), { present: op !== 'D', row });
+    const key = this.keyOf(row);
+    const before = this.pending.get(key);
+    this.pending.set(key, { present: op !== 'D', existed: before === undefined ? op !== 'I' : before.existed, row });
     return true;
   }
 
@@ -86,7 +100,7 @@ export class TableApplier {
       const cols = columns.map((c) => `${quoteIdent(c)} ${this.meta.types.get(c) ?? 'text'}`).join(', ');
       // ON COMMIT DELETE ROWS: every batch starts with an empty stage, at no cost
       const created = this.client
-        .query(`CREATE TEMP TABLE ${name} (ld_present boolean NOT NULL, ${cols}) ON COMMIT DELETE ROWS`)
+        .query(`CREATE TEMP TABLE ${name} (ld_op "char" NOT NULL, ${cols}) ON COMMIT DELETE ROWS`)
         .then(() => undefined);
       s = new Stage(columns, created, name);
       this.stages.set(sig, s);
@@ -106,10 +120,13 @@ export class TableApplier {
     const pending = this.pending;
     this.pending = new Map();
 
+    const counts = { d: 0, u: 0, i: 0 };
     const lines = (function* (): Generator<string> {
       let buf = '';
       for (const p of pending.values()) {
-        buf += copyLine([p.present ? 't' : 'f', ...stageCols.map((c) => p.row[c] ?? null)]);
+        const op = stageOp(p);
+        counts[op] += 1;
+        buf += copyLine([op, ...stageCols.map((c) => p.row[c] ?? null)]);
         if (buf.length > 65536) {
           yield buf;
           buf = '';
@@ -119,26 +136,48 @@ export class TableApplier {
     })();
     const colList = columns.map(quoteIdent).join(', ');
     const stageList = stageCols.map(quoteIdent).join(', ');
-    await pipeline(Readable.from(lines), this.client.query(copyFrom(`COPY ${stage.name} (ld_present, ${stageList}) FROM STDIN`)));
+    await pipeline(Readable.from(lines), this.client.query(copyFrom(`COPY ${stage.name} (ld_op, ${stageList}) FROM STDIN`)));
 
     const dest = quoteFqname(this.meta.fqname);
+    const keyList = this.meta.pkey.map(quoteIdent).join(', ');
     const pkJoin = this.meta.pkey.map((k) => `d.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(' AND ');
-    const cond = this.where === null ? null : `coalesce((${this.where}), false)`;
-    const gone = cond === null ? 'NOT ld_present' : `NOT ld_present OR NOT ${cond}`;
-    const del = await this.client.query(
-      `DELETE FROM ${dest} d USING (SELECT ${this.meta.pkey.map(quoteIdent).join(', ')} FROM ${stage.name} WHERE ${gone}) s WHERE ${pkJoin}`,
-    );
-    this.deleted += del.rowCount ?? 0;
     const nonKey = columns.filter((c) => !this.meta.pkey.includes(c));
-    const conflict =
-      nonKey.length === 0
-        ? 'DO NOTHING'
-        : `DO UPDATE SET ${nonKey.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(', ')}`;
-    const ins = await this.client.query(
-      `INSERT INTO ${dest} (${colList}) SELECT ${colList} FROM ${stage.name} WHERE ld_present${cond === null ? '' : ` AND ${cond}`}
-       ON CONFLICT (${this.meta.pkey.map(quoteIdent).join(', ')}) ${conflict}`,
-    );
-    this.written += ins.rowCount ?? 0;
+    const upsert = `ON CONFLICT (${keyList}) ${nonKey.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${nonKey.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(', ')}`}`;
+    if (this.where !== null) {
+      // whether the target holds a row depends on the condition: delete what must not be
+      // there, upsert the rest
+      const cond = `coalesce((${this.where}), false)`;
+      const del = await this.client.query(
+        `DELETE FROM ${dest} d USING (SELECT ${keyList} FROM ${stage.name} WHERE ld_op = 'd' OR NOT ${cond}) s WHERE ${pkJoin}`,
+      );
+      this.deleted += del.rowCount ?? 0;
+      const ins = await this.client.query(`INSERT INTO ${dest} (${colList}) SELECT ${colList} FROM ${stage.name} WHERE ld_op <> 'd' AND ${cond} ${upsert}`);
+      this.written += ins.rowCount ?? 0;
+      this.columns = null;
+      return;
+    }
+    if (counts.d > 0) {
+      const del = await this.client.query(`DELETE FROM ${dest} d USING ${stage.name} s WHERE s.ld_op = 'd' AND ${pkJoin}`);
+      this.deleted += del.rowCount ?? 0;
+    }
+    let missing = false;
+    if (counts.u > 0) {
+      if (nonKey.length > 0) {
+        const upd = await this.client.query(
+          `UPDATE ${dest} d SET ${nonKey.map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`).join(', ')} FROM ${stage.name} s WHERE s.ld_op = 'u' AND ${pkJoin}`,
+        );
+        this.written += upd.rowCount ?? 0;
+        missing = (upd.rowCount ?? 0) < counts.u;
+      } else {
+        missing = true;
+      }
+    }
+    // rows the target should have had: write them anyway, the source is the truth
+    const insOps = missing ? `ld_op IN ('i', 'u')` : `ld_op = 'i'`;
+    if (counts.i > 0 || missing) {
+      const ins = await this.client.query(`INSERT INTO ${dest} (${colList}) SELECT ${colList} FROM ${stage.name} WHERE ${insOps} ${upsert}`);
+      this.written += ins.rowCount ?? 0;
+    }
     this.columns = null;
   }
 

@@ -1,0 +1,227 @@
+/**
+ * A replication set-up for benchmarks: a source and a target cluster, the seed schema, a root
+ * and a leaf made with the londiste CLI, pgqd ticking the source and the leaf's worker as a
+ * separate process, as a user runs them; plus the native logical replication anchor
+ * (publication and subscription) between the same two clusters.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSeedSchema, repoRoot, startCluster, type PgCluster } from '@skytools/harness';
+
+export const SEED_TABLES = ['user_info', 'user_session', 'user_login_rec', 'user_logout_rec'];
+export const QUEUE = 'replika';
+
+const bin = (pkg: string, name: string): string => join(repoRoot(), 'packages', pkg, 'dist', 'bin', `${name}.js`);
+
+export function sleepMs(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Poll until probe() is true; returns the seconds it took. */
+export async function until(what: string, timeoutMs: number, probe: () => Promise<boolean>, everyMs = 50): Promise<number> {
+  const t0 = performance.now();
+  for (;;) {
+    if (await probe()) return (performance.now() - t0) / 1000;
+    if (performance.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
+    await sleepMs(everyMs);
+  }
+}
+
+function yamlOf(values: Record<string, string | number>): string {
+  return Object.entries(values).map(([k, v]) => `${k}: ${typeof v === 'number' ? v : JSON.stringify(v)}`).join('\n') + '\n';
+}
+
+/** Run the londiste CLI; resolves with stdout, rejects with its output on a non-zero exit. */
+export function londiste(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [bin('londiste', 'londiste'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`londiste ${args.slice(1).join(' ')} exited ${String(code)}:\n${err}${out}`))));
+  });
+}
+
+export async function stopProcess(p: ChildProcess | undefined): Promise<void> {
+  if (p === undefined || p.exitCode !== null || p.signalCode !== null) return;
+  const exited = new Promise((r) => p.once('exit', r));
+  p.kill('SIGTERM');
+  const t = setTimeout(() => p.kill('SIGKILL'), 30_000);
+  await exited;
+  clearTimeout(t);
+}
+
+export interface RigOptions {
+  srcMajor: number;
+  dstMajor: number;
+  users: number;
+  /** Extra settings for both clusters. */
+  settings?: Record<string, string | number>;
+  /** pgqd's ticker_period; its default when absent. */
+  tickerPeriod?: string;
+}
+
+export class Rig {
+  readonly work = mkdtempSync(join(tmpdir(), 'skytools-bench-rig-'));
+  readonly srcDb = 'digoal_01';
+  readonly leafDb = 'ours';
+  readonly srcJob = join(this.work, 'src.yaml');
+  readonly leafJob = join(this.work, 'leaf.yaml');
+  private pgqd: ChildProcess | undefined;
+  private worker: ChildProcess | undefined;
+
+  private constructor(
+    readonly src: PgCluster,
+    readonly dst: PgCluster,
+    private readonly options: RigOptions,
+  ) {}
+
+  /** Clusters, the seed schema with `users` users on the source, empty tables on the target, root and leaf nodes. */
+  static async start(options: RigOptions): Promise<Rig> {
+    const settings = { shared_buffers: '256MB', max_wal_size: '2GB', ...options.settings };
+    const [src, dst] = await Promise.all([startCluster(options.srcMajor, { settings }), startCluster(options.dstMajor, { settings })]);
+    const rig = new Rig(src, dst, options);
+    try {
+      await rig.setUp();
+    } catch (err) {
+      await rig.stop();
+      throw err;
+    }
+    return rig;
+  }
+
+  private async setUp(): Promise<void> {
+    const { src, dst } = this;
+    await src.createDatabase(this.srcDb);
+    await src.withClient(this.srcDb, async (c) => {
+      await createSeedSchema(c, { users: this.options.users, keyedLogs: true, functions: true });
+      await c.query('VACUUM ANALYZE');
+    });
+    await dst.createDatabase(this.leafDb);
+    await dst.withClient(this.leafDb, (c) => createSeedSchema(c, { users: 0, keyedLogs: true }));
+    writeFileSync(this.srcJob, yamlOf({ job_name: 'src', db: src.connectionString(this.srcDb), queue_name: QUEUE, logfile: join(this.work, 'src.log') }));
+    writeFileSync(this.leafJob, yamlOf({ job_name: 'leaf', db: dst.connectionString(this.leafDb), queue_name: QUEUE, logfile: join(this.work, 'leaf.log') }));
+    await londiste([this.srcJob, 'create-root', 'src', src.connectionString(this.srcDb)]);
+    await londiste([this.leafJob, 'create-leaf', 'leaf', dst.connectionString(this.leafDb), `--provider=${src.connectionString(this.srcDb)}`]);
+    const pgqdConf = join(this.work, 'pgqd.yaml');
+    writeFileSync(pgqdConf, [
+      `base_connstr: "host=127.0.0.1 port=${src.port} user=${src.user}"`,
+      `database_list: [${this.srcDb}]`,
+      `logfile: ${JSON.stringify(join(this.work, 'pgqd.log'))}`,
+      ...(this.options.tickerPeriod === undefined ? [] : [`ticker_period: ${this.options.tickerPeriod}`]),
+    ].join('\n') + '\n');
+    this.pgqd = spawn(process.execPath, [bin('pgqd', 'pgqd'), '--config', pgqdConf], { stdio: 'ignore' });
+  }
+
+  /** Add tables on the root and the leaf (with the leaf's worker running) and wait until all are ok. */
+  async addTables(tables: string[], timeoutMs = 900_000): Promise<number> {
+    const names = tables.map((t) => (t.includes('.') ? t : `digoal_01.${t}`));
+    await londiste([this.srcJob, 'add-table', ...names]);
+    this.startWorker();
+    const t0 = performance.now();
+    await londiste([this.leafJob, 'add-table', ...names]);
+    await until('tables in sync', timeoutMs, async () => {
+      const r = await this.dst.query<{ n: number }>(this.leafDb, `SELECT count(*)::int AS n FROM londiste.get_table_list($1) WHERE local AND merge_state = 'ok'`, [QUEUE]);
+      return (r[0]?.n ?? 0) >= names.length;
+    }, 20);
+    return (performance.now() - t0) / 1000;
+  }
+
+  startWorker(): void {
+    if (this.worker !== undefined && this.worker.exitCode === null && this.worker.signalCode === null) return;
+    // BENCH_WORKER_FLAGS passes node options to the worker, e.g. --cpu-prof to see where its time goes
+    const flags = (process.env['BENCH_WORKER_FLAGS'] ?? '').split(' ').filter((x) => x !== '');
+    this.worker = spawn(process.execPath, [...flags, bin('londiste', 'londiste'), this.leafJob, 'worker'], { stdio: 'ignore' });
+  }
+
+  async stopWorker(): Promise<void> {
+    await stopProcess(this.worker);
+    this.worker = undefined;
+  }
+
+  /** The newest tick on the root, after ticking now so it covers everything committed so far. */
+  async tickNow(): Promise<bigint> {
+    await this.src.query(this.srcDb, 'SELECT pgq.force_tick($1)', [QUEUE]);
+    await this.src.query(this.srcDb, 'SELECT pgq.ticker($1)', [QUEUE]);
+    const r = await this.src.query<{ t: string }>(this.srcDb, `SELECT max(tick_id)::text AS t FROM pgq.tick t JOIN pgq.queue q ON q.queue_id = t.tick_queue WHERE q.queue_name = $1`, [QUEUE]);
+    return BigInt(r[0]?.t ?? '0');
+  }
+
+  /** Wait until the leaf has applied every event committed so far. */
+  async waitCaughtUp(timeoutMs = 900_000): Promise<number> {
+    const target = await this.tickNow();
+    return until('the leaf to catch up', timeoutMs, async () => {
+      const r = await this.dst.query<{ t: string | null }>(this.leafDb, `SELECT last_tick_id::text AS t FROM pgq_node.local_state WHERE queue_name = $1 AND consumer_name = 'leaf'`, [QUEUE]);
+      const t = r[0]?.t;
+      return t !== null && t !== undefined && BigInt(t) >= target;
+    }, 20);
+  }
+
+  async eventSeq(): Promise<number> {
+    const r = await this.src.query<{ v: string }>(this.srcDb, `SELECT pgq.seq_getval(queue_event_seq)::text AS v FROM pgq.queue WHERE queue_name = $1`, [QUEUE]);
+    return Number(r[0]?.v ?? 0);
+  }
+
+  async stop(): Promise<void> {
+    await this.stopWorker();
+    await stopProcess(this.pgqd);
+    await Promise.all([this.src.stop(), this.dst.stop()]);
+    rmSync(this.work, { recursive: true, force: true });
+  }
+}
+
+/** Native logical replication of the same tables into another database of the target cluster. */
+export class NativeReplica {
+  private constructor(
+    private readonly rig: Rig,
+    readonly db: string,
+    private readonly name: string,
+  ) {}
+
+  /** Publication on the source, subscription on the target; resolves once the initial sync is done. */
+  static async create(rig: Rig, db: string, tables: string[], prepare?: (dst: PgCluster, db: string) => Promise<void>): Promise<{ replica: NativeReplica; syncSeconds: number }> {
+    const name = `bench_${db}`;
+    await rig.dst.createDatabase(db);
+    await rig.dst.withClient(db, (c) => createSeedSchema(c, { users: 0, keyedLogs: true }));
+    if (prepare !== undefined) await prepare(rig.dst, db);
+    const list = tables.map((t) => (t.includes('.') ? t : `digoal_01.${t}`)).join(', ');
+    await rig.src.query(rig.srcDb, `CREATE PUBLICATION ${name} FOR TABLE ${list}`);
+    const t0 = performance.now();
+    await rig.dst.query(db, `CREATE SUBSCRIPTION ${name} CONNECTION '${rig.src.connectionString(rig.srcDb)}' PUBLICATION ${name}`);
+    const replica = new NativeReplica(rig, db, name);
+    await replica.waitReady(tables.length);
+    return { replica, syncSeconds: (performance.now() - t0) / 1000 };
+  }
+
+  async waitReady(n: number, timeoutMs = 900_000): Promise<void> {
+    await until('the native subscription to be ready', timeoutMs, async () => {
+      const r = await this.rig.dst.query<{ n: number }>(this.db, `SELECT count(*)::int AS n FROM pg_subscription_rel WHERE srsubstate = 'r'`);
+      return (r[0]?.n ?? 0) >= n;
+    }, 20);
+  }
+
+  /** Add a table to publication and subscription; resolves once it is synchronised. */
+  async addTable(table: string, total: number): Promise<void> {
+    await this.rig.src.query(this.rig.srcDb, `ALTER PUBLICATION ${this.name} ADD TABLE ${table}`);
+    await this.rig.dst.query(this.db, `ALTER SUBSCRIPTION ${this.name} REFRESH PUBLICATION`);
+    await this.waitReady(total);
+  }
+
+  async enable(on: boolean): Promise<void> {
+    await this.rig.dst.query(this.db, `ALTER SUBSCRIPTION ${this.name} ${on ? 'ENABLE' : 'DISABLE'}`);
+  }
+
+  /** Wait until the subscriber has confirmed everything the source has written so far. */
+  async waitCaughtUp(timeoutMs = 900_000): Promise<number> {
+    const r = await this.rig.src.query<{ lsn: string }>(this.rig.srcDb, 'SELECT pg_current_wal_lsn()::text AS lsn');
+    const lsn = r[0]?.lsn ?? '0/0';
+    return until('the native subscriber to catch up', timeoutMs, async () => {
+      const s = await this.rig.src.query<{ ok: boolean | null }>(this.rig.srcDb, `SELECT confirmed_flush_lsn >= $1::pg_lsn AS ok FROM pg_replication_slots WHERE slot_name = $2`, [lsn, this.name]);
+      return s[0]?.ok === true;
+    }, 20);
+  }
+}
