@@ -104,7 +104,12 @@ export class Rig {
     await dst.createDatabase(this.leafDb);
     await dst.withClient(this.leafDb, (c) => createSeedSchema(c, { users: 0, keyedLogs: true }));
     writeFileSync(this.srcJob, yamlOf({ job_name: 'src', db: src.connectionString(this.srcDb), queue_name: QUEUE, logfile: join(this.work, 'src.log') }));
-    writeFileSync(this.leafJob, yamlOf({ job_name: 'leaf', db: dst.connectionString(this.leafDb), queue_name: QUEUE, logfile: join(this.work, 'leaf.log') }));
+    // BENCH_LOG_DIR keeps the leaf's log there, at debug level (per-batch timings)
+    const logDir = process.env['BENCH_LOG_DIR'];
+    writeFileSync(this.leafJob, yamlOf({
+      job_name: 'leaf', db: dst.connectionString(this.leafDb), queue_name: QUEUE, pgq_lazy_fetch: Number(process.env['BENCH_FETCH'] ?? 300),
+      logfile: join(logDir ?? this.work, 'leaf.log'), ...(logDir === undefined ? {} : { loglevel: 'debug' }),
+    }));
     await londiste([this.srcJob, 'create-root', 'src', src.connectionString(this.srcDb)]);
     await londiste([this.leafJob, 'create-leaf', 'leaf', dst.connectionString(this.leafDb), `--provider=${src.connectionString(this.srcDb)}`]);
     const pgqdConf = join(this.work, 'pgqd.yaml');

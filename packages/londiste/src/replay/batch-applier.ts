@@ -59,6 +59,17 @@ export class BatchApplier {
     return a;
   }
 
+  /** Milliseconds the table appliers spent loading stages and running statements, so far. */
+  get applyMs(): { copy: number; sql: number } {
+    let copy = 0;
+    let sql = 0;
+    for (const a of this.appliers.values()) {
+      copy += a.copyMs;
+      sql += a.sqlMs;
+    }
+    return { copy, sql };
+  }
+
   /** Forget cached table structure (after DDL or a failed transaction). */
   reset(): void {
     this.appliers.clear();

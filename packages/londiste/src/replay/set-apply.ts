@@ -49,9 +49,11 @@ export class TableApplier {
   private pending = new Map<string, Pending>();
   private columns: string[] | null = null;
   private readonly stages = new Map<string, Stage>();
-  /** Rows written and deleted, for statistics. */
+  /** Rows written and deleted, and milliseconds spent loading the stage and in the statements. */
   written = 0;
   deleted = 0;
+  copyMs = 0;
+  sqlMs = 0;
 
   constructor(
     private readonly client: pg.ClientBase,
@@ -134,11 +136,22 @@ export class TableApplier {
       }
       if (buf !== '') yield buf;
     })();
-    const colList = columns.map(quoteIdent).join(', ');
     const stageList = stageCols.map(quoteIdent).join(', ');
+    const t0 = performance.now();
     await pipeline(Readable.from(lines), this.client.query(copyFrom(`COPY ${stage.name} (ld_op, ${stageList}) FROM STDIN`)));
+    const t1 = performance.now();
+    this.copyMs += t1 - t0;
+    try {
+      await this.applyStage(stage.name, columns, counts);
+    } finally {
+      this.sqlMs += performance.now() - t1;
+      this.columns = null;
+    }
+  }
 
+  private async applyStage(stage: string, columns: readonly string[], counts: Record<StageOp, number>): Promise<void> {
     const dest = quoteFqname(this.meta.fqname);
+    const colList = columns.map(quoteIdent).join(', ');
     const keyList = this.meta.pkey.map(quoteIdent).join(', ');
     const pkJoin = this.meta.pkey.map((k) => `d.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(' AND ');
     const nonKey = columns.filter((c) => !this.meta.pkey.includes(c));
@@ -148,23 +161,22 @@ export class TableApplier {
       // there, upsert the rest
       const cond = `coalesce((${this.where}), false)`;
       const del = await this.client.query(
-        `DELETE FROM ${dest} d USING (SELECT ${keyList} FROM ${stage.name} WHERE ld_op = 'd' OR NOT ${cond}) s WHERE ${pkJoin}`,
+        `DELETE FROM ${dest} d USING (SELECT ${keyList} FROM ${stage} WHERE ld_op = 'd' OR NOT ${cond}) s WHERE ${pkJoin}`,
       );
       this.deleted += del.rowCount ?? 0;
-      const ins = await this.client.query(`INSERT INTO ${dest} (${colList}) SELECT ${colList} FROM ${stage.name} WHERE ld_op <> 'd' AND ${cond} ${upsert}`);
+      const ins = await this.client.query(`INSERT INTO ${dest} (${colList}) SELECT ${colList} FROM ${stage} WHERE ld_op <> 'd' AND ${cond} ${upsert}`);
       this.written += ins.rowCount ?? 0;
-      this.columns = null;
       return;
     }
     if (counts.d > 0) {
-      const del = await this.client.query(`DELETE FROM ${dest} d USING ${stage.name} s WHERE s.ld_op = 'd' AND ${pkJoin}`);
+      const del = await this.client.query(`DELETE FROM ${dest} d USING ${stage} s WHERE s.ld_op = 'd' AND ${pkJoin}`);
       this.deleted += del.rowCount ?? 0;
     }
     let missing = false;
     if (counts.u > 0) {
       if (nonKey.length > 0) {
         const upd = await this.client.query(
-          `UPDATE ${dest} d SET ${nonKey.map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`).join(', ')} FROM ${stage.name} s WHERE s.ld_op = 'u' AND ${pkJoin}`,
+          `UPDATE ${dest} d SET ${nonKey.map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`).join(', ')} FROM ${stage} s WHERE s.ld_op = 'u' AND ${pkJoin}`,
         );
         this.written += upd.rowCount ?? 0;
         missing = (upd.rowCount ?? 0) < counts.u;
@@ -175,10 +187,9 @@ export class TableApplier {
     // rows the target should have had: write them anyway, the source is the truth
     const insOps = missing ? `ld_op IN ('i', 'u')` : `ld_op = 'i'`;
     if (counts.i > 0 || missing) {
-      const ins = await this.client.query(`INSERT INTO ${dest} (${colList}) SELECT ${colList} FROM ${stage.name} WHERE ${insOps} ${upsert}`);
+      const ins = await this.client.query(`INSERT INTO ${dest} (${colList}) SELECT ${colList} FROM ${stage} WHERE ${insOps} ${upsert}`);
       this.written += ins.rowCount ?? 0;
     }
-    this.columns = null;
   }
 
   /** Drop what is pending (a TRUNCATE makes it moot). */

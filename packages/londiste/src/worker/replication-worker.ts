@@ -213,6 +213,7 @@ export class ReplicationWorker {
     const provider = await this.providerDb(st.provider_location);
     this.scheduleCopies(await loadTableStates(db, this.queue), st.provider_location);
 
+    const t0 = performance.now();
     const batch = await nextBatch(provider, this.queue, this.consumer);
     if (batch === null) {
       await this.idle(this.job.loop_delay, signal);
@@ -235,6 +236,9 @@ export class ReplicationWorker {
     const applier = this.applier ?? new BatchApplier(db, this.queue, this.log);
     const copier = isBranch ? new QueueCopier(db, this.queue) : undefined;
     let count = 0;
+    const applyBefore = applier.applyMs;
+    const t1 = performance.now();
+    let t2 = t1;
     await db.query('BEGIN');
     try {
       await db.query(`SET LOCAL session_replication_role = 'replica'`);
@@ -249,6 +253,7 @@ export class ReplicationWorker {
         if (copier !== undefined && copier.size >= 10000) await copier.flush();
       }
       await copier?.flush();
+      t2 = performance.now();
       const nowOk = await applier.finish(curSnap);
       await db.query('SELECT * FROM pgq_node.set_consumer_completed($1, $2, $3)', [this.queue, this.consumer, batch.curTickId]);
       await db.query('COMMIT');
@@ -258,12 +263,20 @@ export class ReplicationWorker {
       applier.reset();
       throw err;
     }
+    const t3 = performance.now();
     if (isBranch) await this.ensureBranchTick(db, batch.curTickId, batch.curTickTime, batch.curTickEventSeq);
     await finishBatch(provider, batch.batchId);
     this.batches += 1;
     this.events += count;
     const s = applier.stats;
-    if (count > 0) this.log.debug(`batch ${batch.batchId} (tick ${batch.curTickId}): ${count} events, ${s.applied} applied, ${s.backlogged} kept for copy, ${s.skipped} skipped`);
+    if (count > 0) {
+      const ms = (a: number, b: number): string => (b - a).toFixed(0);
+      this.log.debug(
+        `batch ${batch.batchId} (tick ${batch.curTickId}): ${count} events, ${s.applied} applied, ${s.backlogged} kept for copy, ${s.skipped} skipped; ` +
+          `ms: open ${ms(t0, t1)}, read+apply ${ms(t1, t2)} (stage ${ms(applyBefore.copy, applier.applyMs.copy)}, sql ${ms(applyBefore.sql, applier.applyMs.sql)}), ` +
+          `finish+commit ${ms(t2, t3)}, close ${ms(t3, performance.now())}`,
+      );
+    }
     await this.publishWatermark(db, provider, st.node_name);
   }
 
