@@ -12,6 +12,9 @@ import type { NodeInfoRow } from '../queue-info.js';
 
 export type NodeType = 'root' | 'branch' | 'leaf';
 
+/** ticker_max_lag of a queue made by create-root. */
+export const ROOT_TICKER_MAX_LAG = '100 milliseconds';
+
 export interface CreateNodeOptions {
   type: NodeType;
   nodeName: string | undefined;
@@ -76,8 +79,16 @@ export async function createNode(admin: NodeAdmin, opts: CreateNodeOptions): Pro
 
   if (opts.type === 'root') {
     await withTransaction(db, async () => {
+      const existed = ((await db.query('SELECT 1 FROM pgq.queue WHERE queue_name = $1', [queue])).rowCount ?? 0) > 0;
       await admin.exec(db, 'SELECT * FROM pgq_node.register_location($1, $2, $3, false)', [queue, name, location]);
       await admin.exec(db, 'SELECT * FROM pgq_node.create_node($1, $2, $3, $4, $5, $6, $7)', [queue, 'root', name, worker, null, null, null]);
+      // a new queue ticks as soon as events wait (upstream waits up to 3 s), so that with pgqd's
+      // ticker_period replication lag stays sub-second; an idle queue still backs off to
+      // ticker_idle_period. A queue that existed keeps its settings.
+      if (!existed) {
+        log.debug(`exec_query: select pgq.set_queue_config('${queue}', 'ticker_max_lag', '${ROOT_TICKER_MAX_LAG}')`);
+        await db.query(`SELECT pgq.set_queue_config($1, 'ticker_max_lag', $2)`, [queue, ROOT_TICKER_MAX_LAG]);
+      }
     });
     log.info('Done');
     return;
