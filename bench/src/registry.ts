@@ -1,6 +1,7 @@
 /** Every benchmark of `make bench`, in run order. Add one line per benchmark. */
 import type { Benchmark } from './result.js';
 import { bulkApply } from './bulk-apply.js';
+import { lag } from './lag.js';
 import { tickerScale } from './ticker-scale.js';
 import { triggerOverhead } from './trigger-overhead.js';
 
@@ -8,5 +9,6 @@ export const BENCHMARKS: Benchmark[] = [
   triggerOverhead,
   tickerScale,
   bulkApply('bulk-apply', 15, 15),
+  lag,
   bulkApply('bulk-apply-13-to-17', 13, 17),
 ];

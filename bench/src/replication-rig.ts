@@ -5,7 +5,7 @@
  * (publication and subscription) between the same two clusters.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSeedSchema, repoRoot, startCluster, type PgCluster } from '@skytools/harness';
@@ -63,6 +63,8 @@ export interface RigOptions {
   settings?: Record<string, string | number>;
   /** pgqd's ticker_period; its default when absent. */
   tickerPeriod?: string;
+  /** Run the leaf's job under londisted (its jobs_dir holds the job) instead of `londiste JOB worker`. */
+  supervisor?: boolean;
 }
 
 export class Rig {
@@ -70,7 +72,8 @@ export class Rig {
   readonly srcDb = 'digoal_01';
   readonly leafDb = 'ours';
   readonly srcJob = join(this.work, 'src.yaml');
-  readonly leafJob = join(this.work, 'leaf.yaml');
+  readonly jobsDir = join(this.work, 'jobs.d');
+  readonly leafJob = join(this.jobsDir, 'leaf.yaml');
   private pgqd: ChildProcess | undefined;
   private worker: ChildProcess | undefined;
 
@@ -103,6 +106,7 @@ export class Rig {
     });
     await dst.createDatabase(this.leafDb);
     await dst.withClient(this.leafDb, (c) => createSeedSchema(c, { users: 0, keyedLogs: true }));
+    mkdirSync(this.jobsDir);
     writeFileSync(this.srcJob, yamlOf({ job_name: 'src', db: src.connectionString(this.srcDb), queue_name: QUEUE, logfile: join(this.work, 'src.log') }));
     // BENCH_LOG_DIR keeps the leaf's log there, at debug level (per-batch timings)
     const logDir = process.env['BENCH_LOG_DIR'];
@@ -140,6 +144,12 @@ export class Rig {
     if (this.worker !== undefined && this.worker.exitCode === null && this.worker.signalCode === null) return;
     // BENCH_WORKER_FLAGS passes node options to the worker, e.g. --cpu-prof to see where its time goes
     const flags = (process.env['BENCH_WORKER_FLAGS'] ?? '').split(' ').filter((x) => x !== '');
+    if (this.options.supervisor === true) {
+      const conf = join(this.work, 'londisted.yaml');
+      writeFileSync(conf, yamlOf({ jobs_dir: this.jobsDir, logfile: join(this.work, 'londisted.log') }));
+      this.worker = spawn(process.execPath, [...flags, bin('londiste', 'londisted'), '--config', conf], { stdio: 'ignore' });
+      return;
+    }
     this.worker = spawn(process.execPath, [...flags, bin('londiste', 'londiste'), this.leafJob, 'worker'], { stdio: 'ignore' });
   }
 
@@ -164,6 +174,11 @@ export class Rig {
       const t = r[0]?.t;
       return t !== null && t !== undefined && BigInt(t) >= target;
     }, 20);
+  }
+
+  /** Process ids of pgqd and of the leaf's worker (or londisted), for CPU and memory readings. */
+  get pids(): { pgqd: number | undefined; worker: number | undefined } {
+    return { pgqd: this.pgqd?.pid, worker: this.worker?.pid };
   }
 
   async eventSeq(): Promise<number> {

@@ -4,22 +4,14 @@
  * consecutive ticks of any database (target: under 2x the period).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installSchemas } from '@skytools/core';
 import { repoRoot, startCluster } from '@skytools/harness';
 import type { Benchmark, BenchOptions, BenchResult } from './result.js';
 import { plainFigure } from './result.js';
-
-const CLK_TCK = 100;
-
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after the command name
-  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
-}
+import { cpuSeconds } from './proc-stats.js';
 
 export const tickerScale: Benchmark = {
   name: 'ticker-scale',

@@ -18,6 +18,12 @@ export const JOB_SPEC = {
   loop_delay: { type: 'duration', default: '1s', minMs: 10, describe: 'Longest sleep of an idle worker between checks for a new batch\n(a worker also wakes at once on a new tick).' },
   parallel_copies: { type: 'int', default: 1, min: 1, max: 64, describe: 'Tables of this job copied at the same time during initial copy.' },
   pgq_lazy_fetch: { type: 'int', default: 300, min: 1, describe: 'Events fetched at a time from a batch cursor.' },
+  batch_merge_events: {
+    type: 'int',
+    default: 20000,
+    min: 0,
+    describe: 'A leaf that is behind applies several ticks as one batch, up to about this many events\n(fewer round trips and commits while catching up); 0 applies tick by tick.',
+  },
   lock_timeout: { type: 'duration', default: '10s', describe: 'statement_timeout for admin commands that lock tables (0 = none).' },
 } as const satisfies ConfigSpec;
 

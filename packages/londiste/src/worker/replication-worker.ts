@@ -13,11 +13,11 @@ import {
   describeError,
   finishBatch,
   maskSecrets,
+  quoteLiteral,
   nextBatch,
   readBatchEvents,
   SkytoolsError,
   TickWaiter,
-  tickSnapshot,
   TxidSnapshot,
   type Logger,
 } from '@skytools/core';
@@ -28,6 +28,9 @@ import { copyTable } from '../replay/table-copy.js';
 import { loadTableStates, needsCopy } from '../replay/table-state.js';
 import { CopyScheduler, createCopyLimiter, type CopyLimiter } from './copy-scheduler.js';
 import { JobLock } from './job-lock.js';
+
+/** Batches estimated at no more events than this are read in one query rather than a cursor. */
+const SMALL_BATCH = 5000;
 
 interface ConsumerState {
   node_type: string;
@@ -211,15 +214,17 @@ export class ReplicationWorker {
     }
     if (st.provider_location === null) throw new SkytoolsError(`node ${st.node_name} has no provider location`);
     const provider = await this.providerDb(st.provider_location);
-    this.scheduleCopies(await loadTableStates(db, this.queue), st.provider_location);
+    const isBranch = st.node_type === 'branch';
 
     const t0 = performance.now();
-    const batch = await nextBatch(provider, this.queue, this.consumer);
+    // a branch re-publishes every tick of its provider, so it takes them one by one
+    const batch = await nextBatch(provider, this.queue, this.consumer, isBranch ? 0 : this.job.batch_merge_events);
+    const tables = await loadTableStates(db, this.queue);
+    this.scheduleCopies(tables, st.provider_location);
     if (batch === null) {
       await this.idle(this.job.loop_delay, signal);
       return;
     }
-    const isBranch = st.node_type === 'branch';
     if (st.completed_tick === batch.curTickId) {
       // applied before a crash, not finished on the provider yet
       if (isBranch) await this.ensureBranchTick(db, batch.curTickId, batch.curTickTime, batch.curTickEventSeq);
@@ -230,21 +235,19 @@ export class ReplicationWorker {
       throw new SkytoolsError(`Lost position: batch ${batch.prevTickId}..${batch.curTickId}, dst has ${st.completed_tick ?? 'NULL'}`);
     }
 
-    const snapText = await tickSnapshot(provider, this.queue, batch.curTickId);
-    const curSnap = snapText === null ? null : TxidSnapshot.parse(snapText);
-    const tables = await loadTableStates(db, this.queue);
+    const curSnap = batch.curTickSnapshot === null ? null : TxidSnapshot.parse(batch.curTickSnapshot);
     const applier = this.applier ?? new BatchApplier(db, this.queue, this.log);
     const copier = isBranch ? new QueueCopier(db, this.queue) : undefined;
     let count = 0;
     const applyBefore = applier.applyMs;
     const t1 = performance.now();
     let t2 = t1;
-    await db.query('BEGIN');
+    await db.query(`BEGIN; SET LOCAL session_replication_role = 'replica'`);
     try {
-      await db.query(`SET LOCAL session_replication_role = 'replica'`);
       applier.begin(tables);
       // a second connection streams the batch while this one applies it
-      for await (const chunk of readBatchEvents(provider, batch.batchId, this.job.pgq_lazy_fetch)) {
+      const estimate = Number(batch.curTickEventSeq) - Number(batch.prevTickEventSeq);
+      for await (const chunk of readBatchEvents(provider, batch.batchId, this.job.pgq_lazy_fetch, estimate <= SMALL_BATCH)) {
         for (const ev of chunk) {
           await applier.process(ev);
           copier?.add(ev);
@@ -255,8 +258,10 @@ export class ReplicationWorker {
       await copier?.flush();
       t2 = performance.now();
       const nowOk = await applier.finish(curSnap);
-      await db.query('SELECT * FROM pgq_node.set_consumer_completed($1, $2, $3)', [this.queue, this.consumer, batch.curTickId]);
-      await db.query('COMMIT');
+      // one round trip: no parameters in a multi-statement query, hence the literals
+      await db.query(
+        `SELECT * FROM pgq_node.set_consumer_completed(${quoteLiteral(this.queue)}, ${quoteLiteral(this.consumer)}, ${quoteLiteral(batch.curTickId)}); COMMIT`,
+      );
       for (const t of nowOk) this.log.info(`${t}: in sync (ok)`);
     } catch (err) {
       await db.query('ROLLBACK').catch(() => undefined);
