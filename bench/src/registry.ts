@@ -1,6 +1,7 @@
 /** Every benchmark of `make bench`, in run order. Add one line per benchmark. */
 import type { Benchmark } from './result.js';
 import { bulkApply } from './bulk-apply.js';
+import { initialCopy } from './initial-copy.js';
 import { lag } from './lag.js';
 import { tickerScale } from './ticker-scale.js';
 import { triggerOverhead } from './trigger-overhead.js';
@@ -10,5 +11,6 @@ export const BENCHMARKS: Benchmark[] = [
   tickerScale,
   bulkApply('bulk-apply', 15, 15),
   lag,
+  initialCopy,
   bulkApply('bulk-apply-13-to-17', 13, 17),
 ];

@@ -5,7 +5,7 @@
  * (publication and subscription) between the same two clusters.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSeedSchema, repoRoot, startCluster, type PgCluster } from '@skytools/harness';
@@ -65,6 +65,8 @@ export interface RigOptions {
   tickerPeriod?: string;
   /** Run the leaf's job under londisted (its jobs_dir holds the job) instead of `londiste JOB worker`. */
   supervisor?: boolean;
+  /** More keys for the leaf's job file. */
+  leafJob?: Record<string, string | number>;
 }
 
 export class Rig {
@@ -74,6 +76,7 @@ export class Rig {
   readonly srcJob = join(this.work, 'src.yaml');
   readonly jobsDir = join(this.work, 'jobs.d');
   readonly leafJob = join(this.jobsDir, 'leaf.yaml');
+  readonly leafLogFile = join(process.env['BENCH_LOG_DIR'] ?? this.work, 'leaf.log');
   private pgqd: ChildProcess | undefined;
   private worker: ChildProcess | undefined;
 
@@ -112,10 +115,12 @@ export class Rig {
     const logDir = process.env['BENCH_LOG_DIR'];
     writeFileSync(this.leafJob, yamlOf({
       job_name: 'leaf', db: dst.connectionString(this.leafDb), queue_name: QUEUE, pgq_lazy_fetch: Number(process.env['BENCH_FETCH'] ?? 300),
-      logfile: join(logDir ?? this.work, 'leaf.log'), ...(logDir === undefined ? {} : { loglevel: 'debug' }),
+      logfile: this.leafLogFile, ...(logDir === undefined ? {} : { loglevel: 'debug' }), ...this.options.leafJob,
     }));
     await londiste([this.srcJob, 'create-root', 'src', src.connectionString(this.srcDb)]);
     await londiste([this.leafJob, 'create-leaf', 'leaf', dst.connectionString(this.leafDb), `--provider=${src.connectionString(this.srcDb)}`]);
+    // running before tables are added, as a deployed londisted would be
+    this.startWorker();
     const pgqdConf = join(this.work, 'pgqd.yaml');
     writeFileSync(pgqdConf, [
       `base_connstr: "host=127.0.0.1 port=${src.port} user=${src.user}"`,
@@ -134,7 +139,11 @@ export class Rig {
     const t0 = performance.now();
     await londiste([this.leafJob, 'add-table', ...names]);
     await until('tables in sync', timeoutMs, async () => {
-      const r = await this.dst.query<{ n: number }>(this.leafDb, `SELECT count(*)::int AS n FROM londiste.get_table_list($1) WHERE local AND merge_state = 'ok'`, [QUEUE]);
+      const r = await this.dst.query<{ n: number }>(
+        this.leafDb,
+        `SELECT count(*)::int AS n FROM londiste.get_table_list($1) WHERE local AND merge_state = 'ok' AND table_name = ANY ($2)`,
+        [QUEUE, names],
+      );
       return (r[0]?.n ?? 0) >= names.length;
     }, 20);
     return (performance.now() - t0) / 1000;
@@ -174,6 +183,16 @@ export class Rig {
       const t = r[0]?.t;
       return t !== null && t !== undefined && BigInt(t) >= target;
     }, 20);
+  }
+
+  /** Seconds of each initial copy the leaf has logged ("TABLE: copied N rows, M MB in Ss"). */
+  copyTimes(): Map<string, { rows: number; seconds: number }> {
+    const out = new Map<string, { rows: number; seconds: number }>();
+    const text = existsSync(this.leafLogFile) ? readFileSync(this.leafLogFile, 'utf8') : '';
+    for (const m of text.matchAll(/ (\S+): copied (\d+) rows, [\d.]+ MB in ([\d.]+)s/g)) {
+      out.set(m[1] ?? '', { rows: Number(m[2]), seconds: Number(m[3]) });
+    }
+    return out;
   }
 
   /** Process ids of pgqd and of the leaf's worker (or londisted), for CPU and memory readings. */

@@ -104,6 +104,10 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'lost table: %', v_fq;
     END IF;
+    -- the node's worker starts the copy at once instead of at its next look (delivered at commit)
+    IF v_state IS NULL THEN
+        PERFORM pg_notify('londiste_tables', i_queue_name);
+    END IF;
 
     IF v_virtual THEN
         ret_code := 200;

@@ -15,6 +15,10 @@ BEGIN
         ret_note := 'No such table: ' || v_fq;
         RETURN;
     END IF;
+    -- a table to copy again (resync): wake the node's worker
+    IF i_merge_state IS NULL THEN
+        PERFORM pg_notify('londiste_tables', i_queue_name);
+    END IF;
     ret_code := 200;
     ret_note := 'Table ' || v_fq || ' state set to ' || coalesce(quote_literal(i_merge_state), 'NULL');
 END;

@@ -28,15 +28,36 @@ export interface CopyTask {
   log: Logger;
   progressEveryMs?: number;
   signal?: AbortSignal;
+  /** Called once the copy is committed, before the statistics are gathered. */
+  onCommitted?: () => Promise<void>;
 }
 
+/**
+ * Counts what passes, and passes it on in chunks of about 256 kB: COPY TO delivers a row at a
+ * time, and handing each on as a message of its own costs more than the data.
+ */
 class Meter extends Transform {
   bytes = 0;
   rows = 0;
+  private held: Buffer[] = [];
+  private heldBytes = 0;
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.bytes += chunk.length;
     for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) this.rows += 1;
-    cb(null, chunk);
+    this.held.push(chunk);
+    this.heldBytes += chunk.length;
+    if (this.heldBytes >= 262_144) this.release();
+    cb();
+  }
+  override _flush(cb: TransformCallback): void {
+    this.release();
+    cb();
+  }
+  private release(): void {
+    if (this.held.length === 0) return;
+    this.push(this.held.length === 1 ? this.held[0] : Buffer.concat(this.held, this.heldBytes));
+    this.held = [];
+    this.heldBytes = 0;
   }
 }
 
@@ -113,7 +134,6 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
       clearInterval(timer);
     }
     for (const i of idx.rows) await dst.query(i.def);
-    await dst.query(`ANALYZE ${dest}`);
     await setTableState(dst, task.queue, table.name, snapshot, 'catching-up');
     await dst.query('COMMIT');
     await src.query('COMMIT');
@@ -122,6 +142,9 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
       `${table.name}: copied ${meter.rows} rows, ${(meter.bytes / 1048576).toFixed(1)} MB in ${seconds.toFixed(2)}s` +
         (seconds > 0 ? ` (${Math.round(meter.rows / seconds)} rows/s)` : ''),
     );
+    await task.onCommitted?.();
+    // statistics for the planner of the apply statements; the table does not wait for them
+    await dst.query(`ANALYZE ${dest}`).catch((err: unknown) => log.warning(`${table.name}: ANALYZE after the copy failed: ${(err as Error).message}`));
     return { rows: meter.rows, bytes: meter.bytes, seconds };
   } catch (err) {
     await dst.query('ROLLBACK').catch(() => undefined);

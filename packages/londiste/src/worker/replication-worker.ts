@@ -63,6 +63,8 @@ export class ReplicationWorker {
   private lastRootDuty = 0;
   private lastWatermark = 0;
   private wake: (() => void) | undefined;
+  /** A wake-up arrived while not idle: the next idle() returns at once. */
+  private wakePending = false;
   private errorRecorded = false;
   batches = 0;
   events = 0;
@@ -88,8 +90,17 @@ export class ReplicationWorker {
 
   private async local(): Promise<pg.Client> {
     if (this.db === undefined) {
-      this.db = await connect(this.job.db, { name: 'db', logger: this.log, applicationName: `londiste ${this.job.job_name}` });
-      this.applier = new BatchApplier(this.db, this.queue, this.log);
+      const db = await connect(this.job.db, { name: 'db', logger: this.log, applicationName: `londiste ${this.job.job_name}` });
+      // add-table and resync on this node announce themselves: copies start at once
+      db.on('notification', (msg) => {
+        if (msg.channel === 'londiste_tables' && msg.payload === this.queue) {
+          this.wakePending = true;
+          this.wake?.();
+        }
+      });
+      await db.query('LISTEN londiste_tables');
+      this.db = db;
+      this.applier = new BatchApplier(db, this.queue, this.log);
     }
     return this.db;
   }
@@ -123,6 +134,10 @@ export class ReplicationWorker {
   /** Sleep until a tick, a finished copy, shutdown, or the timeout. */
   private async idle(ms: number, signal: AbortSignal): Promise<void> {
     if (signal.aborted) return;
+    if (this.wakePending) {
+      this.wakePending = false;
+      return;
+    }
     const wakeUp = new Promise<void>((resolve) => {
       this.wake = resolve;
     });
@@ -334,10 +349,12 @@ export class ReplicationWorker {
             localConnstr: this.job.db,
             log: this.log,
             signal: this.copyAbort.signal,
+            onCommitted: async () => {
+              // a tick now lets the table reach 'ok' without waiting for the next scheduled one
+              await provider.query('SELECT pgq.force_tick($1)', [this.queue]).catch(() => undefined);
+              await provider.query('SELECT pgq.ticker($1)', [this.queue]).catch(() => undefined);
+            },
           });
-          // a tick now lets the table reach 'ok' without waiting for the next scheduled one
-          await provider.query('SELECT pgq.force_tick($1)', [this.queue]).catch(() => undefined);
-          await provider.query('SELECT pgq.ticker($1)', [this.queue]).catch(() => undefined);
         } finally {
           await db.end().catch(() => undefined);
           await provider.end().catch(() => undefined);
