@@ -3,6 +3,7 @@ import type { Benchmark } from './result.js';
 import { bulkApply } from './bulk-apply.js';
 import { initialCopy } from './initial-copy.js';
 import { lag } from './lag.js';
+import { supervisorFootprint } from './supervisor-footprint.js';
 import { tickerScale } from './ticker-scale.js';
 import { triggerOverhead } from './trigger-overhead.js';
 
@@ -12,5 +13,6 @@ export const BENCHMARKS: Benchmark[] = [
   bulkApply('bulk-apply', 15, 15),
   lag,
   initialCopy,
+  supervisorFootprint,
   bulkApply('bulk-apply-13-to-17', 13, 17),
 ];

@@ -9,10 +9,13 @@ export const TICK_CHANNEL = 'pgq_tick';
 
 export class TickWaiter {
   private pending = false;
+  /** A tick notification has arrived at least once: the provider announces its ticks. */
+  heard = false;
   private wake: (() => void) | undefined;
   private readonly onNotify = (msg: pg.Notification): void => {
     if (msg.channel === TICK_CHANNEL && (msg.payload === undefined || msg.payload === this.queue)) {
       this.pending = true;
+      this.heard = true;
       this.wake?.();
     }
   };

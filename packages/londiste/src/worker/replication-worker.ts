@@ -29,6 +29,9 @@ import { loadTableStates, needsCopy } from '../replay/table-state.js';
 import { CopyScheduler, createCopyLimiter, type CopyLimiter } from './copy-scheduler.js';
 import { JobLock } from './job-lock.js';
 
+/** Longest sleep of an idle worker whose provider announces ticks (NOTIFY pgq_tick). */
+const IDLE_BACKOFF_MAX_MS = 30_000;
+
 /** Batches estimated at no more events than this are read in one query rather than a cursor. */
 const SMALL_BATCH = 5000;
 
@@ -65,6 +68,8 @@ export class ReplicationWorker {
   private wake: (() => void) | undefined;
   /** A wake-up arrived while not idle: the next idle() returns at once. */
   private wakePending = false;
+  /** Rounds in a row without a batch. */
+  private idleRounds = 0;
   private errorRecorded = false;
   batches = 0;
   events = 0;
@@ -237,9 +242,14 @@ export class ReplicationWorker {
     const tables = await loadTableStates(db, this.queue);
     this.scheduleCopies(tables, st.provider_location);
     if (batch === null) {
-      await this.idle(this.job.loop_delay, signal);
+      // an idle queue backs off: a provider that announces its ticks wakes the worker anyway
+      const heard = this.waiter?.heard === true;
+      this.idleRounds = heard ? this.idleRounds + 1 : 0;
+      const delay = this.job.loop_delay * 2 ** Math.min(Math.max(this.idleRounds - 1, 0), 10);
+      await this.idle(Math.min(delay, Math.max(this.job.loop_delay, IDLE_BACKOFF_MAX_MS)), signal);
       return;
     }
+    this.idleRounds = 0;
     if (st.completed_tick === batch.curTickId) {
       // applied before a crash, not finished on the provider yet
       if (isBranch) await this.ensureBranchTick(db, batch.curTickId, batch.curTickTime, batch.curTickEventSeq);

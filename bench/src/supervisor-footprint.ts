@@ -1,0 +1,99 @@
+/**
+ * Supervisor footprint (DESIGN §7): one londisted hosting many idle leaf jobs, each replicating
+ * the seed's tables from one root into a database of its own: resident memory and CPU per second
+ * once warmed up.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { createSeedSchema, repoRoot, startCluster } from '@skytools/harness';
+import type { Benchmark, BenchOptions, BenchResult } from './result.js';
+import { plainFigure } from './result.js';
+import { cpuPercent, rssMb } from './proc-stats.js';
+import { londiste, QUEUE, SEED_TABLES, sleepMs, stopProcess, until } from './replication-rig.js';
+
+/** Run `fn` over `items`, `width` at a time. */
+async function inParallel<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  }));
+}
+
+export const supervisorFootprint: Benchmark = {
+  name: 'supervisor-footprint',
+  description: 'one londisted hosting many idle leaf jobs: resident memory and CPU after warm-up',
+  async run(opts: BenchOptions): Promise<BenchResult> {
+    const jobs = opts.quick ? 20 : 100;
+    const measureSeconds = opts.quick ? 10 : 30;
+    const settings = { max_connections: jobs * 2 + 50 };
+    const [src, dst] = await Promise.all([startCluster(15, { settings }), startCluster(15, { settings })]);
+    const work = mkdtempSync(join(tmpdir(), 'skytools-bench-sup-'));
+    const jobsDir = join(work, 'jobs.d');
+    mkdirSync(jobsDir);
+    const bin = (pkg: string, name: string): string => join(repoRoot(), 'packages', pkg, 'dist', 'bin', `${name}.js`);
+    const procs: ReturnType<typeof spawn>[] = [];
+    try {
+      await src.createDatabase('digoal_01');
+      await src.withClient('digoal_01', (c) => createSeedSchema(c, { users: 1000, keyedLogs: true }));
+      const rootJob = join(work, 'root.yaml');
+      writeFileSync(rootJob, `job_name: root\ndb: "${src.connectionString('digoal_01')}"\nqueue_name: ${QUEUE}\n`);
+      await londiste([rootJob, 'create-root', 'root', src.connectionString('digoal_01')]);
+      await londiste([rootJob, 'add-table', ...SEED_TABLES.map((t) => `digoal_01.${t}`)]);
+      // the target databases come from a template holding the empty tables
+      await dst.createDatabase('leaf_template');
+      await dst.withClient('leaf_template', (c) => createSeedSchema(c, { users: 0, keyedLogs: true }));
+      const names = Array.from({ length: jobs }, (_, i) => `leaf${i}`);
+      for (const n of names) await dst.query('postgres', `CREATE DATABASE ${n} TEMPLATE leaf_template`);
+      await inParallel(names, 4, async (n) => {
+        const file = join(jobsDir, `${n}.yaml`);
+        writeFileSync(file, `job_name: ${n}\ndb: "${dst.connectionString(n)}"\nqueue_name: ${QUEUE}\nlogfile: "${join(work, `${n}.log`)}"\n`);
+        await londiste([file, 'create-leaf', n, dst.connectionString(n), `--provider=${src.connectionString('digoal_01')}`]);
+        await londiste([file, 'add-table', '--all']);
+      });
+      opts.log(`${jobs} leaf nodes created`);
+
+      const pgqdConf = join(work, 'pgqd.yaml');
+      writeFileSync(pgqdConf, `base_connstr: "host=127.0.0.1 port=${src.port} user=${src.user}"\ndatabase_list: [digoal_01]\nlogfile: "${join(work, 'pgqd.log')}"\n`);
+      procs.push(spawn(process.execPath, [bin('pgqd', 'pgqd'), '--config', pgqdConf], { stdio: 'ignore' }));
+      const supConf = join(work, 'londisted.yaml');
+      writeFileSync(supConf, `jobs_dir: "${jobsDir}"\nlogfile: "${join(work, 'londisted.log')}"\n`);
+      const sup = spawn(process.execPath, [bin('londiste', 'londisted'), '--config', supConf], { stdio: 'ignore' });
+      procs.push(sup);
+      const started = performance.now();
+      await until('every leaf in sync', 600_000, async () => {
+        let ok = 0;
+        for (const n of names) {
+          const r = await dst.query<{ n: number }>(n, `SELECT count(*)::int AS n FROM londiste.get_table_list($1) WHERE local AND merge_state = 'ok'`, [QUEUE]);
+          if (r[0]?.n === SEED_TABLES.length) ok += 1;
+        }
+        return ok === jobs;
+      }, 500);
+      opts.log(`every job in sync after ${((performance.now() - started) / 1000).toFixed(1)}s`);
+      // warm-up: let copies' memory settle and idle loops reach their rhythm
+      await sleepMs(opts.quick ? 5000 : 15_000);
+      const pid = sup.pid ?? 0;
+      const cpu = await cpuPercent([pid], measureSeconds * 1000);
+      const rss = rssMb(pid);
+      opts.log(`londisted with ${jobs} idle jobs: ${rss.toFixed(0)} MB RSS, ${cpu.toFixed(2)}% of one core`);
+      return {
+        name: this.name,
+        description: this.description,
+        figures: [
+          plainFigure(`londisted RSS with ${jobs} idle jobs`, rss, 'MB', opts.quick ? undefined : '<= 300'),
+          plainFigure(`londisted CPU with ${jobs} idle jobs`, cpu, '% of one core', opts.quick ? undefined : '<= 5'),
+          plainFigure('RSS per job', rss / jobs, 'MB'),
+        ],
+        notes: [`${jobs} leaf jobs (4 tables each) on PostgreSQL ${dst.serverVersion}, one root on ${src.serverVersion}; pgqd at its default ticker_period; measured over ${measureSeconds}s`],
+      };
+    } finally {
+      for (const p of procs) await stopProcess(p);
+      rmSync(work, { recursive: true, force: true });
+      await Promise.all([src.stop(), dst.stop()]);
+    }
+  },
+};
