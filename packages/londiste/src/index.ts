@@ -9,3 +9,6 @@ export { loadSupervisorConfig, sampleSupervisorConfig, SUPERVISOR_SPEC } from '.
 export type { SupervisorConfig } from './supervisor/supervisor-config.js';
 export { ReplicationWorker } from './worker/replication-worker.js';
 export { createCopyLimiter } from './worker/copy-scheduler.js';
+export { TableApplier } from './replay/set-apply.js';
+export { loadTableMeta } from './replay/table-meta.js';
+export type { TableMeta } from './replay/table-meta.js';

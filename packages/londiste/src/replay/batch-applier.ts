@@ -41,6 +41,7 @@ export class BatchApplier {
   /** Start a batch with the current table states. */
   begin(tables: Map<string, TableState>): void {
     this.tables = tables;
+    for (const a of this.appliers.values()) a.newTransaction();
     this.replayed = new Set();
     this.stats = { events: 0, applied: 0, backlogged: 0, skipped: 0 };
   }

@@ -36,6 +36,8 @@ let stageCounter = 0;
 /** One staging table per destination table and column set, kept for the session. */
 class Stage {
   readonly name: string;
+  /** Loaded in the current transaction: empty it before loading it again. */
+  used = false;
   constructor(
     readonly columns: readonly string[],
     readonly created: Promise<void>,
@@ -110,6 +112,11 @@ export class TableApplier {
     return s;
   }
 
+  /** A new transaction: the stages are empty again (ON COMMIT DELETE ROWS). */
+  newTransaction(): void {
+    for (const st of this.stages.values()) st.used = false;
+  }
+
   /** Apply what is pending, in the caller's transaction. */
   async flush(): Promise<void> {
     if (this.pending.size === 0) return;
@@ -138,6 +145,9 @@ export class TableApplier {
     })();
     const stageList = stageCols.map(quoteIdent).join(', ');
     const t0 = performance.now();
+    // a second load in one transaction (a big batch) must not see the first one's rows
+    if (stage.used) await this.client.query(`TRUNCATE ${stage.name}`);
+    stage.used = true;
     await pipeline(Readable.from(lines), this.client.query(copyFrom(`COPY ${stage.name} (ld_op, ${stageList}) FROM STDIN`)));
     const t1 = performance.now();
     this.copyMs += t1 - t0;
@@ -160,36 +170,43 @@ export class TableApplier {
       // whether the target holds a row depends on the condition: delete what must not be
       // there, upsert the rest
       const cond = `coalesce((${this.where}), false)`;
-      const del = await this.client.query(
+      const [deleted, written] = await this.runAll([
         `DELETE FROM ${dest} d USING (SELECT ${keyList} FROM ${stage} WHERE ld_op = 'd' OR NOT ${cond}) s WHERE ${pkJoin}`,
-      );
-      this.deleted += del.rowCount ?? 0;
-      const ins = await this.client.query(`INSERT INTO ${dest} (${colList}) SELECT ${colList} FROM ${stage} WHERE ld_op <> 'd' AND ${cond} ${upsert}`);
-      this.written += ins.rowCount ?? 0;
+        `INSERT INTO ${dest} (${colList}) SELECT ${colList} FROM ${stage} WHERE ld_op <> 'd' AND ${cond} ${upsert}`,
+      ]);
+      this.deleted += deleted ?? 0;
+      this.written += written ?? 0;
       return;
     }
-    if (counts.d > 0) {
-      const del = await this.client.query(`DELETE FROM ${dest} d USING ${stage} s WHERE s.ld_op = 'd' AND ${pkJoin}`);
-      this.deleted += del.rowCount ?? 0;
+    // one round trip: the statements take no parameters, so they go as one multi-statement query
+    const statements: string[] = [];
+    if (counts.d > 0) statements.push(`DELETE FROM ${dest} d USING ${stage} s WHERE s.ld_op = 'd' AND ${pkJoin}`);
+    const updating = counts.u > 0 && nonKey.length > 0;
+    if (updating) {
+      statements.push(`UPDATE ${dest} d SET ${nonKey.map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`).join(', ')} FROM ${stage} s WHERE s.ld_op = 'u' AND ${pkJoin}`);
     }
-    let missing = false;
-    if (counts.u > 0) {
-      if (nonKey.length > 0) {
-        const upd = await this.client.query(
-          `UPDATE ${dest} d SET ${nonKey.map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`).join(', ')} FROM ${stage} s WHERE s.ld_op = 'u' AND ${pkJoin}`,
-        );
-        this.written += upd.rowCount ?? 0;
-        missing = (upd.rowCount ?? 0) < counts.u;
-      } else {
-        missing = true;
-      }
+    if (counts.i > 0) statements.push(`INSERT INTO ${dest} (${colList}) SELECT ${colList} FROM ${stage} WHERE ld_op = 'i' ${upsert}`);
+    const results = statements.length === 0 ? [] : await this.runAll(statements);
+    let k = 0;
+    if (counts.d > 0) this.deleted += results[k++] ?? 0;
+    let missing = counts.u > 0 && !updating;
+    if (updating) {
+      const updated = results[k++] ?? 0;
+      this.written += updated;
+      missing = updated < counts.u;
     }
-    // rows the target should have had: write them anyway, the source is the truth
-    const insOps = missing ? `ld_op IN ('i', 'u')` : `ld_op = 'i'`;
-    if (counts.i > 0 || missing) {
-      const ins = await this.client.query(`INSERT INTO ${dest} (${colList}) SELECT ${colList} FROM ${stage} WHERE ${insOps} ${upsert}`);
+    if (counts.i > 0) this.written += results[k++] ?? 0;
+    if (missing) {
+      // rows the target should have had: write them anyway, the source is the truth
+      const ins = await this.client.query(`INSERT INTO ${dest} (${colList}) SELECT ${colList} FROM ${stage} WHERE ld_op = 'u' ${upsert}`);
       this.written += ins.rowCount ?? 0;
     }
+  }
+
+  /** Run statements as one query; the row count of each. */
+  private async runAll(statements: string[]): Promise<number[]> {
+    const res = (await this.client.query(statements.join(';\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
+    return (Array.isArray(res) ? res : [res]).map((r) => r.rowCount ?? 0);
   }
 
   /** Drop what is pending (a TRUNCATE makes it moot). */
