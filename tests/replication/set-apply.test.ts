@@ -71,6 +71,39 @@ describe(`set-based apply, PostgreSQL ${major}`, () => {
     assert.deepEqual(await rows('m'), ['(1,b)', '(2,"missing on the target")', '(4,z)']);
   });
 
+  it('takes urlencoded events straight to COPY, escapes and NULLs included, and notices new columns', async () => {
+    await c.query('CREATE TABLE e (id int PRIMARY KEY, v text, n int)');
+    await c.query(`INSERT INTO e VALUES (1, 'old', 1)`);
+    const a = new TableApplier(c, await loadTableMeta(c, 'public.e'), null);
+    await c.query('BEGIN');
+    a.newTransaction();
+    assert.equal(a.addEncoded('U', 'id=1&v=%e5%be%b7%e5%93%a5+a%5cb%09c%0ad&n'), 'ok');
+    assert.equal(a.addEncoded('I', 'id=2&v=plain&n=5'), 'ok');
+    assert.equal(a.addEncoded('U', 'id=2&v=x%2by&n=6'), 'ok');
+    assert.equal(a.addEncoded('I', 'id=3&v&n=7'), 'ok');
+    // an event with other columns (DDL on the source): the set so far goes first
+    await c.query('ALTER TABLE e ADD COLUMN extra text');
+    const b = new TableApplier(c, await loadTableMeta(c, 'public.e'), null);
+    b.newTransaction();
+    assert.equal(b.addEncoded('I', 'id=4&v=w&n=8'), 'ok');
+    assert.equal(b.addEncoded('I', 'id=5&v=w&n=9&extra=more'), 'flush');
+    await b.flush();
+    assert.equal(b.addEncoded('I', 'id=5&v=w&n=9&extra=more'), 'ok');
+    await a.flush();
+    await b.flush();
+    await c.query('COMMIT');
+    assert.deepEqual(
+      (await c.query<{ id: number; v: string | null; n: number | null; extra: string | null }>('SELECT * FROM e ORDER BY id')).rows,
+      [
+        { id: 1, v: '德哥 a\\b\tc\nd', n: null, extra: null },
+        { id: 2, v: 'x+y', n: 6, extra: null },
+        { id: 3, v: null, n: 7, extra: null },
+        { id: 4, v: 'w', n: 8, extra: null },
+        { id: 5, v: 'w', n: 9, extra: 'more' },
+      ],
+    );
+  });
+
   it('keeps exactly the rows matching a --where condition', async () => {
     await c.query('CREATE TABLE w (id int PRIMARY KEY, k int, v text)');
     await c.query(`INSERT INTO w VALUES (1, 5, 'in'), (2, 5, 'in')`);

@@ -16,6 +16,11 @@ function encodePart(s: string): string {
   return out;
 }
 
+/** Decode one urlencoded key or value ('+' is a space, %xx a byte of UTF-8 text). */
+export function urlDecodePart(s: string): string {
+  return decodePart(s);
+}
+
 function decodePart(s: string): string {
   // most values (numbers, plain words) carry neither: no copy, no decoder call
   const plus = s.includes('+');

@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import { quoteFqname, SkytoolsError, TxidSnapshot, type Logger, type PgqEvent } from '@skytools/core';
 import { CopyBacklog } from './copy-backlog.js';
-import { decodeDataEvent, isDataEvent } from './row-event.js';
+import { decodeDataEvent, isDataEvent, type RowOp } from './row-event.js';
 import { loadTableMeta, type TableMeta } from './table-meta.js';
 import { TableApplier } from './set-apply.js';
 import { setTableState, type TableState } from './table-state.js';
@@ -122,8 +122,23 @@ export class BatchApplier {
       this.stats.skipped += 1;
       return;
     }
-    const d = decodeDataEvent(ev);
     const a = await this.applier(t);
+    const type = ev.ev_type ?? '';
+    if (type.length > 1 && type[1] === ':' && ev.ev_data !== null) {
+      // urlencoded rows (logutriga): straight to their COPY fields where possible
+      const op = type[0] as RowOp;
+      let r = a.addEncoded(op, ev.ev_data);
+      if (r === 'flush') {
+        await a.flush();
+        r = a.addEncoded(op, ev.ev_data);
+      }
+      if (r === 'ok') {
+        if (a.size >= 50000) await a.flush();
+        this.stats.applied += 1;
+        return;
+      }
+    }
+    const d = decodeDataEvent(ev);
     if (d.kind === 'row') {
       if (!a.add(d.op, d.row)) {
         await a.flush();

@@ -12,16 +12,18 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { quoteFqname, quoteIdent, SkytoolsError } from '@skytools/core';
+import { quoteFqname, quoteIdent, SkytoolsError, urlDecodePart } from '@skytools/core';
 import type { Row, RowOp } from './row-event.js';
 import type { TableMeta } from './table-meta.js';
-import { copyLine } from './copy-text.js';
+import { copyField, copyLine } from './copy-text.js';
 
 interface Pending {
   present: boolean;
   /** The row existed before this set: its first event was an update or a delete. */
   existed: boolean;
-  row: Row;
+  /** The row's last image: decoded, or (without a --where condition) as its COPY fields. */
+  row?: Row;
+  line?: string;
 }
 
 /** What the staged row asks for: d(elete), u(pdate an existing row), i(nsert a new one). */
@@ -50,6 +52,10 @@ class Stage {
 export class TableApplier {
   private pending = new Map<string, Pending>();
   private columns: string[] | null = null;
+  /** The columns as urlencoded in the events of the current set (when they came that way). */
+  private rawKeys: string[] | null = null;
+  /** Positions of the key columns in `columns`. */
+  private keyAt: number[] = [];
   private readonly stages = new Map<string, Stage>();
   /** Rows written and deleted, and milliseconds spent loading the stage and in the statements. */
   written = 0;
@@ -77,22 +83,85 @@ export class TableApplier {
     return parts.length === 1 ? (parts[0] as string) : JSON.stringify(parts);
   }
 
+  private setColumns(cols: string[], rawKeys: string[] | null): void {
+    for (const c of cols) if (!this.meta.types.has(c)) throw new SkytoolsError(`column ${c} of ${this.meta.fqname} is missing on this node`);
+    this.columns = cols;
+    this.rawKeys = rawKeys;
+    this.keyAt = this.meta.pkey.map((k) => cols.indexOf(k));
+  }
+
+  private remember(op: RowOp, key: string, image: { row: Row } | { line: string }): void {
+    const before = this.pending.get(key);
+    this.pending.set(key, { present: op !== 'D', existed: before === undefined ? op !== 'I' : before.existed, ...image });
+  }
+
   /** Add one event; returns false when it cannot join the current set (other columns): flush first. */
   add(op: RowOp, row: Row): boolean {
     if (op !== 'D') {
       const cols = Object.keys(row);
       if (this.columns === null) {
-        for (const c of cols) if (!this.meta.types.has(c)) throw new SkytoolsError(`column ${c} of ${this.meta.fqname} is missing on this node`);
-        this.columns = cols;
+        this.setColumns(cols, null);
       } else if (cols.length !== this.columns.length || cols.some((c, i) => c !== this.columns?.[i])) {
         if (this.pending.size > 0) return false;
-        this.columns = cols;
+        this.setColumns(cols, null);
       }
     }
     const key = this.keyOf(row);
-    const before = this.pending.get(key);
-    this.pending.set(key, { present: op !== 'D', existed: before === undefined ? op !== 'I' : before.existed, row });
+    if (this.where === null && this.columns !== null) {
+      this.remember(op, key, { line: this.columns.map((c) => copyField(row[c])).join('\t') });
+    } else {
+      this.remember(op, key, { row });
+    }
     return true;
+  }
+
+  /**
+   * Add one urlencoded row event (logutriga) without building an object: each value goes from
+   * the event text straight to its COPY field (a value without escapes is used as it is: it
+   * cannot hold what COPY escapes). 'flush' when the event has other columns than the current
+   * set; 'decode' when this set needs decoded rows (a --where condition, or rows that came
+   * decoded): use add().
+   */
+  addEncoded(op: RowOp, text: string): 'ok' | 'flush' | 'decode' {
+    if (this.where !== null || (this.columns !== null && this.rawKeys === null)) return 'decode';
+    const fields: string[] = [];
+    const raw = this.rawKeys;
+    let layoutOk = raw !== null;
+    let pos = 0;
+    let i = 0;
+    const seen: string[] = [];
+    while (pos <= text.length) {
+      let end = text.indexOf('&', pos);
+      if (end < 0) end = text.length;
+      if (end > pos) {
+        let eq = text.indexOf('=', pos);
+        if (eq < 0 || eq > end) eq = -1;
+        const keyEnd = eq < 0 ? end : eq;
+        if (layoutOk && raw !== null) {
+          const k = raw[i];
+          layoutOk = k !== undefined && keyEnd - pos === k.length && text.startsWith(k, pos);
+        }
+        if (!layoutOk) seen.push(text.slice(pos, keyEnd));
+        if (eq < 0) fields.push('\\N');
+        else {
+          const v = text.slice(eq + 1, end);
+          fields.push(v.includes('%') || v.includes('+') ? copyField(urlDecodePart(v)) : v);
+        }
+        i += 1;
+      }
+      pos = end + 1;
+    }
+    if (layoutOk && raw !== null && i !== raw.length) layoutOk = false;
+    if (!layoutOk) {
+      if (this.pending.size > 0) return 'flush';
+      // first event of a set (or new columns): its keys are the set's columns
+      if (seen.length !== i) return 'decode';
+      this.setColumns(seen.map(urlDecodePart), seen);
+    }
+    const parts = this.keyAt.map((at) => fields[at]);
+    if (parts.some((p) => p === undefined || p === '\\N')) throw new SkytoolsError(`event for ${this.meta.fqname} lacks a primary key column (${this.meta.pkey.join(', ')})`);
+    this.remember(op, parts.length === 1 ? (parts[0] as string) : JSON.stringify(parts), { line: fields.join('\t') });
+    return 'ok';
   }
 
   private stageFor(columns: readonly string[]): Stage {
@@ -135,7 +204,7 @@ export class TableApplier {
       for (const p of pending.values()) {
         const op = stageOp(p);
         counts[op] += 1;
-        buf += copyLine([op, ...stageCols.map((c) => p.row[c] ?? null)]);
+        buf += p.line !== undefined ? `${op}\t${p.line}\n` : copyLine([op, ...stageCols.map((c) => p.row?.[c] ?? null)]);
         if (buf.length > 65536) {
           yield buf;
           buf = '';
@@ -156,6 +225,7 @@ export class TableApplier {
     } finally {
       this.sqlMs += performance.now() - t1;
       this.columns = null;
+      this.rawKeys = null;
     }
   }
 
@@ -213,5 +283,6 @@ export class TableApplier {
   discard(): void {
     this.pending.clear();
     this.columns = null;
+    this.rawKeys = null;
   }
 }
