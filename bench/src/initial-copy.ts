@@ -74,7 +74,7 @@ export const initialCopy: Benchmark = {
         figures,
         notes: [
           `ratios are speeds: anchor time / our time (>= 0.83 for --all is the issue's <= 1.2x native time); the leaf has parallel_copies 2, native logical replication two sync workers`,
-          `copy times are the worker's own ("copied N rows ... in S s": snapshot, COPY, index rebuild, ANALYZE); the pipe copies into a table with the same primary key`,
+          `copy times are the worker's own ("copied N rows ... in S s": snapshot, COPY, index rebuild, commit; ANALYZE follows); the pipe copies into a table with the same primary key`,
           `PostgreSQL ${rig.src.serverVersion} on both sides`,
         ],
       };

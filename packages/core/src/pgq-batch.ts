@@ -45,9 +45,12 @@ const RAW_TIMESTAMPS = { getTypeParser: rawTimestamps };
  * sequence positions, an estimate): far fewer round trips and commits while catching up.
  */
 export async function nextBatch(client: pg.ClientBase, queue: string, consumer: string, mergeEvents = 0): Promise<BatchInfo | null> {
-  const minCount =
+  // the newest pending tick within the limit, asked for by its distance in time from the
+  // consumer's position (next_batch_custom's min_interval opens the batch at the first tick that
+  // far away): empty ticks merge too. No tick within the limit: the next tick alone.
+  const minInterval =
     mergeEvents > 0
-      ? `(SELECT nullif(max(t.tick_event_seq) - p.tick_event_seq, 0)::int4
+      ? `(SELECT max(t.tick_time) - p.tick_time
             FROM pgq.queue q
             JOIN pgq.consumer c ON c.co_name = $2
             JOIN pgq.subscription s ON s.sub_queue = q.queue_id AND s.sub_consumer = c.co_id
@@ -55,8 +58,8 @@ export async function nextBatch(client: pg.ClientBase, queue: string, consumer: 
             JOIN pgq.tick t ON t.tick_queue = q.queue_id AND t.tick_id > s.sub_last_tick
                            AND t.tick_event_seq - p.tick_event_seq <= $3
            WHERE q.queue_name = $1
-           GROUP BY p.tick_event_seq)`
-      : 'NULL::int4';
+           GROUP BY p.tick_time)`
+      : 'NULL::interval';
   const r = await client.query<{
     batch_id: string | null;
     cur_tick_id: string;
@@ -68,7 +71,7 @@ export async function nextBatch(client: pg.ClientBase, queue: string, consumer: 
     cur_tick_snapshot: string | null;
   }>(
     `SELECT b.*, t.tick_snapshot::text AS cur_tick_snapshot
-       FROM pgq.next_batch_custom($1, $2, NULL, ${minCount}, NULL) b
+       FROM pgq.next_batch_custom($1, $2, NULL, NULL, ${minInterval}) b
        LEFT JOIN pgq.queue q ON q.queue_name = $1
        LEFT JOIN pgq.tick t ON t.tick_queue = q.queue_id AND t.tick_id = b.cur_tick_id`,
     mergeEvents > 0 ? [queue, consumer, mergeEvents] : [queue, consumer],
