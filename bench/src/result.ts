@@ -53,33 +53,27 @@ export function meets(value: number, target: string): boolean {
   }
 }
 
-/** A figure compared with its anchor; ratio = value / anchor. */
-export function ratioFigure(label: string, value: number, unit: string, anchorLabel: string, anchorValue: number, target?: string): Figure {
-  const ratio = anchorValue === 0 ? NaN : value / anchorValue;
-  const f: Figure = { label, value, unit, anchorLabel, anchorValue, ratio };
+/** Attach a target, judged on `measured` (the ratio, or the value when there is no anchor). */
+function judged(f: Figure, measured: number, target: string | undefined): Figure {
   if (target !== undefined) {
     f.target = target;
-    f.met = meets(ratio, target);
+    f.met = meets(measured, target);
   }
   return f;
 }
 
+/** A figure compared with its anchor; ratio = value / anchor. */
+export function ratioFigure(label: string, value: number, unit: string, anchorLabel: string, anchorValue: number, target?: string): Figure {
+  const ratio = anchorValue === 0 ? NaN : value / anchorValue;
+  return judged({ label, value, unit, anchorLabel, anchorValue, ratio }, ratio, target);
+}
+
 export function plainFigure(label: string, value: number, unit: string, target?: string): Figure {
-  const f: Figure = { label, value, unit };
-  if (target !== undefined) {
-    f.target = target;
-    f.met = meets(value, target);
-  }
-  return f;
+  return judged({ label, value, unit }, value, target);
 }
 
 /** A time compared with its anchor's time; ratio = anchor / value, so above 1 means faster. */
 export function speedupFigure(label: string, value: number, unit: string, anchorLabel: string, anchorValue: number, target?: string): Figure {
   const ratio = value === 0 ? NaN : anchorValue / value;
-  const f: Figure = { label, value, unit, anchorLabel, anchorValue, ratio };
-  if (target !== undefined) {
-    f.target = target;
-    f.met = meets(ratio, target);
-  }
-  return f;
+  return judged({ label, value, unit, anchorLabel, anchorValue, ratio }, ratio, target);
 }
