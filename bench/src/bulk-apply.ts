@@ -28,9 +28,9 @@ export function bulkApply(name: string, srcMajor: number, dstMajor: number): Ben
     name,
     description: `one-transaction UPDATE of every row, PostgreSQL ${srcMajor} -> ${dstMajor}: commit-to-applied time, ours vs native logical replication; backlog drain rate`,
     async run(opts: BenchOptions): Promise<BenchResult> {
-      const users = opts.quick ? 50_000 : 200_000;
-      const wideRows = opts.quick ? 100_000 : 1_000_000;
-      const drainSeconds = opts.quick ? 8 : 30;
+      const users = opts.quick ? 20_000 : 200_000;
+      const wideRows = opts.quick ? 40_000 : 1_000_000;
+      const drainSeconds = opts.quick ? 4 : 30;
       const rig = await Rig.start({ srcMajor, dstMajor, users, tickerPeriod: '100ms' });
       try {
         await rig.src.query(rig.srcDb, `SELECT pgq.set_queue_config('replika', 'ticker_max_lag', '100 milliseconds')`);

@@ -29,8 +29,8 @@ export const initialCopy: Benchmark = {
   name: 'initial-copy',
   description: 'add-table --all until ok vs native initial sync; table copy vs a psql COPY pipe',
   async run(opts: BenchOptions): Promise<BenchResult> {
-    const users = opts.quick ? 50_000 : 200_000;
-    const bigRows = opts.quick ? 500_000 : 5_000_000;
+    const users = opts.quick ? 20_000 : 200_000;
+    const bigRows = opts.quick ? 200_000 : 5_000_000;
     // native initial sync runs two table workers at a time (max_sync_workers_per_subscription)
     const rig = await Rig.start({ srcMajor: 15, dstMajor: 15, users, leafJob: { parallel_copies: 2 } });
     try {

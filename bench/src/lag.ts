@@ -73,10 +73,10 @@ export const lag: Benchmark = {
   name: 'lag',
   description: 'replication lag with default settings under the login/logout load and at a trickle; idle CPU of pgqd + londisted',
   async run(opts: BenchOptions): Promise<BenchResult> {
-    const users = opts.quick ? 50_000 : 200_000;
-    const loadSeconds = opts.quick ? 15 : 60;
-    const trickleSeconds = opts.quick ? 10 : 30;
-    const idleSeconds = opts.quick ? 10 : 30;
+    const users = opts.quick ? 20_000 : 200_000;
+    const loadSeconds = opts.quick ? 8 : 60;
+    const trickleSeconds = opts.quick ? 5 : 30;
+    const idleSeconds = opts.quick ? 5 : 30;
     const rig = await Rig.start({ srcMajor: 15, dstMajor: 15, users, supervisor: true });
     try {
       const heartbeat = 'CREATE TABLE digoal_01.heartbeat (id serial PRIMARY KEY, ts timestamptz NOT NULL)';

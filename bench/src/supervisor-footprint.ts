@@ -28,8 +28,8 @@ export const supervisorFootprint: Benchmark = {
   name: 'supervisor-footprint',
   description: 'one londisted hosting many idle leaf jobs: resident memory and CPU after warm-up',
   async run(opts: BenchOptions): Promise<BenchResult> {
-    const jobs = opts.quick ? 20 : 100;
-    const measureSeconds = opts.quick ? 10 : 30;
+    const jobs = opts.quick ? 8 : 100;
+    const measureSeconds = opts.quick ? 5 : 30;
     const settings = { max_connections: jobs * 2 + 50 };
     const [src, dst] = await Promise.all([startCluster(15, { settings }), startCluster(15, { settings })]);
     const work = mkdtempSync(join(tmpdir(), 'skytools-bench-sup-'));
@@ -75,7 +75,7 @@ export const supervisorFootprint: Benchmark = {
       }, 500);
       opts.log(`every job in sync after ${((performance.now() - started) / 1000).toFixed(1)}s`);
       // warm-up: let copies' memory settle and idle loops reach their rhythm
-      await sleepMs(opts.quick ? 5000 : 15_000);
+      await sleepMs(opts.quick ? 2000 : 15_000);
       const pid = sup.pid ?? 0;
       const cpu = await cpuPercent([pid], measureSeconds * 1000);
       const rss = rssMb(pid);

@@ -18,7 +18,7 @@ export const triggerOverhead: Benchmark = {
   name: 'trigger-overhead',
   description: 'pgbench login/logout TPS and a 200k-row UPDATE, without and with capture triggers',
   async run(opts: BenchOptions): Promise<BenchResult> {
-    const seconds = opts.quick ? 5 : 30;
+    const seconds = opts.quick ? 3 : 30;
     const users = 200_000;
     const settings = { shared_buffers: '256MB', synchronous_commit: 'off' };
     const [cluster, subscriber] = await Promise.all([startCluster(15, { settings }), startCluster(15, { settings })]);
