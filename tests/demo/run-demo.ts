@@ -126,7 +126,16 @@ async function main(): Promise<number> {
         await new Promise((res) => setTimeout(res, 250));
       }
     })();
-    const bench = spawnSync(join(clientBinDir(), 'pgbench'), ['-n', '-c', '4', '-j', '2', '-T', String(LOAD_SECONDS), '-M', 'prepared', '-f', script, '-h', '127.0.0.1', '-p', String(src.port), '-U', src.user, 'digoal_01'], { encoding: 'utf8' });
+    // in the background: the lag sampler runs meanwhile
+    const bench = await new Promise<{ stdout: string }>((resolve, reject) => {
+      const p = spawn(join(clientBinDir(), 'pgbench'), ['-n', '-c', '4', '-j', '2', '-T', String(LOAD_SECONDS), '-M', 'prepared', '-f', script, '-h', '127.0.0.1', '-p', String(src.port), '-U', src.user, 'digoal_01'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      p.on('error', reject);
+      p.on('close', (code) => (code === 0 ? resolve({ stdout }) : reject(new Error(`pgbench failed: ${stderr}`))));
+    });
     sampling = false;
     await sampling$;
     await sampler.end();
