@@ -146,6 +146,8 @@ async function main(): Promise<number> {
 
     say('== Waiting for the leaves to catch up');
     const loadEnd = Date.now();
+    // the root publishes sequence positions every loop_delay; do it now rather than wait for it
+    await src.query('digoal_01', `SELECT * FROM londiste.root_check_seqs('replika')`);
     await src.query('digoal_01', `SELECT pgq.force_tick('replika')`);
     const top = await src.query<{ t: string }>('digoal_01', `SELECT pgq.ticker('replika')::text AS t`);
     const topTick = BigInt((await src.query<{ t: string }>('digoal_01', `SELECT max(tick_id)::text AS t FROM pgq.tick`))[0]?.t ?? top[0]?.t ?? '0');

@@ -49,7 +49,7 @@ interface ConsumerState {
 export interface WorkerOptions {
   /** Limiter shared by all jobs of a supervisor; a private one (parallel_copies) when absent. */
   copyLimiter?: CopyLimiter;
-  /** How often the root publishes the global watermark and checks sequences. */
+  /** How often the root publishes the global watermark (sequences are checked every loop_delay). */
   rootDutyEveryMs?: number;
   /** How often a subscriber reports its local watermark to the provider. */
   watermarkEveryMs?: number;
@@ -229,7 +229,7 @@ export class ReplicationWorker {
     }
     if (st.node_type === 'root') {
       await this.rootDuties(db);
-      await this.idle(this.job.loop_delay * 10, signal);
+      await this.idle(this.job.loop_delay, signal);
       return;
     }
     if (st.provider_location === null) throw new SkytoolsError(`node ${st.node_name} has no provider location`);
@@ -321,11 +321,13 @@ export class ReplicationWorker {
   }
 
   private async rootDuties(db: pg.Client): Promise<void> {
+    // sequences at every round: root_check_seqs publishes a position ahead of the real one,
+    // and only needs to publish again once the real one comes near it
+    await db.query('SELECT * FROM londiste.root_check_seqs($1)', [this.queue]);
     const every = this.options.rootDutyEveryMs ?? 30_000;
     if (Date.now() - this.lastRootDuty < every) return;
     this.lastRootDuty = Date.now();
     await db.query('SELECT * FROM pgq_node.set_global_watermark($1, NULL)', [this.queue]);
-    await db.query('SELECT * FROM londiste.root_check_seqs($1)', [this.queue]);
   }
 
   private async publishWatermark(db: pg.Client, provider: pg.Client, nodeName: string): Promise<void> {
