@@ -90,7 +90,7 @@ export function bulkApply(name: string, srcMajor: number, dstMajor: number): Ben
         await rig.waitCaughtUp();
         await rig.stopWorker();
         const before = await rig.eventSeq();
-        const load = runPgbench(rig.src, rig.srcDb, seedPgbenchScript('digoal_01', users), ['-c', '4', '-j', '2', '-T', String(drainSeconds), '-M', 'prepared']);
+        const load = await runPgbench(rig.src, rig.srcDb, seedPgbenchScript('digoal_01', users), ['-c', '4', '-j', '2', '-T', String(drainSeconds), '-M', 'prepared']);
         const backlog = (await rig.eventSeq()) - before;
         opts.log(`backlog: ${backlog} events from ${drainSeconds}s of load at ${load.tps.toFixed(0)} tps`);
         rig.startWorker();

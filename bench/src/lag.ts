@@ -8,7 +8,7 @@ import pg from 'pg';
 import { seedPgbenchScript } from '@skytools/harness';
 import type { Benchmark, BenchOptions, BenchResult, Figure } from './result.js';
 import { plainFigure } from './result.js';
-import { runPgbenchAsync } from './pgbench.js';
+import { runPgbench } from './pgbench.js';
 import { cpuPercent } from './proc-stats.js';
 import { Rig, SEED_TABLES, sleepMs } from './replication-rig.js';
 
@@ -85,7 +85,7 @@ export const lag: Benchmark = {
       await rig.addTables([...SEED_TABLES, 'heartbeat']);
       await rig.waitCaughtUp();
 
-      const load = runPgbenchAsync(rig.src, rig.srcDb, seedPgbenchScript('digoal_01', users), ['-c', '4', '-j', '2', '-T', String(loadSeconds), '-M', 'prepared']);
+      const load = runPgbench(rig.src, rig.srcDb, seedPgbenchScript('digoal_01', users), ['-c', '4', '-j', '2', '-T', String(loadSeconds), '-M', 'prepared']);
       const underLoad = await heartbeats(rig, loadSeconds, 100);
       const tps = (await load).tps;
       opts.log(`under load (${tps.toFixed(0)} tps): ${underLoad.length} heartbeats, p99 ${percentile(underLoad, 99).toFixed(3)}s`);

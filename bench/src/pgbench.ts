@@ -1,6 +1,6 @@
 /** Running pgbench against a throw-away cluster (over TCP, so inet_client_addr() is set). */
-import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { clientBinDir, type PgCluster } from '@skytools/harness';
@@ -10,29 +10,14 @@ export interface PgbenchRun {
   transactions: number;
 }
 
-export function runPgbench(cluster: PgCluster, db: string, script: string, args: string[]): PgbenchRun {
-  const file = join(tmpdir(), `skytools-bench-${process.pid}.sql`);
-  writeFileSync(file, script);
-  const r = spawnSync(
-    join(clientBinDir(), 'pgbench'),
-    ['-n', ...args, '-f', file, '-h', '127.0.0.1', '-p', String(cluster.port), '-U', cluster.user, db],
-    { encoding: 'utf8' },
-  );
-  if (r.status !== 0) throw new Error(`pgbench failed: ${r.stderr}`);
-  return parsePgbench(r.stdout);
-}
+let runs = 0;
 
-function parsePgbench(stdout: string): PgbenchRun {
-  const tps = Number(/tps = ([\d.]+)/.exec(stdout)?.[1] ?? NaN);
-  const transactions = Number(/number of transactions actually processed: (\d+)/.exec(stdout)?.[1] ?? NaN);
-  return { tps, transactions };
-}
-
-/** pgbench in the background: resolves when it ends. */
-export function runPgbenchAsync(cluster: PgCluster, db: string, script: string, args: string[]): Promise<PgbenchRun> {
-  const file = join(tmpdir(), `skytools-bench-${process.pid}-${Date.now()}.sql`);
+/** Run pgbench (`-n` plus `args`) with `script`; resolves when it ends, so other work can go on meanwhile. */
+export function runPgbench(cluster: PgCluster, db: string, script: string, args: string[]): Promise<PgbenchRun> {
+  runs += 1;
+  const file = join(tmpdir(), `skytools-bench-${process.pid}-${runs}.sql`);
   writeFileSync(file, script);
-  return new Promise((resolve, reject) => {
+  return new Promise<PgbenchRun>((resolve, reject) => {
     const p = spawn(
       join(clientBinDir(), 'pgbench'),
       ['-n', ...args, '-f', file, '-h', '127.0.0.1', '-p', String(cluster.port), '-U', cluster.user, db],
@@ -48,7 +33,9 @@ export function runPgbenchAsync(cluster: PgCluster, db: string, script: string, 
         reject(new Error(`pgbench failed: ${err}`));
         return;
       }
-      resolve(parsePgbench(out));
+      const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1] ?? NaN);
+      const transactions = Number(/number of transactions actually processed: (\d+)/.exec(out)?.[1] ?? NaN);
+      resolve({ tps, transactions });
     });
-  });
+  }).finally(() => rmSync(file, { force: true }));
 }

@@ -13,7 +13,8 @@ import { createSeedSchema, repoRoot, startCluster, type PgCluster } from '@skyto
 export const SEED_TABLES = ['user_info', 'user_session', 'user_login_rec', 'user_logout_rec'];
 export const QUEUE = 'replika';
 
-const bin = (pkg: string, name: string): string => join(repoRoot(), 'packages', pkg, 'dist', 'bin', `${name}.js`);
+/** Path of a built binary of the project, e.g. binPath('pgqd', 'pgqd'). */
+export const binPath = (pkg: string, name: string): string => join(repoRoot(), 'packages', pkg, 'dist', 'bin', `${name}.js`);
 
 export function sleepMs(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
@@ -29,14 +30,15 @@ export async function until(what: string, timeoutMs: number, probe: () => Promis
   }
 }
 
-function yamlOf(values: Record<string, string | number>): string {
+/** A flat YAML file of the project's configs. */
+export function yamlOf(values: Record<string, string | number>): string {
   return Object.entries(values).map(([k, v]) => `${k}: ${typeof v === 'number' ? v : JSON.stringify(v)}`).join('\n') + '\n';
 }
 
 /** Run the londiste CLI; resolves with stdout, rejects with its output on a non-zero exit. */
 export function londiste(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [bin('londiste', 'londiste'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [binPath('londiste', 'londiste'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -128,7 +130,7 @@ export class Rig {
       `logfile: ${JSON.stringify(join(this.work, 'pgqd.log'))}`,
       ...(this.options.tickerPeriod === undefined ? [] : [`ticker_period: ${this.options.tickerPeriod}`]),
     ].join('\n') + '\n');
-    this.pgqd = spawn(process.execPath, [bin('pgqd', 'pgqd'), '--config', pgqdConf], { stdio: 'ignore' });
+    this.pgqd = spawn(process.execPath, [binPath('pgqd', 'pgqd'), '--config', pgqdConf], { stdio: 'ignore' });
   }
 
   /** Add tables on the root and the leaf (with the leaf's worker running) and wait until all are ok. */
@@ -156,10 +158,10 @@ export class Rig {
     if (this.options.supervisor === true) {
       const conf = join(this.work, 'londisted.yaml');
       writeFileSync(conf, yamlOf({ jobs_dir: this.jobsDir, logfile: join(this.work, 'londisted.log') }));
-      this.worker = spawn(process.execPath, [...flags, bin('londiste', 'londisted'), '--config', conf], { stdio: 'ignore' });
+      this.worker = spawn(process.execPath, [...flags, binPath('londiste', 'londisted'), '--config', conf], { stdio: 'ignore' });
       return;
     }
-    this.worker = spawn(process.execPath, [...flags, bin('londiste', 'londiste'), this.leafJob, 'worker'], { stdio: 'ignore' });
+    this.worker = spawn(process.execPath, [...flags, binPath('londiste', 'londiste'), this.leafJob, 'worker'], { stdio: 'ignore' });
   }
 
   async stopWorker(): Promise<void> {

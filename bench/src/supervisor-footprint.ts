@@ -7,11 +7,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
-import { createSeedSchema, repoRoot, startCluster } from '@skytools/harness';
+import { createSeedSchema, startCluster } from '@skytools/harness';
 import type { Benchmark, BenchOptions, BenchResult } from './result.js';
 import { plainFigure } from './result.js';
 import { cpuPercent, rssMb } from './proc-stats.js';
-import { londiste, QUEUE, SEED_TABLES, sleepMs, stopProcess, until } from './replication-rig.js';
+import { binPath, londiste, QUEUE, SEED_TABLES, sleepMs, stopProcess, until, yamlOf } from './replication-rig.js';
 
 /** Run `fn` over `items`, `width` at a time. */
 async function inParallel<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -35,13 +35,12 @@ export const supervisorFootprint: Benchmark = {
     const work = mkdtempSync(join(tmpdir(), 'skytools-bench-sup-'));
     const jobsDir = join(work, 'jobs.d');
     mkdirSync(jobsDir);
-    const bin = (pkg: string, name: string): string => join(repoRoot(), 'packages', pkg, 'dist', 'bin', `${name}.js`);
     const procs: ReturnType<typeof spawn>[] = [];
     try {
       await src.createDatabase('digoal_01');
       await src.withClient('digoal_01', (c) => createSeedSchema(c, { users: 1000, keyedLogs: true }));
       const rootJob = join(work, 'root.yaml');
-      writeFileSync(rootJob, `job_name: root\ndb: "${src.connectionString('digoal_01')}"\nqueue_name: ${QUEUE}\n`);
+      writeFileSync(rootJob, yamlOf({ job_name: 'root', db: src.connectionString('digoal_01'), queue_name: QUEUE }));
       await londiste([rootJob, 'create-root', 'root', src.connectionString('digoal_01')]);
       await londiste([rootJob, 'add-table', ...SEED_TABLES.map((t) => `digoal_01.${t}`)]);
       // the target databases come from a template holding the empty tables
@@ -51,7 +50,7 @@ export const supervisorFootprint: Benchmark = {
       for (const n of names) await dst.query('postgres', `CREATE DATABASE ${n} TEMPLATE leaf_template`);
       await inParallel(names, 4, async (n) => {
         const file = join(jobsDir, `${n}.yaml`);
-        writeFileSync(file, `job_name: ${n}\ndb: "${dst.connectionString(n)}"\nqueue_name: ${QUEUE}\nlogfile: "${join(work, `${n}.log`)}"\n`);
+        writeFileSync(file, yamlOf({ job_name: n, db: dst.connectionString(n), queue_name: QUEUE, logfile: join(work, `${n}.log`) }));
         await londiste([file, 'create-leaf', n, dst.connectionString(n), `--provider=${src.connectionString('digoal_01')}`]);
         await londiste([file, 'add-table', '--all']);
       });
@@ -59,10 +58,10 @@ export const supervisorFootprint: Benchmark = {
 
       const pgqdConf = join(work, 'pgqd.yaml');
       writeFileSync(pgqdConf, `base_connstr: "host=127.0.0.1 port=${src.port} user=${src.user}"\ndatabase_list: [digoal_01]\nlogfile: "${join(work, 'pgqd.log')}"\n`);
-      procs.push(spawn(process.execPath, [bin('pgqd', 'pgqd'), '--config', pgqdConf], { stdio: 'ignore' }));
+      procs.push(spawn(process.execPath, [binPath('pgqd', 'pgqd'), '--config', pgqdConf], { stdio: 'ignore' }));
       const supConf = join(work, 'londisted.yaml');
-      writeFileSync(supConf, `jobs_dir: "${jobsDir}"\nlogfile: "${join(work, 'londisted.log')}"\n`);
-      const sup = spawn(process.execPath, [bin('londiste', 'londisted'), '--config', supConf], { stdio: 'ignore' });
+      writeFileSync(supConf, yamlOf({ jobs_dir: jobsDir, logfile: join(work, 'londisted.log') }));
+      const sup = spawn(process.execPath, [binPath('londiste', 'londisted'), '--config', supConf], { stdio: 'ignore' });
       procs.push(sup);
       const started = performance.now();
       await until('every leaf in sync', 600_000, async () => {

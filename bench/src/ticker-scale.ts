@@ -8,10 +8,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { installSchemas } from '@skytools/core';
-import { repoRoot, startCluster } from '@skytools/harness';
+import { startCluster } from '@skytools/harness';
 import type { Benchmark, BenchOptions, BenchResult } from './result.js';
 import { plainFigure } from './result.js';
 import { cpuSeconds } from './proc-stats.js';
+import { binPath } from './replication-rig.js';
 
 export const tickerScale: Benchmark = {
   name: 'ticker-scale',
@@ -38,7 +39,7 @@ export const tickerScale: Benchmark = {
         `database_list: [${Array.from({ length: dbs }, (_, i) => `db${i}`).join(', ')}]`,
         `logfile: ${join(dir, 'pgqd.log')}`,
       ].join('\n') + '\n');
-      const proc = spawn(process.execPath, [...(process.env['PGQD_NODE_FLAGS'] ?? '').split(' ').filter((x) => x !== ''), join(repoRoot(), 'packages', 'pgqd', 'dist', 'bin', 'pgqd.js'), '--config', config], { stdio: 'ignore' });
+      const proc = spawn(process.execPath, [...(process.env['PGQD_NODE_FLAGS'] ?? '').split(' ').filter((x) => x !== ''), binPath('pgqd', 'pgqd'), '--config', config], { stdio: 'ignore' });
       const pid = proc.pid ?? 0;
       // let it connect everywhere, then measure a steady window
       await new Promise((r) => setTimeout(r, opts.quick ? 3000 : 5000));

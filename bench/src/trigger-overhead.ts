@@ -60,7 +60,7 @@ export const triggerOverhead: Benchmark = {
       const tps: Record<string, number> = {};
       for (const mode of ['none', 'generic', 'fast', 'fast-json', 'native', 'none'] as Mode[]) {
         await setMode(mode);
-        const r = runPgbench(cluster, 'digoal_01', script, ['-c', '4', '-j', '2', '-T', String(seconds), '-M', 'prepared']);
+        const r = await runPgbench(cluster, 'digoal_01', script, ['-c', '4', '-j', '2', '-T', String(seconds), '-M', 'prepared']);
         opts.log(`${mode}: ${r.tps.toFixed(0)} tps (${r.transactions} transactions)`);
         // the no-trigger anchor runs first and last; keep the better to be fair to the anchor
         tps[mode] = Math.max(tps[mode] ?? 0, r.tps);

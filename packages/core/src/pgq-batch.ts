@@ -128,13 +128,3 @@ export async function* readBatchEvents(client: pg.ClientBase, batchId: string, f
 export async function finishBatch(client: pg.ClientBase, batchId: string): Promise<void> {
   await client.query('SELECT pgq.finish_batch($1)', [batchId]);
 }
-
-/** The snapshot of one tick of a queue (null when rotated away). */
-export async function tickSnapshot(client: pg.ClientBase, queue: string, tickId: string): Promise<string | null> {
-  const r = await client.query<{ s: string }>(
-    `SELECT t.tick_snapshot::text AS s FROM pgq.tick t JOIN pgq.queue q ON q.queue_id = t.tick_queue
-      WHERE q.queue_name = $1 AND t.tick_id = $2`,
-    [queue, tickId],
-  );
-  return r.rows[0]?.s ?? null;
-}

@@ -18,3 +18,6 @@ BEGIN
              WHERE c.oid = i_relid);
 END;
 $$;
+
+-- its predecessor, no longer used
+DROP FUNCTION IF EXISTS pgq._column_signature(oid);

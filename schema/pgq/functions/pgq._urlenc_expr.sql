@@ -1,19 +1,5 @@
--- pgq._urlenc_ascii_expr(text expression): internal; SQL that urlencodes printable ASCII text
--- (what pgq._urlenc does for it) inline: a chain of replace(), '%' first, space last.
-CREATE OR REPLACE FUNCTION pgq._urlenc_ascii_expr(i_expr text)
-RETURNS text
-LANGUAGE plpgsql IMMUTABLE
-AS $$
-DECLARE
-    v text := i_expr;
-    c text;
-BEGIN
-    FOREACH c IN ARRAY regexp_split_to_array('%!"#$&''()*+,/:;<=>?@[\]^`{|}~', '') LOOP
-        v := format('replace(%s, %L, %L)', v, c, '%' || lpad(to_hex(ascii(c)), 2, '0'));
-    END LOOP;
-    RETURN format('replace(%s, '' '', ''+'')', v);
-END;
-$$;
+-- an earlier revision's helper, no longer used
+DROP FUNCTION IF EXISTS pgq._urlenc_ascii_expr(text);
 
 -- pgq._urlenc_expr(column reference, type): internal; the cheapest SQL expression that gives a
 -- column's urlencoded text value, by type: integers, numerics and booleans never need encoding;

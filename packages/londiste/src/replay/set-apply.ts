@@ -154,8 +154,13 @@ export class TableApplier {
     if (layoutOk && raw !== null && i !== raw.length) layoutOk = false;
     if (!layoutOk) {
       if (this.pending.size > 0) return 'flush';
-      // first event of a set (or new columns): its keys are the set's columns
-      if (seen.length !== i) return 'decode';
+      if (raw !== null) {
+        // other columns than the last set's, with nothing pending: read this event afresh
+        this.columns = null;
+        this.rawKeys = null;
+        return this.addEncoded(op, text);
+      }
+      // first event of a set: its keys are the set's columns
       this.setColumns(seen.map(urlDecodePart), seen);
     }
     const parts = this.keyAt.map((at) => fields[at]);

@@ -246,7 +246,7 @@ export class ReplicationWorker {
       const heard = this.waiter?.heard === true;
       this.idleRounds = heard ? this.idleRounds + 1 : 0;
       const delay = this.job.loop_delay * 2 ** Math.min(Math.max(this.idleRounds - 1, 0), 10);
-      await this.idle(Math.min(delay, Math.max(this.job.loop_delay, IDLE_BACKOFF_MAX_MS)), signal);
+      await this.idle(Math.max(this.job.loop_delay, Math.min(delay, IDLE_BACKOFF_MAX_MS)), signal);
       return;
     }
     this.idleRounds = 0;
