@@ -1,5 +1,5 @@
 /**
- * Bulk apply (DESIGN §7): one transaction updating every row of user_info (200,000 events), and
+ * Bulk apply (docs/architecture.md, "Performance targets"): one transaction updating every row of user_info (200,000 events), and
  * of a wider 1,000,000-row table: seconds from the source commit until the target has the new
  * rows, with our replication and with native logical replication between the same two clusters
  * in the same run (each measured while the other is stopped). And the drain rate of a backlog:

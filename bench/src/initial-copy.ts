@@ -1,5 +1,5 @@
 /**
- * Initial copy (DESIGN §7): the seed's four tables added with `add-table --all` on a leaf until
+ * Initial copy (docs/architecture.md, "Performance targets"): the seed's four tables added with `add-table --all` on a leaf until
  * every one is `ok`, against native logical replication's initial sync of the same tables
  * (CREATE SUBSCRIPTION until every table is ready); then the copy of user_info and of a big
  * table against a `psql COPY ... TO STDOUT | psql COPY ... FROM STDIN` pipe between the same two

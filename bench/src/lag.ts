@@ -1,5 +1,5 @@
 /**
- * Lag (DESIGN §7): with default settings (pgqd's and create-root's), a heartbeat row written on
+ * Lag (docs/architecture.md, "Performance targets"): with default settings (pgqd's and create-root's), a heartbeat row written on
  * the source every 100 ms with clock_timestamp() and polled on the target, while the seed's
  * login/logout load runs; then at a trickle of one transaction a second; then the CPU pgqd and
  * londisted use while nothing changes.

@@ -1,5 +1,5 @@
 /**
- * Supervisor footprint (DESIGN §7): one londisted hosting many idle leaf jobs, each replicating
+ * Supervisor footprint (docs/architecture.md, "Performance targets"): one londisted hosting many idle leaf jobs, each replicating
  * the seed's tables from one root into a database of its own: resident memory and CPU per second
  * once warmed up.
  */

@@ -1,5 +1,5 @@
 /**
- * Source-side cost of capture (issue: PgQ core, DESIGN §5): the blog's login/logout load with
+ * Source-side cost of capture (docs/architecture.md, "One event's way", step 1): the blog's login/logout load with
  * no trigger, with the generic row trigger pgq.logutriga, and with the generated statement
  * triggers (urlencoded and JSON), plus the 200,000-row UPDATE of user_info. Ratios against the
  * no-trigger run of the same session. Upstream measured 0.81 (C logutriga) and 0.21 (its

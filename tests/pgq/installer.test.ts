@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { installSchemas, schemaDir, shippedVersion } from '@skytools/core';
+import { installSchemas } from '@skytools/core';
+import { schemaDir, shippedVersion } from '@skytools/core/internal';
 import { clientBinDir, runClientTool, startCluster, testVersions, type PgCluster } from '@skytools/harness';
 import { connect, scalar } from './support.js';
 

@@ -159,3 +159,10 @@ export function sampleConfig(spec: ConfigSpec, header: string): string {
   }
   return lines.join('\n') + '\n';
 }
+
+/** The keys every daemon's file has (what runDaemon reads besides the daemon's own keys). */
+export const DAEMON_KEYS = {
+  logfile: { type: 'path', describe: 'Append log lines here (default: stderr).' },
+  pidfile: { type: 'path', describe: 'Write the daemon pid here (--reload/--stop use it; a second instance is refused).' },
+  loglevel: { type: 'loglevel', default: 'info', describe: 'debug, info, warning or error.' },
+} as const satisfies ConfigSpec;

@@ -89,16 +89,3 @@ export async function connect(connstr: string, options: ConnectOptions = {}): Pr
   }
   return client;
 }
-
-/** Run fn inside BEGIN/COMMIT, rolling back on any error. */
-export async function withTransaction<T>(client: pg.ClientBase, fn: () => Promise<T>): Promise<T> {
-  await client.query('BEGIN');
-  try {
-    const out = await fn();
-    await client.query('COMMIT');
-    return out;
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
-}

@@ -1,17 +1,36 @@
-export * from './errors.js';
-export * from './identifiers.js';
-export * from './connstr.js';
-export * from './version.js';
-export * from './logger.js';
-export * from './duration.js';
-export * from './config.js';
-export * from './db.js';
-export * from './schema-files.js';
-export * from './schema-installer.js';
-export * from './exec-cmd.js';
-export * from './display-table.js';
-export * from './urlencode.js';
-export * from './txid-snapshot.js';
-export * from './pgq-batch.js';
-export * from './tick-waiter.js';
-export * from './pidfile.js';
+/**
+ * The public surface of @skytools/core, named one by one. Internals that tests need are in
+ * ./internal.ts (`@skytools/core/internal`), not here.
+ */
+export { SkytoolsError, UsageError, describeError, pgDiagnostics, type SkytoolsErrorOptions } from './errors.js';
+export { quoteIdent, quoteLiteral, quoteFqname, splitFqname } from './identifiers.js';
+export { parseConnstr, formatConnstr, maskConnstr, maskSecrets, type ConnParams } from './connstr.js';
+export { SKYTOOLS_TS_VERSION } from './version.js';
+export { createLogger, silentLogger, quietLogger, type Logger, type ClosableLogger, type LogLevel, type LoggerOptions } from './logger.js';
+export { parseDuration, formatDuration } from './duration.js';
+export { loadConfigFile, validateConfig, sampleConfig, DAEMON_KEYS, type ConfigSpec, type ConfigOf, type FieldSpec, type FieldType } from './config.js';
+export { connect, ConnectionError, type ConnectOptions } from './db.js';
+export { installSchemas, SchemaInstallError, type InstallOptions, type InstallResult, type InstallAction } from './schema-installer.js';
+export type { SchemaName } from './schema-files.js';
+export { execCmd, CommandFailedError, type RetRow } from './exec-cmd.js';
+export { formatDisplayTable, type Cell } from './display-table.js';
+export { urlEncode, urlDecode, urlDecodePart, forEachPair, isEncoded } from './urlencode.js';
+export { TxidSnapshot } from './txid-snapshot.js';
+export { TickListener, TICK_CHANNEL } from './tick-listener.js';
+export { WakeLatch } from './wake-latch.js';
+export { sleep, Backoff } from './sleep.js';
+export { PidFile, signalPidfile } from './pidfile.js';
+export { runDaemon, type DaemonSpec, type Daemon } from './daemon-runner.js';
+export type { PgqEvent, BatchInfo } from './sql/pgq-batch.js';
+export type { NodeInfoRow, MemberInfo, NodeType, WorkerState } from './sql/pgq-node.js';
+export type { TableRow, SeqRow } from './sql/londiste.js';
+export type { ColumnInfo, IndexInfo, ConstraintInfo } from './sql/catalog.js';
+
+/** The SQL APIs, one typed module each: functions that take a client and return typed rows. */
+export * as pgq from './sql/pgq.js';
+export * as pgqNode from './sql/pgq-node.js';
+export * as londisteSql from './sql/londiste.js';
+export * as catalog from './sql/catalog.js';
+export * as session from './sql/session.js';
+export { copyField, copyLine } from './copy-text.js';
+export { copyIn, CopyBuffer } from './copy-in.js';

@@ -103,3 +103,15 @@ export function createLogger(options: LoggerOptions = {}): ClosableLogger {
     },
   });
 }
+
+/** The same logger with info lines demoted to debug: for chatter the user did not ask about. */
+export function quietLogger(log: Logger): Logger {
+  return {
+    debug: (m) => log.debug(m),
+    info: (m) => log.debug(m),
+    warning: (m) => log.warning(m),
+    error: (m) => log.error(m),
+    child: (p) => quietLogger(log.child(p)),
+    isDebugEnabled: () => log.isDebugEnabled(),
+  };
+}

@@ -1,13 +1,51 @@
-/** Pid files of the daemons: written at start, used by --reload/--stop to signal the running one. */
-import { existsSync, readFileSync } from 'node:fs';
+/**
+ * Pid files: a daemon or a foreground worker claims one at start (refused while the pid in it is
+ * alive), removes it at exit; `--reload`/`--stop` read it to signal the running instance.
+ */
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { UsageError } from './errors.js';
+
+function readPid(pidfile: string): number | undefined {
+  if (!existsSync(pidfile)) return undefined;
+  const pid = Number(readFileSync(pidfile, 'utf8').trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class PidFile {
+  private constructor(readonly path: string) {}
+
+  /** Write our pid to `path`; refused when another live process holds it (`what` names it in the message). */
+  static claim(path: string, what: string): PidFile {
+    const pid = readPid(path);
+    if (pid !== undefined && pid !== process.pid && alive(pid)) {
+      throw new UsageError(`${what} is already running (pid ${pid}, pidfile ${path}); stop it first`);
+    }
+    writeFileSync(path, `${process.pid}\n`);
+    return new PidFile(path);
+  }
+
+  /** Remove the file if it still names this process. */
+  release(): void {
+    if (readPid(this.path) === process.pid) rmSync(this.path, { force: true });
+  }
+}
 
 /** Send a signal to the process named in a pid file; throws a UsageError saying what is wrong. */
 export function signalPidfile(pidfile: string | undefined, signal: 'SIGHUP' | 'SIGTERM', program: string): void {
   if (pidfile === undefined) throw new UsageError(`${program}: no pidfile configured to find the running instance (set pidfile)`);
   if (!existsSync(pidfile)) throw new UsageError(`${program}: pidfile ${pidfile} does not exist; is it running?`);
-  const pid = Number(readFileSync(pidfile, 'utf8').trim());
-  if (!Number.isInteger(pid) || pid <= 0) throw new UsageError(`${program}: pidfile ${pidfile} does not hold a pid`);
+  const pid = readPid(pidfile);
+  if (pid === undefined) throw new UsageError(`${program}: pidfile ${pidfile} does not hold a pid`);
   try {
     process.kill(pid, signal);
   } catch (err) {

@@ -6,6 +6,8 @@
  * the script hash; a schema is (re)applied when missing, older, or same-version with different text.
  */
 import type pg from 'pg';
+import { ensurePlpgsql, installedState, recordInstalled, runScript } from './sql/installer.js';
+import { advisoryXactLock, begin, commit, rollback } from './sql/session.js';
 import { SkytoolsError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { compareVersions, loadShippedSchema, SCHEMAS, schemaDir, type SchemaName } from './schema-files.js';
@@ -31,24 +33,6 @@ export interface InstallResult {
 
 export class SchemaInstallError extends SkytoolsError {}
 
-interface InstalledState {
-  version: string | null;
-  hash: string | null;
-}
-
-async function installedState(client: pg.ClientBase, name: SchemaName): Promise<InstalledState> {
-  const r = await client.query<{ has_fn: boolean; comment: string | null }>(
-    `SELECT to_regprocedure($1) IS NOT NULL AS has_fn,
-            (SELECT obj_description(n.oid, 'pg_namespace') FROM pg_namespace n WHERE n.nspname = $2) AS comment`,
-    [`${name}.version()`, name],
-  );
-  const row = r.rows[0];
-  if (row === undefined || !row.has_fn) return { version: null, hash: null };
-  const v = await client.query<{ v: string | null }>(`SELECT ${name}.version() AS v`);
-  const hash = /\bsha256:([0-9a-f]+)/.exec(row.comment ?? '')?.[1] ?? null;
-  return { version: v.rows[0]?.v ?? null, hash };
-}
-
 /** Resolve requested schemas plus their prerequisites, in install order. */
 export function withPrerequisites(names: readonly SchemaName[]): SchemaName[] {
   const want = new Set<SchemaName>();
@@ -71,16 +55,10 @@ export async function installSchemas(client: pg.ClientBase, names: readonly Sche
   const order = withPrerequisites(names);
   const shipped = order.map((n) => loadShippedSchema(n, dir));
   const results: InstallResult[] = [];
-  await client.query('BEGIN');
+  await begin(client);
   try {
-    await client.query('SELECT pg_advisory_xact_lock($1)', [INSTALL_LOCK_KEY]);
-    const lang = await client.query(`SELECT 1 FROM pg_language WHERE lanname = 'plpgsql'`);
-    if (lang.rowCount === 0) {
-      log.info('Installing plpgsql');
-      await client.query('CREATE LANGUAGE plpgsql');
-    } else {
-      log.info('plpgsql is installed');
-    }
+    await advisoryXactLock(client, INSTALL_LOCK_KEY);
+    log.info((await ensurePlpgsql(client)) ? 'Installed plpgsql' : 'plpgsql is installed');
     for (const s of shipped) {
       const state = await installedState(client, s.name);
       let action: InstallAction;
@@ -102,17 +80,17 @@ export async function installSchemas(client: pg.ClientBase, names: readonly Sche
         log.info(action === 'installed' ? `Installing ${s.name} ${s.version}` : `Upgrading ${s.name} ${state.version ?? ''} -> ${s.version}`);
         log.debug(`  Reading from ${dir}/${s.name}/install.sql`);
         try {
-          await client.query(s.sql);
+          await runScript(client, s.sql);
         } catch (err) {
           throw new SchemaInstallError(`installing ${s.name} ${s.version} failed: ${(err as Error).message}`, { cause: err });
         }
-        await client.query(`COMMENT ON SCHEMA ${s.name} IS 'skytools-ts ${s.name} ${s.version} sha256:${s.hash}'`);
+        await recordInstalled(client, s.name, s.version, s.hash);
       }
       results.push({ schema: s.name, action, from: state.version, version: s.version });
     }
-    await client.query('COMMIT');
+    await commit(client);
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await rollback(client);
     throw err;
   }
   return results;

@@ -3,10 +3,10 @@
  * argv, a logger and an output function; this module never touches the console itself.
  */
 import yargs, { type Argv } from 'yargs';
-import { SKYTOOLS_TS_VERSION, UsageError, type ClosableLogger, type LogLevel } from '@skytools/core';
+import { describeError, formatDuration, pgDiagnostics, SKYTOOLS_TS_VERSION, UsageError, type ClosableLogger, type LogLevel, type NodeType } from '@skytools/core';
 import { loadJobConfig, sampleJobConfig, type JobConfig } from './job-config.js';
 import { NodeAdmin } from './node-admin.js';
-import { createNode, type NodeType } from './commands/create-node.js';
+import { createNode } from './commands/create-node.js';
 import { cmdMembers, cmdNodeInfo, cmdNodeStatus, cmdStatus, type Output } from './commands/status.js';
 import { cmdAddTable, cmdMissing, cmdRemoveTable, cmdResync, cmdTables } from './commands/tables.js';
 import { cmdAddSeq, cmdRemoveSeq, cmdSeqs } from './commands/seqs.js';
@@ -164,6 +164,19 @@ function commandList(): string {
     .join('\n');
 }
 
+/**
+ * A statement that waited lock_timeout for a table lock fails with SQLSTATE 55P03 and a message
+ * that names neither the setting nor the way out; say both (the command's transaction is rolled
+ * back, so nothing changed).
+ */
+function explainLockTimeout(err: unknown, job: JobConfig): unknown {
+  if (pgDiagnostics(err).code !== '55P03') return err;
+  return new UsageError(
+    `${describeError(err)}: another session holds a lock on a table this command changes, and lock_timeout (${formatDuration(job.lock_timeout)} in ${job.file}) ran out; nothing was changed: retry when the lock is released, or raise lock_timeout`,
+    { cause: err },
+  );
+}
+
 /** Run the CLI; resolves to the exit code. Errors propagate to the binary, which prints them. */
 export async function runAdminCli(argv: readonly string[], env: CliEnv): Promise<number> {
   const parser = addOptions(
@@ -206,6 +219,8 @@ export async function runAdminCli(argv: readonly string[], env: CliEnv): Promise
   try {
     if (def === undefined) return 2;
     await def.run(admin, args, parsed, env.out);
+  } catch (err) {
+    throw explainLockTimeout(err, job);
   } finally {
     await admin.close();
     await log.close();

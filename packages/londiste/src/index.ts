@@ -1,14 +1,14 @@
+/**
+ * The public surface of @skytools/londiste. Internals that tests need are in ./internal.ts
+ * (`@skytools/londiste/internal`), not here.
+ */
 export { SKYTOOLS_TS_VERSION as LONDISTE_VERSION } from '@skytools/core';
-export { runAdminCli, COMMANDS } from './admin-cli.js';
-export { loadJobConfig, sampleJobConfig, JOB_SPEC } from './job-config.js';
-export type { JobConfig } from './job-config.js';
+export { runAdminCli, COMMANDS, type CliEnv } from './admin-cli.js';
+export { loadJobConfig, sampleJobConfig, JOB_SPEC, type JobConfig } from './job-config.js';
 export { NodeAdmin } from './node-admin.js';
 export { renderStatusTree, formatLag } from './status-tree.js';
+export type { NodeStatus } from './node-status.js';
 export { Supervisor } from './supervisor/supervisor.js';
-export { loadSupervisorConfig, sampleSupervisorConfig, SUPERVISOR_SPEC } from './supervisor/supervisor-config.js';
-export type { SupervisorConfig } from './supervisor/supervisor-config.js';
-export { ReplicationWorker } from './worker/replication-worker.js';
-export { createCopyLimiter } from './worker/copy-scheduler.js';
-export { TableApplier } from './replay/set-apply.js';
-export { loadTableMeta } from './replay/table-meta.js';
-export type { TableMeta } from './replay/table-meta.js';
+export { loadSupervisorConfig, sampleSupervisorConfig, SUPERVISOR_SPEC, type SupervisorConfig } from './supervisor/supervisor-config.js';
+export { ReplicationWorker, type WorkerOptions } from './worker/replication-worker.js';
+export { createCopyLimiter, type CopyLimiter } from './worker/copy-scheduler.js';

@@ -24,7 +24,7 @@ export const JOB_SPEC = {
     min: 0,
     describe: 'A leaf that is behind applies several ticks as one batch, up to about this many events\n(fewer round trips and commits while catching up); 0 applies tick by tick.',
   },
-  lock_timeout: { type: 'duration', default: '10s', describe: 'statement_timeout for admin commands that lock tables (0 = none).' },
+  lock_timeout: { type: 'duration', default: '10s', describe: 'How long admin commands wait for a table lock (PostgreSQL lock_timeout\non the local node) before giving up with nothing changed; 0 waits for ever.' },
 } as const satisfies ConfigSpec;
 
 export type JobConfigValues = ConfigOf<typeof JOB_SPEC>;

@@ -1,19 +1,12 @@
 /**
  * Connections and node lookups shared by the admin commands: the local node database ('db'),
- * its provider ('provider_db'), the root ('root_db') and any member by name. Everything opened
- * here is closed by close().
+ * its provider ('provider_db'), the root ('root_db') and any member by name. The local
+ * connection waits at most lock_timeout for table locks. Everything opened here is closed by
+ * close().
  */
 import type pg from 'pg';
-import {
-  connect,
-  execCmd,
-  maskConnstr,
-  SkytoolsError,
-  UsageError,
-  type Logger,
-} from '@skytools/core';
+import { connect, maskConnstr, pgqNode, session, SkytoolsError, UsageError, type Logger, type MemberInfo, type NodeInfoRow } from '@skytools/core';
 import type { JobConfig } from './job-config.js';
-import type { MemberInfo, NodeInfoRow } from './queue-info.js';
 
 export class NodeAdmin {
   private readonly conns = new Map<string, pg.Client>();
@@ -48,29 +41,24 @@ export class NodeAdmin {
     for (const name of [...this.conns.keys()]) await this.closeDatabase(name);
   }
 
-  /** The local node database. */
-  db(): Promise<pg.Client> {
-    return this.database('db', this.job.db);
-  }
-
-  /** Does the local database have the cascade schemas at all? */
-  async hasCascadeSchema(client: pg.ClientBase): Promise<boolean> {
-    const r = await client.query<{ ok: boolean }>(`SELECT to_regprocedure('pgq_node.get_node_info(text)') IS NOT NULL AS ok`);
-    return r.rows[0]?.ok === true;
+  /** The local node database; its statements wait at most lock_timeout for a lock. */
+  async db(): Promise<pg.Client> {
+    const fresh = !this.conns.has('db');
+    const client = await this.database('db', this.job.db);
+    if (fresh) await session.setLockTimeout(client, this.job.lock_timeout);
+    return client;
   }
 
   /** pgq_node.get_node_info for the job's queue on the local node; throws a clear error when absent. */
   async localNodeInfo(): Promise<NodeInfoRow> {
     if (this.nodeInfoCache !== undefined) return this.nodeInfoCache;
     const db = await this.db();
-    if (!(await this.hasCascadeSchema(db))) {
+    if (!(await pgqNode.isInstalled(db))) {
       throw new UsageError(`no cascade node in ${maskConnstr(this.job.db)}: pgq_node is not installed; run create-root, create-branch or create-leaf first`);
     }
-    const res = await db.query<NodeInfoRow>('SELECT * FROM pgq_node.get_node_info($1)', [this.queue]);
-    const row = res.rows[0];
+    const row = await pgqNode.getNodeInfo(db, this.queue);
     if (row === undefined || row.node_type === null || row.ret_code >= 400) {
-      const others = await db.query<{ queue_name: string }>('SELECT queue_name FROM pgq_node.node_info ORDER BY 1');
-      const list = others.rows.map((r) => r.queue_name);
+      const list = await pgqNode.nodeQueues(db);
       throw new UsageError(
         list.length === 0
           ? `queue "${this.queue}" has no node in ${maskConnstr(this.job.db)}: run create-root, create-branch or create-leaf first`
@@ -81,19 +69,10 @@ export class NodeAdmin {
     return row;
   }
 
-  forgetNodeInfo(): void {
-    this.nodeInfoCache = undefined;
-    this.membersCache = undefined;
-  }
-
+  /** The queue's members as the local node (or the given connection) knows them. */
   async members(client?: pg.ClientBase): Promise<MemberInfo[]> {
     if (client === undefined && this.membersCache !== undefined) return this.membersCache;
-    const c = client ?? (await this.db());
-    const res = await c.query<{ node_name: string; node_location: string | null; dead: boolean }>(
-      'SELECT node_name, node_location, dead FROM pgq_node.get_queue_locations($1) ORDER BY node_name',
-      [this.queue],
-    );
-    const list = res.rows.map((r) => ({ name: r.node_name, location: r.node_location, dead: r.dead }));
+    const list = await pgqNode.getQueueLocations(client ?? (await this.db()), this.queue);
     if (client === undefined) this.membersCache = list;
     return list;
   }
@@ -130,14 +109,13 @@ export class NodeAdmin {
   async rootDb(startLocation?: string): Promise<pg.Client> {
     let location = startLocation ?? this.job.db;
     for (let hops = 0; hops < 50; hops++) {
-      const name = hops === 0 && startLocation === undefined ? 'db' : 'root_db';
-      if (name === 'root_db') await this.closeDatabase('root_db');
-      const client = await this.database(name, location);
-      if (!(await this.hasCascadeSchema(client))) {
+      const local = hops === 0 && startLocation === undefined;
+      if (!local) await this.closeDatabase('root_db');
+      const client = local ? await this.db() : await this.database('root_db', location);
+      if (!(await pgqNode.isInstalled(client))) {
         throw new UsageError(`no cascade node at ${maskConnstr(location)}: pgq_node is not installed there`);
       }
-      const r = await client.query<NodeInfoRow>('SELECT * FROM pgq_node.get_node_info($1)', [this.queue]);
-      const row = r.rows[0];
+      const row = await pgqNode.getNodeInfo(client, this.queue);
       if (row === undefined || row.node_type === null) {
         throw new UsageError(`no node for queue "${this.queue}" at ${maskConnstr(location)}; is the provider initialized?`);
       }
@@ -146,10 +124,5 @@ export class NodeAdmin {
       location = row.provider_location;
     }
     throw new SkytoolsError(`no root found for queue "${this.queue}" within 50 provider hops (a provider loop?)`);
-  }
-
-  /** exec_cmd on a connection with this job's logger. */
-  exec(client: pg.ClientBase, sql: string, params: readonly unknown[] = [], quiet = false): ReturnType<typeof execCmd> {
-    return execCmd(client, this.log, sql, params, { quiet });
   }
 }

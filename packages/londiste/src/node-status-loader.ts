@@ -3,8 +3,8 @@
  * consumers got (for its subscribers' lag), worker errors, and the londiste table counts.
  */
 import type pg from 'pg';
-import { connect, urlDecode, type Logger } from '@skytools/core';
-import type { MemberInfo, NodeInfoRow, NodeStatus } from './queue-info.js';
+import { connect, londisteSql, pgq, pgqNode, SkytoolsError, urlDecode, type Logger, type MemberInfo } from '@skytools/core';
+import type { NodeStatus } from './node-status.js';
 
 export interface LoadedNode {
   status: NodeStatus;
@@ -23,37 +23,20 @@ export function deadNode(name: string): LoadedNode {
 }
 
 export async function readNodeStatus(client: pg.ClientBase, queue: string): Promise<LoadedNode> {
-  const info = (await client.query<NodeInfoRow>('SELECT * FROM pgq_node.get_node_info($1)', [queue])).rows[0];
-  if (info === undefined || info.node_name === null || info.node_type === null) throw new Error(`no node for queue ${queue}`);
-  const consumers = await client.query<{ consumer_name: string; lag_s: number | null }>(
-    'SELECT consumer_name, extract(epoch FROM lag)::float8 AS lag_s FROM pgq.get_consumer_info($1)',
-    [queue],
-  );
-  const q = await client.query<{ lag_s: number | null }>('SELECT extract(epoch FROM ticker_lag)::float8 AS lag_s FROM pgq.get_queue_info($1)', [queue]);
-  const errors = await client.query<{ consumer_name: string; cur_error: string | null }>(
-    'SELECT consumer_name, cur_error FROM pgq_node.get_consumer_info($1)',
-    [queue],
-  );
+  const info = await pgqNode.getNodeInfo(client, queue);
+  if (info === undefined || info.node_name === null || info.node_type === null) throw new SkytoolsError(`no node for queue ${queue}`);
+  const consumerLag = await pgq.consumerLags(client, queue);
+  const tickerLag = await pgq.tickerLag(client, queue);
+  const errors = await pgqNode.consumerErrors(client, queue);
   const infoLines: string[] = [];
-  const hasLondiste = await client.query<{ ok: boolean }>(`SELECT to_regprocedure('londiste.get_table_list(text)') IS NOT NULL AS ok`);
-  if (hasLondiste.rows[0]?.ok === true) {
-    const t = await client.query<{ ok: number; half: number; ign: number }>(
-      `SELECT count(*) FILTER (WHERE local AND merge_state = 'ok')::int AS ok,
-              count(*) FILTER (WHERE local AND merge_state IS DISTINCT FROM 'ok')::int AS half,
-              count(*) FILTER (WHERE NOT local)::int AS ign
-         FROM londiste.get_table_list($1)`,
-      [queue],
-    );
-    const c = t.rows[0];
-    infoLines.push(`Tables: ${c?.ok ?? 0}/${c?.half ?? 0}/${c?.ign ?? 0}`);
+  if (await londisteSql.isInstalled(client)) {
+    const tables = await londisteSql.getTableList(client, queue);
+    const ok = tables.filter((t) => t.local && t.merge_state === 'ok').length;
+    const half = tables.filter((t) => t.local && t.merge_state !== 'ok').length;
+    infoLines.push(`Tables: ${ok}/${half}/${tables.length - ok - half}`);
   }
   for (const [k, v] of Object.entries(urlDecode(info.node_attrs))) infoLines.push(`Attr: ${k}=${v ?? ''}`);
-  for (const e of errors.rows) {
-    if (e.cur_error !== null && e.cur_error !== '') infoLines.push(`ERR: ${e.consumer_name}: ${e.cur_error.split('\n')[0] ?? ''}`);
-  }
-  const consumerLag = new Map<string, number>();
-  for (const c of consumers.rows) if (c.lag_s !== null) consumerLag.set(c.consumer_name, c.lag_s);
-  const tickerLag = q.rows[0]?.lag_s ?? null;
+  for (const [consumer, error] of errors) infoLines.push(`ERR: ${consumer}: ${error.split('\n')[0] ?? ''}`);
   return {
     status: {
       name: info.node_name,

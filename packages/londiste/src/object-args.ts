@@ -4,7 +4,7 @@
  * not yet added (add-*) or already added (remove-*, resync) on the local node.
  */
 import type pg from 'pg';
-import { UsageError, type Logger } from '@skytools/core';
+import { londisteSql, UsageError, type Logger } from '@skytools/core';
 
 export type ObjKind = 'r' | 'S';
 
@@ -34,14 +34,11 @@ export async function expandObjectArgs(
   args: readonly string[],
   opts: ExpandOptions,
 ): Promise<string[]> {
-  const addedSql =
+  const added =
     kind === 'S'
-      ? 'SELECT seq_name AS n FROM londiste.get_seq_list($1) WHERE local ORDER BY 1'
-      : 'SELECT table_name AS n FROM londiste.get_table_list($1) WHERE local ORDER BY 1';
-  const added = (await client.query<{ n: string }>(addedSql, [queue])).rows.map((r) => r.n);
-  const missing = (
-    await client.query<{ n: string }>('SELECT obj_name AS n FROM londiste.local_show_missing($1) WHERE obj_kind = $2 ORDER BY 1', [queue, kind])
-  ).rows.map((r) => r.n);
+      ? (await londisteSql.getSeqList(client, queue)).filter((r) => r.local).map((r) => r.seq_name)
+      : (await londisteSql.getTableList(client, queue)).filter((r) => r.local).map((r) => r.table_name);
+  const missing = (await londisteSql.localShowMissing(client, queue)).filter((r) => r.obj_kind === kind).map((r) => r.obj_name);
   const candidates = existing ? added : missing;
   const others = new Set(existing ? missing : added);
 

@@ -5,21 +5,14 @@
  * not from a failing worker.
  */
 import type pg from 'pg';
-import { maskConnstr, UsageError } from '@skytools/core';
+import { maskConnstr, session, UsageError } from '@skytools/core';
 
 export async function checkReplicaRole(client: pg.ClientBase, connstr: string): Promise<void> {
-  await client.query('BEGIN');
-  try {
-    await client.query(`SET LOCAL session_replication_role = 'replica'`);
-  } catch (err) {
-    if ((err as { code?: string }).code !== '42501') throw err;
-    await client.query('ROLLBACK');
-    const who = await client.query<{ u: string; v: number }>(`SELECT current_user AS u, current_setting('server_version_num')::int AS v`);
-    const user = who.rows[0]?.u ?? '?';
-    const fix = (who.rows[0]?.v ?? 0) >= 150000
+  if (await session.canSetReplicaRole(client)) return;
+  const { user, serverVersion } = await session.whoAmI(client);
+  const fix =
+    serverVersion >= 150000
       ? `connect as a superuser, or run: GRANT SET ON PARAMETER session_replication_role TO ${user}`
       : 'connect as a superuser (PostgreSQL before 15 allows this setting to superusers only)';
-    throw new UsageError(`permission denied to set parameter "session_replication_role" for user ${user} on '${maskConnstr(connstr)}': ${fix}`, { cause: err });
-  }
-  await client.query('ROLLBACK');
+  throw new UsageError(`permission denied to set parameter "session_replication_role" for user ${user} on '${maskConnstr(connstr)}': ${fix}`);
 }

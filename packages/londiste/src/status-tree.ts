@@ -13,7 +13,7 @@
  * A node's info lines are printed below its title, continuing the tree's vertical line while
  * siblings follow. Children are ordered by depth, then subtree size, then name.
  */
-import type { NodeStatus } from './queue-info.js';
+import type { NodeStatus } from './node-status.js';
 
 const DATA_COLUMN = 30;
 

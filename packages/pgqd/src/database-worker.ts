@@ -7,8 +7,7 @@
  * it never delays the others.
  */
 import type pg from 'pg';
-import { connect, describeError, formatConnstr, parseConnstr, type Logger } from '@skytools/core';
-import { sleep } from './abortable-sleep.js';
+import { Backoff, connect, describeError, formatConnstr, parseConnstr, pgq, sleep, type Logger } from '@skytools/core';
 import type { PgqdConfig } from './pgqd-config.js';
 
 export interface Counters {
@@ -16,8 +15,6 @@ export interface Counters {
   maint: number;
   retry: number;
 }
-
-const FUNC_NAME = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
 
 export function databaseConnstr(base: string, dbname: string): string {
   const params = base === '' ? {} : parseConnstr(base);
@@ -91,86 +88,81 @@ export class DatabaseWorker {
     const conn = new LoopConnection(this.connstr, `${this.dbname}/${what}`, this.log);
     this.conns.push(conn);
     const signal = this.abort.signal;
-    let backoff = 0;
+    const backoff = new Backoff(1000, 30_000);
+    let retryIn = 0;
     // the first maintenance and retry runs happen one period after start, as upstream
     if (what !== 'ticker') await sleep(period(), signal);
     while (!signal.aborted) {
       const started = Date.now();
       try {
         await work(await conn.get(this.config().connection_lifetime));
-        if (backoff > 0) this.log.info(`${this.dbname}: ${what} works again`);
-        backoff = 0;
+        if (retryIn > 0) this.log.info(`${this.dbname}: ${what} works again`);
+        retryIn = 0;
+        backoff.reset();
       } catch (err) {
         await conn.close();
-        backoff = Math.min(backoff === 0 ? 1000 : backoff * 2, 30_000);
-        this.log.error(`${this.dbname}: ${what} failed: ${describeError(err)} (retry in ${backoff / 1000}s)`);
+        retryIn = backoff.take();
+        this.log.error(`${this.dbname}: ${what} failed: ${describeError(err)} (retry in ${retryIn / 1000}s)`);
       }
       const p = period();
       const elapsed = Date.now() - started;
       // every database's ticker wakes on the same beat (multiples of the period on the clock): a
       // hundred databases then cost one timer wake-up and one burst of queries, not a hundred;
       // maintenance is spread instead, so that VACUUMs of many databases do not coincide
-      const wait = backoff > 0 ? backoff : elapsed >= p ? 0 : what === 'ticker' ? p - (Date.now() % p) : p - elapsed;
+      const wait = retryIn > 0 ? retryIn : elapsed >= p ? 0 : what === 'ticker' ? p - (Date.now() % p) : p - elapsed;
       await sleep(wait, signal, this.wakeup.signal);
     }
   }
 
   private async tick(c: pg.Client): Promise<void> {
-    const r = await c.query<{ n: string | null }>('SELECT pgq.ticker() AS n');
-    this.counters.ticks += Number(r.rows[0]?.n ?? 0);
+    this.counters.ticks += await pgq.tickAll(c);
   }
 
   private async retry(c: pg.Client): Promise<void> {
-    for (;;) {
-      if (this.abort.signal.aborted) return;
-      const r = await c.query<{ n: number }>('SELECT pgq.maint_retry_events() AS n');
-      const n = r.rows[0]?.n ?? 0;
+    while (!this.abort.signal.aborted) {
+      const n = await pgq.maintRetryEvents(c);
       this.counters.retry += n;
       if (n === 0) return;
     }
   }
 
   private async maint(c: pg.Client): Promise<void> {
-    const ops = await c.query<{ func_name: string; func_arg: string | null }>('SELECT func_name, func_arg FROM pgq.maint_operations()');
-    for (const op of ops.rows) {
+    for (const op of await pgq.maintOperations(c)) {
       if (this.abort.signal.aborted) return;
-      const fn = op.func_name.trim();
-      if (/^vacuum( analyze)?$/i.test(fn)) {
-        if (op.func_arg === null || !FUNC_NAME.test(op.func_arg)) {
-          this.log.warning(`${this.dbname}: skipping ${fn} of unexpected table name ${String(op.func_arg)}`);
-          continue;
-        }
-        this.log.debug(`${this.dbname}: ${fn} ${op.func_arg}`);
-        await c.query(`${fn.toUpperCase()} ${op.func_arg}`);
-        this.counters.maint += 1;
+      if (pgq.isVacuumOperation(op)) {
+        this.log.debug(`${this.dbname}: ${op.func_name} ${String(op.func_arg)}`);
+        if (await pgq.runVacuumOperation(c, op)) this.counters.maint += 1;
+        else this.log.warning(`${this.dbname}: skipping ${op.func_name} of unexpected table name ${String(op.func_arg)}`);
         continue;
       }
-      if (!FUNC_NAME.test(fn)) {
-        this.log.warning(`${this.dbname}: skipping maintenance operation with unexpected name ${fn}`);
-        continue;
-      }
-      const sql = op.func_arg === null ? `SELECT ${fn}() AS r` : `SELECT ${fn}($1) AS r`;
-      const params = op.func_arg === null ? [] : [op.func_arg];
-      // repeat while the function reports more to do
+      // repeat while the function reports more to do: a number other than 0; anything else
+      // (NULL, a record, a boolean) is a one-shot result
       for (let round = 0; round < 1000 && !this.abort.signal.aborted; round++) {
-        const r = await c.query<{ r: unknown }>(sql, params);
+        const r = await pgq.callMaintFunction(c, op);
+        if (r.kind === 'refused') {
+          this.log.warning(`${this.dbname}: skipping maintenance operation with unexpected name ${op.func_name}`);
+          break;
+        }
         this.counters.maint += 1;
-        const v = r.rows[0]?.r;
-        if (v === null || v === undefined || Number(v) === 0 || typeof v === 'object') break;
+        if (!moreToDo(r.value)) break;
       }
     }
   }
 }
 
-/** Is there a usable pgq schema (any 3.x version, with or without CREATE EXTENSION)? */
+/** A maintenance function's result that asks to be called again: a non-zero number. */
+function moreToDo(v: unknown): boolean {
+  if (typeof v === 'number') return v !== 0;
+  // int8 arrives as text; a text result that is not a number is not a count
+  if (typeof v === 'string') return /^-?\d+$/.test(v.trim()) && Number(v) !== 0;
+  return false;
+}
+
+/** Is there a usable pgq schema (any 3.x version, with or without CREATE EXTENSION)? Its version, or null. */
 export async function hasPgq(connstr: string, log: Logger): Promise<string | null> {
   const c = await connect(connstr, { name: 'check', logger: log, applicationName: 'pgqd' });
   try {
-    const r = await c.query<{ ok: boolean }>(`SELECT to_regprocedure('pgq.version()') IS NOT NULL AND to_regprocedure('pgq.ticker()') IS NOT NULL AS ok`);
-    if (r.rows[0]?.ok !== true) return null;
-    const v = await c.query<{ v: string | null }>('SELECT pgq.version() AS v');
-    const version = v.rows[0]?.v ?? null;
-    return version !== null && version.startsWith('3') ? version : null;
+    return await pgq.installedVersion(c);
   } finally {
     await c.end().catch(() => undefined);
   }

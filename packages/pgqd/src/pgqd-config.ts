@@ -1,5 +1,5 @@
 /** pgqd.yaml: which cluster to serve and how often to tick, retry and maintain. */
-import { loadConfigFile, sampleConfig, type ConfigOf, type ConfigSpec } from '@skytools/core';
+import { DAEMON_KEYS, loadConfigFile, sampleConfig, type ConfigOf, type ConfigSpec } from '@skytools/core';
 
 export const PGQD_SPEC = {
   base_connstr: { type: 'connstr', default: '', describe: 'Connection string without dbname (host, port, user, ...);\nempty uses the PG* environment / libpq defaults.', example: "'host=127.0.0.1 port=5432 user=postgres'" },
@@ -16,9 +16,7 @@ export const PGQD_SPEC = {
   maint_period: { type: 'duration', default: '120s', minMs: 10, describe: 'How often to run the maintenance operations (rotation, vacuum, watermarks).' },
   stats_period: { type: 'duration', default: '30s', minMs: 100, describe: 'How often to log the ticks/maint/retry counters.' },
   connection_lifetime: { type: 'duration', default: '1h', minMs: 1000, describe: 'Reconnect after this long (lets server settings and memory refresh).' },
-  logfile: { type: 'path', describe: 'Append log lines here (default: stderr).' },
-  pidfile: { type: 'path', describe: 'Write the daemon pid here (pgqd --reload/--stop use it).' },
-  loglevel: { type: 'loglevel', default: 'info', describe: 'debug, info, warning or error.' },
+  ...DAEMON_KEYS,
 } as const satisfies ConfigSpec;
 
 export type PgqdConfig = ConfigOf<typeof PGQD_SPEC>;

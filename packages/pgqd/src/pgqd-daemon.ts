@@ -4,8 +4,7 @@
  * and logs a stats line every stats_period. reload() swaps the configuration; new periods apply
  * at each loop's next sleep.
  */
-import { connect, describeError, maskConnstr, type Logger } from '@skytools/core';
-import { sleep } from './abortable-sleep.js';
+import { catalog, connect, describeError, maskConnstr, sleep, WakeLatch, type Logger } from '@skytools/core';
 import { DatabaseWorker, databaseConnstr, hasPgq, type Counters } from './database-worker.js';
 import type { PgqdConfig } from './pgqd-config.js';
 
@@ -16,16 +15,12 @@ export class PgqdDaemon {
   private readonly counters: Counters = { ticks: 0, maint: 0, retry: 0 };
   private readonly abort = new AbortController();
   private loops: Promise<void>[] = [];
-  private wakeDiscovery: (() => void) | undefined;
+  private readonly discoveryLatch = new WakeLatch();
 
   constructor(
     private config: PgqdConfig,
     private readonly log: Logger,
   ) {}
-
-  get servedDatabases(): string[] {
-    return [...this.workers.keys()].sort();
-  }
 
   start(): void {
     this.log.info(`Starting pgqd: ${this.config.database_list !== undefined ? `databases ${this.config.database_list.join(', ')}` : `discovery through ${this.config.initial_database}`}, ticker_period ${this.config.ticker_period}ms`);
@@ -40,7 +35,7 @@ export class PgqdDaemon {
     this.config = config;
     this.log.info('configuration reloaded');
     for (const w of this.workers.values()) w.wake();
-    if (discoveryChanged) this.wakeDiscovery?.();
+    if (discoveryChanged) this.discoveryLatch.wake();
   }
 
   async stop(): Promise<void> {
@@ -56,8 +51,7 @@ export class PgqdDaemon {
     const connstr = databaseConnstr(this.config.base_connstr, this.config.initial_database);
     const c = await connect(connstr, { name: 'discovery', logger: this.log, applicationName: 'pgqd' });
     try {
-      const r = await c.query<{ datname: string }>('SELECT datname FROM pg_catalog.pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1');
-      return r.rows.map((x) => x.datname);
+      return await catalog.listDatabases(c);
     } finally {
       await c.end().catch(() => undefined);
     }
@@ -107,13 +101,7 @@ export class PgqdDaemon {
     const signal = this.abort.signal;
     while (!signal.aborted) {
       await this.discover();
-      await Promise.race([
-        sleep(this.config.check_period, signal),
-        new Promise<void>((r) => {
-          this.wakeDiscovery = r;
-        }),
-      ]);
-      this.wakeDiscovery = undefined;
+      await this.discoveryLatch.wait(this.config.check_period, signal);
     }
   }
 

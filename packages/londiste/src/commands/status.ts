@@ -1,5 +1,5 @@
 /** Read-only views of the cascade: status (the tree), node-status, node-info, members. */
-import { formatDisplayTable, maskConnstr } from '@skytools/core';
+import { formatDisplayTable, maskConnstr, pgq, pgqNode } from '@skytools/core';
 import type { NodeAdmin } from '../node-admin.js';
 import { loadAllNodes, readNodeStatus } from '../node-status-loader.js';
 import { nodeInfoLines, renderStatusTree } from '../status-tree.js';
@@ -19,21 +19,17 @@ export async function cmdNodeStatus(admin: NodeAdmin, out: Output): Promise<void
   const node = await readNodeStatus(db, admin.queue);
   if (info.node_type !== 'root' && info.provider_node !== null && info.worker_name !== null) {
     try {
-      const prov = await admin.nodeDatabase(info.provider_node);
-      const lag = await prov.query<{ lag_s: number | null }>(
-        'SELECT extract(epoch FROM lag)::float8 AS lag_s FROM pgq.get_consumer_info($1, $2)',
-        [admin.queue, info.worker_name],
-      );
-      node.status.lagSeconds = lag.rows[0]?.lag_s ?? null;
+      const lags = await pgq.consumerLags(await admin.nodeDatabase(info.provider_node), admin.queue);
+      node.status.lagSeconds = lags.get(info.worker_name) ?? null;
     } catch (err) {
       admin.log.warning(`cannot read lag from provider ${info.provider_node}: ${(err as Error).message}`);
     }
   }
-  const subs = await db.query<{ node_name: string }>('SELECT node_name FROM pgq_node.get_subscriber_info($1) ORDER BY 1', [admin.queue]);
+  const subs = await pgqNode.subscriberNames(db, admin.queue);
   const offset = '    ';
   out(`${node.status.name} (${node.status.type})`);
   out(`${offset}Provider: ${info.provider_node ?? 'None'}`);
-  out(`${offset}Subscribers: ${subs.rows.map((r) => r.node_name).join(', ')}`);
+  out(`${offset}Subscribers: ${subs.join(', ')}`);
   for (const l of nodeInfoLines(node.status)) out(offset + l);
 }
 

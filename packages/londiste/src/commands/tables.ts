@@ -1,9 +1,10 @@
 /** Table membership of a node: add-table, remove-table, resync, tables, missing. */
 import type pg from 'pg';
-import { CommandFailedError, formatDisplayTable, quoteIdent, splitFqname, UsageError, urlDecode, urlEncode, withTransaction } from '@skytools/core';
+import { catalog, CommandFailedError, formatDisplayTable, londisteSql, quietLogger, session, UsageError, urlDecode, urlEncode } from '@skytools/core';
 import type { NodeAdmin } from '../node-admin.js';
 import { expandObjectArgs, fqName } from '../object-args.js';
-import { tableDdl, tableExists, type CreateLevel } from '../table-struct.js';
+import { createTable, loadTableDefinition, type CreateLevel } from '../sql/table-ddl.js';
+import { mirrorProviderList } from './provider-list.js';
 import type { Output } from './status.js';
 
 export interface AddTableOptions {
@@ -35,29 +36,23 @@ interface SetTable {
 }
 
 async function setTables(client: pg.ClientBase, queue: string): Promise<Map<string, SetTable>> {
-  const r = await client.query<SetTable>(
-    'SELECT table_name, local, coalesce(dest_table, table_name) AS dest_table FROM londiste.get_table_list($1)',
-    [queue],
-  );
-  return new Map(r.rows.map((row) => [row.table_name, row]));
+  const rows = await londisteSql.getTableList(client, queue);
+  return new Map(rows.map((r) => [r.table_name, { table_name: r.table_name, local: r.local, dest_table: r.dest_table ?? r.table_name }]));
 }
 
 /** Make the local table list mirror the provider's (tables added or removed upstream since). */
 async function syncTableList(admin: NodeAdmin, dst: pg.ClientBase, src: Map<string, SetTable>, local: Map<string, SetTable>): Promise<void> {
-  for (const [name] of src) {
-    if (!local.has(name)) {
-      admin.log.info(`Table ${name} info missing from subscriber, adding`);
-      await admin.exec(dst, 'SELECT * FROM londiste.global_add_table($1, $2)', [admin.queue, name], true);
+  const quiet = quietLogger(admin.log);
+  await mirrorProviderList(admin.log, 'Table', [...src.keys()], [...local.keys()], {
+    add: async (name) => {
+      await londisteSql.globalAddTable(dst, quiet, admin.queue, name);
       local.set(name, { table_name: name, local: false, dest_table: name });
-    }
-  }
-  for (const [name] of [...local]) {
-    if (!src.has(name)) {
-      admin.log.info(`Table ${name} gone but exists on subscriber, removing`);
-      await admin.exec(dst, 'SELECT * FROM londiste.global_remove_table($1, $2)', [admin.queue, name], true);
+    },
+    remove: async (name) => {
+      await londisteSql.globalRemoveTable(dst, quiet, admin.queue, name);
       local.delete(name);
-    }
-  }
+    },
+  });
 }
 
 function triggerArgs(o: AddTableOptions): string[] {
@@ -98,7 +93,7 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
   if (!isRoot) {
     srcDb = await admin.providerDb(o.copyNode);
     src = await setTables(srcDb, admin.queue);
-    await withTransaction(dst, () => syncTableList(admin, dst, src, local));
+    await session.withTransaction(dst, () => syncTableList(admin, dst, src, local));
   }
 
   const createLevel: CreateLevel | undefined = o.createFull ? 'full' : o.create ? 'minimal' : undefined;
@@ -121,13 +116,7 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
   if (!o.noTriggers || !isRoot) {
     for (const tbl of tables) {
       const dest = fqName(o.destTable ?? tbl);
-      const { schema, name } = splitFqname(dest);
-      const r = await dst.query<{ has_pk: boolean }>(
-        `SELECT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS has_pk
-           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`,
-        [schema, name],
-      );
-      if (r.rows[0]?.has_pk === false) {
+      if ((await catalog.hasPrimaryKey(dst, dest)) === false) {
         const desc = dest === tbl ? tbl : `${tbl}(${dest})`;
         admin.log.error(`Primary key missing on table: ${desc}`);
         throw new CommandFailedError(400, `Primary key missing on table: ${desc}`);
@@ -141,21 +130,15 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
     if (!isRoot && !o.expectSync && !o.findCopyNode && !(src.get(tbl)?.local ?? false)) continue;
     const dest = fqName(o.destTable ?? tbl);
     const desc = dest === tbl ? tbl : `${tbl}(${dest})`;
-    const exists = await tableExists(dst, dest);
+    const exists = await catalog.relationExists(dst, dest, 'table');
     if (createLevel !== undefined && !exists) {
       const srcName = src.get(tbl)?.dest_table ?? tbl;
-      if (!(await tableExists(srcDb, srcName))) {
+      if (!(await catalog.relationExists(srcDb, srcName, 'table'))) {
         admin.log.warning(`Table ${desc} missing on provider, cannot create, skipping`);
         continue;
       }
-      const ddl = await tableDdl(srcDb, srcName, dest, createLevel);
-      await withTransaction(dst, async () => {
-        await dst.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(splitFqname(dest).schema)}`);
-        for (const stmt of ddl) {
-          admin.log.debug(stmt);
-          await dst.query(stmt);
-        }
-      });
+      const def = await loadTableDefinition(srcDb, srcName);
+      await session.withTransaction(dst, () => createTable(dst, admin.log, def, srcName, dest, createLevel));
       admin.log.info(`Created table ${dest}`);
     } else if (createLevel !== undefined) {
       admin.log.info(`Table ${desc} already exist, not touching`);
@@ -175,13 +158,7 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
     if (o.maxParallelCopy !== undefined) attrs['max_parallel_copy'] = String(o.maxParallelCopy);
     if (o.where !== undefined && o.where !== '') attrs['where'] = o.where;
     const encoded = Object.keys(attrs).length > 0 ? urlEncode(attrs) : null;
-    await admin.exec(dst, 'SELECT * FROM londiste.local_add_table($1, $2, $3, $4, $5)', [
-      admin.queue,
-      tbl,
-      tgargs,
-      encoded,
-      dest === tbl ? null : dest,
-    ]);
+    await londisteSql.localAddTable(dst, admin.log, admin.queue, tbl, tgargs, encoded, dest === tbl ? null : dest);
   }
 }
 
@@ -189,7 +166,7 @@ export async function cmdRemoveTable(admin: NodeAdmin, names: readonly string[],
   await admin.localNodeInfo();
   const db = await admin.db();
   const tables = await expandObjectArgs(db, admin.log, admin.queue, 'r', true, names, o);
-  for (const t of tables) await admin.exec(db, 'SELECT * FROM londiste.local_remove_table($1, $2)', [admin.queue, t]);
+  for (const t of tables) await londisteSql.localRemoveTable(db, admin.log, admin.queue, t);
 }
 
 export async function cmdResync(admin: NodeAdmin, names: readonly string[], o: { all: boolean; force: boolean; copyNode?: string | undefined; findCopyNode: boolean }): Promise<void> {
@@ -203,20 +180,16 @@ export async function cmdResync(admin: NodeAdmin, names: readonly string[], o: {
     for (const t of problems) admin.log.error(`Table ${t} does not exist on provider, need to switch to different provider`);
     if (problems.length > 0) throw new UsageError('Problems, cancelling operation');
   }
-  await withTransaction(db, async () => {
+  await session.withTransaction(db, async () => {
     if (o.findCopyNode || o.copyNode !== undefined) {
-      const rows = await db.query<{ table_name: string; table_attrs: string | null }>(
-        'SELECT table_name, table_attrs FROM londiste.get_table_list($1) WHERE local',
-        [admin.queue],
-      );
-      for (const row of rows.rows) {
-        if (!tables.includes(row.table_name)) continue;
+      for (const row of await londisteSql.getTableList(db, admin.queue)) {
+        if (!row.local || !tables.includes(row.table_name)) continue;
         const attrs = urlDecode(row.table_attrs);
         attrs['copy_node'] = o.findCopyNode ? '?' : (o.copyNode ?? null);
-        await admin.exec(db, 'SELECT * FROM londiste.local_set_table_attrs($1, $2, $3)', [admin.queue, row.table_name, urlEncode(attrs)]);
+        await londisteSql.localSetTableAttrs(db, admin.log, admin.queue, row.table_name, urlEncode(attrs));
       }
     }
-    for (const t of tables) await admin.exec(db, 'SELECT * FROM londiste.local_set_table_state($1, $2, null, null)', [admin.queue, t]);
+    for (const t of tables) await londisteSql.localSetTableState(db, admin.log, admin.queue, t, null, null);
   });
 }
 
@@ -230,23 +203,17 @@ function showAttrs(attrs: string | null): string {
 
 export async function cmdTables(admin: NodeAdmin, out: Output, namesOnly: boolean): Promise<void> {
   await admin.localNodeInfo();
-  const db = await admin.db();
-  const r = await db.query<{ table_name: string; merge_state: string | null; table_attrs: string | null }>(
-    'SELECT table_name, merge_state, table_attrs FROM londiste.get_table_list($1) WHERE local ORDER BY table_name',
-    [admin.queue],
-  );
+  const local = (await londisteSql.getTableList(await admin.db(), admin.queue)).filter((t) => t.local);
   if (namesOnly) {
-    for (const row of r.rows) out(row.table_name);
+    for (const row of local) out(row.table_name);
     return;
   }
-  const rows = r.rows.map((row) => [row.table_name, row.merge_state, showAttrs(row.table_attrs)] as const);
+  const rows = local.map((row) => [row.table_name, row.merge_state, showAttrs(row.table_attrs)] as const);
   for (const l of formatDisplayTable('Tables on node', ['table_name', 'merge_state', 'table_attrs'], rows)) out(l);
 }
 
 export async function cmdMissing(admin: NodeAdmin, out: Output): Promise<void> {
   await admin.localNodeInfo();
-  const db = await admin.db();
-  const r = await db.query<{ obj_kind: string; obj_name: string }>('SELECT obj_kind, obj_name FROM londiste.local_show_missing($1)', [admin.queue]);
-  const rows = r.rows.map((row) => [row.obj_kind, row.obj_name] as const);
+  const rows = (await londisteSql.localShowMissing(await admin.db(), admin.queue)).map((row) => [row.obj_kind, row.obj_name] as const);
   for (const l of formatDisplayTable('Missing objects on node', ['obj_kind', 'obj_name'], rows)) out(l);
 }

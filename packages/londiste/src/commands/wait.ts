@@ -4,7 +4,7 @@
  * Waits poll the node every 200 ms and log progress; they give up after --wait-timeout seconds
  * when it is not 0.
  */
-import { SkytoolsError, UsageError } from '@skytools/core';
+import { londisteSql, pgq, pgqNode, sleep, SkytoolsError, UsageError } from '@skytools/core';
 import type { NodeAdmin } from '../node-admin.js';
 
 async function poll(admin: NodeAdmin, what: string, timeoutSec: number, probe: () => Promise<string | null>): Promise<void> {
@@ -22,7 +22,7 @@ async function poll(admin: NodeAdmin, what: string, timeoutSec: number, probe: (
     if (timeoutSec > 0 && Date.now() - started > timeoutSec * 1000) {
       throw new SkytoolsError(`gave up waiting for ${what} after ${timeoutSec}s (${note}); is the worker running?`);
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
 }
 
@@ -31,12 +31,9 @@ export async function cmdWaitSync(admin: NodeAdmin, timeoutSec: number): Promise
   const db = await admin.db();
   admin.log.info('Waiting until all tables are in sync');
   await poll(admin, 'all tables in sync', timeoutSec, async () => {
-    const r = await db.query<{ table_name: string; merge_state: string | null }>(
-      `SELECT table_name, merge_state FROM londiste.get_table_list($1) WHERE local AND merge_state IS DISTINCT FROM 'ok' ORDER BY 1`,
-      [admin.queue],
-    );
-    if (r.rows.length === 0) return null;
-    return r.rows.map((t) => `${t.table_name} ${t.merge_state ?? 'None'}`).join(', ');
+    const behind = (await londisteSql.getTableList(db, admin.queue)).filter((t) => t.local && t.merge_state !== 'ok');
+    if (behind.length === 0) return null;
+    return behind.map((t) => `${t.table_name} ${t.merge_state ?? 'None'}`).join(', ');
   });
   admin.log.info('All tables in sync');
 }
@@ -50,19 +47,12 @@ export async function cmdWaitFor(admin: NodeAdmin, source: 'root' | 'provider', 
   }
   const remote = source === 'root' ? await admin.rootDb(info.provider_location ?? undefined) : await admin.providerDb();
   // a tick now, so the wait covers everything committed up to this moment
-  await remote.query('SELECT pgq.force_tick($1)', [admin.queue]).catch(() => undefined);
-  await remote.query('SELECT pgq.ticker($1)', [admin.queue]).catch(() => undefined);
-  const top = await remote.query<{ t: string | null }>(
-    `SELECT max(t.tick_id)::text AS t FROM pgq.tick t JOIN pgq.queue q ON q.queue_id = t.tick_queue WHERE q.queue_name = $1`,
-    [admin.queue],
-  );
-  const target = top.rows[0]?.t;
-  if (target === null || target === undefined) throw new SkytoolsError(`the ${source} has no ticks for queue ${admin.queue}`);
+  const target = await pgq.tickNow(remote, admin.queue);
+  if (target === null) throw new SkytoolsError(`the ${source} has no ticks for queue ${admin.queue}`);
   admin.log.info(`Waiting for tick >= ${target} from the ${source}`);
   const db = await admin.db();
   await poll(admin, `tick ${target}`, timeoutSec, async () => {
-    const r = await db.query<{ t: string | null }>('SELECT worker_last_tick::text AS t FROM pgq_node.get_node_info($1)', [admin.queue]);
-    const t = r.rows[0]?.t ?? null;
+    const t = (await pgqNode.getNodeInfo(db, admin.queue))?.worker_last_tick ?? null;
     return t !== null && BigInt(t) >= BigInt(target) ? null : `at tick ${t ?? 'none'}`;
   });
   admin.log.info(`Got tick ${target}, exiting`);
@@ -83,17 +73,15 @@ export async function cmdChangeProvider(admin: NodeAdmin, newProvider: string | 
   const oldProvider = info.provider_node;
   const db = await admin.db();
   const newDb = await admin.nodeDatabase(newProvider);
-  const newType = (await newDb.query<{ node_type: string | null }>('SELECT node_type FROM pgq_node.get_node_info($1)', [admin.queue])).rows[0]?.node_type;
+  const newType = (await pgqNode.getNodeInfo(newDb, admin.queue))?.node_type;
   if (newType === 'leaf' || newType === null || newType === undefined) throw new UsageError(`node ${newProvider} cannot be a provider (it is ${newType ?? 'not a node'})`);
-  const st = await admin.exec(db, 'SELECT * FROM pgq_node.get_consumer_state($1, $2)', [admin.queue, worker], true);
-  const tick = st[0]?.['completed_tick'];
+  const tick = (await pgqNode.getConsumerState(db, admin.log, admin.queue, worker))?.completed_tick ?? null;
   // the new provider must still have the tick this node stands on
-  await admin.exec(newDb, 'SELECT * FROM pgq_node.register_subscriber($1, $2, $3, $4)', [admin.queue, node, worker, tick]);
-  await admin.exec(db, 'SELECT * FROM pgq_node.change_consumer_provider($1, $2, $3)', [admin.queue, worker, newProvider]);
+  await pgqNode.registerSubscriber(newDb, admin.log, admin.queue, node, worker, tick);
+  await pgqNode.changeConsumerProvider(db, admin.log, admin.queue, worker, newProvider);
   if (oldProvider !== null) {
     try {
-      const oldDb = await admin.nodeDatabase(oldProvider);
-      await admin.exec(oldDb, 'SELECT * FROM pgq_node.unregister_subscriber($1, $2)', [admin.queue, node]);
+      await pgqNode.unregisterSubscriber(await admin.nodeDatabase(oldProvider), admin.log, admin.queue, node);
     } catch (err) {
       admin.log.warning(`could not unsubscribe from the old provider ${oldProvider}: ${(err as Error).message}`);
     }

@@ -5,14 +5,13 @@
  * 'catching-up' first get their backlog, then only events their copy snapshot does not contain.
  */
 import type pg from 'pg';
-import { quoteFqname, SkytoolsError, TxidSnapshot, type Logger, type PgqEvent } from '@skytools/core';
+import { londisteSql, pgqNode, SkytoolsError, TxidSnapshot, type Logger, type PgqEvent } from '@skytools/core';
+import { applySqlEvent, truncateTable } from '../sql/apply-statements.js';
 import { CopyBacklog } from './copy-backlog.js';
-import { decodeDataEvent, isDataEvent, type RowOp } from './row-event.js';
+import { isDataEvent, parseDataEvent, type EventFields } from './event-parser.js';
 import { loadTableMeta, type TableMeta } from './table-meta.js';
-import { TableApplier } from './set-apply.js';
+import { TableApplier } from './table-applier.js';
 import { setTableState, type TableState } from './table-state.js';
-
-const SQL_TEMPLATES = { I: 'INSERT INTO %s %s', U: 'UPDATE ONLY %s SET %s', D: 'DELETE FROM ONLY %s WHERE %s' } as const;
 
 export interface BatchStats {
   events: number;
@@ -25,7 +24,7 @@ export class BatchApplier {
   private readonly appliers = new Map<string, TableApplier>();
   private readonly metas = new Map<string, TableMeta>();
   private tables = new Map<string, TableState>();
-  private backlog: CopyBacklog;
+  private readonly backlog: CopyBacklog;
   /** Tables whose backlog was replayed in this batch. */
   private replayed = new Set<string>();
   stats: BatchStats = { events: 0, applied: 0, backlogged: 0, skipped: 0 };
@@ -79,15 +78,11 @@ export class BatchApplier {
 
   async process(ev: PgqEvent): Promise<void> {
     this.stats.events += 1;
-    const type = ev.ev_type ?? '';
-    if (isDataEvent(type)) {
-      await this.dataEvent(ev);
-      return;
-    }
-    await this.controlEvent(ev);
+    if (isDataEvent(ev.ev_type)) await this.dataEvent(ev);
+    else await this.controlEvent(ev);
   }
 
-  private async dataEvent(ev: PgqEvent): Promise<void> {
+  private async dataEvent(ev: EventFields): Promise<void> {
     const name = ev.ev_extra1 ?? '';
     const t = this.tables.get(name);
     if (t === undefined || !t.local) {
@@ -95,17 +90,12 @@ export class BatchApplier {
       return;
     }
     if (t.state === null || t.state === 'in-copy') {
-      this.backlog.add(name, ev);
+      await this.backlog.add(name, ev);
       this.stats.backlogged += 1;
-      if (this.backlog.bufferedCount >= 10000) await this.backlog.flush();
       return;
     }
     if (t.state === 'catching-up') {
-      if (!this.replayed.has(name)) {
-        this.replayed.add(name);
-        await this.backlog.flush();
-        for (const old of await this.backlog.take(name)) await this.applyData(t, old);
-      }
+      await this.replayBacklog(t);
       await this.applyData(t, ev);
       return;
     }
@@ -116,41 +106,36 @@ export class BatchApplier {
     this.stats.skipped += 1;
   }
 
+  /** Once per batch, before a catching-up table's first event: the events parked during its copy. */
+  private async replayBacklog(t: TableState): Promise<void> {
+    if (this.replayed.has(t.name)) return;
+    this.replayed.add(t.name);
+    for (const old of await this.backlog.take(t.name)) await this.applyData(t, old);
+  }
+
   /** Apply one data event unless the table's copy already contains it. */
-  private async applyData(t: TableState, ev: PgqEvent): Promise<void> {
+  private async applyData(t: TableState, ev: EventFields): Promise<void> {
     if (t.snapshot !== null && t.state === 'catching-up' && t.snapshot.contains(ev.ev_txid)) {
       this.stats.skipped += 1;
       return;
     }
+    const d = parseDataEvent(ev);
     const a = await this.applier(t);
-    const type = ev.ev_type ?? '';
-    if (type.length > 1 && type[1] === ':' && ev.ev_data !== null) {
-      // urlencoded rows (logutriga): straight to their COPY fields where possible
-      const op = type[0] as RowOp;
-      let r = a.addEncoded(op, ev.ev_data);
-      if (r === 'flush') {
+    switch (d.kind) {
+      case 'encoded':
+        await a.addEncoded(d.op, d.text);
+        break;
+      case 'row':
+        await a.add(d.op, d.row);
+        break;
+      case 'truncate':
+        a.discard();
+        await truncateTable(this.client, t.dest);
+        break;
+      case 'sql':
         await a.flush();
-        r = a.addEncoded(op, ev.ev_data);
-      }
-      if (r === 'ok') {
-        if (a.size >= 50000) await a.flush();
-        this.stats.applied += 1;
-        return;
-      }
-    }
-    const d = decodeDataEvent(ev);
-    if (d.kind === 'row') {
-      if (!a.add(d.op, d.row)) {
-        await a.flush();
-        a.add(d.op, d.row);
-      }
-      if (a.size >= 50000) await a.flush();
-    } else if (d.kind === 'truncate') {
-      a.discard();
-      await this.client.query(`TRUNCATE ONLY ${quoteFqname(t.dest)}`);
-    } else {
-      await a.flush();
-      await this.client.query(SQL_TEMPLATES[d.op].replace('%s', quoteFqname(t.dest)).replace('%s', d.sql));
+        await applySqlEvent(this.client, d.op, t.dest, d.sql);
+        break;
     }
     this.stats.applied += 1;
   }
@@ -158,32 +143,25 @@ export class BatchApplier {
   private async controlEvent(ev: PgqEvent): Promise<void> {
     const type = ev.ev_type ?? '';
     const q = this.queue;
+    const c = this.client;
     switch (type) {
       case 'londiste.add-table':
-        await this.client.query('SELECT * FROM londiste.global_add_table($1, $2)', [q, ev.ev_data]);
-        return;
+        return londisteSql.globalAddTable(c, this.log, q, ev.ev_data);
       case 'londiste.remove-table':
         await this.flushAll();
-        await this.client.query('SELECT * FROM londiste.global_remove_table($1, $2)', [q, ev.ev_data]);
-        return;
+        return londisteSql.globalRemoveTable(c, this.log, q, ev.ev_data);
       case 'londiste.remove-seq':
-        await this.client.query('SELECT * FROM londiste.global_remove_seq($1, $2)', [q, ev.ev_data]);
-        return;
+        return londisteSql.globalRemoveSeq(c, this.log, q, ev.ev_data);
       case 'londiste.update-seq':
-        await this.client.query('SELECT * FROM londiste.global_update_seq($1, $2, $3)', [q, ev.ev_extra1, ev.ev_data]);
-        return;
+        return londisteSql.globalUpdateSeq(c, this.log, q, ev.ev_extra1, ev.ev_data);
       case 'pgq.location-info':
-        await this.client.query('SELECT * FROM pgq_node.register_location($1, $2, $3, $4)', [q, ev.ev_data, ev.ev_extra2, ev.ev_extra3]);
-        return;
+        return pgqNode.registerLocation(c, this.log, q, ev.ev_data ?? '', ev.ev_extra2, ev.ev_extra3 === 't' || ev.ev_extra3 === 'true');
       case 'pgq.unregister-location':
-        await this.client.query('SELECT * FROM pgq_node.unregister_location($1, $2)', [q, ev.ev_data]);
-        return;
+        return pgqNode.unregisterLocation(c, this.log, q, ev.ev_data ?? '');
       case 'pgq.global-watermark':
-        await this.client.query('SELECT * FROM pgq_node.set_global_watermark($1, $2)', [q, ev.ev_data]);
-        return;
+        return pgqNode.setGlobalWatermark(c, this.log, q, ev.ev_data);
       case 'pgq.tick-id':
-        await this.client.query('SELECT * FROM pgq_node.set_partition_watermark($1, $2, $3)', [q, ev.ev_extra1, ev.ev_data]);
-        return;
+        return pgqNode.setPartitionWatermark(c, this.log, q, ev.ev_extra1, ev.ev_data);
       case 'EXECUTE':
         this.log.warning(`EXECUTE event ${ev.ev_id} (${ev.ev_extra1 ?? '?'}) skipped: not supported by this worker yet`);
         return;
@@ -211,11 +189,11 @@ export class BatchApplier {
     for (const t of this.tables.values()) {
       if (!t.local || t.state !== 'catching-up') continue;
       if (!this.replayed.has(t.name) && (await this.backlog.has(t.name))) {
-        for (const old of await this.backlog.take(t.name)) await this.applyData(t, old);
+        await this.replayBacklog(t);
         await this.flushAll();
       }
       if (t.snapshot === null || (curTickSnapshot !== null && curTickSnapshot.xmin >= t.snapshot.xmax)) {
-        await setTableState(this.client, this.queue, t.name, null, 'ok');
+        await setTableState(this.client, this.log, this.queue, t.name, null, 'ok');
         nowOk.push(t.name);
       }
     }

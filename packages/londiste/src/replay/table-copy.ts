@@ -5,11 +5,11 @@
  * load and rebuilt after it (one sort instead of per-row index maintenance). Progress (rows,
  * MB, rate) is logged while it runs.
  */
-import type pg from 'pg';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { connect, quoteFqname, quoteIdent, splitFqname, type Logger } from '@skytools/core';
+import { catalog, connect, describeError, session, type Logger } from '@skytools/core';
+import { analyze, copyInSql, copyOutSql, createIndex, dropIndex, emptyTable } from '../sql/copy-statements.js';
 import { setTableState, type TableState } from './table-state.js';
 
 export interface CopyResult {
@@ -61,16 +61,6 @@ class Meter extends Transform {
   }
 }
 
-async function columnsOf(client: pg.ClientBase, fqname: string): Promise<string[]> {
-  const { schema, name } = splitFqname(fqname);
-  const r = await client.query<{ attname: string }>(
-    `SELECT a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
-    [schema, name],
-  );
-  return r.rows.map((x) => x.attname);
-}
-
 export async function copyTable(task: CopyTask): Promise<CopyResult> {
   const { log, table } = task;
   const started = Date.now();
@@ -83,41 +73,23 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
   };
   task.signal?.addEventListener('abort', onAbort);
   try {
-    await setTableState(dst, task.queue, table.name, null, 'in-copy');
-    const srcCols = await columnsOf(src, task.sourceName);
-    const dstCols = new Set(await columnsOf(dst, table.dest));
-    const cols = srcCols.filter((c) => dstCols.has(c));
-    const colList = cols.map(quoteIdent).join(', ');
+    await setTableState(dst, log, task.queue, table.name, null, 'in-copy');
+    const dstCols = new Set((await catalog.tableColumns(dst, table.dest)).map((c) => c.name));
+    const cols = (await catalog.tableColumns(src, task.sourceName)).map((c) => c.name).filter((c) => dstCols.has(c));
 
-    await src.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const snap = await src.query<{ s: string }>('SELECT txid_current_snapshot()::text AS s');
-    const snapshot = snap.rows[0]?.s ?? null;
+    await session.begin(src, { isolation: 'repeatable read', readOnly: true });
+    const snapshot = await catalog.currentSnapshot(src);
 
-    await dst.query('BEGIN');
-    await dst.query(`SET LOCAL session_replication_role = 'replica'`);
-    const dest = quoteFqname(table.dest);
-    const { schema, name } = splitFqname(table.dest);
-    const idx = await dst.query<{ name: string; def: string }>(
-      `SELECT ic.relname AS name, pg_get_indexdef(i.indexrelid) AS def
-         FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid
-         JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = $1 AND c.relname = $2 AND NOT i.indisprimary
-          AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)`,
-      [schema, name],
-    );
-    for (const i of idx.rows) await dst.query(`DROP INDEX ${quoteFqname(`${schema}.${i.name}`)}`);
+    await session.begin(dst);
+    await session.setLocalReplicaRole(dst);
+    // one sort per index after the load instead of per-row index maintenance
+    const indexes = (await catalog.tableIndexes(dst, table.dest)).filter((i) => !i.needed);
+    for (const i of indexes) await dropIndex(dst, table.dest, i.name);
     if (table.attrs['skip_truncate'] !== '1') {
-      // TRUNCATE refuses a table other tables reference; with replica role a DELETE leaves their
-      // rows alone, and the copy puts the referenced rows back
-      const referenced = await dst.query(
-        `SELECT 1 FROM pg_constraint c JOIN pg_class t ON t.oid = c.confrelid JOIN pg_namespace n ON n.oid = t.relnamespace
-          WHERE c.contype = 'f' AND n.nspname = $1 AND t.relname = $2 AND c.conrelid <> c.confrelid LIMIT 1`,
-        [schema, name],
-      );
-      await dst.query((referenced.rowCount ?? 0) > 0 ? `DELETE FROM ONLY ${dest}` : `TRUNCATE ONLY ${dest}`);
+      // the copy puts back the referenced rows that a DELETE (replica role) takes away
+      await emptyTable(dst, table.dest, await catalog.isReferencedByOthers(dst, table.dest));
     }
 
-    const where = table.where === null ? '' : ` WHERE ${table.where}`;
     const meter = new Meter();
     const every = task.progressEveryMs ?? 5000;
     const timer = setInterval(() => {
@@ -126,17 +98,17 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
     }, every);
     try {
       await pipeline(
-        src.query(copyTo(`COPY (SELECT ${colList} FROM ${quoteFqname(task.sourceName)}${where}) TO STDOUT`)),
+        src.query(copyTo(copyOutSql(task.sourceName, cols, table.where))),
         meter,
-        dst.query(copyFrom(`COPY ${dest} (${colList}) FROM STDIN`)),
+        dst.query(copyFrom(copyInSql(table.dest, cols))),
       );
     } finally {
       clearInterval(timer);
     }
-    for (const i of idx.rows) await dst.query(i.def);
-    await setTableState(dst, task.queue, table.name, snapshot, 'catching-up');
-    await dst.query('COMMIT');
-    await src.query('COMMIT');
+    for (const i of indexes) await createIndex(dst, i.def);
+    await setTableState(dst, log, task.queue, table.name, snapshot, 'catching-up');
+    await session.commit(dst);
+    await session.commit(src);
     const seconds = (Date.now() - started) / 1000;
     log.info(
       `${table.name}: copied ${meter.rows} rows, ${(meter.bytes / 1048576).toFixed(1)} MB in ${seconds.toFixed(2)}s` +
@@ -144,11 +116,11 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
     );
     await task.onCommitted?.();
     // statistics for the planner of the apply statements; the table does not wait for them
-    await dst.query(`ANALYZE ${dest}`).catch((err: unknown) => log.warning(`${table.name}: ANALYZE after the copy failed: ${(err as Error).message}`));
+    await analyze(dst, table.dest).catch((err: unknown) => log.warning(`${table.name}: ANALYZE after the copy failed: ${describeError(err)}`));
     return { rows: meter.rows, bytes: meter.bytes, seconds };
   } catch (err) {
-    await dst.query('ROLLBACK').catch(() => undefined);
-    await src.query('ROLLBACK').catch(() => undefined);
+    await session.rollback(dst);
+    await session.rollback(src);
     throw err;
   } finally {
     task.signal?.removeEventListener('abort', onAbort);

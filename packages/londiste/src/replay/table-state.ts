@@ -1,6 +1,6 @@
 /** The local node's view of its tables (londiste.get_table_list) and their copy states. */
 import type pg from 'pg';
-import { TxidSnapshot, urlDecode } from '@skytools/core';
+import { londisteSql, TxidSnapshot, urlDecode, type Logger } from '@skytools/core';
 
 export interface TableState {
   /** Name on the source (events carry it in ev_extra1). */
@@ -17,16 +17,8 @@ export interface TableState {
 }
 
 export async function loadTableStates(client: pg.ClientBase, queue: string): Promise<Map<string, TableState>> {
-  const r = await client.query<{
-    table_name: string;
-    local: boolean;
-    merge_state: string | null;
-    custom_snapshot: string | null;
-    table_attrs: string | null;
-    dest_table: string | null;
-  }>('SELECT table_name, local, merge_state, custom_snapshot, table_attrs, dest_table FROM londiste.get_table_list($1)', [queue]);
   const out = new Map<string, TableState>();
-  for (const row of r.rows) {
+  for (const row of await londisteSql.getTableList(client, queue)) {
     const attrs = urlDecode(row.table_attrs);
     out.set(row.table_name, {
       name: row.table_name,
@@ -46,6 +38,6 @@ export function needsCopy(t: TableState): boolean {
   return t.local && (t.state === null || t.state === 'in-copy');
 }
 
-export async function setTableState(client: pg.ClientBase, queue: string, table: string, snapshot: string | null, state: string | null): Promise<void> {
-  await client.query('SELECT * FROM londiste.local_set_table_state($1, $2, $3, $4)', [queue, table, snapshot, state]);
+export async function setTableState(client: pg.ClientBase, log: Logger, queue: string, table: string, snapshot: string | null, state: string | null): Promise<void> {
+  await londisteSql.localSetTableState(client, log, queue, table, snapshot, state);
 }

@@ -2,7 +2,7 @@
  * One job inside londisted: runs its worker, restarts it with back-off when it cannot start
  * (or stops unexpectedly), and stops it on request. Nothing it does can take other jobs down.
  */
-import { describeError, type Logger } from '@skytools/core';
+import { Backoff, describeError, type Logger } from '@skytools/core';
 import type { JobConfig } from '../job-config.js';
 import type { CopyLimiter } from '../worker/copy-scheduler.js';
 import { ReplicationWorker } from '../worker/replication-worker.js';
@@ -10,7 +10,6 @@ import { ReplicationWorker } from '../worker/replication-worker.js';
 export class JobRunner {
   private readonly abort = new AbortController();
   private done: Promise<void> | undefined;
-  restarts = 0;
 
   constructor(
     readonly job: JobConfig,
@@ -26,7 +25,7 @@ export class JobRunner {
   }
 
   private async supervise(): Promise<void> {
-    let delay = 1000;
+    const backoff = new Backoff(1000, this.maxDelayMs);
     const signal = this.abort.signal;
     while (!signal.aborted) {
       const started = Date.now();
@@ -38,13 +37,9 @@ export class JobRunner {
         if (signal.aborted) return;
         this.log.error(`cannot run: ${describeError(err)}`);
       }
-      if (Date.now() - started > 60_000) delay = 1000;
-      this.restarts += 1;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, delay);
-        signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-      });
-      delay = Math.min(delay * 2, this.maxDelayMs);
+      // a worker that ran for a while before failing starts over from the shortest delay
+      if (Date.now() - started > 60_000) backoff.reset();
+      await backoff.wait(signal);
     }
   }
 

@@ -29,10 +29,6 @@ export class Supervisor {
     this.limiter = createCopyLimiter(config.max_parallel_copy);
   }
 
-  get jobNames(): string[] {
-    return [...this.jobs.keys()].sort();
-  }
-
   private scan(): Map<string, JobFile> | null {
     const dir = this.config.jobs_dir;
     if (!existsSync(dir)) {

@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 import { createHash } from 'node:crypto';
-import { connect, SkytoolsError, type Logger } from '@skytools/core';
+import { connect, session, SkytoolsError, type Logger } from '@skytools/core';
 
 /** Two int4 keys derived from queue and job name (class 0x4c44 = "LD" keeps clear of other users). */
 export function jobLockKeys(queue: string, job: string): [number, number] {
@@ -22,8 +22,7 @@ export class JobLock {
     const client = await connect(connstr, { name: 'lock_db', logger: log, applicationName: `londiste ${job} lock` });
     try {
       const [a, b] = jobLockKeys(queue, job);
-      const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [a, b]);
-      if (r.rows[0]?.ok !== true) {
+      if (!(await session.tryAdvisoryLock(client, a, b))) {
         throw new JobAlreadyRunningError(`job ${job} is already running against this database (advisory lock held by another process); stop the other one first`);
       }
       return new JobLock(client);

@@ -1,5 +1,6 @@
 /** COPY text-format encoding of values that are already in PostgreSQL's text representation. */
 
+/** One field: NULL as \N, backslash, tab, newline and carriage return escaped. */
 export function copyField(v: string | null | undefined): string {
   if (v === null || v === undefined) return '\\N';
   let needs = false;
@@ -14,6 +15,7 @@ export function copyField(v: string | null | undefined): string {
   return v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 }
 
+/** One row: fields joined by tabs, ended by a newline. */
 export function copyLine(values: readonly (string | null | undefined)[]): string {
   return values.map(copyField).join('\t') + '\n';
 }

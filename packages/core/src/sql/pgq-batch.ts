@@ -4,6 +4,8 @@
  */
 import pg from 'pg';
 import Cursor from 'pg-cursor';
+import { SkytoolsError } from '../errors.js';
+import { begin, commit, rollback } from './session.js';
 
 export interface PgqEvent {
   ev_id: string;
@@ -102,12 +104,12 @@ export async function* readBatchEvents(client: pg.ClientBase, batchId: string, f
     if (r.rows.length > 0) yield r.rows;
     return;
   }
-  await client.query('BEGIN READ ONLY');
+  await begin(client, { readOnly: true });
   let done = false;
   try {
     const sql = await client.query<{ q: string }>('SELECT pgq.batch_event_sql($1) AS q', [batchId]);
     const text = sql.rows[0]?.q;
-    if (text === undefined) throw new Error(`no SQL for batch ${batchId}`);
+    if (text === undefined) throw new SkytoolsError(`no SQL for batch ${batchId} (pgq.batch_event_sql returned nothing)`);
     const cursor = client.query(new Cursor<PgqEvent>(text, [], { types: RAW_TIMESTAMPS }));
     try {
       for (;;) {
@@ -121,7 +123,8 @@ export async function* readBatchEvents(client: pg.ClientBase, batchId: string, f
     }
     done = true;
   } finally {
-    await client.query(done ? 'COMMIT' : 'ROLLBACK');
+    if (done) await commit(client);
+    else await rollback(client);
   }
 }
 

@@ -1,0 +1,143 @@
+/**
+ * The start-up every daemon binary shares (pgqd, londisted): options (--config, -v/-q, --ini,
+ * --reload/--stop, --pidfile), the config file, logger and pidfile, and the signals: SIGHUP
+ * re-reads the config (a broken file is logged and the running config kept), SIGTERM/SIGINT stop
+ * gracefully, a second one exits at once. Only binaries call runDaemon: it installs process
+ * signal handlers and writes to the console.
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { describeError } from './errors.js';
+import { createLogger, type ClosableLogger, type LogLevel } from './logger.js';
+import { PidFile, signalPidfile } from './pidfile.js';
+import { SKYTOOLS_TS_VERSION } from './version.js';
+
+/** What a running daemon offers its binary. */
+export interface Daemon {
+  /** A new, valid configuration (SIGHUP). */
+  reload(): Promise<void> | void;
+  /** Stop gracefully; false when something did not stop in time. */
+  stop(): Promise<boolean>;
+}
+
+export interface DaemonConfig {
+  logfile?: string;
+  pidfile?: string;
+  loglevel: LogLevel;
+}
+
+export interface DaemonSpec<C extends DaemonConfig> {
+  /** Program name, as in messages and --help. */
+  name: string;
+  /** One line under the usage in --help. */
+  describe: string;
+  load(file: string): C;
+  sample(): string;
+  /** Start serving; `current()` always returns the newest valid configuration. */
+  start(config: C, log: ClosableLogger, current: () => C): Promise<Daemon> | Daemon;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`ERROR ${message}\n`);
+  process.exit(1);
+}
+
+export async function runDaemon<C extends DaemonConfig>(spec: DaemonSpec<C>, argv: readonly string[] = hideBin(process.argv)): Promise<void> {
+  const args = await yargs([...argv])
+    .scriptName(spec.name)
+    .usage(`$0 --config FILE.yaml [-v|-q]\n\n${spec.describe}`)
+    .option('config', { alias: 'c', type: 'string', describe: 'YAML configuration file' })
+    .option('verbose', { alias: 'v', type: 'boolean', describe: 'debug logging' })
+    .option('quiet', { alias: 'q', type: 'boolean', describe: 'warnings and errors only' })
+    .option('ini', { type: 'boolean', describe: 'print a commented sample configuration and exit' })
+    .option('pidfile', { type: 'string', describe: 'pid file (overrides the config)' })
+    .option('reload', { alias: 'r', type: 'boolean', describe: 'tell the running instance (pidfile) to reload its config' })
+    .option('stop', { alias: 's', type: 'boolean', describe: 'tell the running instance (pidfile) to stop' })
+    .version(SKYTOOLS_TS_VERSION)
+    .help()
+    .strict()
+    .parseAsync();
+
+  if (args.ini === true) {
+    process.stdout.write(spec.sample());
+    process.exit(0);
+  }
+  if (args.config === undefined) fail(`--config FILE is required (${spec.name} --ini prints a sample)`);
+  const configFile = args.config;
+  let config: C;
+  try {
+    config = spec.load(configFile);
+  } catch (err) {
+    fail(describeError(err));
+  }
+  const pidPath = args.pidfile ?? config.pidfile;
+  if (args.reload === true || args.stop === true) {
+    try {
+      signalPidfile(pidPath, args.stop === true ? 'SIGTERM' : 'SIGHUP', spec.name);
+    } catch (err) {
+      fail(describeError(err));
+    }
+    process.exit(0);
+  }
+
+  const levelOf = (c: C): LogLevel => (args.verbose === true ? 'debug' : args.quiet === true ? 'warning' : c.loglevel);
+  const log = createLogger({ level: levelOf(config), ...(config.logfile !== undefined ? { logfile: config.logfile } : {}) });
+  let pidfile: PidFile | undefined;
+  try {
+    if (pidPath !== undefined) pidfile = PidFile.claim(pidPath, spec.name);
+  } catch (err) {
+    fail(describeError(err));
+  }
+  // with nothing to serve (an empty jobs_dir) nothing else would keep the process alive
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  let stopping = false;
+  let daemon: Daemon | undefined;
+  const exit = async (code: number): Promise<never> => {
+    pidfile?.release();
+    clearInterval(keepAlive);
+    await log.close();
+    process.exit(code);
+  };
+
+  // handlers before start: a signal arriving during start-up must not hit the default action
+  process.on('SIGHUP', () => {
+    if (stopping) return;
+    log.info(`SIGHUP: reloading ${configFile}`);
+    try {
+      const next = spec.load(configFile);
+      config = next;
+      log.setLevel(levelOf(next));
+      void Promise.resolve(daemon?.reload()).catch((err: unknown) => log.error(`reload failed: ${describeError(err)}`));
+    } catch (err) {
+      log.error(`reload failed, keeping the running configuration: ${describeError(err)}`);
+    }
+  });
+  const shutdown = (sig: string): void => {
+    if (stopping) {
+      log.warning(`${sig} again: exiting at once`);
+      process.exit(1);
+    }
+    stopping = true;
+    log.info(`${sig}: stopping`);
+    void (daemon?.stop() ?? Promise.resolve(true)).then(
+      async (clean) => {
+        if (!clean) log.warning('some work did not stop within the shutdown timeout');
+        log.info(`${spec.name} stopped`);
+        await exit(0);
+      },
+      async (err: unknown) => {
+        log.error(`stopping failed: ${describeError(err)}`);
+        await exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+
+  try {
+    daemon = await spec.start(config, log, () => config);
+  } catch (err) {
+    log.error(describeError(err));
+    await exit(1);
+  }
+}

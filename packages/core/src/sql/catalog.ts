@@ -1,0 +1,163 @@
+/**
+ * What the system catalogs say about tables, sequences and databases: columns, keys, indexes,
+ * foreign keys, definitions for creating a table elsewhere, and the identity of a database.
+ * Names are `schema.name` as londiste stores them (split with splitFqname, never parsed as SQL).
+ */
+import type pg from 'pg';
+import { splitFqname } from '../identifiers.js';
+
+export type RelKind = 'table' | 'sequence';
+
+/** Does `fqname` exist as a table (plain or partitioned) or a sequence? */
+export async function relationExists(client: pg.ClientBase, fqname: string, kind: RelKind): Promise<boolean> {
+  const { schema, name } = splitFqname(fqname);
+  const r = await client.query(
+    `SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind = ANY ($3::"char"[])`,
+    [schema, name, kind === 'table' ? ['r', 'p'] : ['S']],
+  );
+  return (r.rowCount ?? 0) > 0;
+}
+
+export interface ColumnInfo {
+  name: string;
+  /** format_type(): the type as it would be written in DDL. */
+  type: string;
+  notnull: boolean;
+  /** The default expression, or null. */
+  def: string | null;
+  /** Part of the primary key. */
+  pk: boolean;
+}
+
+/** The live columns of a table in attnum order; empty when the table does not exist. */
+export async function tableColumns(client: pg.ClientBase, fqname: string): Promise<ColumnInfo[]> {
+  const { schema, name } = splitFqname(fqname);
+  const r = await client.query<ColumnInfo>(
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull,
+            pg_get_expr(d.adbin, d.adrelid) AS def,
+            coalesce(a.attnum = ANY (i.indkey::int2[]), false) AS pk
+       FROM pg_catalog.pg_class c
+       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+       LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+       LEFT JOIN pg_catalog.pg_index i ON i.indrelid = c.oid AND i.indisprimary
+      WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
+      ORDER BY a.attnum`,
+    [schema, name],
+  );
+  return r.rows;
+}
+
+/** Whether the table has a primary key; null when there is no such table. */
+export async function hasPrimaryKey(client: pg.ClientBase, fqname: string): Promise<boolean | null> {
+  const { schema, name } = splitFqname(fqname);
+  const r = await client.query<{ has_pk: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS has_pk
+       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = $2`,
+    [schema, name],
+  );
+  return r.rows[0]?.has_pk ?? null;
+}
+
+export interface IndexInfo {
+  /** Index name (in the table's schema). */
+  name: string;
+  /** pg_get_indexdef(): the CREATE INDEX statement. */
+  def: string;
+  /** Backs a constraint of the table itself (primary key, unique, exclusion): made by the constraint. */
+  ownConstraint: boolean;
+  /** Some constraint depends on it (its own, or another table's foreign key): it cannot be dropped. */
+  needed: boolean;
+}
+
+/** Every index of a table, by name. */
+export async function tableIndexes(client: pg.ClientBase, fqname: string): Promise<IndexInfo[]> {
+  const { schema, name } = splitFqname(fqname);
+  const r = await client.query<IndexInfo>(
+    `SELECT ic.relname AS name, pg_get_indexdef(i.indexrelid) AS def,
+            EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid) AS "ownConstraint",
+            i.indisprimary OR EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid) AS needed
+       FROM pg_catalog.pg_index i
+       JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+       JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = $2
+      ORDER BY ic.relname`,
+    [schema, name],
+  );
+  return r.rows;
+}
+
+/** Do other tables reference this one by foreign key (which makes TRUNCATE refuse it)? */
+export async function isReferencedByOthers(client: pg.ClientBase, fqname: string): Promise<boolean> {
+  const { schema, name } = splitFqname(fqname);
+  const r = await client.query(
+    `SELECT 1 FROM pg_catalog.pg_constraint c
+       JOIN pg_catalog.pg_class t ON t.oid = c.confrelid JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace
+      WHERE c.contype = 'f' AND n.nspname = $1 AND t.relname = $2 AND c.conrelid <> c.confrelid LIMIT 1`,
+    [schema, name],
+  );
+  return (r.rowCount ?? 0) > 0;
+}
+
+export interface ConstraintInfo {
+  name: string;
+  /** p(rimary key), u(nique), c(heck), x (exclusion) */
+  type: 'p' | 'u' | 'c' | 'x';
+  /** pg_get_constraintdef() */
+  def: string;
+}
+
+/** Primary key first, then the other non-foreign-key constraints by name. */
+export async function tableConstraints(client: pg.ClientBase, fqname: string): Promise<ConstraintInfo[]> {
+  const { schema, name } = splitFqname(fqname);
+  const r = await client.query<ConstraintInfo>(
+    `SELECT k.conname AS name, k.contype AS type, pg_get_constraintdef(k.oid) AS def
+       FROM pg_catalog.pg_constraint k
+       JOIN pg_catalog.pg_class c ON c.oid = k.conrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = $2 AND k.contype IN ('p', 'u', 'c', 'x')
+      ORDER BY k.contype = 'p' DESC, k.conname`,
+    [schema, name],
+  );
+  return r.rows;
+}
+
+/** Every non-template database that accepts connections. */
+export async function listDatabases(client: pg.ClientBase): Promise<string[]> {
+  const r = await client.query<{ datname: string }>('SELECT datname FROM pg_catalog.pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1');
+  return r.rows.map((x) => x.datname);
+}
+
+/** What identifies a database and a moment in it: compared between two connections. */
+export interface DatabaseIdentity {
+  oid: string;
+  datname: string;
+  txid: string;
+  snapshot: string;
+}
+
+/** Takes a transaction id (txid_current), which is the point: another session can look for it. */
+export async function databaseIdentity(client: pg.ClientBase): Promise<DatabaseIdentity | undefined> {
+  const r = await client.query<DatabaseIdentity>(
+    `SELECT d.oid::text AS oid, d.datname, txid_current()::text AS txid, txid_current_snapshot()::text AS snapshot
+       FROM pg_catalog.pg_database d WHERE d.datname = current_database()`,
+  );
+  return r.rows[0];
+}
+
+/** Is transaction `txid` visible in each of two snapshots (txid_snapshot text)? */
+export async function txidVisibility(client: pg.ClientBase, txid: string, before: string, after: string): Promise<{ before: boolean; after: boolean } | undefined> {
+  const r = await client.query<{ before: boolean; after: boolean }>(
+    'SELECT txid_visible_in_snapshot($1::bigint, $2::txid_snapshot) AS before, txid_visible_in_snapshot($1::bigint, $3::txid_snapshot) AS after',
+    [txid, before, after],
+  );
+  return r.rows[0];
+}
+
+/** The snapshot of the current transaction (txid_snapshot text). */
+export async function currentSnapshot(client: pg.ClientBase): Promise<string> {
+  const r = await client.query<{ s: string }>('SELECT txid_current_snapshot()::text AS s');
+  return r.rows[0]?.s ?? '';
+}

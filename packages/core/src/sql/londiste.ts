@@ -1,0 +1,134 @@
+/**
+ * The londiste SQL API: the node's tables and sequences, their copy states and attributes, and
+ * the copy backlog (events of tables still being copied). ret_code calls go through execCmd.
+ */
+import type pg from 'pg';
+import { execCmd } from '../exec-cmd.js';
+import type { Logger } from '../logger.js';
+
+/** Channel add-table and resync notify (payload: queue name), so the node's worker starts copies at once. */
+export const TABLES_CHANNEL = 'londiste_tables';
+
+/** One row of londiste.get_table_list(). */
+export interface TableRow {
+  table_name: string;
+  local: boolean;
+  merge_state: string | null;
+  custom_snapshot: string | null;
+  table_attrs: string | null;
+  dropped_ddl: string | null;
+  copy_role: string | null;
+  copy_pos: number | null;
+  dest_table: string | null;
+}
+
+export interface SeqRow {
+  seq_name: string;
+  last_value: string;
+  local: boolean;
+}
+
+export interface MissingObject {
+  obj_kind: 'r' | 'S';
+  obj_name: string;
+}
+
+export async function isInstalled(client: pg.ClientBase): Promise<boolean> {
+  const r = await client.query<{ ok: boolean }>(`SELECT to_regprocedure('londiste.get_table_list(text)') IS NOT NULL AS ok`);
+  return r.rows[0]?.ok === true;
+}
+
+/** Every table the queue carries, replicated here (local) or not, by name. */
+export async function getTableList(client: pg.ClientBase, queue: string): Promise<TableRow[]> {
+  return (await client.query<TableRow>('SELECT * FROM londiste.get_table_list($1) ORDER BY table_name', [queue])).rows;
+}
+
+export async function getSeqList(client: pg.ClientBase, queue: string): Promise<SeqRow[]> {
+  return (await client.query<SeqRow>('SELECT seq_name, last_value::text AS last_value, local FROM londiste.get_seq_list($1) ORDER BY seq_name', [queue])).rows;
+}
+
+/** Tables and sequences present here or upstream but not replicated. */
+export async function localShowMissing(client: pg.ClientBase, queue: string): Promise<MissingObject[]> {
+  return (await client.query<MissingObject>('SELECT obj_kind, obj_name FROM londiste.local_show_missing($1) ORDER BY obj_kind, obj_name', [queue])).rows;
+}
+
+export async function localAddTable(
+  client: pg.ClientBase,
+  log: Logger,
+  queue: string,
+  table: string,
+  triggerArgs: readonly string[],
+  attrs: string | null,
+  destTable: string | null,
+): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM londiste.local_add_table($1, $2, $3, $4, $5)', [queue, table, triggerArgs, attrs, destTable]);
+}
+
+export async function localRemoveTable(client: pg.ClientBase, log: Logger, queue: string, table: string): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM londiste.local_remove_table($1, $2)', [queue, table]);
+}
+
+export async function localSetTableAttrs(client: pg.ClientBase, log: Logger, queue: string, table: string, attrs: string | null): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM londiste.local_set_table_attrs($1, $2, $3)', [queue, table, attrs]);
+}
+
+/** Move a table in the copy state machine (null state: copy again); snapshot is the copy's. */
+export async function localSetTableState(client: pg.ClientBase, log: Logger, queue: string, table: string, snapshot: string | null, state: string | null): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM londiste.local_set_table_state($1, $2, $3, $4)', [queue, table, snapshot, state], { quiet: true });
+}
+
+export async function globalAddTable(client: pg.ClientBase, log: Logger, queue: string, table: string | null): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM londiste.global_add_table($1, $2)', [queue, table], { quiet: true });
+}
+
+export async function globalRemoveTable(client: pg.ClientBase, log: Logger, queue: string, table: string | null): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM londiste.global_remove_table($1, $2)', [queue, table], { quiet: true });
+}
+
+export async function localAddSeq(client: pg.ClientBase, log: Logger, queue: string, seq: string): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM londiste.local_add_seq($1, $2)', [queue, seq]);
+}
+
+export async function localRemoveSeq(client: pg.ClientBase, log: Logger, queue: string, seq: string): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM londiste.local_remove_seq($1, $2)', [queue, seq]);
+}
+
+export async function globalUpdateSeq(client: pg.ClientBase, log: Logger, queue: string, seq: string | null, value: string | null): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM londiste.global_update_seq($1, $2, $3)', [queue, seq, value], { quiet: true });
+}
+
+export async function globalRemoveSeq(client: pg.ClientBase, log: Logger, queue: string, seq: string | null): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM londiste.global_remove_seq($1, $2)', [queue, seq], { quiet: true });
+}
+
+/** On the root: publish the positions of replicated sequences that came near their last published one. */
+export async function rootCheckSeqs(client: pg.ClientBase, log: Logger, queue: string): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM londiste.root_check_seqs($1)', [queue], { quiet: true });
+}
+
+/** COPY statement that appends events to the copy backlog; lines carry the columns in this order. */
+export const COPY_BACKLOG_IN = 'COPY londiste.copy_backlog (queue_name, table_name, ev_id, ev_txid, ev_type, ev_data, ev_extra1) FROM STDIN';
+
+export interface BacklogEvent {
+  ev_id: string;
+  ev_txid: string;
+  ev_type: string;
+  ev_data: string | null;
+  ev_extra1: string | null;
+}
+
+/** The parked events of a table in arrival order, removed from the backlog in the same statement. */
+export async function takeBacklog(client: pg.ClientBase, queue: string, table: string): Promise<BacklogEvent[]> {
+  const r = await client.query<BacklogEvent>(
+    `WITH d AS (DELETE FROM londiste.copy_backlog WHERE queue_name = $1 AND table_name = $2
+                RETURNING ev_seq, ev_id, ev_txid, ev_type, ev_data, ev_extra1)
+     SELECT ev_id, ev_txid, ev_type, ev_data, ev_extra1 FROM d ORDER BY ev_seq`,
+    [queue, table],
+  );
+  return r.rows;
+}
+
+export async function hasBacklog(client: pg.ClientBase, queue: string, table: string): Promise<boolean> {
+  const r = await client.query('SELECT 1 FROM londiste.copy_backlog WHERE queue_name = $1 AND table_name = $2 LIMIT 1', [queue, table]);
+  return (r.rowCount ?? 0) > 0;
+}

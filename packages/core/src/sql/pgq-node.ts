@@ -1,0 +1,194 @@
+/**
+ * The pgq_node SQL API (cascade membership, node roles, worker state, watermarks). Calls that
+ * return ret_code/ret_note rows go through execCmd: their notes are logged at the matching level
+ * and a failure (4xx/5xx) throws CommandFailedError.
+ */
+import type pg from 'pg';
+import { quoteLiteral } from '../identifiers.js';
+import { execCmd, type RetRow } from '../exec-cmd.js';
+import type { Logger } from '../logger.js';
+
+export type NodeType = 'root' | 'branch' | 'leaf';
+
+/** One row of pgq_node.get_node_info(). */
+export interface NodeInfoRow {
+  ret_code: number;
+  ret_note: string;
+  node_type: NodeType | null;
+  node_name: string | null;
+  global_watermark: string | null;
+  local_watermark: string | null;
+  provider_node: string | null;
+  provider_location: string | null;
+  combined_queue: string | null;
+  combined_type: string | null;
+  worker_name: string | null;
+  worker_paused: boolean | null;
+  worker_uptodate: boolean | null;
+  worker_last_tick: string | null;
+  node_attrs: string | null;
+}
+
+export interface MemberInfo {
+  name: string;
+  location: string | null;
+  dead: boolean;
+}
+
+/** Does the database have the cascade schema at all? */
+export async function isInstalled(client: pg.ClientBase): Promise<boolean> {
+  const r = await client.query<{ ok: boolean }>(`SELECT to_regprocedure('pgq_node.get_node_info(text)') IS NOT NULL AS ok`);
+  return r.rows[0]?.ok === true;
+}
+
+/** The node of `queue` in this database; node_type is null when there is none. */
+export async function getNodeInfo(client: pg.ClientBase, queue: string): Promise<NodeInfoRow | undefined> {
+  return (await client.query<NodeInfoRow>('SELECT * FROM pgq_node.get_node_info($1)', [queue])).rows[0];
+}
+
+/** The queues this database has nodes for. */
+export async function nodeQueues(client: pg.ClientBase): Promise<string[]> {
+  return (await client.query<{ queue_name: string }>('SELECT queue_name FROM pgq_node.node_info ORDER BY 1')).rows.map((r) => r.queue_name);
+}
+
+/** The members of the queue as this node knows them, by name. */
+export async function getQueueLocations(client: pg.ClientBase, queue: string): Promise<MemberInfo[]> {
+  const r = await client.query<{ node_name: string; node_location: string | null; dead: boolean }>(
+    'SELECT node_name, node_location, dead FROM pgq_node.get_queue_locations($1) ORDER BY node_name',
+    [queue],
+  );
+  return r.rows.map((row) => ({ name: row.node_name, location: row.node_location, dead: row.dead }));
+}
+
+/** Names of the nodes subscribed to this one. */
+export async function subscriberNames(client: pg.ClientBase, queue: string): Promise<string[]> {
+  const r = await client.query<{ node_name: string }>('SELECT node_name FROM pgq_node.get_subscriber_info($1) ORDER BY 1', [queue]);
+  return r.rows.map((row) => row.node_name);
+}
+
+/** consumer name → its current error, for the consumers of this node that have one. */
+export async function consumerErrors(client: pg.ClientBase, queue: string): Promise<Map<string, string>> {
+  const r = await client.query<{ consumer_name: string; cur_error: string | null }>('SELECT consumer_name, cur_error FROM pgq_node.get_consumer_info($1)', [queue]);
+  const out = new Map<string, string>();
+  for (const row of r.rows) if (row.cur_error !== null && row.cur_error !== '') out.set(row.consumer_name, row.cur_error);
+  return out;
+}
+
+/** What a worker needs at the start of each round: its consumer state and its node. */
+export interface WorkerState {
+  ret_code: number;
+  ret_note: string;
+  node_type: NodeType;
+  node_name: string;
+  completed_tick: string | null;
+  provider_node: string | null;
+  provider_location: string | null;
+  paused: boolean;
+  uptodate: boolean;
+  cur_error: string | null;
+}
+
+export async function getWorkerState(client: pg.ClientBase, queue: string, consumer: string): Promise<WorkerState | undefined> {
+  const r = await client.query<WorkerState>(
+    'SELECT s.*, n.node_type, n.node_name FROM pgq_node.get_consumer_state($1, $2) s, pgq_node.get_node_info($1) n',
+    [queue, consumer],
+  );
+  return r.rows[0];
+}
+
+export interface ConsumerState extends RetRow {
+  completed_tick: string | null;
+  paused: boolean;
+  uptodate: boolean;
+}
+
+export async function getConsumerState(client: pg.ClientBase, log: Logger, queue: string, consumer: string): Promise<ConsumerState | undefined> {
+  return (await execCmd(client, log, 'SELECT * FROM pgq_node.get_consumer_state($1, $2)', [queue, consumer], { quiet: true }))[0] as ConsumerState | undefined;
+}
+
+export async function setConsumerUptodate(client: pg.ClientBase, log: Logger, queue: string, consumer: string, uptodate: boolean): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM pgq_node.set_consumer_uptodate($1, $2, $3)', [queue, consumer, uptodate], { quiet: true });
+}
+
+/** Record (or with null, clear) the worker's current error, shown by `status`. */
+export async function setConsumerError(client: pg.ClientBase, log: Logger, queue: string, consumer: string, error: string | null): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM pgq_node.set_consumer_error($1, $2, $3)', [queue, consumer, error], { quiet: true });
+}
+
+export async function setConsumerPaused(client: pg.ClientBase, log: Logger, queue: string, consumer: string, paused: boolean): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM pgq_node.set_consumer_paused($1, $2, $3)', [queue, consumer, paused]);
+}
+
+/**
+ * Record the batch's closing tick as this node's position and COMMIT, in one round trip (a
+ * multi-statement query takes no parameters, hence the literals).
+ */
+export async function setConsumerCompletedAndCommit(client: pg.ClientBase, queue: string, consumer: string, tickId: string): Promise<void> {
+  await client.query(`SELECT * FROM pgq_node.set_consumer_completed(${quoteLiteral(queue)}, ${quoteLiteral(consumer)}, ${quoteLiteral(tickId)}); COMMIT`);
+}
+
+export async function changeConsumerProvider(client: pg.ClientBase, log: Logger, queue: string, consumer: string, provider: string): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM pgq_node.change_consumer_provider($1, $2, $3)', [queue, consumer, provider]);
+}
+
+export async function registerLocation(client: pg.ClientBase, log: Logger, queue: string, node: string, location: string | null, dead: boolean): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM pgq_node.register_location($1, $2, $3, $4)', [queue, node, location, dead]);
+}
+
+export async function unregisterLocation(client: pg.ClientBase, log: Logger, queue: string, node: string): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM pgq_node.unregister_location($1, $2)', [queue, node]);
+}
+
+export interface CreateNodeArgs {
+  type: NodeType;
+  node: string;
+  worker: string;
+  provider: string | null;
+  globalWatermark: string | null;
+  combinedQueue: string | null;
+}
+
+export async function createNode(client: pg.ClientBase, log: Logger, queue: string, a: CreateNodeArgs): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM pgq_node.create_node($1, $2, $3, $4, $5, $6, $7)', [
+    queue,
+    a.type,
+    a.node,
+    a.worker,
+    a.provider,
+    a.globalWatermark,
+    a.combinedQueue,
+  ]);
+}
+
+export async function dropNode(client: pg.ClientBase, log: Logger, queue: string, node: string): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM pgq_node.drop_node($1, $2)', [queue, node]);
+}
+
+/** Subscribe a node at `tick` (null: the newest); the provider's global watermark. */
+export async function registerSubscriber(client: pg.ClientBase, log: Logger, queue: string, node: string, worker: string, tick: string | null): Promise<string | null> {
+  const rows = await execCmd(client, log, 'SELECT * FROM pgq_node.register_subscriber($1, $2, $3, $4)', [queue, node, worker, tick]);
+  const wm = rows[0]?.['global_watermark'];
+  return typeof wm === 'string' || typeof wm === 'number' ? String(wm) : null;
+}
+
+export async function unregisterSubscriber(client: pg.ClientBase, log: Logger, queue: string, node: string): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM pgq_node.unregister_subscriber($1, $2)', [queue, node]);
+}
+
+/** On the root: compute and publish the cascade's global watermark. */
+export async function publishGlobalWatermark(client: pg.ClientBase, log: Logger, queue: string): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM pgq_node.set_global_watermark($1, NULL)', [queue], { quiet: true });
+}
+
+export async function setGlobalWatermark(client: pg.ClientBase, log: Logger, queue: string, tick: string | null): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM pgq_node.set_global_watermark($1, $2)', [queue, tick], { quiet: true });
+}
+
+/** On the provider: how far a subscriber has got (lets the provider rotate its event tables). */
+export async function setSubscriberWatermark(client: pg.ClientBase, log: Logger, queue: string, node: string, tick: string): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM pgq_node.set_subscriber_watermark($1, $2, $3)', [queue, node, tick], { quiet: true });
+}
+
+export async function setPartitionWatermark(client: pg.ClientBase, log: Logger, combinedQueue: string, partQueue: string | null, tick: string | null): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM pgq_node.set_partition_watermark($1, $2, $3)', [combinedQueue, partQueue, tick], { quiet: true });
+}

@@ -1,0 +1,138 @@
+/**
+ * The PgQ SQL API besides batches (see pgq-batch.ts): ticks, maintenance, queue and consumer
+ * figures. Functions take a connected client and return typed rows.
+ */
+import type pg from 'pg';
+import { UsageError } from '../errors.js';
+import { quoteFqname } from '../identifiers.js';
+
+/** Is there a usable pgq schema (any 3.x version, with or without CREATE EXTENSION)? Its version, or null. */
+export async function installedVersion(client: pg.ClientBase): Promise<string | null> {
+  const r = await client.query<{ ok: boolean }>(`SELECT to_regprocedure('pgq.version()') IS NOT NULL AND to_regprocedure('pgq.ticker()') IS NOT NULL AS ok`);
+  if (r.rows[0]?.ok !== true) return null;
+  const v = await client.query<{ v: string | null }>('SELECT pgq.version() AS v');
+  const version = v.rows[0]?.v ?? null;
+  return version !== null && version.startsWith('3') ? version : null;
+}
+
+/** Tick every queue that is due (pgqd's call); the number of queues ticked. */
+export async function tickAll(client: pg.ClientBase): Promise<number> {
+  const r = await client.query<{ n: string | null }>('SELECT pgq.ticker() AS n');
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+/**
+ * Tick one queue now, whatever its thresholds say (force_tick, then ticker), and return its
+ * newest tick id. A queue ticked from outside (a branch repeats its provider's ticks) or paused
+ * is left as it is.
+ */
+export async function tickNow(client: pg.ClientBase, queue: string): Promise<string | null> {
+  const q = await client.query<{ own: boolean }>('SELECT NOT (queue_external_ticker OR queue_ticker_paused) AS own FROM pgq.queue WHERE queue_name = $1', [queue]);
+  if (q.rows[0]?.own === true) {
+    await client.query('SELECT pgq.force_tick($1)', [queue]);
+    await client.query('SELECT pgq.ticker($1)', [queue]);
+  }
+  return lastTickId(client, queue);
+}
+
+/** A tick with the given id, time and event position (a branch repeating its provider's tick). */
+export async function tickAs(client: pg.ClientBase, queue: string, tickId: string, tickTime: Date, eventSeq: string): Promise<void> {
+  await client.query('SELECT pgq.ticker($1, $2, $3, $4)', [queue, tickId, tickTime, eventSeq]);
+}
+
+/** The newest tick id of a queue, or null when it has none. */
+export async function lastTickId(client: pg.ClientBase, queue: string): Promise<string | null> {
+  const r = await client.query<{ t: string | null }>(
+    'SELECT max(t.tick_id)::text AS t FROM pgq.tick t JOIN pgq.queue q ON q.queue_id = t.tick_queue WHERE q.queue_name = $1',
+    [queue],
+  );
+  return r.rows[0]?.t ?? null;
+}
+
+export async function queueExists(client: pg.ClientBase, queue: string): Promise<boolean> {
+  const r = await client.query('SELECT 1 FROM pgq.queue WHERE queue_name = $1', [queue]);
+  return (r.rowCount ?? 0) > 0;
+}
+
+export async function setQueueConfig(client: pg.ClientBase, queue: string, key: string, value: string): Promise<void> {
+  await client.query('SELECT pgq.set_queue_config($1, $2, $3)', [queue, key, value]);
+}
+
+/** The event table events are written to now (it changes with rotation). */
+export async function currentEventTable(client: pg.ClientBase, queue: string): Promise<string> {
+  const r = await client.query<{ t: string | null }>('SELECT pgq.current_event_table($1) AS t', [queue]);
+  const t = r.rows[0]?.t ?? null;
+  if (t === null) throw new UsageError(`queue ${queue} has no event table (does the queue exist?)`);
+  return t;
+}
+
+/**
+ * The COPY statement that writes events into the queue's current event table, with the columns
+ * ev_id, ev_time, ev_type, ev_data, ev_extra1..4 in that order (a branch re-publishing its
+ * provider's events keeps their ids).
+ */
+export async function eventCopySql(client: pg.ClientBase, queue: string): Promise<string> {
+  return `COPY ${quoteFqname(await currentEventTable(client, queue))} (ev_id, ev_time, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4) FROM STDIN`;
+}
+
+/** Seconds since the queue's newest tick, or null for an unknown queue. */
+export async function tickerLag(client: pg.ClientBase, queue: string): Promise<number | null> {
+  const r = await client.query<{ lag_s: number | null }>('SELECT extract(epoch FROM ticker_lag)::float8 AS lag_s FROM pgq.get_queue_info($1)', [queue]);
+  return r.rows[0]?.lag_s ?? null;
+}
+
+/** consumer name → seconds since the tick it last finished. */
+export async function consumerLags(client: pg.ClientBase, queue: string): Promise<Map<string, number>> {
+  const r = await client.query<{ consumer_name: string; lag_s: number | null }>(
+    'SELECT consumer_name, extract(epoch FROM lag)::float8 AS lag_s FROM pgq.get_consumer_info($1)',
+    [queue],
+  );
+  const out = new Map<string, number>();
+  for (const row of r.rows) if (row.lag_s !== null) out.set(row.consumer_name, row.lag_s);
+  return out;
+}
+
+/** Move due retry events back into their queues; how many were moved in this call. */
+export async function maintRetryEvents(client: pg.ClientBase): Promise<number> {
+  const r = await client.query<{ n: number }>('SELECT pgq.maint_retry_events() AS n');
+  return r.rows[0]?.n ?? 0;
+}
+
+export interface MaintOperation {
+  func_name: string;
+  func_arg: string | null;
+}
+
+export async function maintOperations(client: pg.ClientBase): Promise<MaintOperation[]> {
+  const r = await client.query<MaintOperation>('SELECT func_name, func_arg FROM pgq.maint_operations()');
+  return r.rows;
+}
+
+/** Names pgq.maint_operations() may return: checked before they are put into a statement. */
+const QUALIFIED_NAME = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/;
+
+export function isVacuumOperation(op: MaintOperation): boolean {
+  return /^vacuum( analyze)?$/i.test(op.func_name.trim());
+}
+
+/** A VACUUM [ANALYZE] operation; false (and nothing run) when the table name is not a plain name. */
+export async function runVacuumOperation(client: pg.ClientBase, op: MaintOperation): Promise<boolean> {
+  if (op.func_arg === null || !QUALIFIED_NAME.test(op.func_arg)) return false;
+  await client.query(`${op.func_name.trim().toUpperCase()} ${op.func_arg}`);
+  return true;
+}
+
+export type MaintResult = { kind: 'refused' } | { kind: 'value'; value: unknown };
+
+/**
+ * One call of a maintenance function; its result as returned (a number: more to do while not 0;
+ * a record or NULL: done). 'refused' when the name is not a plain function name.
+ */
+export async function callMaintFunction(client: pg.ClientBase, op: MaintOperation): Promise<MaintResult> {
+  const fn = op.func_name.trim();
+  if (!QUALIFIED_NAME.test(fn)) return { kind: 'refused' };
+  const r = op.func_arg === null ? await client.query<{ r: unknown }>(`SELECT ${fn}() AS r`) : await client.query<{ r: unknown }>(`SELECT ${fn}($1) AS r`, [op.func_arg]);
+  return { kind: 'value', value: r.rows[0]?.r };
+}
+
+export { nextBatch, readBatchEvents, finishBatch } from './pgq-batch.js';

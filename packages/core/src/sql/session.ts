@@ -1,0 +1,94 @@
+/**
+ * Session and transaction statements: transactions, the replica role the apply runs under,
+ * lock_timeout, LISTEN, advisory locks. Everything else that talks to PostgreSQL goes through the
+ * modules beside this one, one per SQL API.
+ */
+import type pg from 'pg';
+
+export type Isolation = 'read committed' | 'repeatable read' | 'serializable';
+
+export interface BeginOptions {
+  isolation?: Isolation;
+  readOnly?: boolean;
+}
+
+export async function begin(client: pg.ClientBase, options: BeginOptions = {}): Promise<void> {
+  const iso = options.isolation === undefined ? '' : ` ISOLATION LEVEL ${options.isolation.toUpperCase()}`;
+  await client.query(`BEGIN${iso}${options.readOnly === true ? ' READ ONLY' : ''}`);
+}
+
+export async function commit(client: pg.ClientBase): Promise<void> {
+  await client.query('COMMIT');
+}
+
+/** Roll back, ignoring a failure to do so (the connection may be the thing that broke). */
+export async function rollback(client: pg.ClientBase): Promise<void> {
+  await client.query('ROLLBACK').catch(() => undefined);
+}
+
+/** Run fn inside BEGIN/COMMIT, rolling back on any error. */
+export async function withTransaction<T>(client: pg.ClientBase, fn: () => Promise<T>, options: BeginOptions = {}): Promise<T> {
+  await begin(client, options);
+  try {
+    const out = await fn();
+    await commit(client);
+    return out;
+  } catch (err) {
+    await rollback(client);
+    throw err;
+  }
+}
+
+/**
+ * BEGIN with session_replication_role = replica for this transaction (one round trip): the
+ * target's own triggers and foreign keys stay quiet while replicated changes are applied.
+ */
+export async function beginReplica(client: pg.ClientBase): Promise<void> {
+  await client.query(`BEGIN; SET LOCAL session_replication_role = 'replica'`);
+}
+
+/** Inside a transaction: replica role for the rest of it. */
+export async function setLocalReplicaRole(client: pg.ClientBase): Promise<void> {
+  await client.query(`SET LOCAL session_replication_role = 'replica'`);
+}
+
+/** May this session apply replicated changes? Tries the setting in a transaction it rolls back. */
+export async function canSetReplicaRole(client: pg.ClientBase): Promise<boolean> {
+  await begin(client);
+  try {
+    await setLocalReplicaRole(client);
+    return true;
+  } catch (err) {
+    if ((err as { code?: string }).code !== '42501') throw err;
+    return false;
+  } finally {
+    await rollback(client);
+  }
+}
+
+/** How long statements of this session wait for a lock before failing (0: for ever). */
+export async function setLockTimeout(client: pg.ClientBase, ms: number): Promise<void> {
+  await client.query(`SELECT set_config('lock_timeout', $1, false)`, [`${Math.max(0, Math.round(ms))}ms`]);
+}
+
+/** The current role and the server's version number (e.g. 150004). */
+export async function whoAmI(client: pg.ClientBase): Promise<{ user: string; serverVersion: number }> {
+  const r = await client.query<{ u: string; v: number }>(`SELECT current_user AS u, current_setting('server_version_num')::int AS v`);
+  return { user: r.rows[0]?.u ?? '?', serverVersion: r.rows[0]?.v ?? 0 };
+}
+
+/** LISTEN on a channel; notifications arrive as the client's 'notification' events. */
+export async function listen(client: pg.ClientBase, channel: 'pgq_tick' | 'londiste_tables'): Promise<void> {
+  await client.query(`LISTEN ${channel}`);
+}
+
+/** A session advisory lock on two int4 keys, without waiting: false when another session holds it. */
+export async function tryAdvisoryLock(client: pg.ClientBase, a: number, b: number): Promise<boolean> {
+  const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS ok', [a, b]);
+  return r.rows[0]?.ok === true;
+}
+
+/** Transaction-scoped advisory lock on one int8 key, waiting for it. */
+export async function advisoryXactLock(client: pg.ClientBase, key: number): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock($1)', [key]);
+}

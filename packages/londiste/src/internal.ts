@@ -1,0 +1,7 @@
+/** Internals of @skytools/londiste that tests exercise directly (`@skytools/londiste/internal`); not a public API. */
+export { TableApplier } from './replay/table-applier.js';
+export { loadTableMeta, type TableMeta } from './replay/table-meta.js';
+export { parseDataEvent, decodeRow, encodedRowFields, isDataEvent, type DataEvent, type EventFields, type Row, type RowOp } from './replay/event-parser.js';
+export { createTableStatements, type TableDefinition, type CreateLevel } from './sql/table-ddl.js';
+export { StageStatements } from './sql/apply-statements.js';
+export { copyInSql, copyOutSql } from './sql/copy-statements.js';

@@ -1,0 +1,99 @@
+/**
+ * The statements of the set-based apply, built per table from its names: the session's staging
+ * tables, the DELETE / UPDATE ... FROM / INSERT that apply a loaded stage to the target, TRUNCATE,
+ * and the statements of sqltriga events. Identifiers go through quoteIdent; the only text taken
+ * as is is what the user gave as SQL (--where) or what a capture trigger wrote as SQL (sqltriga).
+ */
+import type pg from 'pg';
+import { quoteFqname, quoteIdent } from '@skytools/core';
+import type { RowOp } from '../replay/event-parser.js';
+
+/** Create a session staging table: ld_op ('d', 'u', 'i') then the given columns with their types. */
+export async function createStage(client: pg.ClientBase, stage: string, columns: readonly { name: string; type: string }[]): Promise<void> {
+  const cols = columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ');
+  // ON COMMIT DELETE ROWS: every batch starts with an empty stage, at no cost
+  await client.query(`CREATE TEMP TABLE ${quoteIdent(stage)} (ld_op "char" NOT NULL, ${cols}) ON COMMIT DELETE ROWS`);
+}
+
+/** Empty a stage loaded earlier in the same transaction. */
+export async function emptyStage(client: pg.ClientBase, stage: string): Promise<void> {
+  await client.query(`TRUNCATE ${quoteIdent(stage)}`);
+}
+
+/** The COPY that loads a stage: ld_op, then `columns`. */
+export function stageCopySql(stage: string, columns: readonly string[]): string {
+  return `COPY ${quoteIdent(stage)} (ld_op, ${columns.map(quoteIdent).join(', ')}) FROM STDIN`;
+}
+
+/** How a loaded stage is applied to its table; each statement reports its row count. */
+export class StageStatements {
+  private readonly dest: string;
+  private readonly stage: string;
+  private readonly colList: string;
+  private readonly pkJoin: string;
+  private readonly onConflict: string;
+  private readonly nonKey: string[];
+  private readonly keyList: string;
+
+  constructor(dest: string, stage: string, columns: readonly string[], pkey: readonly string[]) {
+    this.dest = quoteFqname(dest);
+    this.stage = quoteIdent(stage);
+    this.colList = columns.map(quoteIdent).join(', ');
+    this.pkJoin = pkey.map((k) => `d.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(' AND ');
+    this.nonKey = columns.filter((c) => !pkey.includes(c));
+    this.keyList = pkey.map(quoteIdent).join(', ');
+    this.onConflict = `ON CONFLICT (${this.keyList}) ${
+      this.nonKey.length === 0 ? 'DO NOTHING' : `DO UPDATE SET ${this.nonKey.map((c) => `${quoteIdent(c)} = EXCLUDED.${quoteIdent(c)}`).join(', ')}`
+    }`;
+  }
+
+  /** Can rows that existed be updated (are there columns besides the key)? */
+  get canUpdate(): boolean {
+    return this.nonKey.length > 0;
+  }
+
+  deleteGone(): string {
+    return `DELETE FROM ${this.dest} d USING ${this.stage} s WHERE s.ld_op = 'd' AND ${this.pkJoin}`;
+  }
+
+  updateExisting(): string {
+    return `UPDATE ${this.dest} d SET ${this.nonKey.map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`).join(', ')} FROM ${this.stage} s WHERE s.ld_op = 'u' AND ${this.pkJoin}`;
+  }
+
+  /** Rows staged with `op` written whether or not the target has them. */
+  upsert(op: 'i' | 'u'): string {
+    return `INSERT INTO ${this.dest} (${this.colList}) SELECT ${this.colList} FROM ${this.stage} WHERE ld_op = '${op}' ${this.onConflict}`;
+  }
+
+  /** With a --where condition: delete the rows that are gone or do not (any longer) match. */
+  deleteUnmatched(where: string): string {
+    return `DELETE FROM ${this.dest} d USING (SELECT ${this.keyList} FROM ${this.stage} WHERE ld_op = 'd' OR NOT ${matches(where)}) s WHERE ${this.pkJoin}`;
+  }
+
+  /** With a --where condition: write the rows that match (the target may or may not have them). */
+  upsertMatched(where: string): string {
+    return `INSERT INTO ${this.dest} (${this.colList}) SELECT ${this.colList} FROM ${this.stage} WHERE ld_op <> 'd' AND ${matches(where)} ${this.onConflict}`;
+  }
+}
+
+/** A user's condition evaluated on a row image: NULL counts as not matching. */
+function matches(where: string): string {
+  return `coalesce((${where}), false)`;
+}
+
+/** Run statements as one multi-statement query (they take no parameters); the row count of each. */
+export async function runStatements(client: pg.ClientBase, statements: readonly string[]): Promise<number[]> {
+  if (statements.length === 0) return [];
+  const res = (await client.query(statements.join(';\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
+  return (Array.isArray(res) ? res : [res]).map((r) => r.rowCount ?? 0);
+}
+
+export async function truncateTable(client: pg.ClientBase, fqname: string): Promise<void> {
+  await client.query(`TRUNCATE ONLY ${quoteFqname(fqname)}`);
+}
+
+/** A sqltriga event: the fragment the trigger wrote, completed for the target table. */
+export async function applySqlEvent(client: pg.ClientBase, op: RowOp, dest: string, fragment: string): Promise<void> {
+  const t = quoteFqname(dest);
+  await client.query(op === 'I' ? `INSERT INTO ${t} ${fragment}` : op === 'U' ? `UPDATE ONLY ${t} SET ${fragment}` : `DELETE FROM ONLY ${t} WHERE ${fragment}`);
+}

@@ -1,0 +1,38 @@
+/**
+ * The statements of an initial copy, built per table: the COPY out of the provider (with the
+ * --where condition, the only user text) and into the local table, emptying the local table
+ * first, the secondary indexes dropped for the load and rebuilt after it, ANALYZE.
+ */
+import type pg from 'pg';
+import { quoteFqname, quoteIdent, splitFqname } from '@skytools/core';
+
+export function copyOutSql(source: string, columns: readonly string[], where: string | null): string {
+  const cond = where === null ? '' : ` WHERE ${where}`;
+  return `COPY (SELECT ${columns.map(quoteIdent).join(', ')} FROM ${quoteFqname(source)}${cond}) TO STDOUT`;
+}
+
+export function copyInSql(dest: string, columns: readonly string[]): string {
+  return `COPY ${quoteFqname(dest)} (${columns.map(quoteIdent).join(', ')}) FROM STDIN`;
+}
+
+/**
+ * Empty the table before the copy: TRUNCATE, or, for a table other tables reference (TRUNCATE
+ * refuses it), a DELETE, which under the replica role leaves their rows alone.
+ */
+export async function emptyTable(client: pg.ClientBase, fqname: string, referenced: boolean): Promise<void> {
+  await client.query(referenced ? `DELETE FROM ONLY ${quoteFqname(fqname)}` : `TRUNCATE ONLY ${quoteFqname(fqname)}`);
+}
+
+/** Drop an index of the table (named in the table's schema). */
+export async function dropIndex(client: pg.ClientBase, table: string, index: string): Promise<void> {
+  await client.query(`DROP INDEX ${quoteIdent(splitFqname(table).schema)}.${quoteIdent(index)}`);
+}
+
+/** Recreate an index from its pg_get_indexdef() text. */
+export async function createIndex(client: pg.ClientBase, definition: string): Promise<void> {
+  await client.query(definition);
+}
+
+export async function analyze(client: pg.ClientBase, fqname: string): Promise<void> {
+  await client.query(`ANALYZE ${quoteFqname(fqname)}`);
+}

@@ -1,0 +1,113 @@
+/**
+ * One batch from the provider, applied on the local node (docs/architecture.md, "One event's
+ * way"): the events stream from the provider while this node applies them, in one local
+ * transaction under the replica role that also records the batch's closing tick; then, after
+ * the commit, the branch's own tick and finish_batch on the provider. A crash anywhere neither
+ * loses nor duplicates: a batch whose tick is already recorded locally is only finished.
+ */
+import type pg from 'pg';
+import { pgq, pgqNode, session, SkytoolsError, TxidSnapshot, type BatchInfo, type Logger } from '@skytools/core';
+import { BatchApplier } from '../replay/batch-applier.js';
+import { QueueCopier } from '../replay/queue-copier.js';
+import type { TableState } from '../replay/table-state.js';
+
+/** Batches estimated at no more events than this are read in one query rather than a cursor. */
+const SMALL_BATCH = 5000;
+
+export interface BatchTarget {
+  db: pg.Client;
+  provider: pg.Client;
+  /** The local node re-publishes the events (a branch). */
+  isBranch: boolean;
+  /** The tick this node last completed. */
+  completedTick: string | null;
+  tables: Map<string, TableState>;
+}
+
+export class BatchProcessor {
+  private applier: BatchApplier | undefined;
+  private applierDb: pg.Client | undefined;
+
+  constructor(
+    private readonly queue: string,
+    private readonly consumer: string,
+    private readonly fetchSize: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** The applier of this connection: it keeps the session's staging tables and table structures. */
+  private applierFor(db: pg.Client): BatchApplier {
+    if (this.applier === undefined || this.applierDb !== db) {
+      this.applier = new BatchApplier(db, this.queue, this.log);
+      this.applierDb = db;
+    }
+    return this.applier;
+  }
+
+  /** Forget what was cached about the local tables (after an error or DDL). */
+  reset(): void {
+    this.applier = undefined;
+    this.applierDb = undefined;
+  }
+
+  /** Apply and finish one batch; the number of events it had. */
+  async process(t: BatchTarget, batch: BatchInfo): Promise<number> {
+    if (t.completedTick === batch.curTickId) {
+      // applied before a crash, not finished on the provider yet
+      await this.close(t, batch);
+      return 0;
+    }
+    if (t.completedTick !== batch.prevTickId) {
+      throw new SkytoolsError(`Lost position: batch ${batch.prevTickId}..${batch.curTickId}, dst has ${t.completedTick ?? 'NULL'}`);
+    }
+    const t0 = performance.now();
+    const applier = this.applierFor(t.db);
+    const copier = t.isBranch ? new QueueCopier(t.db, this.queue) : undefined;
+    const before = applier.applyMs;
+    let count = 0;
+    let t1 = t0;
+    await session.beginReplica(t.db);
+    try {
+      applier.begin(t.tables);
+      // the provider's connection streams the batch while this one applies it
+      const estimate = Number(batch.curTickEventSeq) - Number(batch.prevTickEventSeq);
+      for await (const chunk of pgq.readBatchEvents(t.provider, batch.batchId, this.fetchSize, estimate <= SMALL_BATCH)) {
+        for (const ev of chunk) {
+          await applier.process(ev);
+          await copier?.add(ev);
+        }
+        count += chunk.length;
+      }
+      await copier?.flush();
+      t1 = performance.now();
+      const nowOk = await applier.finish(batch.curTickSnapshot === null ? null : TxidSnapshot.parse(batch.curTickSnapshot));
+      await pgqNode.setConsumerCompletedAndCommit(t.db, this.queue, this.consumer, batch.curTickId);
+      for (const name of nowOk) this.log.info(`${name}: in sync (ok)`);
+    } catch (err) {
+      await session.rollback(t.db);
+      this.reset();
+      throw err;
+    }
+    const t2 = performance.now();
+    await this.close(t, batch);
+    if (count > 0 && this.log.isDebugEnabled()) {
+      const s = applier.stats;
+      const after = applier.applyMs;
+      const ms = (a: number, b: number): string => (b - a).toFixed(0);
+      this.log.debug(
+        `batch ${batch.batchId} (tick ${batch.curTickId}): ${count} events, ${s.applied} applied, ${s.backlogged} kept for copy, ${s.skipped} skipped; ` +
+          `ms: read+apply ${ms(t0, t1)} (stage ${ms(before.copy, after.copy)}, sql ${ms(before.sql, after.sql)}), ` +
+          `finish+commit ${ms(t1, t2)}, close ${ms(t2, performance.now())}`,
+      );
+    }
+    return count;
+  }
+
+  /** After the commit: a branch ticks its own queue at the batch's tick, then the provider forgets the batch. */
+  private async close(t: BatchTarget, batch: BatchInfo): Promise<void> {
+    if (t.isBranch && (await pgq.lastTickId(t.db, this.queue)) !== batch.curTickId) {
+      await pgq.tickAs(t.db, this.queue, batch.curTickId, batch.curTickTime, batch.curTickEventSeq);
+    }
+    await pgq.finishBatch(t.provider, batch.batchId);
+  }
+}
