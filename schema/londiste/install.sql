@@ -38,6 +38,7 @@ SELECT londiste.upgrade_schema();
 \ir functions/londiste.global_update_seq.sql
 \ir functions/londiste.global_remove_seq.sql
 \ir functions/londiste.root_check_seqs.sql
+\ir functions/londiste.set_session_replication_role.sql
 \ir functions/londiste.execute_start.sql
 \ir functions/londiste.execute_finish.sql
 \ir functions/londiste.find_table_fkeys.sql

@@ -9,6 +9,7 @@ import { NodeAdmin } from './node-admin.js';
 import { createNode } from './commands/create-node.js';
 import { cmdMembers, cmdNodeInfo, cmdNodeStatus, cmdStatus, type Output } from './commands/status.js';
 import { cmdAddTable, cmdMissing, cmdRemoveTable, cmdResync, cmdTables } from './commands/tables.js';
+import { cmdExecute } from './commands/execute.js';
 import { cmdAddSeq, cmdRemoveSeq, cmdSeqs } from './commands/seqs.js';
 import { cmdDropNode, cmdSetPaused, cmdTagDead } from './commands/node-control.js';
 import { cmdChangeProvider, cmdWaitFor, cmdWaitSync } from './commands/wait.js';
@@ -77,16 +78,12 @@ export const COMMANDS: Record<string, CommandDef> = {
         triggerFlags: str(o['trigger-flags']),
         triggerArg: strs(o['trigger-arg']),
         noTriggers: bool(o['no-triggers']),
-        handler: str(o['handler']),
-        handlerArg: strs(o['handler-arg']),
-        copyNode: str(o['copy-node']),
-        findCopyNode: bool(o['find-copy-node']),
-        mergeAll: bool(o['merge-all']),
         noMerge: bool(o['no-merge']),
         maxParallelCopy: typeof o['max-parallel-copy'] === 'number' ? o['max-parallel-copy'] : undefined,
         skipNonExisting: bool(o['skip-non-existing']),
       }),
   },
+  execute: { describe: 'run SQL files here and, from the root, on every node in order with the data', usage: 'FILE ...', run: (a, args) => cmdExecute(a, args) },
   'remove-table': { describe: 'stop replicating tables on this node', usage: 'TABLE ...', run: (a, args, o) => cmdRemoveTable(a, args, { all: bool(o['all']), force: bool(o['force']) }) },
   'add-seq': {
     describe: 'replicate sequences to/from this node',
@@ -101,7 +98,7 @@ export const COMMANDS: Record<string, CommandDef> = {
   resync: {
     describe: 'copy tables again from the provider',
     usage: 'TABLE ...',
-    run: (a, args, o) => cmdResync(a, args, { all: bool(o['all']), force: bool(o['force']), copyNode: str(o['copy-node']), findCopyNode: bool(o['find-copy-node']) }),
+    run: (a, args, o) => cmdResync(a, args, { all: bool(o['all']), force: bool(o['force']) }),
   },
   pause: {
     describe: 'pause a worker (default: this node\'s)',
@@ -142,11 +139,11 @@ function addOptions(y: Argv): Argv {
     .option('trigger-flags', { type: 'string', describe: 'add-table: trigger flags (BAIUDLQ)' })
     .option('trigger-arg', { type: 'string', describe: 'add-table: extra trigger argument (repeatable)' })
     .option('no-triggers', { type: 'boolean', describe: 'add-table: no triggers on the table' })
-    .option('handler', { type: 'string', describe: 'add-table: custom handler for the table' })
-    .option('handler-arg', { type: 'string', describe: 'add-table: handler argument key=value (repeatable)' })
-    .option('copy-node', { type: 'string', describe: 'add-table/resync: copy from this node instead of the provider' })
-    .option('find-copy-node', { type: 'boolean', describe: 'add-table/resync: find a node to copy from, walking upwards' })
-    .option('merge-all', { type: 'boolean', describe: 'add-table: merge tables from all source queues' })
+    .option('handler', { type: 'string', describe: 'add-table: custom handler (not implemented yet: refused)' })
+    .option('handler-arg', { type: 'string', describe: 'add-table: handler argument (not implemented yet: refused)' })
+    .option('copy-node', { type: 'string', describe: 'add-table/resync: copy from another node (not implemented yet: refused)' })
+    .option('find-copy-node', { type: 'boolean', describe: 'add-table/resync: find a node to copy from (not implemented yet: refused)' })
+    .option('merge-all', { type: 'boolean', describe: 'add-table: merge tables from all source queues (not implemented yet: refused)' })
     .option('no-merge', { type: 'boolean', describe: 'add-table: do not merge tables from source queues' })
     .option('max-parallel-copy', { type: 'number', describe: 'add-table: max tables copied in parallel' })
     .option('skip-non-existing', { type: 'boolean', describe: 'add-*: skip objects that do not exist' })
@@ -162,6 +159,21 @@ function commandList(): string {
   return all
     .map(([k, c]) => `  ${`${k} ${c.usage ?? ''}`.padEnd(w + 14)}${c.describe}`)
     .join('\n');
+}
+
+/** Options upstream has that this tool does not implement yet: refused, never stored and ignored. */
+const NOT_IMPLEMENTED: Record<string, string> = {
+  handler: 'table handlers are not implemented yet',
+  'handler-arg': 'table handlers are not implemented yet',
+  'copy-node': 'copying from another node than the provider is not implemented yet',
+  'find-copy-node': 'copying from another node than the provider is not implemented yet',
+  'merge-all': 'merging tables of several source queues is not implemented yet',
+};
+
+function refuseNotImplemented(parsed: Opts): void {
+  for (const [opt, why] of Object.entries(NOT_IMPLEMENTED)) {
+    if (parsed[opt] !== undefined && parsed[opt] !== false) throw new UsageError(`--${opt}: ${why}; nothing was changed`);
+  }
 }
 
 /**
@@ -203,6 +215,7 @@ export async function runAdminCli(argv: readonly string[], env: CliEnv): Promise
   if (command === undefined) throw new UsageError(`missing COMMAND after ${jobFile} (see londiste --help)`);
   const def = COMMANDS[command];
   if (def === undefined && command !== 'worker') throw new UsageError(`unknown command "${command}" (see londiste --help)`);
+  refuseNotImplemented(parsed);
   const job = loadJobConfig(jobFile);
   const level: LogLevel = parsed['verbose'] === true ? 'debug' : parsed['quiet'] === true ? 'warning' : job.loglevel;
   const log = env.makeLogger(job, level);

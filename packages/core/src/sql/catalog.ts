@@ -161,3 +161,31 @@ export async function currentSnapshot(client: pg.ClientBase): Promise<string> {
   const r = await client.query<{ s: string }>('SELECT txid_current_snapshot()::text AS s');
   return r.rows[0]?.s ?? '';
 }
+
+/** Does the schema exist? */
+export async function schemaExists(client: pg.ClientBase, name: string): Promise<boolean> {
+  const r = await client.query('SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1', [name]);
+  return (r.rowCount ?? 0) > 0;
+}
+
+/** Does `fqname` exist as a view (plain or materialized)? */
+export async function viewExists(client: pg.ClientBase, fqname: string): Promise<boolean> {
+  const { schema, name } = splitFqname(fqname);
+  const r = await client.query(
+    `SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('v', 'm')`,
+    [schema, name],
+  );
+  return (r.rowCount ?? 0) > 0;
+}
+
+/** Does a function `fqname` taking `nargs` arguments exist? */
+export async function functionExists(client: pg.ClientBase, fqname: string, nargs: number): Promise<boolean> {
+  const { schema, name } = splitFqname(fqname);
+  const r = await client.query(
+    `SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+      WHERE n.nspname = $1 AND p.proname = $2 AND p.pronargs = $3`,
+    [schema, name, nargs],
+  );
+  return (r.rowCount ?? 0) > 0;
+}

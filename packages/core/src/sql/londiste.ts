@@ -132,3 +132,32 @@ export async function hasBacklog(client: pg.ClientBase, queue: string, table: st
   const r = await client.query('SELECT 1 FROM londiste.copy_backlog WHERE queue_name = $1 AND table_name = $2 LIMIT 1', [queue, table]);
   return (r.rowCount ?? 0) > 0;
 }
+
+/**
+ * Begin running an EXECUTE script (in the transaction that runs it): records the file as applied
+ * on this node. 200: go on; 201: this node has applied that file already. `expectRoot` refuses
+ * (401) on any node but the root. `attrs` (urlencoded meta attributes) travel in ev_extra2.
+ */
+export async function executeStart(
+  client: pg.ClientBase,
+  log: Logger,
+  queue: string,
+  file: string,
+  sql: string,
+  expectRoot: boolean,
+  attrs: string | null,
+): Promise<number> {
+  const rows = await execCmd(client, log, 'SELECT * FROM londiste.execute_start($1, $2, $3, $4, $5)', [queue, file, sql, expectRoot, attrs], { quiet: true });
+  return rows[0]?.ret_code ?? 500;
+}
+
+/** The script ran: on the root this queues the EXECUTE event for the other nodes. */
+export async function executeFinish(client: pg.ClientBase, log: Logger, queue: string, file: string): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM londiste.execute_finish($1, $2)', [queue, file], { quiet: true });
+}
+
+/** The text a file was applied with on this node, or null when it was not. */
+export async function appliedExecuteSql(client: pg.ClientBase, file: string): Promise<string | null> {
+  const r = await client.query<{ sql: string | null }>('SELECT execute_sql AS sql FROM londiste.applied_execute WHERE execute_file = $1', [file]);
+  return r.rowCount === 0 ? null : (r.rows[0]?.sql ?? '');
+}

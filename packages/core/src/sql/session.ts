@@ -92,3 +92,16 @@ export async function tryAdvisoryLock(client: pg.ClientBase, a: number, b: numbe
 export async function advisoryXactLock(client: pg.ClientBase, key: number): Promise<void> {
   await client.query('SELECT pg_advisory_xact_lock($1)', [key]);
 }
+
+/** The session_replication_role for the rest of the transaction. */
+export async function setLocalRole(client: pg.ClientBase, role: 'origin' | 'replica' | 'local'): Promise<void> {
+  await client.query(`SELECT set_config('session_replication_role', $1, true)`, [role]);
+}
+
+/**
+ * Run a user's SQL script as it is (one simple-protocol query: several statements, in the
+ * caller's transaction). Only for SQL the user gave as SQL (`execute` files).
+ */
+export async function runUserScript(client: pg.ClientBase, sql: string): Promise<void> {
+  await client.query(sql);
+}

@@ -19,11 +19,6 @@ export interface AddTableOptions {
   triggerFlags?: string | undefined;
   triggerArg: string[];
   noTriggers: boolean;
-  handler?: string | undefined;
-  handlerArg: string[];
-  copyNode?: string | undefined;
-  findCopyNode: boolean;
-  mergeAll: boolean;
   noMerge: boolean;
   maxParallelCopy?: number | undefined;
   skipNonExisting: boolean;
@@ -59,22 +54,9 @@ function triggerArgs(o: AddTableOptions): string[] {
   const args = [...o.triggerArg];
   if (o.triggerFlags !== undefined && o.triggerFlags !== '') args.push(`tgflags=${o.triggerFlags}`);
   if (o.noTriggers) args.push('no_triggers');
-  if (o.mergeAll) args.push('merge_all');
   if (o.noMerge) args.push('no_merge');
   if (o.expectSync) args.push('expect_sync');
   return args;
-}
-
-function handlerString(o: AddTableOptions): string | undefined {
-  if (o.handler === undefined || o.handler === '') return undefined;
-  if (o.handlerArg.length === 0) return o.handler;
-  const args: Record<string, string> = {};
-  for (const a of o.handlerArg) {
-    const eq = a.indexOf('=');
-    if (eq < 0) throw new UsageError(`--handler-arg must be key=value, got "${a}"`);
-    args[a.slice(0, eq)] = a.slice(eq + 1);
-  }
-  return `${o.handler}(${urlEncode(args)})`;
 }
 
 export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o: AddTableOptions): Promise<void> {
@@ -82,7 +64,6 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
   const isRoot = info.node_type === 'root';
   const dst = await admin.db();
   if (o.destTable !== undefined && names.length > 1) throw new UsageError('--dest-table can be given only for single table');
-  if (o.copyNode !== undefined && o.findCopyNode) throw new UsageError('--copy-node and --find-copy-node exclude each other');
   if (isRoot && o.where !== undefined) {
     admin.log.warning('--where on the root only filters the initial copy of its subscribers added later; set it on each subscriber');
   }
@@ -91,7 +72,7 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
   let src = local;
   let srcDb: pg.ClientBase = dst;
   if (!isRoot) {
-    srcDb = await admin.providerDb(o.copyNode);
+    srcDb = await admin.providerDb();
     src = await setTables(srcDb, admin.queue);
     await session.withTransaction(dst, () => syncTableList(admin, dst, src, local));
   }
@@ -103,7 +84,7 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
     force: o.force || createLevel !== undefined || o.skipNonExisting,
   });
 
-  if (!isRoot && !o.expectSync && !o.findCopyNode) {
+  if (!isRoot && !o.expectSync) {
     const problems = tables.filter((t) => !(src.get(t)?.local ?? false));
     for (const t of problems) {
       if (o.skipNonExisting) admin.log.warning(`Table ${t} does not exist on provider`);
@@ -125,9 +106,8 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
   }
 
   const tgargs = triggerArgs(o);
-  const handler = handlerString(o);
   for (const tbl of tables) {
-    if (!isRoot && !o.expectSync && !o.findCopyNode && !(src.get(tbl)?.local ?? false)) continue;
+    if (!isRoot && !o.expectSync && !(src.get(tbl)?.local ?? false)) continue;
     const dest = fqName(o.destTable ?? tbl);
     const desc = dest === tbl ? tbl : `${tbl}(${dest})`;
     const exists = await catalog.relationExists(dst, dest, 'table');
@@ -151,9 +131,6 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
     }
 
     const attrs: Record<string, string> = {};
-    if (handler !== undefined) attrs['handler'] = handler;
-    if (o.findCopyNode) attrs['copy_node'] = '?';
-    else if (o.copyNode !== undefined) attrs['copy_node'] = o.copyNode;
     if (!o.expectSync && o.skipTruncate) attrs['skip_truncate'] = '1';
     if (o.maxParallelCopy !== undefined) attrs['max_parallel_copy'] = String(o.maxParallelCopy);
     if (o.where !== undefined && o.where !== '') attrs['where'] = o.where;
@@ -169,26 +146,16 @@ export async function cmdRemoveTable(admin: NodeAdmin, names: readonly string[],
   for (const t of tables) await londisteSql.localRemoveTable(db, admin.log, admin.queue, t);
 }
 
-export async function cmdResync(admin: NodeAdmin, names: readonly string[], o: { all: boolean; force: boolean; copyNode?: string | undefined; findCopyNode: boolean }): Promise<void> {
+export async function cmdResync(admin: NodeAdmin, names: readonly string[], o: { all: boolean; force: boolean }): Promise<void> {
   const info = await admin.localNodeInfo();
   if (info.node_type === 'root') throw new UsageError('resync: the root node has no provider to copy from');
   const db = await admin.db();
   const tables = await expandObjectArgs(db, admin.log, admin.queue, 'r', true, names, o);
-  if (!o.findCopyNode) {
-    const src = await setTables(await admin.providerDb(o.copyNode), admin.queue);
-    const problems = tables.filter((t) => !(src.get(t)?.local ?? false));
-    for (const t of problems) admin.log.error(`Table ${t} does not exist on provider, need to switch to different provider`);
-    if (problems.length > 0) throw new UsageError('Problems, cancelling operation');
-  }
+  const src = await setTables(await admin.providerDb(), admin.queue);
+  const problems = tables.filter((t) => !(src.get(t)?.local ?? false));
+  for (const t of problems) admin.log.error(`Table ${t} does not exist on provider, need to switch to different provider`);
+  if (problems.length > 0) throw new UsageError('Problems, cancelling operation');
   await session.withTransaction(db, async () => {
-    if (o.findCopyNode || o.copyNode !== undefined) {
-      for (const row of await londisteSql.getTableList(db, admin.queue)) {
-        if (!row.local || !tables.includes(row.table_name)) continue;
-        const attrs = urlDecode(row.table_attrs);
-        attrs['copy_node'] = o.findCopyNode ? '?' : (o.copyNode ?? null);
-        await londisteSql.localSetTableAttrs(db, admin.log, admin.queue, row.table_name, urlEncode(attrs));
-      }
-    }
     for (const t of tables) await londisteSql.localSetTableState(db, admin.log, admin.queue, t, null, null);
   });
 }

@@ -7,11 +7,13 @@
 import type pg from 'pg';
 import { londisteSql, pgqNode, SkytoolsError, TxidSnapshot, type Logger, type PgqEvent } from '@skytools/core';
 import { applySqlEvent, truncateTable } from '../sql/apply-statements.js';
+import { ExecAttrs } from '../execute/exec-attrs.js';
+import { runExecute } from '../execute/execute-script.js';
 import { CopyBacklog } from './copy-backlog.js';
 import { isDataEvent, parseDataEvent, type EventFields } from './event-parser.js';
 import { loadTableMeta, type TableMeta } from './table-meta.js';
 import { TableApplier } from './table-applier.js';
-import { setTableState, type TableState } from './table-state.js';
+import { checkTableAttrs, setTableState, type TableState } from './table-state.js';
 
 export interface BatchStats {
   events: number;
@@ -25,6 +27,8 @@ export class BatchApplier {
   private readonly metas = new Map<string, TableMeta>();
   private tables = new Map<string, TableState>();
   private readonly backlog: CopyBacklog;
+  private batch = '';
+  private node = '';
   /** Tables whose backlog was replayed in this batch. */
   private replayed = new Set<string>();
   stats: BatchStats = { events: 0, applied: 0, backlogged: 0, skipped: 0 };
@@ -37,9 +41,12 @@ export class BatchApplier {
     this.backlog = new CopyBacklog(client, queue);
   }
 
-  /** Start a batch with the current table states. */
-  begin(tables: Map<string, TableState>): void {
+  /** Start a batch with the current table states; `batch` and `node` name the batch in errors. */
+  begin(tables: Map<string, TableState>, batch: string, node: string): void {
+    for (const t of tables.values()) if (t.local) checkTableAttrs(t);
     this.tables = tables;
+    this.batch = batch;
+    this.node = node;
     for (const a of this.appliers.values()) a.newTransaction();
     this.replayed = new Set();
     this.stats = { events: 0, applied: 0, backlogged: 0, skipped: 0 };
@@ -119,7 +126,7 @@ export class BatchApplier {
       this.stats.skipped += 1;
       return;
     }
-    const d = parseDataEvent(ev);
+    const d = this.named(ev, () => parseDataEvent(ev));
     const a = await this.applier(t);
     switch (d.kind) {
       case 'encoded':
@@ -163,14 +170,39 @@ export class BatchApplier {
       case 'pgq.tick-id':
         return pgqNode.setPartitionWatermark(c, this.log, q, ev.ev_extra1, ev.ev_data);
       case 'EXECUTE':
-        this.log.warning(`EXECUTE event ${ev.ev_id} (${ev.ev_extra1 ?? '?'}) skipped: not supported by this worker yet`);
-        return;
+        return this.execute(ev);
       default:
-        if (type.startsWith('pgq.') || type.startsWith('londiste.')) {
-          this.log.warning(`unknown control event ${type} (id ${ev.ev_id}) ignored`);
-          return;
-        }
-        throw new SkytoolsError(`Unhandled event type in queue: ${type} (event ${ev.ev_id})`);
+        // never skipped: a later event may depend on it (a column, a table, a sequence)
+        throw new SkytoolsError(
+          `cannot apply event ${ev.ev_id} of type "${type}"${ev.ev_extra1 === null ? '' : ` (${ev.ev_extra1})`} in batch ${this.batch}: this worker does not know that event type; the node stops here until it is handled`,
+        );
+    }
+  }
+
+  /** An EXECUTE script, in order with the data events around it. */
+  private async execute(ev: PgqEvent): Promise<void> {
+    const file = ev.ev_extra1;
+    if (file === null || ev.ev_data === null) throw new SkytoolsError(`EXECUTE event ${ev.ev_id} in batch ${this.batch} has no file name or no SQL`);
+    await this.flushAll();
+    const script = { file, sql: ev.ev_data, attrs: ExecAttrs.fromEncoded(ev.ev_extra2, file) };
+    try {
+      await runExecute(this.client, this.log, this.queue, script, { expectRoot: false, roleAfter: 'replica' });
+    } catch (err) {
+      throw new SkytoolsError(`EXECUTE ${file} (event ${ev.ev_id}, batch ${this.batch}) failed on node ${this.node}: ${(err as Error).message}`, { cause: err });
+    }
+    // the script may have changed the tables: their structure is read again
+    this.appliers.clear();
+    this.metas.clear();
+  }
+
+  /** Run fn; an error it throws names the event, its table and the batch. */
+  private named<T>(ev: EventFields, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw new SkytoolsError(`cannot apply event ${ev.ev_id} (${ev.ev_type ?? 'no type'}) of ${ev.ev_extra1 ?? 'no table'} in batch ${this.batch}: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
 

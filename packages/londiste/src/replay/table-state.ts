@@ -1,6 +1,6 @@
 /** The local node's view of its tables (londiste.get_table_list) and their copy states. */
 import type pg from 'pg';
-import { londisteSql, TxidSnapshot, urlDecode, type Logger } from '@skytools/core';
+import { londisteSql, SkytoolsError, TxidSnapshot, urlDecode, type Logger } from '@skytools/core';
 
 export interface TableState {
   /** Name on the source (events carry it in ev_extra1). */
@@ -40,4 +40,20 @@ export function needsCopy(t: TableState): boolean {
 
 export async function setTableState(client: pg.ClientBase, log: Logger, queue: string, table: string, snapshot: string | null, state: string | null): Promise<void> {
   await londisteSql.localSetTableState(client, log, queue, table, snapshot, state);
+}
+
+/** Table attributes this worker implements; `handler` and `copy_node` come with other tools (upstream Londiste). */
+const KNOWN_ATTRS = new Set(['where', 'skip_truncate', 'max_parallel_copy']);
+
+/**
+ * A table whose attributes ask for something this worker does not do stops it (never copied or
+ * applied as a plain table instead): upstream's handlers, copy from another node.
+ */
+export function checkTableAttrs(t: TableState): void {
+  for (const key of Object.keys(t.attrs)) {
+    if (KNOWN_ATTRS.has(key)) continue;
+    throw new SkytoolsError(
+      `table ${t.name} has ${key}=${t.attrs[key] ?? ''} in its attributes, which this worker does not implement; remove the table (remove-table) and add it again without it`,
+    );
+  }
 }

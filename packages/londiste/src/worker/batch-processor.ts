@@ -22,6 +22,8 @@ export interface BatchTarget {
   /** The tick this node last completed. */
   completedTick: string | null;
   tables: Map<string, TableState>;
+  /** This node's name, for error messages. */
+  node: string;
 }
 
 export class BatchProcessor {
@@ -68,7 +70,7 @@ export class BatchProcessor {
     let t1 = t0;
     await session.beginReplica(t.db);
     try {
-      applier.begin(t.tables);
+      applier.begin(t.tables, batch.batchId, t.node);
       // the provider's connection streams the batch while this one applies it
       const estimate = Number(batch.curTickEventSeq) - Number(batch.prevTickEventSeq);
       for await (const chunk of pgq.readBatchEvents(t.provider, batch.batchId, this.fetchSize, estimate <= SMALL_BATCH)) {

@@ -7,9 +7,12 @@
 import PQueue from 'p-queue';
 import { connect, describeError, pgq, type Logger } from '@skytools/core';
 import { copyTable } from '../replay/table-copy.js';
-import { loadTableStates, needsCopy, type TableState } from '../replay/table-state.js';
+import { checkTableAttrs, loadTableStates, needsCopy, type TableState } from '../replay/table-state.js';
 
 export type CopyLimiter = PQueue;
+
+/** How often to look again at a provider that is still copying a table itself. */
+const PROVIDER_WAIT_MS = 1000;
 
 export function createCopyLimiter(concurrency: number): CopyLimiter {
   return new PQueue({ concurrency: Math.max(1, concurrency) });
@@ -28,7 +31,10 @@ export interface CopySchedulerOptions {
 
 export class CopyScheduler {
   private readonly running = new Map<string, Promise<void>>();
-  private readonly failedAt = new Map<string, number>();
+  /** Table → when it may be tried again (after a failure, or while its provider is still copying it). */
+  private readonly notBefore = new Map<string, number>();
+  /** Tables whose provider has not finished its own copy yet (logged once). */
+  private readonly waiting = new Set<string>();
   private readonly abort = new AbortController();
 
   constructor(private readonly o: CopySchedulerOptions) {}
@@ -39,16 +45,22 @@ export class CopyScheduler {
       if (!needsCopy(t)) continue;
       if (this.running.size >= this.o.perJob) return;
       if (this.running.has(t.name)) continue;
-      const failed = this.failedAt.get(t.name);
-      if (failed !== undefined && Date.now() - failed < this.o.retryDelayMs) continue;
+      // a table may ask that no more copies than this run while it is copied (upstream's attribute)
+      const cap = Number(t.attrs['max_parallel_copy'] ?? Infinity);
+      if (this.running.size >= cap) continue;
+      if ((this.notBefore.get(t.name) ?? 0) > Date.now()) continue;
       const p = this.o.limiter
         .add(() => this.copy(t.name, providerLocation))
         .then(
-          () => {
-            this.failedAt.delete(t.name);
+          (outcome) => {
+            if (outcome === 'provider-not-ready') {
+              this.notBefore.set(t.name, Date.now() + PROVIDER_WAIT_MS);
+              // wake the worker to offer it again, however long it would sleep otherwise
+              setTimeout(() => this.o.onDone(), PROVIDER_WAIT_MS).unref();
+            } else this.notBefore.delete(t.name);
           },
           (err: unknown) => {
-            this.failedAt.set(t.name, Date.now());
+            this.notBefore.set(t.name, Date.now() + this.o.retryDelayMs);
             this.o.log.error(`copy of ${t.name} failed: ${describeError(err)}`);
           },
         )
@@ -60,16 +72,24 @@ export class CopyScheduler {
     }
   }
 
-  private async copy(name: string, providerLocation: string): Promise<void> {
-    if (this.abort.signal.aborted) return;
+  private async copy(name: string, providerLocation: string): Promise<'done' | 'provider-not-ready'> {
+    if (this.abort.signal.aborted) return 'done';
     const { queue, log } = this.o;
     const db = await connect(this.o.localConnstr, { name: 'db', logger: log });
     const provider = await connect(providerLocation, { name: 'provider_db', logger: log });
     try {
       // the state may have moved on while the copy waited for its turn
       const fresh = (await loadTableStates(db, queue)).get(name);
-      if (fresh === undefined || !needsCopy(fresh)) return;
+      if (fresh === undefined || !needsCopy(fresh)) return 'done';
+      checkTableAttrs(fresh);
       const src = (await loadTableStates(provider, queue)).get(name);
+      // a provider that is copying the table itself has no complete data to give yet
+      if (src?.local !== true || src.state !== 'ok') {
+        if (!this.waiting.has(name)) log.info(`${name}: waiting for the provider to finish its own copy (state there: ${src?.state ?? 'not replicated'})`);
+        this.waiting.add(name);
+        return 'provider-not-ready';
+      }
+      this.waiting.delete(name);
       log.info(`${name}: starting copy${fresh.dest !== name ? ` into ${fresh.dest}` : ''}`);
       await copyTable({
         queue,
@@ -87,6 +107,7 @@ export class CopyScheduler {
           ),
       });
       log.debug(`copy of ${name} done`);
+      return 'done';
     } finally {
       await db.end().catch(() => undefined);
       await provider.end().catch(() => undefined);

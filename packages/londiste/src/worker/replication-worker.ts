@@ -113,7 +113,7 @@ export class ReplicationWorker {
       return this.sleep(this.idle.take(), signal);
     }
     this.idle.reset();
-    this.eventCount += await this.batches.process({ db, provider, isBranch, completedTick: st.completed_tick, tables }, batch);
+    this.eventCount += await this.batches.process({ db, provider, isBranch, completedTick: st.completed_tick, tables, node: st.node_name }, batch);
     this.batchCount += 1;
     await this.watermark.report(db, provider, st.node_name);
   }
