@@ -91,7 +91,7 @@ export class DatabaseWorker {
     const backoff = new Backoff(1000, 30_000);
     let retryIn = 0;
     // the first maintenance and retry runs happen one period after start, as upstream
-    if (what !== 'ticker') await sleep(period(), signal);
+    if (what !== 'ticker') await sleep(period(), signal, this.wakeup.signal);
     while (!signal.aborted) {
       const started = Date.now();
       try {

@@ -47,10 +47,9 @@ export class Supervisor {
         found.set(job.job_name, { job, fingerprint: createHash('sha256').update(readFileSync(file)).digest('hex') });
       } catch (err) {
         this.log.error(`${basename(file)}: ${describeError(err)}; job skipped`);
-        const name = basename(f).replace(/\.ya?ml$/, '');
-        const running = this.jobs.get(name);
-        // keep a running job on its previous, valid file
-        if (running !== undefined) found.set(name, { job: running.job, fingerprint: running.fingerprint });
+        // keep a running job on its previous, valid file (found by file: its job_name may differ)
+        const running = [...this.jobs.values()].find((r) => r.job.file === file);
+        if (running !== undefined) found.set(running.job.job_name, { job: running.job, fingerprint: running.fingerprint });
       }
     }
     return found;
