@@ -113,3 +113,16 @@ export function runScript(script: string, args: readonly string[]): Promise<Proc
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** The promise's value, or undefined when it takes longer than `ms` (the timer does not outlive it). */
+export async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((r) => {
+    timer = setTimeout(() => r(undefined), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
 import { runLondiste, type RunResult } from '../cli/run-londiste.js';
-import { backends, countMatches, londistedBin, readLog, runScript, spawnDaemon, tail, type Daemon } from './daemon-env.js';
+import { backends, countMatches, londistedBin, readLog, runScript, spawnDaemon, tail, within, type Daemon } from './daemon-env.js';
 import { startTicker, tableDigest, waitCaughtUp, waitFor } from './replication-env.js';
 
 const major = testVersions().at(-1) ?? 15;
@@ -497,7 +497,7 @@ describe(`londisted lifecycle, PostgreSQL ${major}`, () => {
       assert.equal(d.running(), true, 'the first SIGTERM waits for the batch in flight');
       d.proc.kill('SIGTERM');
       // at once: long before the batch could finish (it waits for a lock nobody releases) or shutdown_timeout (10 min)
-      const exit = await Promise.race([d.exited, sleep(30_000).then(() => undefined)]);
+      const exit = await within(d.exited, 30_000);
       assert.ok(exit !== undefined, `londisted did not exit on the second SIGTERM\n${c.diag()}`);
       assert.ok(exit.code !== 0 && exit.code !== null, `exit code ${String(exit.code)} (signal ${String(exit.signal)})`);
       assert.match(c.log().slice(from), /SIGTERM again: exiting at once/);
