@@ -318,7 +318,7 @@ describe(`londisted lifecycle, PostgreSQL ${major}`, () => {
   describe('a failing job', () => {
     let c: Cascade;
     before(async () => {
-      c = new Cascade(cluster, 'f', ['f1', 'f2', 'f3']);
+      c = new Cascade(cluster, 'f', ['f1', 'f2', 'f3', 'f4']);
       await c.build();
       c.enable(c.root, ...c.leaves);
       await c.startDaemon();
@@ -336,46 +336,60 @@ describe(`londisted lifecycle, PostgreSQL ${major}`, () => {
       return lines.slice(start, end < 0 ? undefined : end).join('\n');
     };
 
-    it('shows ERR in status for the failing job, retries it, and the other jobs keep replicating', async () => {
-      const [f1, f2, f3] = [c.leaf('f1'), c.leaf('f2'), c.leaf('f3')];
-      const [p2, p3] = [await c.workerPid(f2), await c.workerPid(f3)];
-      // the apply on f1 fails from the next new note on: a constraint only the target has
+    const curError = async (n: JobNode): Promise<string | null | undefined> => {
+      const r = await cluster.query<{ e: string | null }>(n.db, `SELECT cur_error AS e FROM pgq_node.get_consumer_info($1) WHERE consumer_name = $2`, [QUEUE, n.name]);
+      return r[0] === undefined ? undefined : r[0].e;
+    };
+
+    it('shows ERR in status for failing jobs, retries them, and the other jobs keep replicating', async () => {
+      const [f1, f2, f3, f4] = [c.leaf('f1'), c.leaf('f2'), c.leaf('f3'), c.leaf('f4')];
+      const [p2, p4] = [await c.workerPid(f2), await c.workerPid(f4)];
+      // f1: the apply fails from the next new note on, on a constraint only the target has
       const maxId = (await cluster.query<{ m: string }>(f1.db, 'SELECT max(id)::text AS m FROM note'))[0]?.m ?? '0';
       await cluster.query(f1.db, `ALTER TABLE note ADD CONSTRAINT note_frozen CHECK (id <= ${maxId}) NOT VALID`);
+      // f3: a column the events carry is missing on the target
+      await cluster.query(f3.db, 'ALTER TABLE note DROP COLUMN body');
       const from = c.log().length;
 
       await c.load();
-      const err = await waitFor('the error recorded on f1', 60_000, async () => {
-        const r = await cluster.query<{ e: string | null }>(f1.db, `SELECT cur_error AS e FROM pgq_node.get_consumer_info($1) WHERE consumer_name = $2`, [QUEUE, f1.name]);
-        return r[0]?.e ?? undefined;
-      }, c.diag);
-      assert.match(err, /note_frozen/);
+      for (const [n, re] of [[f1, /note_frozen/], [f3, /body/]] as const) {
+        const err = await waitFor(`the error recorded on ${n.name}`, 60_000, async () => (await curError(n)) ?? undefined, c.diag);
+        assert.match(err, re);
+      }
 
       const st = ok(await runLondiste([c.root.spare, 'status']), 'status').stdout;
       assert.match(nodeBlock(st, f1.name), /ERR: f_f1: .*note_frozen/, `status:\n${st}`);
-      for (const n of [c.root.name, f2.name, f3.name]) {
+      assert.match(nodeBlock(st, f3.name), /ERR: f_f3: .*body/, `status:\n${st}`);
+      for (const n of [c.root.name, f2.name, f4.name]) {
         assert.notEqual(nodeBlock(st, n), '', `${n} in status:\n${st}`);
         assert.doesNotMatch(nodeBlock(st, n), /ERR:/, `status:\n${st}`);
       }
 
       await c.load();
-      await c.synced([f2, f3]);
-      await c.assertEqual([f2, f3]);
-      assert.deepEqual([await c.workerPid(f2), await c.workerPid(f3)], [p2, p3], 'the other jobs were never restarted');
-      await waitFor('the failing job retried', 30_000, async () => (countMatches(c.log().slice(from), /Job f_f1 got error/) >= 2 ? true : undefined), c.diag);
-      const f1Notes = await tableDigest(cluster, f1.db, 'SELECT * FROM note');
+      await c.synced([f2, f4]);
+      await c.assertEqual([f2, f4]);
+      assert.deepEqual([await c.workerPid(f2), await c.workerPid(f4)], [p2, p4], 'the other jobs were never restarted');
+      await waitFor('the failing jobs retried', 30_000, async () => {
+        const log = c.log().slice(from);
+        return countMatches(log, /Job f_f1 got error/) >= 2 && countMatches(log, /Job f_f3 got error/) >= 2 ? true : undefined;
+      }, c.diag);
       const rootNotes = await tableDigest(cluster, c.root.db, 'SELECT * FROM note');
-      assert.ok(f1Notes.rows < rootNotes.rows, `f1 is behind (${f1Notes.rows} notes, root ${rootNotes.rows})`);
+      for (const n of [f1, f3]) {
+        const notes = await tableDigest(cluster, n.db, 'SELECT * FROM note');
+        assert.ok(notes.rows < rootNotes.rows, `${n.name} is behind (${notes.rows} notes, root ${rootNotes.rows})`);
+      }
       assert.equal(c.daemon?.running(), true, 'londisted runs on');
 
-      // once the cause is gone, the retry applies everything and the error is cleared
+      // once the causes are gone the retries apply everything (f3 after a resync of the
+      // table whose column was lost) and the errors are cleared
       await cluster.query(f1.db, 'ALTER TABLE note DROP CONSTRAINT note_frozen');
-      await c.synced([f1], 150_000);
-      await c.assertEqual([f1, f2, f3]);
-      await waitFor('the error cleared', 30_000, async () => {
-        const r = await cluster.query<{ e: string | null }>(f1.db, `SELECT cur_error AS e FROM pgq_node.get_consumer_info($1) WHERE consumer_name = $2`, [QUEUE, f1.name]);
-        return r[0] !== undefined && r[0].e === null ? true : undefined;
-      }, c.diag);
+      await cluster.query(f3.db, 'ALTER TABLE note ADD COLUMN body text');
+      ok(await runLondiste([f3.spare, 'resync', 'note']), 'resync on f3');
+      await c.synced([f1, f3], 150_000);
+      await c.assertEqual([f1, f2, f3, f4]);
+      for (const n of [f1, f3]) {
+        await waitFor(`the error of ${n.name} cleared`, 30_000, async () => ((await curError(n)) === null ? true : undefined), c.diag);
+      }
       assert.doesNotMatch(ok(await runLondiste([c.root.spare, 'status']), 'status').stdout, /ERR:/);
     });
   });
@@ -415,6 +429,14 @@ describe(`londisted lifecycle, PostgreSQL ${major}`, () => {
       return lc;
     };
 
+    /** Each test starts from the same place: no supervisor running, no lock held, all three job files in place. */
+    const fresh = async (): Promise<Daemon> => {
+      if (c.daemon?.running() === true) await c.daemon.stop();
+      await releaseLock();
+      c.enable(c.root, s1, s2);
+      return c.startDaemon();
+    };
+
     const releaseLock = async (): Promise<void> => {
       const lc = locker.client;
       delete locker.client;
@@ -424,7 +446,7 @@ describe(`londisted lifecycle, PostgreSQL ${major}`, () => {
     };
 
     it('--reload and --stop reach the running supervisor through its pidfile', async () => {
-      const d = await c.startDaemon();
+      const d = await fresh();
       await waitFor('the pidfile', 10_000, async () => (existsSync(c.pidFile) ? true : undefined));
       assert.equal(readFileSync(c.pidFile, 'utf8').trim(), String(d.pid));
       await c.synced([s1, s2]);
@@ -456,7 +478,7 @@ describe(`londisted lifecycle, PostgreSQL ${major}`, () => {
     });
 
     it('SIGTERM lets the batch in flight commit, then exits 0 with every job stopped and the pidfile gone', async () => {
-      const d = await c.startDaemon();
+      const d = await fresh();
       await c.synced([s1, s2]);
       const tick = await c.lastTick(s1);
       await batchHeldByLock('term ');
@@ -484,7 +506,7 @@ describe(`londisted lifecycle, PostgreSQL ${major}`, () => {
     });
 
     it('a second SIGTERM during a slow shutdown exits at once with a non-zero code; the interrupted batch is not half-applied', async () => {
-      const d = await c.startDaemon();
+      const d = await fresh();
       await c.synced([s1, s2]);
       const tick = await c.lastTick(s1);
       const before = await tableDigest(cluster, s1.db, 'SELECT * FROM acct');
