@@ -315,6 +315,45 @@ describe(`londisted lifecycle, PostgreSQL ${major}`, () => {
     });
   });
 
+  describe('SIGHUP on a jobs directory: file names other than job names', () => {
+    let c: Cascade;
+    let file = '';
+    let good = '';
+    before(async () => {
+      c = new Cascade(cluster, 'n', ['l1']);
+      await c.build();
+      const l1 = c.leaf('l1');
+      // the job is named in the file, and the file otherwise
+      file = join(c.jobsDir, 'leaf-one.yaml');
+      good = `job_name: ${l1.name}\n${l1.body}`;
+      c.enable(c.root);
+      writeFileSync(file, good);
+      await c.startDaemon();
+      await c.synced([l1]);
+    });
+    after(async () => {
+      await c.close();
+    });
+
+    it('keeps the job running on its old file when that file turns broken', async () => {
+      const l1 = c.leaf('l1');
+      const p1 = await c.workerPid(l1);
+      const from = c.log().length;
+
+      writeFileSync(file, `${good}bogus_key: 1\n`);
+      await c.sighup();
+      await waitFor('the bad file reported', 20_000, async () => (/leaf-one\.yaml: [\s\S]*?job skipped/.test(c.log().slice(from)) ? true : undefined), c.diag);
+      // the point is that nothing happens: a stop would be logged right after the report
+      await sleep(1000);
+      assert.doesNotMatch(c.log().slice(from), /job n_l1 (removed|changed)/, 'the job with a broken file must keep running on its old file');
+
+      await c.load();
+      await c.synced([l1]);
+      await c.assertEqual([l1]);
+      assert.equal(await c.workerPid(l1), p1, 'same worker backend while the file is bad');
+    });
+  });
+
   describe('a failing job', () => {
     let c: Cascade;
     before(async () => {
