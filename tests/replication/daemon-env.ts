@@ -61,8 +61,8 @@ export function spawnDaemon(script: string, args: readonly string[]): Daemon {
   };
 }
 
-/** The content of a log file, '' while it does not exist. */
-export function readLog(file: string): string {
+/** The content of a text file (a log, a job file), empty while it does not exist. */
+export function readTextFile(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch {
