@@ -1,6 +1,6 @@
 // londisted, the supervisor, through its life (docs/londisted.md): SIGHUP with a changed, an
-// unchanged, a broken, a new and a removed job file; a job whose apply fails while the others
-// keep replicating; --reload/--stop through the pidfile; SIGTERM letting the batch in flight
+// unchanged, a broken (bad YAML, an unknown key, a file named otherwise than its job), a new and
+// a removed job file; jobs whose apply fails while the others keep replicating; --reload/--stop through the pidfile; SIGTERM letting the batch in flight
 // commit; a second SIGTERM during a shutdown held up by a lock. Every check is on data (row
 // counts and checksums against the root) or on the database backends of the jobs' workers.
 import assert from 'node:assert/strict';
