@@ -81,7 +81,7 @@ describe(`cascade driven by pgqd, root on PostgreSQL ${srcMajor}, branch and lea
    * Branch and leaf have applied everything committed on the root so far: a marker change on the
    * root, the first tick pgqd makes whose snapshot contains it, and both nodes past that tick.
    */
-  const synced = async (timeoutMs = 90_000): Promise<void> => {
+  const synced = async (timeoutMs = 180_000): Promise<void> => {
     const m = await src.query<{ x: string }>('root', `UPDATE digoal_01.user_info SET mod_time = clock_timestamp() WHERE userid = 1 RETURNING txid_current()::text AS x`);
     const x = m[0]?.x;
     assert.ok(x !== undefined, 'marker row present');
@@ -95,7 +95,11 @@ describe(`cascade driven by pgqd, root on PostgreSQL ${srcMajor}, branch and lea
       return r[0]?.t ?? undefined;
     }, diag);
     for (const n of ['branch', 'leaf'] as const) {
-      await waitFor(`${n} past tick ${tick}`, timeoutMs, async () => ((await lastTick(n)) >= BigInt(tick) ? true : undefined), diag);
+      let seen = 0n;
+      await waitFor(`${n} past tick ${tick}`, timeoutMs, async () => {
+        seen = await lastTick(n);
+        return seen >= BigInt(tick) ? true : undefined;
+      }, () => `${n} is at tick ${seen}\n${diag()}`);
     }
   };
 
@@ -108,23 +112,38 @@ describe(`cascade driven by pgqd, root on PostgreSQL ${srcMajor}, branch and lea
     }
   };
 
-  /** One round of the seed's kind of traffic, with rows that live for one round only. */
+  /**
+   * One round of the seed's kind of traffic, with rows that live for one round only. One
+   * transaction per round: pgqd ticks by time, and a branch applies tick by tick, so rounds of
+   * many small transactions on a slow machine would turn into hundreds of small batches.
+   */
   const loadOnce = async (c: pg.ClientBase): Promise<void> => {
     const i = ++loadRound;
-    await c.query(`INSERT INTO digoal_01.user_login_rec (userid, login_time, ip) SELECT g, now(), '10.1.1.1' FROM generate_series(1, 20) g`);
-    await c.query(`UPDATE digoal_01.user_session SET logintime = now(), login_count = login_count + 1 WHERE userid % 50 = $1`, [i % 50]);
-    await c.query(`INSERT INTO digoal_01.user_logout_rec (userid, logout_time, ip) SELECT g, now(), '10.2.2.2' FROM generate_series(1, 10) g`);
-    await c.query(`INSERT INTO digoal_01.user_info (userid, engname, cnname) VALUES ($1, 'short-lived', '德哥')`, [100_000 + i]);
-    await c.query(`DELETE FROM digoal_01.user_info WHERE userid = $1`, [100_000 + i - 1]);
-    await c.query(`DELETE FROM digoal_01.user_login_rec WHERE id IN (SELECT id FROM digoal_01.user_login_rec ORDER BY id DESC LIMIT 3)`);
+    await c.query('BEGIN');
+    try {
+      await c.query(`INSERT INTO digoal_01.user_login_rec (userid, login_time, ip) SELECT g, now(), '10.1.1.1' FROM generate_series(1, 20) g`);
+      await c.query(`UPDATE digoal_01.user_session SET logintime = now(), login_count = login_count + 1 WHERE userid % 50 = $1`, [i % 50]);
+      await c.query(`INSERT INTO digoal_01.user_logout_rec (userid, logout_time, ip) SELECT g, now(), '10.2.2.2' FROM generate_series(1, 10) g`);
+      await c.query(`INSERT INTO digoal_01.user_info (userid, engname, cnname) VALUES ($1, 'short-lived', '德哥')`, [100_000 + i]);
+      await c.query(`DELETE FROM digoal_01.user_info WHERE userid = $1`, [100_000 + i - 1]);
+      await c.query(`DELETE FROM digoal_01.user_login_rec WHERE id IN (SELECT id FROM digoal_01.user_login_rec ORDER BY id DESC LIMIT 3)`);
+      await c.query('COMMIT');
+    } catch (err) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
   };
 
-  /** A load on the root that runs until `stop()` (and at least `minRounds` rounds). */
-  const backgroundLoad = (minRounds: number): { stop: () => Promise<number> } => {
+  /**
+   * A load on the root in the background: at least `minRounds` rounds, then on until `stop()`,
+   * but never more than `maxRounds`. A branch applies tick by tick, so an unbounded load on a
+   * busy machine only builds a backlog that the test then waits for.
+   */
+  const backgroundLoad = (minRounds: number, maxRounds: number): { stop: () => Promise<number> } => {
     let stopping = false;
     let rounds = 0;
     const done = src.withClient('root', async (c) => {
-      while (!stopping || rounds < minRounds) {
+      while ((!stopping || rounds < minRounds) && rounds < maxRounds) {
         await loadOnce(c);
         rounds++;
       }
@@ -237,12 +256,12 @@ describe(`cascade driven by pgqd, root on PostgreSQL ${srcMajor}, branch and lea
     await synced();
     const seq = await src.query<{ s: string }>('root', `SELECT pgq.seq_getval(queue_event_seq)::text AS s FROM pgq.queue WHERE queue_name = $1`, [QUEUE]);
     const fromId = seq[0]?.s ?? '0';
-    const load = backgroundLoad(40);
+    const load = backgroundLoad(40, 80);
     try {
       for (let k = 0; k < 3; k++) {
         // each kill after the (re)started worker has applied something of the load
         const t0 = await lastTick('branch');
-        await waitFor('the branch applying batches', 60_000, async () => ((await lastTick('branch')) > t0 ? true : undefined), diag);
+        await waitFor('the branch applying batches', 120_000, async () => ((await lastTick('branch')) > t0 ? true : undefined), diag);
         const w = workers.get('branch');
         w?.proc.kill('SIGKILL');
         await w?.stop();
@@ -298,7 +317,7 @@ describe(`cascade driven by pgqd, root on PostgreSQL ${srcMajor}, branch and lea
     await src.query('root', `SELECT pgq.set_queue_config($1, 'rotation_period', '1 second')`, [QUEUE]);
     await dst.query('branch', `SELECT pgq.set_queue_config($1, 'rotation_period', '1 second')`, [QUEUE]);
 
-    const load = backgroundLoad(20);
+    const load = backgroundLoad(20, 60);
     try {
       // a rotation waits until every consumer (the global watermark included, which the root
       // publishes every 30 s) is past the previous one
