@@ -511,7 +511,7 @@ describe(`londisted lifecycle, PostgreSQL ${major}`, () => {
       const from = c.log().length;
 
       d.proc.kill('SIGTERM');
-      await waitFor('the shutdown to begin', 20_000, async () => (/SIGTERM: stopping jobs/.test(c.log().slice(from)) ? true : undefined), c.diag);
+      await waitFor('the shutdown to begin', 20_000, async () => (/SIGTERM: stopping/.test(c.log().slice(from)) ? true : undefined), c.diag);
       // the idle jobs stop at once; s1's batch waits for the lock, and so does the exit
       await c.jobGone(c.root);
       await c.jobGone(s2);
@@ -540,7 +540,7 @@ describe(`londisted lifecycle, PostgreSQL ${major}`, () => {
       const from = c.log().length;
 
       d.proc.kill('SIGTERM');
-      await waitFor('the shutdown to begin', 20_000, async () => (/SIGTERM: stopping jobs/.test(c.log().slice(from)) ? true : undefined), c.diag);
+      await waitFor('the shutdown to begin', 20_000, async () => (/SIGTERM: stopping/.test(c.log().slice(from)) ? true : undefined), c.diag);
       await sleep(1000);
       assert.equal(d.running(), true, 'the first SIGTERM waits for the batch in flight');
       d.proc.kill('SIGTERM');
