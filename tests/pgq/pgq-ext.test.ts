@@ -34,6 +34,22 @@ const PRE_SUBCONSUMER_TABLES = `
 `;
 
 type Tracking = 'batch' | 'event' | 'tick' | 'none';
+
+/**
+ * One exactly-once case: its own queue in the source database, consumer name (on the queue and
+ * in pgq_ext) and tables in the target database, so cases share the two databases and nothing else.
+ */
+interface Scenario {
+  src: string;
+  dst: string;
+  queue: string;
+  /** The consumer's name, on the queue and in pgq_ext. */
+  name: string;
+  account: string;
+  ledger: string;
+  /** The events put into the queue, in order. */
+  events: { ev_id: string; amount: number }[];
+}
 type CrashPoint = 'after-commit' | 'before-commit' | 'mid-batch';
 
 /**
@@ -49,15 +65,19 @@ class RemoteConsumer {
   /** Batch ids this run opened, in order. */
   batches: string[] = [];
 
+  private readonly name: string;
+
   constructor(
     private readonly src: pg.Client,
     private readonly dst: pg.Client,
-    private readonly name: string,
+    private readonly s: Scenario,
     private readonly tracking: Tracking,
-  ) {}
+  ) {
+    this.name = s.name;
+  }
 
-  static async open(cluster: PgCluster, srcDb: string, dstDb: string, name: string, tracking: Tracking): Promise<RemoteConsumer> {
-    return new RemoteConsumer(await connect(cluster, srcDb), await connect(cluster, dstDb), name, tracking);
+  static async open(cluster: PgCluster, s: Scenario, tracking: Tracking): Promise<RemoteConsumer> {
+    return new RemoteConsumer(await connect(cluster, s.src), await connect(cluster, s.dst), s, tracking);
   }
 
   private closed = false;
@@ -76,8 +96,8 @@ class RemoteConsumer {
   }
 
   private async applyEvent(ev: { ev_id: string; ev_data: string }): Promise<void> {
-    await this.dst.query('UPDATE account SET balance = balance + $1::int, events = events + 1', [ev.ev_data]);
-    await this.dst.query('INSERT INTO ledger (ev_id, amount) VALUES ($1, $2::int)', [ev.ev_id, ev.ev_data]);
+    await this.dst.query(`UPDATE ${this.s.account} SET balance = balance + $1::int, events = events + 1`, [ev.ev_data]);
+    await this.dst.query(`INSERT INTO ${this.s.ledger} (ev_id, amount) VALUES ($1, $2::int)`, [ev.ev_id, ev.ev_data]);
   }
 
   /**
@@ -87,7 +107,7 @@ class RemoteConsumer {
   async run(crashAt?: CrashPoint, crashInBatch = 1): Promise<'idle' | 'crashed'> {
     for (let n = 1; ; n++) {
       const info = (await this.src.query<{ batch_id: string | null; cur_tick_id: string | null }>(
-        `SELECT batch_id::text, cur_tick_id::text FROM pgq.next_batch_info('q', $1)`, [this.name])).rows[0];
+        'SELECT batch_id::text, cur_tick_id::text FROM pgq.next_batch_info($1, $2)', [this.s.queue, this.name])).rows[0];
       if (info?.batch_id === null || info?.batch_id === undefined) return 'idle';
       const batchId = info.batch_id;
       const tickId = info.cur_tick_id ?? '';
@@ -327,70 +347,60 @@ for (const major of testVersions()) {
 
     describe('exactly once into another database', () => {
       let n = 0;
-      // databases are copied from templates: installing the schemas for every case would dominate the run time
+      const dbs = { src: '', dst: '' };
       before(async () => {
-        for (const [tmpl, schema] of [['eo_tmpl_src', 'pgq'], ['eo_tmpl_dst', 'pgq_ext']] as const) {
-          const { client } = await freshDatabase(cluster, tmpl, [schema]);
-          try {
-            if (schema === 'pgq_ext') {
-              await client.query(`CREATE TABLE account (balance bigint NOT NULL, events int NOT NULL); INSERT INTO account VALUES (0, 0);
-                                  CREATE TABLE ledger (id serial PRIMARY KEY, ev_id bigint NOT NULL, amount int NOT NULL)`);
-            }
-            templates[schema] = await scalar<string>(client, 'SELECT current_database()');
-          } finally {
-            await client.end();
-          }
+        for (const [k, schema] of [['src', 'pgq'], ['dst', 'pgq_ext']] as const) {
+          const { db, client } = await freshDatabase(cluster, `eo_${k}`, [schema]);
+          await client.end();
+          dbs[k] = db;
         }
       });
-      const templates: Record<string, string> = {};
-      /** A source queue with three batches (5, 7 and 3 events) and a target with the consumer's tables. */
-      const setup = async (): Promise<{ src: string; dst: string; amounts: number[] }> => {
+      /** A new queue with three batches (5, 7 and 3 events) and new target tables for the consumer. */
+      const setup = async (): Promise<Scenario> => {
         n += 1;
-        const s = { src: `eo_src${n}`, dst: `eo_dst${n}`, amounts: [] as number[] };
-        await cluster.createDatabase(s.src, { template: templates['pgq'] ?? '' });
-        await cluster.createDatabase(s.dst, { template: templates['pgq_ext'] ?? '' });
+        const s: Scenario = { ...dbs, queue: `q${n}`, name: `remote${n}`, account: `account${n}`, ledger: `ledger${n}`, events: [] };
+        await cluster.query(s.dst, `CREATE TABLE ${s.account} (balance bigint NOT NULL, events int NOT NULL); INSERT INTO ${s.account} VALUES (0, 0);
+                                    CREATE TABLE ${s.ledger} (id serial PRIMARY KEY, ev_id bigint NOT NULL, amount int NOT NULL)`);
         await cluster.withClient(s.src, async (c) => {
-          await c.query(`SELECT pgq.create_queue('q')`);
-          await c.query(`SELECT pgq.register_consumer('q', 'remote')`);
+          await c.query('SELECT pgq.create_queue($1)', [s.queue]);
+          await c.query('SELECT pgq.register_consumer($1, $2)', [s.queue, s.name]);
           for (const size of [5, 7, 3]) {
             for (let i = 0; i < size; i++) {
-              const amount = 1 + s.amounts.length * 10;
-              s.amounts.push(amount);
-              await c.query(`SELECT pgq.insert_event('q', 'credit', $1)`, [String(amount)]);
+              const amount = 1 + s.events.length * 10;
+              s.events.push({ ev_id: await scalar<string>(c, `SELECT pgq.insert_event($1, 'credit', $2)::text`, [s.queue, String(amount)]), amount });
             }
-            await tickNow(c, 'q');
+            await tickNow(c, s.queue);
           }
         });
         return s;
       };
-      /** The target holds every source event exactly once. */
-      const assertExactlyOnce = async (s: { src: string; dst: string; amounts: number[] }): Promise<void> => {
-        const events = await cluster.query<{ ev_id: string; amount: number }>(s.src, `SELECT ev_id::text, ev_data::int AS amount FROM pgq.event_template ORDER BY ev_id`);
-        assert.equal(events.length, s.amounts.length);
-        const ledger = await cluster.query<{ ev_id: string; amount: number }>(s.dst, `SELECT ev_id::text, amount FROM ledger ORDER BY ev_id, id`);
-        assert.deepEqual(ledger, events, 'each event applied once');
-        const total = s.amounts.reduce((a, b) => a + b, 0);
-        assert.deepEqual(await cluster.query(s.dst, `SELECT balance::int, events FROM account`), [{ balance: total, events: s.amounts.length }]);
-        const pending = await cluster.query<{ n: string }>(s.src, `SELECT pending_events::text AS n FROM pgq.get_consumer_info('q', 'remote') WHERE current_batch IS NULL`);
+      /** The target holds every source event exactly once, and the consumer finished every batch. */
+      const assertExactlyOnce = async (s: Scenario): Promise<void> => {
+        assert.equal(s.events.length, 15);
+        const ledger = await cluster.query<{ ev_id: string; amount: number }>(s.dst, `SELECT ev_id::text AS ev_id, amount FROM ${s.ledger} ORDER BY ${s.ledger}.ev_id, id`);
+        assert.deepEqual(ledger, s.events, `each event applied once: ${JSON.stringify(ledger)} vs ${JSON.stringify(s.events)}`);
+        const total = s.events.reduce((a, e) => a + e.amount, 0);
+        assert.deepEqual(await cluster.query(s.dst, `SELECT balance::int, events FROM ${s.account}`), [{ balance: total, events: s.events.length }]);
+        const pending = await cluster.query<{ n: string }>(s.src, 'SELECT pending_events::text AS n FROM pgq.get_consumer_info($1, $2) WHERE current_batch IS NULL', [s.queue, s.name]);
         assert.deepEqual(pending, [{ n: '0' }], 'the consumer finished every batch');
       };
 
       it('a consumer without pgq_ext applies the batch twice after such a crash (the problem)', async () => {
         const s = await setup();
-        const first = await RemoteConsumer.open(cluster, s.src, s.dst, 'remote', 'none');
+        const first = await RemoteConsumer.open(cluster, s, 'none');
         try {
           assert.equal(await first.run('after-commit', 2), 'crashed');
         } finally {
           await first.close();
         }
-        const second = await RemoteConsumer.open(cluster, s.src, s.dst, 'remote', 'none');
+        const second = await RemoteConsumer.open(cluster, s, 'none');
         try {
           assert.equal(await second.run(), 'idle');
           assert.equal(second.batches[0], first.batches[1], 'the unfinished batch comes again');
         } finally {
           await second.close();
         }
-        const r = await cluster.query<{ n: number }>(s.dst, 'SELECT events AS n FROM account');
+        const r = await cluster.query<{ n: number }>(s.dst, `SELECT events AS n FROM ${s.account}`);
         assert.equal(r[0]?.n, 15 + 7, 'the second batch (7 events) was applied twice');
       });
 
@@ -398,14 +408,14 @@ for (const major of testVersions()) {
         for (const crashAt of ['after-commit', 'before-commit', 'mid-batch'] as const) {
           it(`${tracking} tracking: a crash ${crashAt.replace('-', ' ')} of the second batch applies nothing twice`, async () => {
             const s = await setup();
-            const first = await RemoteConsumer.open(cluster, s.src, s.dst, 'remote', tracking);
+            const first = await RemoteConsumer.open(cluster, s, tracking);
             try {
               assert.equal(await first.run(crashAt, 2), 'crashed');
             } finally {
               await first.close();
             }
             const crashed = first.batches[1];
-            const second = await RemoteConsumer.open(cluster, s.src, s.dst, 'remote', tracking);
+            const second = await RemoteConsumer.open(cluster, s, tracking);
             try {
               assert.equal(await second.run(), 'idle');
               assert.equal(second.batches[0], crashed, 'the unfinished batch comes again');
@@ -422,13 +432,13 @@ for (const major of testVersions()) {
       for (const crashAt of ['mid-batch', 'after-commit'] as const) {
         it(`event tracking: a crash ${crashAt.replace('-', ' ')} of the second batch applies each event once`, async () => {
           const s = await setup();
-          const first = await RemoteConsumer.open(cluster, s.src, s.dst, 'remote', 'event');
+          const first = await RemoteConsumer.open(cluster, s, 'event');
           try {
             assert.equal(await first.run(crashAt, 2), 'crashed');
           } finally {
             await first.close();
           }
-          const second = await RemoteConsumer.open(cluster, s.src, s.dst, 'remote', 'event');
+          const second = await RemoteConsumer.open(cluster, s, 'event');
           try {
             assert.equal(await second.run(), 'idle');
             assert.equal(second.batches[0], first.batches[1]);
