@@ -126,12 +126,17 @@ describe(`leaf worker keys (loop_delay wake-up, batch_merge_events, pgq_lazy_fet
     // batch (its last statement) and found none; from there it sleeps up to loop_delay.
     const asleep = async (at: string): Promise<void> => {
       await waitLeafAt(leaf, at, 60_000, w);
-      await waitFor('the worker idle after asking for a batch', 30_000, async () => {
-        const r = await cluster.query<{ n: number }>(root,
-          `SELECT count(*)::int AS n FROM pg_stat_activity
+      const providerSession = async (): Promise<string | undefined> => {
+        const r = await cluster.query<{ s: string }>(root,
+          `SELECT query_start::text AS s FROM pg_stat_activity
             WHERE datname = current_database() AND application_name = $1 AND state = 'idle' AND query LIKE '%next_batch_custom%'`, [`londiste ${leaf}`]);
-        return r[0]?.n === 1 && (await leafTick(leaf)) === BigInt(at) ? true : undefined;
-      }, () => w.output().split('\n').slice(-20).join('\n'));
+        return r.length === 1 && (await leafTick(leaf)) === BigInt(at) ? r[0]?.s : undefined;
+      };
+      const since = await waitFor('the worker idle after asking for a batch', 30_000, providerSession, () => w.output().split('\n').slice(-20).join('\n'));
+      // and it stays asleep: no statement on the provider during a short while (the point of this
+      // pause is that nothing happens in it; a worker polling every few hundred ms would show)
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(await providerSession(), since, 'the idle worker does not poll its provider');
     };
     try {
       let last = t0;
