@@ -1,0 +1,278 @@
+// The leaf worker's wake-up and batching keys, black-box: the built `londiste` binary against
+// root and leaf databases, ticks made by hand with pgq.ticker() so that every tick is known.
+//   - loop_delay 60s: a change still arrives soon after its tick (the worker LISTENs to pgq_tick);
+//   - batch_merge_events 0: a leaf that is behind applies tick by tick;
+//   - batch_merge_events 100: it merges ticks into batches of at most 100 events;
+//   - pgq_lazy_fetch 7: a batch of more than 5,000 events is read from a cursor 7 rows at a time.
+// Each case has its own leaf database and ends with the leaf equal to the root (row count and
+// checksum). Batch sizes come from the worker's debug lines `batch B (tick T): N events`,
+// the number of batches also from pgq.batch_id_seq, the fetch size from the root's statement log.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
+import { jobDir, runLondiste, type RunResult } from '../cli/run-londiste.js';
+import { startWorker, tableDigest, waitFor, type RunningWorker } from './replication-env.js';
+
+const major = testVersions().at(-1) ?? 15;
+
+function ok(r: RunResult, what: string): void {
+  assert.equal(r.code, 0, `${what} failed (exit ${String(r.code)}):\n${r.stderr}${r.stdout}`);
+}
+
+interface BatchLine {
+  batch: string;
+  tick: string;
+  events: number;
+}
+
+/** The worker's debug lines for applied batches, in order. */
+function batchLines(output: string): BatchLine[] {
+  return [...output.matchAll(/ DEBUG batch (\d+) \(tick (\d+)\): (\d+) events/g)].map((m) => ({ batch: m[1] ?? '', tick: m[2] ?? '', events: Number(m[3]) }));
+}
+
+const TABLE = `CREATE TABLE public.items (id int PRIMARY KEY, grp int NOT NULL, val text, n int NOT NULL DEFAULT 0);
+               INSERT INTO public.items (id, grp, val) SELECT -g, 0, 'seed ' || g FROM generate_series(1, 20) g`;
+
+describe(`leaf worker keys (loop_delay wake-up, batch_merge_events, pgq_lazy_fetch), PostgreSQL ${major}`, () => {
+  let cluster: PgCluster;
+  const jobs = jobDir();
+  const workers: RunningWorker[] = [];
+  let pairs = 0;
+
+  before(async () => {
+    cluster = await startCluster(major);
+  });
+  after(async () => {
+    for (const w of workers) await w.stop();
+    jobs.remove();
+    await cluster.stop();
+  });
+
+  /**
+   * A root replicating public.items to leaves (identical on all, added --expect-sync), the root
+   * ticking only when called and then whenever an event waits. Returns the names, a function to
+   * (re)write each leaf's job file, and the tick t0 that closes the setup.
+   */
+  const nodes = async (leafCount: number): Promise<{ root: string; leaves: string[]; leafJob: (leaf: string, keys: Record<string, string>) => string; t0: string }> => {
+    pairs += 1;
+    const root = `wk_root${pairs}`;
+    const leaves = Array.from({ length: leafCount }, (_, i) => `wk_leaf${pairs}_${i + 1}`);
+    for (const db of [root, ...leaves]) {
+      await cluster.createDatabase(db);
+      await cluster.query(db, TABLE);
+    }
+    const rootJob = jobs.write(root, { db: cluster.connectionString(root), queue_name: 'q' });
+    const leafJob = (leaf: string, keys: Record<string, string>): string => jobs.write(leaf, { db: cluster.connectionString(leaf), queue_name: 'q', ...keys });
+    ok(await runLondiste([rootJob, 'create-root', root, cluster.connectionString(root)]), 'create-root');
+    // a tick exactly when asked for and an event waits: never on time alone
+    for (const [k, v] of [['ticker_max_count', '1'], ['ticker_max_lag', '1 hour'], ['ticker_idle_period', '1 hour']]) {
+      await cluster.query(root, 'SELECT pgq.set_queue_config($1, $2, $3)', ['q', k, v]);
+    }
+    ok(await runLondiste([rootJob, 'add-table', 'public.items']), 'add-table on the root');
+    for (const leaf of leaves) {
+      const lj = leafJob(leaf, {});
+      ok(await runLondiste([lj, 'create-leaf', leaf, cluster.connectionString(leaf), `--provider=${cluster.connectionString(root)}`]), 'create-leaf');
+      ok(await runLondiste([lj, 'add-table', 'public.items', '--expect-sync']), 'add-table on the leaf');
+    }
+    const t0 = await tick(root);
+    return { root, leaves, leafJob, t0 };
+  };
+
+  /** One tick of the root queue, which must happen (events are waiting). */
+  const tick = async (root: string): Promise<string> => {
+    const r = await cluster.query<{ t: string | null }>(root, `SELECT pgq.ticker('q')::text AS t`);
+    const t = r[0]?.t ?? null;
+    assert.notEqual(t, null, 'the root ticks: events are waiting');
+    return t ?? '';
+  };
+
+  const leafTick = async (leaf: string): Promise<bigint> => {
+    const r = await cluster.query<{ t: string | null }>(leaf, `SELECT last_tick_id::text AS t FROM pgq_node.local_state WHERE queue_name = 'q' AND consumer_name = $1`, [leaf]);
+    return BigInt(r[0]?.t ?? '0');
+  };
+
+  const waitLeafAt = async (leaf: string, tickId: string, timeoutMs: number, w: RunningWorker): Promise<void> => {
+    await waitFor(`${leaf} at tick ${tickId}`, timeoutMs, async () => ((await leafTick(leaf)) >= BigInt(tickId) ? true : undefined), () => w.output().split('\n').slice(-20).join('\n'));
+  };
+
+  const run = (file: string): RunningWorker => {
+    const w = startWorker(file);
+    workers.push(w);
+    return w;
+  };
+  const stop = async (w: RunningWorker): Promise<void> => {
+    assert.equal(await w.stop(), 0, `the worker stops cleanly:\n${w.output().split('\n').slice(-10).join('\n')}`);
+    workers.splice(workers.indexOf(w), 1);
+  };
+
+  const assertSame = async (root: string, leaf: string): Promise<void> => {
+    const a = await tableDigest(cluster, root, 'SELECT * FROM public.items');
+    const b = await tableDigest(cluster, leaf, 'SELECT * FROM public.items');
+    assert.ok(a.rows > 20, 'the root has rows beyond the seed');
+    assert.deepEqual(b, a, `the leaf has ${b.rows} rows, the root ${a.rows}`);
+  };
+
+  /** The root's consumer record of the leaf: caught up with `tickId`, no batch open. */
+  const assertFinished = async (root: string, leaf: string, tickId: string): Promise<void> => {
+    const r = await cluster.query(root, `SELECT last_tick::text, current_batch, pending_events::int FROM pgq.get_consumer_info('q', $1)`, [leaf]);
+    assert.deepEqual(r, [{ last_tick: tickId, current_batch: null, pending_events: 0 }]);
+  };
+
+  it('loop_delay 60s: a new change still arrives soon after its tick, the worker being woken by NOTIFY pgq_tick', async () => {
+    const { root, leaves: [leaf = ''], leafJob, t0 } = await nodes(1);
+    const w = run(leafJob(leaf, { loop_delay: '60s' }));
+    // Asleep: the leaf has applied t0 and its provider connection has since asked for the next
+    // batch (its last statement) and found none; from there it sleeps up to loop_delay.
+    const asleep = async (at: string): Promise<void> => {
+      await waitLeafAt(leaf, at, 60_000, w);
+      const providerSession = async (): Promise<string | undefined> => {
+        const r = await cluster.query<{ s: string }>(root,
+          `SELECT query_start::text AS s FROM pg_stat_activity
+            WHERE datname = current_database() AND application_name = $1 AND state = 'idle' AND query LIKE '%next_batch_custom%'`, [`londiste ${leaf}`]);
+        return r.length === 1 && (await leafTick(leaf)) === BigInt(at) ? r[0]?.s : undefined;
+      };
+      const since = await waitFor('the worker idle after asking for a batch', 30_000, providerSession, () => w.output().split('\n').slice(-20).join('\n'));
+      // and it stays asleep: no statement on the provider during a short while (the point of this
+      // pause is that nothing happens in it; a worker polling every few hundred ms would show)
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(await providerSession(), since, 'the idle worker does not poll its provider');
+    };
+    try {
+      let last = t0;
+      for (let round = 1; round <= 2; round++) {
+        await asleep(last);
+        await cluster.query(root, `INSERT INTO public.items (id, grp, val) VALUES ($1, 1, 'woken')`, [round]);
+        last = await tick(root);
+        // THE POINT OF THE TEST: the bound. 20 s is well under loop_delay (60 s) and under the
+        // 30 s idle back-off, so the row can only arrive in time if the tick's NOTIFY woke the
+        // worker; a worker sleeping on its timer would miss it.
+        await waitFor(`round ${round}: the row on the leaf before loop_delay`, 20_000, async () => {
+          const r = await cluster.query<{ n: number }>(leaf, 'SELECT count(*)::int AS n FROM public.items WHERE id = $1', [round]);
+          return r[0]?.n === 1 ? true : undefined;
+        }, () => w.output().split('\n').slice(-20).join('\n'));
+      }
+      await waitLeafAt(leaf, last, 20_000, w);
+      await assertSame(root, leaf);
+    } finally {
+      await stop(w);
+    }
+  });
+
+  describe('a leaf that is behind', () => {
+    // One root, three leaves, each used by one test below and by nothing else. The leaves catch
+    // up to t0 and stop; the root stays quiet for a while (as when leaves are down overnight;
+    // nothing happens during the pause, which is its point); then a burst of 30 transactions of
+    // 40 events each (20 inserts, 15 updates, 5 deletes, some of rows the previous transaction
+    // inserted), each closed by a tick; then one transaction of 6,200 events and its tick.
+    let env: Awaited<ReturnType<typeof nodes>>;
+    const burst: string[] = [];
+    let bigTick = '';
+    before(async () => {
+      env = await nodes(3);
+      const { root, leaves, leafJob, t0 } = env;
+      const first = leaves.map((leaf) => run(leafJob(leaf, { loop_delay: '200ms' })));
+      for (const [i, leaf] of leaves.entries()) {
+        const w = first[i];
+        if (w !== undefined) await waitLeafAt(leaf, t0, 60_000, w);
+      }
+      for (const w of first) await stop(w);
+      for (const leaf of leaves) await assertFinished(root, leaf, t0);
+      await new Promise((r) => setTimeout(r, 2000));
+      // one connection, so that the burst is short compared with the pause before it
+      await cluster.withClient(root, async (c) => {
+        const tickNow = async (): Promise<string> => {
+          const t = (await c.query<{ t: string | null }>(`SELECT pgq.ticker('q')::text AS t`)).rows[0]?.t ?? null;
+          assert.notEqual(t, null, 'the root ticks: events are waiting');
+          return t ?? '';
+        };
+        for (let i = 0; i < 30; i++) {
+          const prev = i === 0 ? -20 : (i - 1) * 20 + 1; // first key of the previous round's rows
+          await c.query(`BEGIN;
+            INSERT INTO public.items (id, grp, val) SELECT ${i} * 20 + g, ${i}, 'round ${i} row ' || g FROM generate_series(1, 20) g;
+            UPDATE public.items SET val = val || ' upd ${i}', n = n + 1 WHERE id BETWEEN ${prev} AND ${prev + 14};
+            DELETE FROM public.items WHERE id BETWEEN ${prev + 15} AND ${prev + 19};
+            COMMIT`);
+          burst.push(await tickNow());
+        }
+        await c.query(`BEGIN;
+          INSERT INTO public.items (id, grp, val) SELECT 1000 + g, g % 10, repeat('x', g % 50) FROM generate_series(1, 5500) g;
+          UPDATE public.items SET n = n + 1, val = 'u' WHERE id BETWEEN 1001 AND 1600;
+          DELETE FROM public.items WHERE id BETWEEN 6401 AND 6500;
+          COMMIT`);
+        bigTick = await tickNow();
+      });
+      // what the worker's merge estimate sees: 40 events per burst tick, 6,200 in the big one
+      const seqs = await cluster.query<{ d: string }>(root,
+        `SELECT (tick_event_seq - lag(tick_event_seq) OVER (ORDER BY tick_id))::text AS d FROM pgq.tick
+          WHERE tick_id BETWEEN $1 AND $2 ORDER BY tick_id`, [t0, bigTick]);
+      assert.deepEqual(seqs.slice(1).map((r) => r.d), [...burst.map(() => '40'), '6200']);
+    });
+
+    const batchSeq = async (): Promise<number> => Number((await cluster.query<{ v: string }>(env.root, `SELECT pgq.seq_getval('pgq.batch_id_seq')::text AS v`))[0]?.v);
+
+    /** Run the leaf's worker with `keys` until it has applied the big tick; its output. */
+    const catchUp = async (leaf: string, keys: Record<string, string>): Promise<{ output: string; batchesOpened: number }> => {
+      const seq0 = await batchSeq();
+      const w = run(env.leafJob(leaf, { loop_delay: '200ms', loglevel: 'debug', ...keys }));
+      try {
+        await waitLeafAt(leaf, bigTick, 90_000, w);
+      } finally {
+        await stop(w);
+      }
+      await assertSame(env.root, leaf);
+      await assertFinished(env.root, leaf, bigTick);
+      return { output: w.output(), batchesOpened: (await batchSeq()) - seq0 };
+    };
+
+    it('batch_merge_events 0: it applies its ticks one by one', async () => {
+      const r = await catchUp(env.leaves[0] ?? '', { batch_merge_events: '0' });
+      assert.deepEqual(batchLines(r.output).map((l) => [l.tick, l.events]), [...burst.map((t) => [t, 40]), [bigTick, 6200]], 'one batch per tick');
+      assert.equal(r.batchesOpened, 31, 'batches opened on the root');
+    });
+
+    it('batch_merge_events 100: it merges ticks into batches of at most 100 events', async () => {
+      const r = await catchUp(env.leaves[1] ?? '', { batch_merge_events: '100' });
+      const lines = batchLines(r.output);
+      const diag = JSON.stringify(lines.map((l) => `tick ${l.tick}: ${l.events}`));
+      assert.equal(lines.reduce((s, l) => s + l.events, 0), 1200 + 6200, `every event applied once: ${diag}`);
+      // a batch of several ticks stays within the limit; only a single tick larger than it may exceed it
+      const order = [env.t0, ...burst, bigTick];
+      let from = env.t0;
+      for (const l of lines) {
+        const ticks = order.indexOf(l.tick) - order.indexOf(from);
+        from = l.tick;
+        if (ticks > 1) assert.ok(l.events <= 100, `batch ${l.batch} merges ${ticks} ticks up to tick ${l.tick}, ${l.events} events: more than batch_merge_events 100: ${diag}`);
+      }
+      // as many 40-event ticks as stay within 100 events, two per batch; the big tick alone
+      assert.deepEqual(lines.map((l) => l.tick), [...burst.filter((_, i) => i % 2 === 1), bigTick], `batches close every second tick: ${diag}`);
+      assert.equal(r.batchesOpened, 16, 'batches opened on the root');
+    });
+
+    it('pgq_lazy_fetch 7: the batch of more than 5,000 events is read 7 events per fetch', async () => {
+      const leaf = env.leaves[2] ?? '';
+      // every statement of new sessions on the root goes to the server log, cursor fetches included
+      await cluster.query('postgres', `ALTER DATABASE ${env.root} SET log_statement = 'all'`);
+      const logStart = readFileSync(cluster.logFile, 'utf8').length;
+      let r: { output: string; batchesOpened: number };
+      try {
+        r = await catchUp(leaf, { batch_merge_events: '0', pgq_lazy_fetch: '7' });
+      } finally {
+        await cluster.query('postgres', `ALTER DATABASE ${env.root} RESET log_statement`);
+      }
+      const big = batchLines(r.output).at(-1);
+      assert.deepEqual([big?.tick, big?.events], [bigTick, 6200], 'the big tick is a batch of its own');
+      // executions per portal (the first "execute", then "execute fetch from"): small batches come
+      // in one query, the big one through a cursor
+      const log = readFileSync(cluster.logFile, 'utf8').slice(logStart);
+      const perPortal = new Map<string, number>();
+      for (const m of log.matchAll(new RegExp(`@${env.root} LOG:\\s+execute(?: fetch from)? [^:\\s]*/([^:\\s]+):`, 'g'))) {
+        const p = m[1] ?? '';
+        perPortal.set(p, (perPortal.get(p) ?? 0) + 1);
+      }
+      const fetches = Math.max(0, ...perPortal.values());
+      const need = Math.ceil(6200 / 7);
+      assert.ok(fetches >= need && fetches <= need + 1, `the batch cursor was read in ${fetches} fetches, expected ${need} (7 events each): ${JSON.stringify([...perPortal])}`);
+    });
+  });
+});
