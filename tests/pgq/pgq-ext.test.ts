@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { installSchemas, shippedVersion } from '@skytools/core';
+import { installSchemas } from '@skytools/core';
+import { shippedVersion } from '@skytools/core/internal';
 import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
 import { connect, freshDatabase, scalar, tickNow } from './support.js';
 
