@@ -31,6 +31,7 @@ SELECT pgq.upgrade_schema();
 \ir functions/pgq.unregister_consumer.sql
 \ir functions/pgq.find_tick_helper.sql
 \ir functions/pgq.next_batch.sql
+\ir functions/pgq.next_batch_merged.sql
 \ir functions/pgq.batch_event_tables.sql
 \ir functions/pgq.batch_event_sql.sql
 \ir functions/pgq.get_batch_events.sql

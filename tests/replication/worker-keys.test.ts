@@ -129,7 +129,7 @@ describe(`leaf worker keys (loop_delay wake-up, batch_merge_events, pgq_lazy_fet
       const providerSession = async (): Promise<string | undefined> => {
         const r = await cluster.query<{ s: string }>(root,
           `SELECT query_start::text AS s FROM pg_stat_activity
-            WHERE datname = current_database() AND application_name = $1 AND state = 'idle' AND query LIKE '%next_batch_custom%'`, [`londiste ${leaf}`]);
+            WHERE datname = current_database() AND application_name = $1 AND state = 'idle' AND query LIKE '%next_batch_%'`, [`londiste ${leaf}`]);
         return r.length === 1 && (await leafTick(leaf)) === BigInt(at) ? r[0]?.s : undefined;
       };
       const since = await waitFor('the worker idle after asking for a batch', 30_000, providerSession, () => w.output().split('\n').slice(-20).join('\n'));

@@ -16,7 +16,7 @@ export interface LoadedNode {
 
 export function deadNode(name: string): LoadedNode {
   return {
-    status: { name, type: 'dead', providerNode: null, workerName: null, lastTick: null, paused: true, uptodate: false, lagSeconds: null, infoLines: [] },
+    status: { name, type: 'dead', providerNode: null, workerName: null, lastTick: null, paused: false, uptodate: true, lagSeconds: null, infoLines: [] },
     consumerLag: new Map(),
     tickerLag: null,
   };

@@ -5,6 +5,55 @@
 --
 -- pgq.next_batch_info(queue, consumer) and pgq.next_batch(queue, consumer): the same without
 -- conditions; next_batch returns only the batch id.
+-- pgq._consumer_position(queue, consumer): internal; where a consumer stands: its subscription,
+-- its last tick (prev) and the tick closing its open batch (cur, when one is open). Raises when
+-- the consumer is not subscribed or its position was rotated away.
+CREATE OR REPLACE FUNCTION pgq._consumer_position(
+    IN i_queue_name text, IN i_consumer_name text,
+    OUT sub_queue int4, OUT sub_consumer int4, OUT sub_batch int8,
+    OUT p_id int8, OUT p_time timestamptz, OUT p_seq int8,
+    OUT c_id int8, OUT c_time timestamptz, OUT c_seq int8)
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    v_last int8;
+BEGIN
+    SELECT sub.sub_queue, sub.sub_consumer, sub.sub_batch, sub.sub_last_tick,
+           prev.tick_id, prev.tick_time, prev.tick_event_seq,
+           cur.tick_id, cur.tick_time, cur.tick_event_seq
+      INTO sub_queue, sub_consumer, sub_batch, v_last, p_id, p_time, p_seq, c_id, c_time, c_seq
+      FROM pgq.queue q
+      JOIN pgq.subscription sub ON sub.sub_queue = q.queue_id
+      JOIN pgq.consumer c ON c.co_id = sub.sub_consumer
+      LEFT JOIN pgq.tick prev ON prev.tick_queue = sub.sub_queue AND prev.tick_id = sub.sub_last_tick
+      LEFT JOIN pgq.tick cur ON cur.tick_queue = sub.sub_queue AND cur.tick_id = sub.sub_next_tick
+     WHERE q.queue_name = i_queue_name AND c.co_name = i_consumer_name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'Not subscriber to queue: %/%', coalesce(i_queue_name, 'NULL'), coalesce(i_consumer_name, 'NULL');
+    END IF;
+    IF p_id IS NULL THEN
+        -- the consumer's position was rotated away: its events are gone
+        RAISE EXCEPTION 'PgQ corruption: Consumer % on queue % does not see tick %',
+            i_consumer_name, i_queue_name, v_last;
+    END IF;
+END;
+$$;
+
+-- pgq._open_batch(queue_id, consumer_id, tick_id): internal; open the consumer's batch up to tick_id.
+CREATE OR REPLACE FUNCTION pgq._open_batch(i_queue_id int4, i_consumer_id int4, i_tick_id int8)
+RETURNS int8
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_batch int8 := nextval('pgq.batch_id_seq');
+BEGIN
+    UPDATE pgq.subscription
+       SET sub_batch = v_batch, sub_next_tick = i_tick_id, sub_active = now()
+     WHERE sub_queue = i_queue_id AND sub_consumer = i_consumer_id;
+    RETURN v_batch;
+END;
+$$;
+
 CREATE OR REPLACE FUNCTION pgq.next_batch_custom(
     IN i_queue_name text, IN i_consumer_name text,
     IN i_min_lag interval, IN i_min_count int4, IN i_min_interval interval,
@@ -17,25 +66,7 @@ AS $$
 DECLARE
     s   record;
 BEGIN
-    SELECT sub.sub_queue, sub.sub_consumer, sub.sub_batch, sub.sub_last_tick,
-           prev.tick_id AS p_id, prev.tick_time AS p_time, prev.tick_event_seq AS p_seq,
-           cur.tick_id AS c_id, cur.tick_time AS c_time, cur.tick_event_seq AS c_seq
-      INTO s
-      FROM pgq.queue q
-      JOIN pgq.subscription sub ON sub.sub_queue = q.queue_id
-      JOIN pgq.consumer c ON c.co_id = sub.sub_consumer
-      LEFT JOIN pgq.tick prev ON prev.tick_queue = sub.sub_queue AND prev.tick_id = sub.sub_last_tick
-      LEFT JOIN pgq.tick cur ON cur.tick_queue = sub.sub_queue AND cur.tick_id = sub.sub_next_tick
-     WHERE q.queue_name = i_queue_name AND c.co_name = i_consumer_name;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'Not subscriber to queue: %/%', coalesce(i_queue_name, 'NULL'), coalesce(i_consumer_name, 'NULL');
-    END IF;
-    IF s.p_id IS NULL THEN
-        -- the consumer's position was rotated away: its events are gone
-        RAISE EXCEPTION 'PgQ corruption: Consumer % on queue % does not see tick %',
-            i_consumer_name, i_queue_name, s.sub_last_tick;
-    END IF;
-
+    SELECT * INTO s FROM pgq._consumer_position(i_queue_name, i_consumer_name);
     prev_tick_id := s.p_id;
     prev_tick_time := s.p_time;
     prev_tick_event_seq := s.p_seq;
@@ -71,11 +102,7 @@ BEGIN
         prev_tick_event_seq := NULL;
         RETURN;
     END IF;
-
-    batch_id := nextval('pgq.batch_id_seq');
-    UPDATE pgq.subscription
-       SET sub_batch = batch_id, sub_next_tick = cur_tick_id, sub_active = now()
-     WHERE sub_queue = s.sub_queue AND sub_consumer = s.sub_consumer;
+    batch_id := pgq._open_batch(s.sub_queue, s.sub_consumer, cur_tick_id);
 END;
 $$;
 

@@ -40,28 +40,27 @@ function rawTimestamps(oid: number, format?: 'text' | 'binary'): (value: string)
 }
 const RAW_TIMESTAMPS = { getTypeParser: rawTimestamps };
 
+/** Providers whose pgq has next_batch_merged (ours does; upstream's does not). */
+const canMerge = new WeakMap<pg.ClientBase, boolean>();
+
+async function hasMergedBatches(client: pg.ClientBase): Promise<boolean> {
+  let known = canMerge.get(client);
+  if (known === undefined) {
+    const r = await client.query<{ ok: boolean }>(`SELECT to_regprocedure('pgq.next_batch_merged(text,text,int8)') IS NOT NULL AS ok`);
+    known = r.rows[0]?.ok === true;
+    canMerge.set(client, known);
+  }
+  return known;
+}
+
 /**
- * The consumer's next batch (pgq.next_batch_custom), or null when no new tick exists yet, with
- * the snapshot of its closing tick. With `mergeEvents` > 0, a consumer that is behind gets
- * several ticks in one batch, as many as keep it under that many events (by the ticks' event
- * sequence positions, an estimate): far fewer round trips and commits while catching up.
+ * The consumer's next batch, or null when no new tick exists yet, with the snapshot of its
+ * closing tick. With `mergeEvents` > 0, a consumer that is behind gets as many pending ticks in
+ * one batch as keep it within that many events (pgq.next_batch_merged; on a provider without it,
+ * upstream PgQ, one tick at a time): far fewer round trips and commits while catching up.
  */
 export async function nextBatch(client: pg.ClientBase, queue: string, consumer: string, mergeEvents = 0): Promise<BatchInfo | null> {
-  // the newest pending tick within the limit, asked for by its distance in time from the
-  // consumer's position (next_batch_custom's min_interval opens the batch at the first tick that
-  // far away): empty ticks merge too. No tick within the limit: the next tick alone.
-  const minInterval =
-    mergeEvents > 0
-      ? `(SELECT max(t.tick_time) - p.tick_time
-            FROM pgq.queue q
-            JOIN pgq.consumer c ON c.co_name = $2
-            JOIN pgq.subscription s ON s.sub_queue = q.queue_id AND s.sub_consumer = c.co_id
-            JOIN pgq.tick p ON p.tick_queue = q.queue_id AND p.tick_id = s.sub_last_tick
-            JOIN pgq.tick t ON t.tick_queue = q.queue_id AND t.tick_id > s.sub_last_tick
-                           AND t.tick_event_seq - p.tick_event_seq <= $3
-           WHERE q.queue_name = $1
-           GROUP BY p.tick_time)`
-      : 'NULL::interval';
+  const merged = mergeEvents > 0 && (await hasMergedBatches(client));
   const r = await client.query<{
     batch_id: string | null;
     cur_tick_id: string;
@@ -73,10 +72,10 @@ export async function nextBatch(client: pg.ClientBase, queue: string, consumer: 
     cur_tick_snapshot: string | null;
   }>(
     `SELECT b.*, t.tick_snapshot::text AS cur_tick_snapshot
-       FROM pgq.next_batch_custom($1, $2, NULL, NULL, ${minInterval}) b
+       FROM ${merged ? 'pgq.next_batch_merged($1, $2, $3)' : 'pgq.next_batch_custom($1, $2, NULL, NULL, NULL)'} b
        LEFT JOIN pgq.queue q ON q.queue_name = $1
        LEFT JOIN pgq.tick t ON t.tick_queue = q.queue_id AND t.tick_id = b.cur_tick_id`,
-    mergeEvents > 0 ? [queue, consumer, mergeEvents] : [queue, consumer],
+    merged ? [queue, consumer, mergeEvents] : [queue, consumer],
   );
   const row = r.rows[0];
   if (row === undefined || row.batch_id === null) return null;
