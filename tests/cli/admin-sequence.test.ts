@@ -1,9 +1,15 @@
 // The seed's admin sequence, run through the londiste binary against a root and two leaves on
 // clusters of different major versions: node creation, members, status, tables, sequences,
 // the missing-primary-key error and its fix, a renamed and filtered leaf.
+//
+// The `it`s below are ONE SCENARIO IN ORDER, as the seed runs it (each command builds on the
+// nodes and tables of the ones before; `status` and `missing` show what has been added so far).
+// Each step names the steps it builds on (ScenarioSteps) and fails at once with that name when
+// one of them did not complete.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createSeedSchema, startCluster, testVersions, type PgCluster } from '@skytools/harness';
+import { ScenarioSteps } from '../support/scenario-steps.js';
 import { jobDir, runLondiste, type RunResult } from './run-londiste.js';
 
 const versions = testVersions();
@@ -32,6 +38,7 @@ describe(`londiste admin sequence, root on PostgreSQL ${srcMajor}, leaves on ${d
   let srcJob = '';
   let dst1Job = '';
   let dst2Job = '';
+  const steps = new ScenarioSteps();
 
   before(async () => {
     [src, dst] = await Promise.all([startCluster(srcMajor), startCluster(dstMajor)]);
@@ -49,7 +56,7 @@ describe(`londiste admin sequence, root on PostgreSQL ${srcMajor}, leaves on ${d
     await Promise.all([src.stop(), dst.stop()]);
   });
 
-  it('creates the root and two leaves, with the upstream log lines', async () => {
+  it('creates the root and two leaves, with the upstream log lines', steps.step('nodes', [], async () => {
     const root = ok(await runLondiste(['-v', srcJob, 'create-root', 'src_digoal_01', loc(src, 'digoal_01')]), 'create-root');
     assert.match(root.stderr, /INFO Installing pgq\b/);
     assert.match(root.stderr, /INFO Location registered/);
@@ -68,9 +75,9 @@ describe(`londiste admin sequence, root on PostgreSQL ${srcMajor}, leaves on ${d
     assert.deepEqual(subs.map((s) => s.consumer_name).sort(), [
       '.dst1_digoal_01.watermark', '.dst2_digoal_02.watermark', '.global_watermark', 'dst1_digoal_01', 'dst2_digoal_02',
     ], 'each leaf worker reads the root queue, with a watermark of its own');
-  });
+  }));
 
-  it('members and status look like the seed', async () => {
+  it('members and status look like the seed', steps.step('members', ['nodes'], async () => {
     const members = ok(await runLondiste([srcJob, 'members']), 'members').stdout.split('\n');
     assert.equal(members[0], 'Member info on src_digoal_01@replika:');
     assert.match(members[1] ?? '', /^node_name {8}dead {13}node_location$/);
@@ -92,9 +99,9 @@ describe(`londiste admin sequence, root on PostgreSQL ${srcMajor}, leaves on ${d
 
     const info = ok(await runLondiste([dst1Job, 'node-info']), 'node-info').stdout;
     assert.match(info, /^Node: dst1_digoal_01 {2}Type: leaf {2}Queue: replika\nStatus: (OK|NON-UP-TO-DATE)\nProvider: src_digoal_01\n/);
-  });
+  }));
 
-  it('adds tables with primary keys, refuses the log tables without, then adds them once keyed', async () => {
+  it('adds tables with primary keys, refuses the log tables without, then adds them once keyed', steps.step('tables', ['nodes'], async () => {
     const r = ok(await runLondiste([srcJob, 'add-table', 'digoal_01.user_info', 'digoal_01.user_session']), 'add-table on root');
     assert.match(r.stderr, /INFO Table added: digoal_01\.user_info\n[^\n]*INFO Table added: digoal_01\.user_session/);
     ok(await runLondiste([dst1Job, 'add-table', 'digoal_01.user_info', 'digoal_01.user_session']), 'add-table on leaf');
@@ -144,9 +151,9 @@ describe(`londiste admin sequence, root on PostgreSQL ${srcMajor}, leaves on ${d
       'S                digoal_01.user_login_rec_id_seq',
       'S                digoal_01.user_logout_rec_id_seq',
     ]);
-  });
+  }));
 
-  it('adds sequences and lists them', async () => {
+  it('adds sequences and lists them', steps.step('seqs', ['tables'], async () => {
     const r = ok(await runLondiste([srcJob, 'add-seq', 'digoal_01.user_login_rec_id_seq', 'digoal_01.user_logout_rec_id_seq']), 'add-seq');
     assert.match(r.stderr, /Sequence added: digoal_01\.user_login_rec_id_seq/);
     ok(await runLondiste([dst1Job, 'add-seq', 'digoal_01.user_login_rec_id_seq', 'digoal_01.user_logout_rec_id_seq']), 'add-seq on leaf');
@@ -155,9 +162,9 @@ describe(`londiste admin sequence, root on PostgreSQL ${srcMajor}, leaves on ${d
     assert.equal(seqs[1], 'seq_name                          local            last_value');
     assert.match(seqs[3] ?? '', /^digoal_01\.user_login_rec_id_seq {3}True {13}\d+$/);
     assert.match(seqs[4] ?? '', /^digoal_01\.user_logout_rec_id_seq {2}True {13}\d+$/);
-  });
+  }));
 
-  it('adds a renamed, filtered table on the second leaf, creating it', async () => {
+  it('adds a renamed, filtered table on the second leaf, creating it', steps.step('renamed', ['tables'], async () => {
     ok(await runLondiste([dst2Job, 'add-table', 'digoal_01.user_info', '--dest-table=digoal_02.user_info1', '--where=userid < 1000', '--create']), 'add-table renamed');
     ok(await runLondiste([dst2Job, 'add-table', 'digoal_01.user_session', '--dest-table=digoal_02.user_session1', '--where=userid < 1000', '--create']), 'add-table renamed 2');
     const cols = await dst.query<{ n: number }>('digoal_02', `SELECT count(*)::int AS n FROM information_schema.columns WHERE table_schema = 'digoal_02' AND table_name = 'user_info1'`);
@@ -173,9 +180,9 @@ describe(`londiste admin sequence, root on PostgreSQL ${srcMajor}, leaves on ${d
     assert.match(status, /src_digoal_01 \(root\)\n {2}\| +Tables: 4\/0\/0\n/);
     assert.match(status, /\+--dst1_digoal_01 \(leaf\)\n {2}\| +Tables: 0\/4\/0\n/);
     assert.match(status, /\+--dst2_digoal_02 \(leaf\)\n +Tables: 0\/2\/2\n/);
-  });
+  }));
 
-  it('says clearly what is wrong, and changes nothing', async () => {
+  it('says clearly what is wrong, and changes nothing', steps.step('errors', ['nodes'], async () => {
     const before = await dst.query<{ n: number }>('digoal_01', `SELECT count(*)::int AS n FROM londiste.table_info WHERE local`);
     let r = failed(await runLondiste([dst1Job, 'add-table', 'digoal_01.no_such_table']), 'unknown table');
     assert.match(r.stderr, /no_such_table/);
@@ -208,9 +215,9 @@ describe(`londiste admin sequence, root on PostgreSQL ${srcMajor}, leaves on ${d
 
     r = failed(await runLondiste([srcJob, 'frobnicate']), 'unknown command');
     assert.match(r.stderr, /unknown command "frobnicate"/);
-  });
+  }));
 
-  it('pauses and resumes the worker, tags a node dead and drops it', async () => {
+  it('pauses and resumes the worker, tags a node dead and drops it', steps.step('pause', ['nodes'], async () => {
     ok(await runLondiste([dst2Job, 'pause', '--wait-timeout=0']), 'pause');
     let n = await dst.query<{ p: boolean }>('digoal_02', `SELECT worker_paused AS p FROM pgq_node.get_node_info('replika')`);
     assert.equal(n[0]?.p, true);
@@ -225,5 +232,22 @@ describe(`londiste admin sequence, root on PostgreSQL ${srcMajor}, leaves on ${d
     const consumers = await src.query<{ consumer_name: string }>('digoal_01', `SELECT consumer_name FROM pgq.get_consumer_info('replika')`);
     assert.deepEqual(consumers.map((c) => c.consumer_name).sort(), ['.dst1_digoal_01.watermark', '.global_watermark', 'dst1_digoal_01'],
       'the dropped leaf no longer holds back the queue');
-  });
+  }));
+
+  it('draws a member it cannot reach as a dead node, as upstream does', steps.step('unreachable', ['nodes'], async () => {
+    await src.query('digoal_01', `SELECT * FROM pgq_node.register_location('replika', 'ghost', $1, false)`, [`host=127.0.0.1 port=1 dbname=x user=u password=${SECRET}`]);
+    try {
+      const lines = ok(await runLondiste([srcJob, 'status']), 'status with an unreachable member').stdout.split('\n');
+      assert.ok(lines.some((l) => /^Node 'ghost' failure: .*ECONNREFUSED/.test(l)), `the failure is reported:\n${lines.join('\n')}`);
+      const top = lines.findIndex((l) => l.startsWith('Queue: replika'));
+      assert.equal(lines[top + 2], 'src_digoal_01 (root)', `the root's tree comes first:\n${lines.join('\n')}`);
+      const at = lines.indexOf('ghost (dead)');
+      assert.ok(at > top + 2, `ghost drawn as a dead node of its own, after the root's tree:\n${lines.join('\n')}`);
+      // upstream knows nothing of an unreachable node: no lag, and not PAUSED (skytools 3 prints
+      // "Lag: (n/a)", later python-pgq adds "NOT UPTODATE")
+      assert.match(lines[at + 1] ?? '', /^ {30}Lag: \(n\/a\)(, NOT UPTODATE)?$/, `the dead node's line:\n${lines.join('\n')}`);
+    } finally {
+      await src.query('digoal_01', `SELECT * FROM pgq_node.unregister_location('replika', 'ghost')`);
+    }
+  }));
 });

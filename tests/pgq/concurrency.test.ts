@@ -83,6 +83,7 @@ for (const major of testVersions()) {
         await client.query(`SELECT pgq.register_consumer('q', 'slow')`);
         const expected: string[] = [];
         const fast: EventRow[] = [];
+        const slow: EventRow[] = [];
         const rotations = async (): Promise<void> => {
           // what pgqd does: every operation in its own transaction
           const ops = await client.query<{ func_name: string; func_arg: string | null }>(`SELECT * FROM pgq.maint_operations()`);
@@ -92,28 +93,49 @@ for (const major of testVersions()) {
             }
           }
         };
+        const currentTable = (): Promise<number> => scalar<number>(client, `SELECT queue_cur_table FROM pgq.queue`);
+        // the current event table after each round
+        const tables: number[] = [];
+        let spanningTable = '';
         for (let round = 0; round < 8; round++) {
           if (round === 3) {
             await producer.query('BEGIN');
             await producer.query(`SELECT pgq.insert_event('q', 'long', 'spanning')`);
             expected.push('spanning');
+            spanningTable = await scalar<string>(client, `SELECT pgq.current_event_table('q')`);
           }
-          if (round === 6) await producer.query('COMMIT');
+          if (round === 6) {
+            assert.notEqual(await scalar<string>(client, `SELECT pgq.current_event_table('q')`), spanningTable, 'the spanning transaction commits after a switch');
+            await producer.query('COMMIT');
+          }
           const ins = await client.query<{ v: string }>(`SELECT pgq.insert_event('q', 't', $1 || '-' || i) AS v FROM generate_series(1, 50) i`, [round]);
           for (let i = 1; i <= 50; i++) expected.push(`${round}-${i}`);
           assert.equal(ins.rowCount, 50);
           await tickNow(client, 'q');
           fast.push(...(await drain(client, 'q', 'fast')));
+          // the slow consumer lags further and further: one batch every other round; moving at
+          // all lets a table switch happen now and then, lagging keeps it from going further
+          if (round % 2 === 1) {
+            const b = await readBatch(client, 'q', 'slow');
+            assert.ok(b !== null, `round ${round}: the slow consumer has a batch`);
+            slow.push(...b.events);
+            await client.query(`SELECT pgq.finish_batch($1)`, [b.batchId]);
+          }
           await rotations();
           await rotations();
+          tables.push(await currentTable());
         }
+        // the rotation really happened while the consumer lagged, once while the long transaction was open
+        const switches = tables.filter((t, i) => i > 0 && t !== tables[i - 1]).length;
+        assert.ok(switches >= 2, `at least two table switches during the lagging rounds; current table after each round: ${tables.join(',')}`);
+        assert.notEqual(tables[5], tables[2], `a switch while the transaction begun in round 3 was open (rounds 3-5); current table after each round: ${tables.join(',')}`);
+        const used = await scalar<number>(client, `SELECT count(DISTINCT tableoid)::int FROM pgq.event_template`);
+        assert.ok(used >= 2, `events sit in ${used} event table(s)`);
         await tickNow(client, 'q');
         fast.push(...(await drain(client, 'q', 'fast')));
-        const cur = await scalar<number>(client, `SELECT queue_cur_table FROM pgq.queue`);
-        const switches = await scalar<string>(client, `SELECT queue_switch_step1 FROM pgq.queue`);
-        assert.ok(switches !== null);
+        const cur = await currentTable();
 
-        const slow = await drain(client, 'q', 'slow');
+        slow.push(...(await drain(client, 'q', 'slow')));
         assert.equal(slow.length, expected.length, 'the lagging consumer gets every event');
         assert.equal(checksum(slow.map((e) => e.ev_data ?? '')), checksum(expected));
         assert.equal(checksum(fast.map((e) => e.ev_data ?? '')), checksum(expected), 'the fast consumer too');
@@ -125,7 +147,7 @@ for (const major of testVersions()) {
           await drain(client, 'q', 'slow');
           await rotations();
         }
-        const after = await scalar<number>(client, `SELECT queue_cur_table FROM pgq.queue`);
+        const after = await currentTable();
         assert.notEqual(after, cur, 'tables rotated once every consumer had moved on');
       } finally {
         await producer.end();

@@ -1,5 +1,9 @@
 // pgqd against a real cluster: ticking, discovery, rotation, retry, reload, shutdown, restarts
 // of the server, and no password in its log.
+//
+// Every test starts a pgqd of its own (own config and log file) and stops it at its end, and
+// creates the databases it looks at; pgqd discovers every database of the cluster, so a test
+// only ever looks at its own databases.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,31 +21,20 @@ const SECRET = 'pgqd-Secret-9';
 interface Pgqd {
   proc: ChildProcess;
   exited: Promise<number | null>;
+  configFile: string;
   log: () => string;
+  /** The log without the (many) connection lines, for failure messages. */
+  logTail: () => string;
   writeConfig: (extra: Record<string, string>) => void;
+  /** SIGTERM (SIGKILL if it does not exit); the exit code. */
+  stop: () => Promise<number | null>;
 }
 
 describe(`pgqd, PostgreSQL ${major}`, () => {
   let cluster: PgCluster;
   const dir = mkdtempSync(join(tmpdir(), 'skytools-pgqd-'));
-  const logFile = join(dir, 'pgqd.log');
-  const configFile = join(dir, 'pgqd.yaml');
-  let daemon: Pgqd | undefined;
+  const daemons: Pgqd[] = [];
 
-  const base = (): Record<string, string> => ({
-    base_connstr: `host=127.0.0.1 port=${cluster.port} user=${cluster.user} password=${SECRET}`,
-    initial_database: 'postgres',
-    check_period: '300ms',
-    ticker_period: '100ms',
-    retry_period: '200ms',
-    maint_period: '200ms',
-    stats_period: '500ms',
-    logfile: logFile,
-  });
-  const writeConfig = (extra: Record<string, string>): void => {
-    const cfg = { ...base(), ...extra };
-    writeFileSync(configFile, Object.entries(cfg).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n') + '\n');
-  };
   const lastTick = async (db: string): Promise<number> => {
     // the tick sequence, not pgq.tick: rotation deletes old ticks
     const r = await cluster.query<{ t: number | null }>(db, `SELECT pgq.seq_getval(queue_tick_seq)::int AS t FROM pgq.queue`);
@@ -57,53 +50,103 @@ describe(`pgqd, PostgreSQL ${major}`, () => {
     });
   };
 
+  /** Start a pgqd with its own config and log file, and wait until it runs (signal handlers installed). */
+  const startPgqd = async (name: string, extra: Record<string, string> = {}): Promise<Pgqd> => {
+    const logFile = join(dir, `${name}.log`);
+    const configFile = join(dir, `${name}.yaml`);
+    const writeConfig = (more: Record<string, string>): void => {
+      const cfg = {
+        base_connstr: `host=127.0.0.1 port=${cluster.port} user=${cluster.user} password=${SECRET}`,
+        initial_database: 'postgres',
+        check_period: '300ms',
+        ticker_period: '100ms',
+        retry_period: '200ms',
+        maint_period: '200ms',
+        stats_period: '500ms',
+        logfile: logFile,
+        ...more,
+      };
+      writeFileSync(configFile, Object.entries(cfg).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n') + '\n');
+    };
+    writeConfig(extra);
+    const proc = spawn(process.execPath, [join(repoRoot(), 'packages', 'pgqd', 'dist', 'bin', 'pgqd.js'), '--config', configFile, '-v'], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+    const log = (): string => {
+      try {
+        return readFileSync(logFile, 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    const d: Pgqd = {
+      proc,
+      exited,
+      configFile,
+      log,
+      logTail: () => log().split('\n').filter((l) => !l.includes('Connect')).slice(-20).join('\n'),
+      writeConfig,
+      stop: async () => {
+        if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+        const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+        const code = await exited;
+        clearTimeout(timer);
+        return code;
+      },
+    };
+    daemons.push(d);
+    // the start line is written after the signal handlers are installed: a signal before would kill it
+    await waitFor(`pgqd ${name} started`, 20_000, async () => (/Starting pgqd/.test(log()) ? true : undefined), log);
+    return d;
+  };
+
   before(async () => {
     cluster = await startCluster(major);
-    await newPgqDb('db_a');
-    await cluster.createDatabase('no_pgq');
-    writeConfig({});
-    const proc = spawn(process.execPath, [join(repoRoot(), 'packages', 'pgqd', 'dist', 'bin', 'pgqd.js'), '--config', configFile, '-v'], { stdio: 'ignore' });
-    daemon = {
-      proc,
-      exited: new Promise((r) => proc.on('exit', (code) => r(code))),
-      log: () => {
-        try {
-          return readFileSync(logFile, 'utf8');
-        } catch {
-          return '';
-        }
-      },
-      writeConfig,
-    };
   });
   after(async () => {
-    if (daemon !== undefined && daemon.proc.exitCode === null) {
-      daemon.proc.kill('SIGKILL');
-      await daemon.exited;
+    for (const d of daemons) {
+      if (d.proc.exitCode === null && d.proc.signalCode === null) {
+        d.proc.kill('SIGKILL');
+        await d.exited;
+      }
     }
     await cluster.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('ticks the queues of a database with pgq, and ignores one without', async () => {
-    const d = daemon as Pgqd;
-    const t0 = await lastTick('db_a');
-    await waitFor('ticks in db_a', 20_000, async () => ((await lastTick('db_a')) >= t0 + 5 ? true : undefined), d.log);
-    assert.match(d.log(), /db_a: serving \(pgq 3\./);
-    assert.doesNotMatch(d.log(), /no_pgq: serving/);
-    const tables = await cluster.query<{ n: number }>('no_pgq', `SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'pgq'`);
-    assert.equal(tables[0]?.n, 0, 'pgqd changed nothing in the database without pgq');
+    await newPgqDb('tick_a');
+    await cluster.createDatabase('no_pgq');
+    const d = await startPgqd('tick');
+    try {
+      const t0 = await lastTick('tick_a');
+      await waitFor('ticks in tick_a', 20_000, async () => ((await lastTick('tick_a')) >= t0 + 5 ? true : undefined), d.logTail);
+      assert.match(d.log(), /tick_a: serving \(pgq 3\./);
+      assert.doesNotMatch(d.log(), /no_pgq: serving/);
+      const tables = await cluster.query<{ n: number }>('no_pgq', `SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = 'pgq'`);
+      assert.equal(tables[0]?.n, 0, 'pgqd changed nothing in the database without pgq');
+    } finally {
+      await d.stop();
+    }
   });
 
   it('picks up a database created after start', async () => {
-    const d = daemon as Pgqd;
-    await newPgqDb('db_b');
-    await waitFor('ticks in db_b', 20_000, async () => ((await lastTick('db_b')) >= 3 ? true : undefined), d.log);
+    await newPgqDb('early');
+    const d = await startPgqd('late');
+    try {
+      await waitFor('early served', 20_000, async () => (/early: serving/.test(d.log()) ? true : undefined), d.logTail);
+      assert.doesNotMatch(d.log(), /late_db: serving/);
+      await newPgqDb('late_db');
+      await waitFor('ticks in late_db', 20_000, async () => ((await lastTick('late_db')) >= 3 ? true : undefined), d.logTail);
+      assert.match(d.log(), /late_db: serving/);
+    } finally {
+      await d.stop();
+    }
   });
 
   it('rotates event tables and moves retry events back', async () => {
-    const d = daemon as Pgqd;
-    const c = new pg.Client(cluster.clientConfig('db_a'));
+    await newPgqDb('rot');
+    const d = await startPgqd('rot');
+    const c = new pg.Client(cluster.clientConfig('rot'));
     await c.connect();
     try {
       await c.query(`SELECT pgq.set_queue_config('q', 'rotation_period', '1 second')`);
@@ -111,7 +154,7 @@ describe(`pgqd, PostgreSQL ${major}`, () => {
       await waitFor('a rotation', 20_000, async () => {
         const now = (await c.query<{ n: number }>(`SELECT queue_cur_table AS n FROM pgq.queue`)).rows[0]?.n;
         return now !== before ? true : undefined;
-      }, d.log);
+      }, d.logTail);
 
       await c.query(`SELECT pgq.register_consumer('q', 'c')`);
       await c.query(`SELECT pgq.insert_event('q', 'retry-me', 'payload')`);
@@ -125,60 +168,81 @@ describe(`pgqd, PostgreSQL ${major}`, () => {
           return undefined;
         }
         return b;
-      });
+      }, d.logTail);
       const evId = (await c.query<{ id: string }>(`SELECT ev_id::text AS id FROM pgq.get_batch_events($1) WHERE ev_type = 'retry-me'`, [batch])).rows[0]?.id;
       await c.query(`SELECT pgq.event_retry($1, $2, 0)`, [batch, evId]);
       await c.query(`SELECT pgq.finish_batch($1)`, [batch]);
       await waitFor('the retried event back in the queue', 20_000, async () => {
         const r = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pgq.event_template WHERE ev_type = 'retry-me' AND ev_retry = 1`);
         return r.rows[0]?.n === 1 ? true : undefined;
-      }, d.log);
+      }, d.logTail);
       const rq = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pgq.retry_queue`);
       assert.equal(rq.rows[0]?.n, 0);
-      await c.query(`SELECT pgq.unregister_consumer('q', 'c')`);
-      await c.query(`SELECT pgq.set_queue_config('q', 'rotation_period', '2 hours')`);
     } finally {
       await c.end();
+      await d.stop();
     }
   });
 
   it('applies a new ticker_period on SIGHUP, and survives a broken file', async () => {
-    const d = daemon as Pgqd;
-    d.writeConfig({ ticker_period: '1h' });
-    d.proc.kill('SIGHUP');
-    await waitFor('reload logged', 10_000, async () => (/configuration reloaded/.test(d.log()) ? true : undefined));
-    await new Promise((r) => setTimeout(r, 500));
-    const t1 = await lastTick('db_a');
-    await new Promise((r) => setTimeout(r, 1500));
-    assert.equal(await lastTick('db_a'), t1, `no ticks with ticker_period 1h:\n${d.log().split('\n').filter((l) => !l.includes('Connect')).slice(-15).join('\n')}`);
+    await newPgqDb('hup');
+    const d = await startPgqd('hup');
+    try {
+      await waitFor('ticks in hup', 20_000, async () => ((await lastTick('hup')) >= 3 ? true : undefined), d.logTail);
+      d.writeConfig({ ticker_period: '1h' });
+      d.proc.kill('SIGHUP');
+      await waitFor('reload logged', 10_000, async () => (/configuration reloaded/.test(d.log()) ? true : undefined), d.logTail);
+      const t1 = await lastTick('hup');
+      // the point is that nothing happens: with the old 100 ms period this window holds about six
+      // ticks. The ticker may run once more right after the reload woke it (a tick in flight, or
+      // the one that follows the wake-up before the new period's sleep), hence t1 + 1.
+      await new Promise((r) => setTimeout(r, 600));
+      const t2 = await lastTick('hup');
+      assert.ok(t2 <= t1 + 1, `ticks went from ${t1} to ${t2} in 600 ms with ticker_period 1h:\n${d.logTail()}`);
 
-    writeFileSync(configFile, 'ticker_period: [oops\n');
-    d.proc.kill('SIGHUP');
-    await waitFor('reload failure logged', 10_000, async () => (/reload failed, keeping the running configuration/.test(d.log()) ? true : undefined));
-    assert.equal(d.proc.exitCode, null, 'pgqd still runs');
+      writeFileSync(d.configFile, 'ticker_period: [oops\n');
+      d.proc.kill('SIGHUP');
+      await waitFor('reload failure logged', 10_000, async () => (/reload failed, keeping the running configuration/.test(d.log()) ? true : undefined), d.logTail);
+      assert.equal(d.proc.exitCode, null, 'pgqd still runs');
 
-    d.writeConfig({});
-    d.proc.kill('SIGHUP');
-    await waitFor('ticks again', 20_000, async () => ((await lastTick('db_a')) >= t1 + 3 ? true : undefined), d.log);
+      d.writeConfig({});
+      d.proc.kill('SIGHUP');
+      await waitFor('ticks again', 20_000, async () => ((await lastTick('hup')) >= t2 + 3 ? true : undefined), d.logTail);
+    } finally {
+      await d.stop();
+    }
   });
 
   it('survives a server restart and resumes ticking', async () => {
-    const d = daemon as Pgqd;
-    await cluster.stopServer('fast');
-    await new Promise((r) => setTimeout(r, 1500));
-    await cluster.startServer();
-    const t = await lastTick('db_a');
-    await waitFor('ticks after restart', 30_000, async () => ((await lastTick('db_a')) >= t + 3 ? true : undefined), d.log);
-    assert.equal(d.proc.exitCode, null);
+    await newPgqDb('restart');
+    const d = await startPgqd('restart');
+    try {
+      await waitFor('ticks in restart', 20_000, async () => ((await lastTick('restart')) >= 3 ? true : undefined), d.logTail);
+      await cluster.stopServer('fast');
+      // pgqd must notice the server is gone before it comes back
+      await waitFor('the ticker failing while the server is down', 20_000, async () => (/restart: ticker failed/.test(d.log()) ? true : undefined), d.logTail);
+      await cluster.startServer();
+      const t = await lastTick('restart');
+      await waitFor('ticks after restart', 30_000, async () => ((await lastTick('restart')) >= t + 3 ? true : undefined), d.logTail);
+      assert.match(d.log(), /restart: ticker works again/);
+      assert.equal(d.proc.exitCode, null);
+    } finally {
+      await d.stop();
+    }
   });
 
   it('logs stats, never the password, and exits 0 on SIGTERM', async () => {
-    const d = daemon as Pgqd;
-    await waitFor('a stats line', 10_000, async () => (/\{ticks: \d+, maint: \d+, retry: \d+\}/.test(d.log()) ? true : undefined));
-    d.proc.kill('SIGTERM');
-    assert.equal(await d.exited, 0);
-    const log = d.log();
-    assert.match(log, /Connect '/, 'connections are logged (debug)');
-    assert.ok(!log.includes(SECRET), 'the password appears in the log');
+    await newPgqDb('stats');
+    const d = await startPgqd('stats');
+    try {
+      await waitFor('a stats line', 10_000, async () => (/\{ticks: [1-9]\d*, maint: \d+, retry: \d+\}/.test(d.log()) ? true : undefined), d.logTail);
+      d.proc.kill('SIGTERM');
+      assert.equal(await d.exited, 0);
+      const log = d.log();
+      assert.match(log, /Connect '/, 'connections are logged (debug)');
+      assert.ok(!log.includes(SECRET), 'the password appears in the log');
+    } finally {
+      await d.stop();
+    }
   });
 });

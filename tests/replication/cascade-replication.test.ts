@@ -1,9 +1,14 @@
 // Replication through a branch, TRUNCATE, rows crossing a --where boundary, a worker killed
 // with SIGKILL in the middle of a load, and londisted reloading its jobs directory: after each,
 // the targets equal the source.
+//
+// The cascade (root, branch, leaf under the branch, filtered leaf under the root), its tables,
+// ticker and one worker per node are set up in `before` and shared. Every test makes its own
+// changes and compares every target with the whole source, so it does not rely on the data of
+// earlier tests; a test that replaces a worker or moves a node leaves the cascade running.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createSeedSchema, repoRoot, startCluster, testVersions, type PgCluster } from '@skytools/harness';
@@ -22,10 +27,11 @@ describe(`cascade replication, root on PostgreSQL ${srcMajor}, branch and leaves
   let src: PgCluster;
   let dst: PgCluster;
   const jobs = jobDir();
-  const workers: RunningWorker[] = [];
+  /** The running worker of each node, by node key (root, branch, leaf, part). */
+  const workers = new Map<string, RunningWorker>();
   let ticker: { stop: () => Promise<void> } | undefined;
   const files: Record<string, string> = {};
-  const diag = (): string => workers.map((w) => w.output().split('\n').slice(-12).join('\n')).join('\n----\n');
+  const diag = (): string => [...workers].map(([n, w]) => `[${n}]\n${w.output().split('\n').slice(-12).join('\n')}`).join('\n----\n');
 
   before(async () => {
     [src, dst] = await Promise.all([startCluster(srcMajor), startCluster(dstMajor)]);
@@ -44,13 +50,13 @@ describe(`cascade replication, root on PostgreSQL ${srcMajor}, branch and leaves
     ok(await runLondiste([files['part'], 'create-leaf', 'n_part', dst.connectionString('part'), `--provider=${src.connectionString('db')}`]), 'create-leaf part');
     ok(await runLondiste([files['root'], 'add-table', '--all']), 'add-table root');
     ticker = startTicker(src, 'db', 100);
-    for (const n of ['root', 'branch', 'leaf', 'part']) workers.push(startWorker(files[n] ?? ''));
+    for (const n of ['root', 'branch', 'leaf', 'part']) workers.set(n, startWorker(files[n] ?? ''));
     ok(await runLondiste([files['branch'], 'add-table', '--all']), 'add-table branch');
     ok(await runLondiste([files['leaf'], 'add-table', '--all']), 'add-table leaf');
     ok(await runLondiste([files['part'], 'add-table', 'digoal_01.user_info', '--where=userid % 2 = 0 OR qq = 1', '--create']), 'add-table part');
   });
   after(async () => {
-    for (const w of workers) await w.stop();
+    for (const w of workers.values()) await w.stop();
     await ticker?.stop();
     jobs.remove();
     await Promise.all([src.stop(), dst.stop()]);
@@ -113,11 +119,12 @@ describe(`cascade replication, root on PostgreSQL ${srcMajor}, branch and leaves
   it('replicates TRUNCATE and rows moving across a --where boundary', async () => {
     await src.query('db', `TRUNCATE digoal_01.user_login_rec`);
     await src.query('db', `INSERT INTO digoal_01.user_login_rec (userid, login_time, ip) VALUES (1, now(), '10.0.0.9')`);
-    // qq decides nothing: the condition is on userid, so move rows by changing the key's parity
+    // the same keys deleted and inserted again with other content (10 is in the filtered leaf's
+    // condition, 11 is not)
     await src.query('db', `DELETE FROM digoal_01.user_info WHERE userid IN (10, 11)`);
     await src.query('db', `INSERT INTO digoal_01.user_info (userid, engname) VALUES (10, 'even again'), (11, 'odd again')`);
     await src.query('db', `UPDATE digoal_01.user_info SET engname = 'changed' WHERE userid BETWEEN 20 AND 29`);
-    // UPDATEs moving rows into the filtered leaf's condition, and others out of it
+    // UPDATEs of odd keys moving rows into the filtered leaf's condition (qq = 1), then two out of it
     await src.query('db', `UPDATE digoal_01.user_info SET qq = 1 WHERE userid IN (31, 33, 35)`);
     await inSync();
     assert.equal((await tableDigest(dst, 'part', `SELECT * FROM digoal_01.user_info WHERE userid IN (31, 33, 35)`)).rows, 3, 'rows moved in');
@@ -128,33 +135,44 @@ describe(`cascade replication, root on PostgreSQL ${srcMajor}, branch and leaves
   });
 
   it('loses and duplicates nothing when the leaf worker is killed with SIGKILL during a load', async () => {
-    const leafIdx = 2;
+    // how much of this test's load the leaf has applied
+    const applied = async (): Promise<number> => {
+      const r = await dst.query<{ n: number }>('leaf', `SELECT count(*)::int AS n FROM digoal_01.user_logout_rec WHERE ip = '10.2.2.2'`);
+      return r[0]?.n ?? 0;
+    };
+    let killing = true;
+    // the load runs until the kills are over (and at least 120 rounds), so every kill hits it
     const load = (async () => {
-      for (let i = 0; i < 120; i++) {
+      for (let i = 0; killing || i < 120; i++) {
         await src.query('db', `INSERT INTO digoal_01.user_logout_rec (userid, logout_time, ip) SELECT g, now(), '10.2.2.2' FROM generate_series(1, 20) g`);
         await src.query('db', `UPDATE digoal_01.user_session SET login_count = login_count + 1 WHERE userid % 50 = $1`, [i % 50]);
       }
     })();
-    for (let k = 0; k < 3; k++) {
-      await new Promise((r) => setTimeout(r, 700));
-      workers[leafIdx]?.proc.kill('SIGKILL');
-      await workers[leafIdx]?.stop();
-      workers[leafIdx] = startWorker(files['leaf'] ?? '');
+    try {
+      for (let k = 0; k < 3; k++) {
+        // kill a worker in the middle of applying the load: once it has committed more of it
+        const from = await applied();
+        await waitFor(`the leaf worker applying the load (kill ${k + 1})`, 60_000, async () => ((await applied()) > from ? true : undefined), diag);
+        const w = workers.get('leaf');
+        w?.proc.kill('SIGKILL');
+        await w?.stop();
+        workers.set('leaf', startWorker(files['leaf'] ?? ''));
+      }
+    } finally {
+      killing = false;
+      await load;
     }
-    await load;
     await inSync();
     await compare();
   });
 
   it('londisted runs jobs from its directory, adds and removes them on SIGHUP, and stops with 0', async () => {
-    // hand the part leaf over from its own worker to londisted
-    const partIdx = 3;
-    await workers[partIdx]?.stop();
-    workers.splice(partIdx, 1);
+    // hand the part leaf over from its own worker to londisted, and back at the end
+    await workers.get('part')?.stop();
+    workers.delete('part');
     const jobsDir = join(jobs.dir, 'londisted.d');
     const cfg = join(jobs.dir, 'londisted.yaml');
     rmSync(jobsDir, { recursive: true, force: true });
-    const { mkdirSync, copyFileSync } = await import('node:fs');
     mkdirSync(jobsDir);
     writeFileSync(cfg, `jobs_dir: ${JSON.stringify(jobsDir)}\nlogfile: ${JSON.stringify(join(jobs.dir, 'londisted.log'))}\n`);
     const proc = spawn(process.execPath, [join(repoRoot(), 'packages', 'londiste', 'dist', 'bin', 'londisted.js'), '--config', cfg], { stdio: 'ignore' });
@@ -166,6 +184,7 @@ describe(`cascade replication, root on PostgreSQL ${srcMajor}, branch and leaves
         return '';
       }
     };
+    let code: number | null = null;
     try {
       // signals before the handlers are installed would kill it
       await waitFor('londisted started', 20_000, async () => (/londisted \S+ starting/.test(log()) ? true : undefined));
@@ -186,7 +205,9 @@ describe(`cascade replication, root on PostgreSQL ${srcMajor}, branch and leaves
       });
     } finally {
       proc.kill('SIGTERM');
+      code = await exited;
+      workers.set('part', startWorker(files['part'] ?? ''));
     }
-    assert.equal(await exited, 0);
+    assert.equal(code, 0, 'londisted exits 0 on SIGTERM');
   });
 });
