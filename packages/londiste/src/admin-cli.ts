@@ -77,8 +77,9 @@ export const COMMANDS: Record<string, CommandDef> = {
         skipTruncate: bool(o['skip-truncate']),
         triggerFlags: str(o['trigger-flags']),
         triggerArg: strs(o['trigger-arg']),
-        noTriggers: bool(o['no-triggers']),
-        noMerge: bool(o['no-merge']),
+        // yargs reads --no-X as X=false
+        noTriggers: o['triggers'] === false,
+        noMerge: o['merge'] === false,
         maxParallelCopy: typeof o['max-parallel-copy'] === 'number' ? o['max-parallel-copy'] : undefined,
         skipNonExisting: bool(o['skip-non-existing']),
       }),
@@ -138,13 +139,13 @@ function addOptions(y: Argv): Argv {
     .option('skip-truncate', { type: 'boolean', describe: 'add-table: do not truncate the local table before copy' })
     .option('trigger-flags', { type: 'string', describe: 'add-table: trigger flags (BAIUDLQ)' })
     .option('trigger-arg', { type: 'string', describe: 'add-table: extra trigger argument (repeatable)' })
-    .option('no-triggers', { type: 'boolean', describe: 'add-table: no triggers on the table' })
+    .option('triggers', { type: 'boolean', describe: 'add-table: --no-triggers: no capture triggers on the table' })
     .option('handler', { type: 'string', describe: 'add-table: custom handler (not implemented yet: refused)' })
     .option('handler-arg', { type: 'string', describe: 'add-table: handler argument (not implemented yet: refused)' })
     .option('copy-node', { type: 'string', describe: 'add-table/resync: copy from another node (not implemented yet: refused)' })
     .option('find-copy-node', { type: 'boolean', describe: 'add-table/resync: find a node to copy from (not implemented yet: refused)' })
     .option('merge-all', { type: 'boolean', describe: 'add-table: merge tables from all source queues (not implemented yet: refused)' })
-    .option('no-merge', { type: 'boolean', describe: 'add-table: do not merge tables from source queues' })
+    .option('merge', { type: 'boolean', describe: 'add-table: --no-merge: do not merge tables from source queues' })
     .option('max-parallel-copy', { type: 'number', describe: 'add-table: max tables copied in parallel' })
     .option('skip-non-existing', { type: 'boolean', describe: 'add-*: skip objects that do not exist' })
     .option('names-only', { type: 'boolean', describe: 'tables: only the names' })
@@ -181,10 +182,11 @@ function refuseNotImplemented(parsed: Opts): void {
  * that names neither the setting nor the way out; say both (the command's transaction is rolled
  * back, so nothing changed).
  */
-function explainLockTimeout(err: unknown, job: JobConfig): unknown {
+function explainLockTimeout(err: unknown, job: JobConfig, command: string, args: readonly string[]): unknown {
   if (pgDiagnostics(err).code !== '55P03') return err;
+  const what = [command, ...args].join(' ');
   return new UsageError(
-    `${describeError(err)}: another session holds a lock on a table this command changes, and lock_timeout (${formatDuration(job.lock_timeout)} in ${job.file}) ran out; nothing was changed: retry when the lock is released, or raise lock_timeout`,
+    `${what}: ${describeError(err)}: another session holds a lock on a table this command changes, and lock_timeout (${formatDuration(job.lock_timeout)} in ${job.file}) ran out; nothing was changed: retry when the lock is released, or raise lock_timeout`,
     { cause: err },
   );
 }
@@ -233,7 +235,7 @@ export async function runAdminCli(argv: readonly string[], env: CliEnv): Promise
     if (def === undefined) return 2;
     await def.run(admin, args, parsed, env.out);
   } catch (err) {
-    throw explainLockTimeout(err, job);
+    throw explainLockTimeout(err, job, command, args);
   } finally {
     await admin.close();
     await log.close();

@@ -21,7 +21,7 @@ function globToRegex(glob: string): RegExp {
 export interface ExpandOptions {
   all: boolean;
   force: boolean;
-  /** Accept names that are in neither list (handlers that need no local table). */
+  /** Accept names in neither list without a warning: the caller creates them or skips them itself. */
   allowMissing?: boolean;
 }
 
@@ -63,11 +63,14 @@ export async function expandObjectArgs(
     }
     const name = fqName(arg);
     if (seen.has(name)) continue;
-    if (candidates.includes(name) || opts.allowMissing === true) {
+    if (candidates.includes(name)) {
       seen.add(name);
       result.push(name);
     } else if (others.has(name)) {
       log.info(`${name} already processed`);
+    } else if (opts.allowMissing === true) {
+      seen.add(name);
+      result.push(name);
     } else if (opts.force) {
       log.warning(`${name} not available, but --force is used`);
       seen.add(name);

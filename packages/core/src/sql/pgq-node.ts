@@ -192,3 +192,24 @@ export async function setSubscriberWatermark(client: pg.ClientBase, log: Logger,
 export async function setPartitionWatermark(client: pg.ClientBase, log: Logger, combinedQueue: string, partQueue: string | null, tick: string | null): Promise<void> {
   await execCmd(client, log, 'SELECT * FROM pgq_node.set_partition_watermark($1, $2, $3)', [combinedQueue, partQueue, tick], { quiet: true });
 }
+
+/**
+ * One step of a root's demotion: 1 refuses new events (captured writes fail from now on), 2 inserts
+ * the last tick and returns it, 3 turns the root into a branch of `newProvider` at that tick.
+ */
+export async function demoteRoot(client: pg.ClientBase, log: Logger, queue: string, step: 1 | 2 | 3, newProvider: string): Promise<string | null> {
+  const rows = await execCmd(client, log, 'SELECT * FROM pgq_node.demote_root($1, $2, $3)', [queue, step, newProvider]);
+  const t = rows[0]?.['last_tick'];
+  return typeof t === 'string' || typeof t === 'number' ? String(t) : null;
+}
+
+/** Make a branch the root: its queue accepts events and ticks on its own from now on. */
+export async function promoteBranch(client: pg.ClientBase, log: Logger, queue: string): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM pgq_node.promote_branch($1)', [queue]);
+}
+
+/** The position of a plain consumer (not a node) on this node's queue, e.g. a failover gravestone. */
+export async function consumerLastTick(client: pg.ClientBase, queue: string, consumer: string): Promise<string | null | undefined> {
+  const r = await client.query<{ t: string | null }>('SELECT last_tick::text AS t FROM pgq.get_consumer_info($1, $2)', [queue, consumer]);
+  return r.rows.length === 0 ? undefined : (r.rows[0]?.t ?? null);
+}

@@ -88,6 +88,18 @@ export async function tryAdvisoryLock(client: pg.ClientBase, a: number, b: numbe
   return r.rows[0]?.ok === true;
 }
 
+/** Does some session of this database hold the two-key advisory lock? */
+export async function advisoryLockHeld(client: pg.ClientBase, a: number, b: number): Promise<boolean> {
+  // pg_locks shows the two int4 keys as classid/objid (oids: unsigned) with objsubid 2
+  const r = await client.query<{ held: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2
+        AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+        AND classid::int8 = ($1::int8 & 4294967295) AND objid::int8 = ($2::int8 & 4294967295)) AS held`,
+    [a, b],
+  );
+  return r.rows[0]?.held === true;
+}
+
 /** Transaction-scoped advisory lock on one int8 key, waiting for it. */
 export async function advisoryXactLock(client: pg.ClientBase, key: number): Promise<void> {
   await client.query('SELECT pg_advisory_xact_lock($1)', [key]);

@@ -1,5 +1,6 @@
 /** Changing nodes: pause, resume, tag-dead, drop-node. */
-import { describeError, pgqNode, quietLogger, sleep, UsageError } from '@skytools/core';
+import { describeError, pgqNode, quietLogger, UsageError } from '@skytools/core';
+import { setPausedAndWait } from '../cascade/worker-pause.js';
 import type { NodeAdmin } from '../node-admin.js';
 import type { Output } from './status.js';
 
@@ -20,24 +21,16 @@ export async function cmdSetPaused(admin: NodeAdmin, paused: boolean, o: PauseOp
     consumer = (await pgqNode.getNodeInfo(db, admin.queue))?.worker_name ?? undefined;
     if (consumer === undefined) throw new UsageError(`node ${node} has no worker for queue ${admin.queue}`);
   }
-  await pgqNode.setConsumerPaused(db, admin.log, admin.queue, consumer, paused);
   const op = paused ? 'paused' : 'resumed';
-  if (o.waitSeconds <= 0) return;
-  admin.log.info('Waiting for worker to accept');
-  const deadline = Date.now() + o.waitSeconds * 1000;
-  for (;;) {
-    const st = await pgqNode.getConsumerState(db, admin.log, admin.queue, consumer);
-    if (st?.paused !== paused) throw new UsageError(`operation canceled: ${consumer} is now ${st?.paused === true ? 'paused' : 'running'}`);
-    if (st.uptodate) {
-      admin.log.info(`Consumer '${consumer}' on node '${node}' ${op}`);
-      return;
-    }
-    if (Date.now() > deadline) {
-      admin.log.warning(`Consumer '${consumer}' on node '${node}' has not confirmed within ${o.waitSeconds}s (is its worker running?); it will be ${op} when it next runs`);
-      return;
-    }
-    await sleep(200);
+  if (o.waitSeconds <= 0) {
+    await pgqNode.setConsumerPaused(db, admin.log, admin.queue, consumer, paused);
+    return;
   }
+  admin.log.info('Waiting for worker to accept');
+  const outcome = await setPausedAndWait(db, admin.log, admin.queue, node, consumer, paused, o.waitSeconds * 1000);
+  if (outcome === 'confirmed') admin.log.info(`Consumer '${consumer}' on node '${node}' ${op}`);
+  else if (outcome === 'not running') admin.log.info(`Consumer '${consumer}' on node '${node}' ${op} (its worker is not running)`);
+  else admin.log.warning(`Consumer '${consumer}' on node '${node}' has not confirmed within ${o.waitSeconds}s; it will be ${op} when it next runs`);
 }
 
 export async function cmdTagDead(admin: NodeAdmin, deadNode: string, out: Output): Promise<void> {
@@ -71,7 +64,7 @@ export async function cmdDropNode(admin: NodeAdmin, nodeName: string, force: boo
       nodeType = (await pgqNode.getNodeInfo(db, admin.queue))?.node_type ?? null;
       const subs = await pgqNode.subscriberNames(db, admin.queue);
       if (subs.length > 0 && !force) {
-        throw new UsageError(`node still has subscribers (${subs.join(', ')}); move them with change-provider first`);
+        throw new UsageError(`node ${nodeName} still has subscribers (${subs.join(', ')}): move them with change-provider first, or drop it anyway with --force`);
       }
     } catch (err) {
       if (err instanceof UsageError) throw err;

@@ -26,7 +26,8 @@ export async function cmdAddSeq(
   }
   const seqs = await expandObjectArgs(dst, admin.log, admin.queue, 'S', false, names, {
     all: o.all,
-    force: o.force || o.create || o.skipNonExisting,
+    force: o.force,
+    allowMissing: o.create || o.skipNonExisting,
   });
   for (const seq of seqs) {
     if (!(await catalog.relationExists(dst, seq, 'sequence'))) {

@@ -80,17 +80,18 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
   const createLevel: CreateLevel | undefined = o.createFull ? 'full' : o.create ? 'minimal' : undefined;
   const tables = await expandObjectArgs(dst, admin.log, admin.queue, 'r', false, names, {
     all: o.all,
+    force: o.force,
     // a table to be created here is not local yet, and a skipped one is reported below
-    force: o.force || createLevel !== undefined || o.skipNonExisting,
+    allowMissing: createLevel !== undefined || o.skipNonExisting,
   });
 
   if (!isRoot && !o.expectSync) {
     const problems = tables.filter((t) => !(src.get(t)?.local ?? false));
-    for (const t of problems) {
-      if (o.skipNonExisting) admin.log.warning(`Table ${t} does not exist on provider`);
-      else admin.log.error(`Table ${t} does not exist on provider, need to switch to different provider`);
+    if (problems.length > 0 && !o.skipNonExisting) {
+      const provider = info.provider_node ?? 'the provider';
+      throw new UsageError(`${problems.length === 1 ? 'Table' : 'Tables'} ${problems.join(', ')} not replicated by provider ${provider}: add ${problems.length === 1 ? 'it' : 'them'} there first, or switch to a different provider; nothing was changed`);
     }
-    if (problems.length > 0 && !o.skipNonExisting) throw new UsageError('Problems, canceling operation');
+    for (const t of problems) admin.log.warning(`Table ${t} does not exist on provider, skipped`);
   }
 
   // londiste.local_add_table refuses a table without primary key; find them all before adding any
@@ -150,11 +151,20 @@ export async function cmdResync(admin: NodeAdmin, names: readonly string[], o: {
   const info = await admin.localNodeInfo();
   if (info.node_type === 'root') throw new UsageError('resync: the root node has no provider to copy from');
   const db = await admin.db();
+  if (!o.force) {
+    // upstream logs "already processed" and does nothing; a resync that copies nothing is a mistake to point out
+    const local = new Set((await londisteSql.getTableList(db, admin.queue)).filter((t) => t.local).map((t) => t.table_name));
+    const notLocal = names.filter((n) => !/[*?]/.test(n) && !local.has(fqName(n))).map(fqName);
+    if (notLocal.length > 0) {
+      throw new UsageError(`resync: ${notLocal.join(', ')} ${notLocal.length === 1 ? 'is' : 'are'} not replicated on node ${info.node_name}; add ${notLocal.length === 1 ? 'it' : 'them'} with add-table`);
+    }
+  }
   const tables = await expandObjectArgs(db, admin.log, admin.queue, 'r', true, names, o);
   const src = await setTables(await admin.providerDb(), admin.queue);
   const problems = tables.filter((t) => !(src.get(t)?.local ?? false));
-  for (const t of problems) admin.log.error(`Table ${t} does not exist on provider, need to switch to different provider`);
-  if (problems.length > 0) throw new UsageError('Problems, cancelling operation');
+  if (problems.length > 0) {
+    throw new UsageError(`resync: ${problems.join(', ')} not replicated by provider ${info.provider_node ?? '?'}: switch to a different provider first; nothing was changed`);
+  }
   await session.withTransaction(db, async () => {
     for (const t of tables) await londisteSql.localSetTableState(db, admin.log, admin.queue, t, null, null);
   });

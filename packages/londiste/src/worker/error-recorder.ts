@@ -7,8 +7,8 @@ import type pg from 'pg';
 import { connect, pgqNode, type Logger } from '@skytools/core';
 
 export class ErrorRecorder {
-  /** This worker recorded the error now on the node. */
-  private recorded = false;
+  /** The node shows an error of this consumer (recorded by this worker or by an earlier run). */
+  private shown = false;
 
   constructor(
     private readonly connstr: string,
@@ -22,7 +22,7 @@ export class ErrorRecorder {
       const c = await connect(this.connstr, { name: 'db', logger: this.log });
       try {
         await pgqNode.setConsumerError(c, this.log, this.queue, this.consumer, message);
-        this.recorded = true;
+        this.shown = true;
       } finally {
         await c.end();
       }
@@ -31,10 +31,18 @@ export class ErrorRecorder {
     }
   }
 
-  /** After a successful round start: clear the error this worker recorded, if the node still shows one. */
-  async clear(db: pg.ClientBase, current: string | null): Promise<void> {
-    if (current === null || !this.recorded) return;
+  /** The error the node shows, as read at the start of a round. */
+  seen(current: string | null): void {
+    if (current !== null) this.shown = true;
+  }
+
+  /**
+   * After a round that succeeded: clear the error the node shows. Not at the start of a round: a
+   * retry that fails again would leave the error off the node (and off `status`) meanwhile.
+   */
+  async clear(db: pg.ClientBase): Promise<void> {
+    if (!this.shown) return;
     await pgqNode.setConsumerError(db, this.log, this.queue, this.consumer, null);
-    this.recorded = false;
+    this.shown = false;
   }
 }

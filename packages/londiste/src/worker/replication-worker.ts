@@ -73,6 +73,7 @@ export class ReplicationWorker {
     while (!signal.aborted) {
       try {
         await this.round(signal);
+        await this.errors.clear(await this.conns.local());
         backoff.reset();
       } catch (err) {
         if (signal.aborted) break;
@@ -94,7 +95,7 @@ export class ReplicationWorker {
     const db = await this.conns.local();
     const st = await this.state(db);
     if (!st.uptodate) await pgqNode.setConsumerUptodate(db, this.log, this.job.queue_name, this.job.job_name, true);
-    await this.errors.clear(db, st.cur_error);
+    this.errors.seen(st.cur_error);
     if (st.paused) return this.sleep(this.job.loop_delay, signal);
     if (st.node_type === 'root') {
       await this.root.run(db);
