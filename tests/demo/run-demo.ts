@@ -1,8 +1,10 @@
 /**
- * `make demo`: the blog's scenario on this machine. PostgreSQL 13 (source) and 17 (targets),
- * the seed schema with 200,000 users, a root and two leaves (one renamed and filtered), pgqd and
- * londisted running from generated config files, a pgbench load of the blog's login/logout
- * functions, then `status` and a per-table comparison. Everything started is stopped at the end.
+ * `make demo`: the blog's scenario on this machine, and the upgrade finished. PostgreSQL 13
+ * (source) and 17 (targets), the seed schema with 200,000 users, a root, a branch and a leaf (renamed
+ * and filtered), pgqd and londisted running from generated config files, a pgbench load of the blog's
+ * login/logout functions, `status` and a per-table comparison; then the switchover: the PostgreSQL 17
+ * node becomes the root, the old one a branch under it, a few transactions on the new root, `status`
+ * and the comparison again. Everything started is stopped at the end.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +27,13 @@ function londiste(args: string[]): string {
   const r = spawnSync(process.execPath, [bin('londiste', 'londiste'), ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`londiste ${args.slice(1).join(' ')} failed:\n${r.stderr}${r.stdout}`);
   return r.stdout;
+}
+
+/** A command whose log lines (stderr) are part of what the demo shows. */
+function londisteLog(args: string[]): string[] {
+  const r = spawnSync(process.execPath, [bin('londiste', 'londiste'), ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`londiste ${args.slice(1).join(' ')} failed:\n${r.stderr}${r.stdout}`);
+  return r.stderr.trimEnd().split('\n').map((l) => l.replace(/^\S+ \S+ \d+ /, ''));
 }
 
 function yaml(values: Record<string, string | number>): string {
@@ -77,13 +86,16 @@ async function main(): Promise<number> {
     const dst1Job = job('dst1_digoal_01', dst1Loc, { parallel_copies: 2 });
     const dst2Job = job('dst2_digoal_02', dst2Loc, { parallel_copies: 2 });
     writeFileSync(join(work, 'londisted.yaml'), yaml({ jobs_dir: jobsDir, max_parallel_copy: 4, logfile: join(work, 'log', 'londisted.log') }));
-    writeFileSync(join(work, 'pgqd.yaml'), yaml({ base_connstr: `host=127.0.0.1 port=${src.port} user=${src.user}`, initial_database: 'postgres', ticker_period: '100ms', logfile: join(work, 'log', 'pgqd.log') }));
+    // one pgqd per server: after the switchover the root's queue is on the PostgreSQL 17 one
+    for (const [name, c] of [['pgqd-src', src], ['pgqd-dst', dst]] as const) {
+      writeFileSync(join(work, `${name}.yaml`), yaml({ base_connstr: `host=127.0.0.1 port=${c.port} user=${c.user}`, initial_database: 'postgres', ticker_period: '100ms', logfile: join(work, 'log', `${name}.log`), pidfile: join(work, `${name}.pid`) }));
+    }
     say(`   config files in ${work}`);
 
-    say('== Nodes: create-root, create-leaf x2');
+    say('== Nodes: create-root, create-branch (it will take over the root), create-leaf');
     londiste([srcJob, 'create-root', 'src_digoal_01', srcLoc]);
     await src.query('digoal_01', `SELECT pgq.set_queue_config('replika', 'ticker_max_lag', '100 milliseconds')`);
-    londiste([dst1Job, 'create-leaf', 'dst1_digoal_01', dst1Loc, `--provider=${srcLoc}`]);
+    londiste([dst1Job, 'create-branch', 'dst1_digoal_01', dst1Loc, `--provider=${srcLoc}`]);
     londiste([dst2Job, 'create-leaf', 'dst2_digoal_02', dst2Loc, `--provider=${srcLoc}`]);
     londiste([srcJob, 'add-table', '--all']);
     londiste([srcJob, 'add-seq', '--all']);
@@ -92,10 +104,11 @@ async function main(): Promise<number> {
     const start = (args: string[]): void => {
       procs.push(spawn(process.execPath, args, { stdio: 'ignore' }));
     };
-    start([bin('pgqd', 'pgqd'), '--config', join(work, 'pgqd.yaml')]);
+    start([bin('pgqd', 'pgqd'), '--config', join(work, 'pgqd-src.yaml')]);
+    start([bin('pgqd', 'pgqd'), '--config', join(work, 'pgqd-dst.yaml')]);
     start([bin('londiste', 'londisted'), '--config', join(work, 'londisted.yaml')]);
 
-    say('== Leaves: all tables and sequences on dst1; two renamed, filtered tables on dst2');
+    say('== Subscribers: all tables and sequences on dst1; two renamed, filtered tables on dst2');
     const copyStart = Date.now();
     londiste([dst1Job, 'add-table', '--all']);
     londiste([dst1Job, 'add-seq', '--all']);
@@ -166,27 +179,61 @@ async function main(): Promise<number> {
     say('== londiste status');
     for (const l of londiste([srcJob, 'status']).trimEnd().split('\n')) say(l);
 
-    say('== Comparison (rows, md5 of all rows)');
-    let allEqual = true;
-    const compare = async (label: string, a: Promise<{ rows: number; md5: string }>, b: Promise<{ rows: number; md5: string }>): Promise<void> => {
-      const [x, y] = await Promise.all([a, b]);
-      const same = x.rows === y.rows && x.md5 === y.md5;
-      allEqual &&= same;
-      say(`   ${label.padEnd(58)} ${String(x.rows).padStart(7)} ${x.md5.slice(0, 12)}  ${String(y.rows).padStart(7)} ${y.md5.slice(0, 12)}  ${same ? 'equal' : 'DIFFERENT'}`);
+    // the comparison, from whichever node is the root: src before the switchover, dst1 after it
+    const compareAll = async (root: PgCluster, rootDb: string, rootName: string): Promise<boolean> => {
+      say(`== Comparison with the root ${rootName} (rows, md5 of all rows)`);
+      let equal = true;
+      const compare = async (label: string, a: Promise<{ rows: number; md5: string }>, b: Promise<{ rows: number; md5: string }>): Promise<void> => {
+        const [x, y] = await Promise.all([a, b]);
+        const same = x.rows === y.rows && x.md5 === y.md5;
+        equal &&= same;
+        say(`   ${label.padEnd(58)} ${String(x.rows).padStart(7)} ${x.md5.slice(0, 12)}  ${String(y.rows).padStart(7)} ${y.md5.slice(0, 12)}  ${same ? 'equal' : 'DIFFERENT'}`);
+      };
+      const others: [string, PgCluster, string][] = [['src', src, 'digoal_01'], ['dst1', dst, 'digoal_01']];
+      for (const [label, c, db] of others) {
+        if (c === root && db === rootDb) continue;
+        for (const t of ['user_info', 'user_session', 'user_login_rec', 'user_logout_rec']) {
+          await compare(`${rootName} digoal_01.${t} -> ${label} digoal_01.${t}`, digest(root, rootDb, `SELECT * FROM digoal_01.${t}`), digest(c, db, `SELECT * FROM digoal_01.${t}`));
+        }
+      }
+      for (const [t, t1] of [['user_info', 'user_info1'], ['user_session', 'user_session1']]) {
+        await compare(`${rootName} digoal_01.${t} (userid < 1000) -> dst2 digoal_02.${t1}`, digest(root, rootDb, `SELECT * FROM digoal_01.${t} WHERE userid < 1000`), digest(dst, 'digoal_02', `SELECT * FROM digoal_02.${t1}`));
+      }
+      for (const [label, c] of others) {
+        if (c === root) continue;
+        for (const sq of ['user_login_rec_id_seq', 'user_logout_rec_id_seq']) {
+          const a = await root.query<{ v: string }>(rootDb, `SELECT last_value::text AS v FROM digoal_01.${sq}`);
+          const b = await c.query<{ v: string }>('digoal_01', `SELECT last_value::text AS v FROM digoal_01.${sq}`);
+          const ok = BigInt(b[0]?.v ?? '0') >= BigInt(a[0]?.v ?? '0');
+          equal &&= ok;
+          say(`   sequence digoal_01.${sq}: ${rootName} ${a[0]?.v ?? '?'}, ${label} ${b[0]?.v ?? '?'} (${ok ? 'not behind' : 'BEHIND'})`);
+        }
+      }
+      return equal;
     };
-    for (const t of ['user_info', 'user_session', 'user_login_rec', 'user_logout_rec']) {
-      await compare(`digoal_01.${t} -> dst1 digoal_01.${t}`, digest(src, 'digoal_01', `SELECT * FROM digoal_01.${t}`), digest(dst, 'digoal_01', `SELECT * FROM digoal_01.${t}`));
+    let allEqual = await compareAll(src, 'digoal_01', 'src');
+
+    say('== Switchover: dst1 (PostgreSQL ' + String(DST_MAJOR) + ') takes over the root; src becomes a branch under it');
+    for (const l of londisteLog([dst1Job, 'takeover', 'src_digoal_01'])) say(`   ${l}`);
+    say('== A few transactions on the new root dst1');
+    await dst.withClient('digoal_01', async (c) => {
+      for (let i = 1; i <= 50; i++) {
+        await c.query(`INSERT INTO digoal_01.user_login_rec (userid, login_time, ip) VALUES ($1, now(), '10.0.17.1')`, [i]);
+        await c.query(`UPDATE digoal_01.user_session SET logintime = now(), login_count = login_count + 1 WHERE userid = $1`, [i]);
+      }
+    });
+    for (const [c, db, w] of [[src, 'digoal_01', 'src_digoal_01'], [dst, 'digoal_02', 'dst2_digoal_02']] as const) {
+      await dst.query('digoal_01', `SELECT * FROM londiste.root_check_seqs('replika')`);
+      await dst.query('digoal_01', `SELECT pgq.force_tick('replika')`);
+      const t = (await dst.query<{ t: string }>('digoal_01', `SELECT pgq.ticker('replika')::text AS t`))[0]?.t ?? '0';
+      await until(`${w} caught up with the new root`, 120_000, async () => {
+        const r = await c.query<{ t: string | null }>(db, `SELECT last_tick_id::text AS t FROM pgq_node.local_state WHERE consumer_name = $1`, [w]);
+        return r[0]?.t != null && BigInt(r[0].t) >= BigInt(t);
+      });
     }
-    for (const [t, t1] of [['user_info', 'user_info1'], ['user_session', 'user_session1']]) {
-      await compare(`digoal_01.${t} (userid < 1000) -> dst2 digoal_02.${t1}`, digest(src, 'digoal_01', `SELECT * FROM digoal_01.${t} WHERE userid < 1000`), digest(dst, 'digoal_02', `SELECT * FROM digoal_02.${t1}`));
-    }
-    for (const sq of ['user_login_rec_id_seq', 'user_logout_rec_id_seq']) {
-      const a = await src.query<{ v: string }>('digoal_01', `SELECT last_value::text AS v FROM digoal_01.${sq}`);
-      const b = await dst.query<{ v: string }>('digoal_01', `SELECT last_value::text AS v FROM digoal_01.${sq}`);
-      const ok = BigInt(b[0]?.v ?? '0') >= BigInt(a[0]?.v ?? '0');
-      allEqual &&= ok;
-      say(`   sequence digoal_01.${sq}: source ${a[0]?.v ?? '?'}, dst1 ${b[0]?.v ?? '?'} (${ok ? 'not behind' : 'BEHIND'})`);
-    }
+    say('== londiste status (from the new root)');
+    for (const l of londiste([dst1Job, 'status']).trimEnd().split('\n')) say(l);
+    allEqual = (await compareAll(dst, 'digoal_01', 'dst1')) && allEqual;
     say(allEqual ? '== Every comparison is equal.' : '== Some comparisons differ!');
     return allEqual ? 0 : 1;
   } finally {

@@ -33,6 +33,8 @@ export function startWorker(jobFile: string): RunningWorker {
 export function startTicker(cluster: PgCluster, db: string, periodMs: number): { stop: () => Promise<void> } {
   let running = true;
   const client = new pg.Client(cluster.clientConfig(db));
+  // a test may stop the server under the ticker
+  client.on('error', () => undefined);
   const loop = (async () => {
     await client.connect();
     while (running) {

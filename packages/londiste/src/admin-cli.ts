@@ -11,8 +11,9 @@ import { cmdMembers, cmdNodeInfo, cmdNodeStatus, cmdStatus, type Output } from '
 import { cmdAddTable, cmdMissing, cmdRemoveTable, cmdResync, cmdTables } from './commands/tables.js';
 import { cmdExecute } from './commands/execute.js';
 import { cmdAddSeq, cmdRemoveSeq, cmdSeqs } from './commands/seqs.js';
-import { cmdDropNode, cmdSetPaused, cmdTagDead } from './commands/node-control.js';
-import { cmdChangeProvider, cmdWaitFor, cmdWaitSync } from './commands/wait.js';
+import { cmdDropNode, cmdSetPaused, cmdTagAlive, cmdTagDead } from './commands/node-control.js';
+import { cmdWaitFor, cmdWaitSync } from './commands/wait.js';
+import { cmdChangeProvider, cmdTakeover } from './commands/takeover.js';
 import { runWorkerForeground } from './worker/foreground.js';
 
 export interface CliEnv {
@@ -118,8 +119,29 @@ export const COMMANDS: Record<string, CommandDef> = {
   'wait-sync': { describe: 'wait until every table of this node is in sync', run: async (a, args, o) => { noArgs('wait-sync', args); await cmdWaitSync(a, Number(o['wait-timeout'] ?? 0)); } },
   'wait-root': { describe: 'wait until this node has applied the root\'s newest tick', run: async (a, args, o) => { noArgs('wait-root', args); await cmdWaitFor(a, 'root', Number(o['wait-timeout'] ?? 0)); } },
   'wait-provider': { describe: 'wait until this node has applied its provider\'s newest tick', run: async (a, args, o) => { noArgs('wait-provider', args); await cmdWaitFor(a, 'provider', Number(o['wait-timeout'] ?? 0)); } },
-  'change-provider': { describe: 'read from another node (--provider=NODE)', run: async (a, args, o) => { noArgs('change-provider', args); await cmdChangeProvider(a, str(o['provider'])); } },
+  'change-provider': {
+    describe: 'move this node (or --node) to read from another node (--provider=NODE)',
+    run: async (a, args, o) => {
+      noArgs('change-provider', args);
+      await cmdChangeProvider(a, { node: str(o['node']), provider: str(o['provider']), waitSeconds: Number(o['wait-timeout'] ?? 60) });
+    },
+  },
+  takeover: {
+    describe: 'this node takes the place of OLD_NODE (root switchover, --dead-root failover, branch takeover)',
+    usage: 'OLD_NODE',
+    run: (a, args, o) =>
+      cmdTakeover(a, oneArg('takeover', 'old node name', args), {
+        all: bool(o['all']),
+        deadRoot: bool(o['dead-root']),
+        deadBranch: bool(o['dead-branch']),
+        dead: strs(o['dead']),
+        waitMs: Number(o['wait-timeout'] ?? 60) * 1000,
+        catchUpMs: Number(o['wait-timeout'] ?? 60) * 1000,
+        maxLagSeconds: Number(o['max-lag'] ?? 60),
+      }),
+  },
   'tag-dead': { describe: 'mark a node as dead on every reachable member', usage: 'NODE', run: (a, args, _o, out) => cmdTagDead(a, oneArg('tag-dead', 'node name', args), out) },
+  'tag-alive': { describe: 'undo tag-dead: mark a node alive on every reachable member', usage: 'NODE', run: (a, args, _o, out) => cmdTagAlive(a, oneArg('tag-alive', 'node name', args), out) },
   'drop-node': { describe: 'remove a node from the cascade', usage: 'NODE', run: (a, args, o) => cmdDropNode(a, oneArg('drop-node', 'node name', args), bool(o['force'])) },
 };
 
@@ -149,9 +171,13 @@ function addOptions(y: Argv): Argv {
     .option('max-parallel-copy', { type: 'number', describe: 'add-table: max tables copied in parallel' })
     .option('skip-non-existing', { type: 'boolean', describe: 'add-*: skip objects that do not exist' })
     .option('names-only', { type: 'boolean', describe: 'tables: only the names' })
-    .option('node', { type: 'string', describe: 'pause/resume: node of the worker' })
+    .option('node', { type: 'string', describe: 'pause/resume/change-provider: the node to act on (default: this one)' })
+    .option('dead-root', { type: 'boolean', describe: 'takeover: the old root is dead; fail over to this node' })
+    .option('dead-branch', { type: 'boolean', describe: 'takeover: the old branch is dead; this node takes its subscribers' })
+    .option('dead', { type: 'string', describe: 'takeover: treat this node as dead, do not contact it (repeatable)' })
+    .option('max-lag', { type: 'number', describe: 'takeover: refuse a switchover when this node is more seconds behind the root (default 60)' })
     .option('consumer', { type: 'string', describe: 'pause/resume: worker (consumer) name' })
-    .option('wait-timeout', { type: 'number', describe: 'pause/resume (default 30) and wait-* (default 0: forever): seconds to wait for the worker' });
+    .option('wait-timeout', { type: 'number', describe: 'pause/resume (default 30), change-provider/takeover (default 60) and wait-* (default 0: forever): seconds to wait for a worker' });
 }
 
 function commandList(): string {

@@ -12,6 +12,8 @@ export class NodeAdmin {
   private readonly conns = new Map<string, pg.Client>();
   private nodeInfoCache: NodeInfoRow | undefined;
   private membersCache: MemberInfo[] | undefined;
+  /** Nodes an operation must not contact (--dead=NODE), on top of those tagged dead. */
+  private readonly treatedDead = new Set<string>();
 
   constructor(
     readonly job: JobConfig,
@@ -20,6 +22,20 @@ export class NodeAdmin {
 
   get queue(): string {
     return this.job.queue_name;
+  }
+
+  treatAsDead(names: readonly string[]): void {
+    for (const n of names) this.treatedDead.add(n);
+  }
+
+  isTreatedDead(name: string): boolean {
+    return this.treatedDead.has(name);
+  }
+
+  /** Forget cached node info and members: a cascade operation changed them. */
+  refresh(): void {
+    this.nodeInfoCache = undefined;
+    this.membersCache = undefined;
   }
 
   /** A named connection, opened on first use. */
@@ -88,6 +104,7 @@ export class NodeAdmin {
     const info = await this.localNodeInfo();
     if (name === info.node_name) return this.db();
     const m = await this.member(name);
+    if (this.treatedDead.has(name)) throw new UsageError(`node ${name} is treated as dead (--dead) and is not contacted`);
     if (m.location === null) throw new SkytoolsError(`node ${name} has no location registered`);
     return this.database(`node_${name}`, m.location);
   }

@@ -34,16 +34,30 @@ export async function cmdSetPaused(admin: NodeAdmin, paused: boolean, o: PauseOp
 }
 
 export async function cmdTagDead(admin: NodeAdmin, deadNode: string, out: Output): Promise<void> {
+  await setDeadFlag(admin, deadNode, true, out);
+}
+
+/** Undo tag-dead: the node is contacted again by status, takeover and the other commands. */
+export async function cmdTagAlive(admin: NodeAdmin, node: string, out: Output): Promise<void> {
+  await setDeadFlag(admin, node, false, out);
+}
+
+async function setDeadFlag(admin: NodeAdmin, target: string, dead: boolean, out: Output): Promise<void> {
   const info = await admin.localNodeInfo();
   const members = await admin.members();
-  if (!members.some((m) => m.name === deadNode)) throw new UsageError(`Unknown node: ${deadNode}`);
-  if (deadNode === info.node_name) throw new UsageError('cannot tag the local node dead from itself; run tag-dead on another node');
-  admin.log.info(`Tagging node '${deadNode}' as dead`);
-  await pgqNode.registerLocation(await admin.db(), admin.log, admin.queue, deadNode, null, true);
+  const m0 = members.find((m) => m.name === target);
+  if (m0 === undefined) throw new UsageError(`Unknown node: ${target}`);
+  if (dead && target === info.node_name) throw new UsageError('cannot tag the local node dead from itself; run tag-dead on another node');
+  if (!dead && !m0.dead) {
+    admin.log.info(`Node '${target}' is not tagged dead here; tagging it alive on the other nodes anyway`);
+  }
+  admin.log.info(`Tagging node '${target}' as ${dead ? 'dead' : 'alive'}`);
+  await pgqNode.registerLocation(await admin.db(), admin.log, admin.queue, target, null, dead);
+  admin.refresh();
   for (const m of members) {
-    if (m.dead || m.name === deadNode || m.name === info.node_name) continue;
+    if ((m.dead && m.name !== target) || m.name === info.node_name || (dead && m.name === target)) continue;
     try {
-      await pgqNode.registerLocation(await admin.nodeDatabase(m.name), admin.log, admin.queue, deadNode, null, true);
+      await pgqNode.registerLocation(await admin.nodeDatabase(m.name), admin.log, admin.queue, target, null, dead);
     } catch (err) {
       out(`Node ${m.name} failure: ${describeError(err).split('\n')[0] ?? ''}`);
       await admin.closeDatabase(`node_${m.name}`);

@@ -4,7 +4,7 @@
  * Waits poll the node every 200 ms and log progress; they give up after --wait-timeout seconds
  * when it is not 0.
  */
-import { londisteSql, pgq, pgqNode, sleep, SkytoolsError, UsageError } from '@skytools/core';
+import { londisteSql, pgq, pgqNode, sleep, SkytoolsError } from '@skytools/core';
 import type { NodeAdmin } from '../node-admin.js';
 
 async function poll(admin: NodeAdmin, what: string, timeoutSec: number, probe: () => Promise<string | null>): Promise<void> {
@@ -56,34 +56,4 @@ export async function cmdWaitFor(admin: NodeAdmin, source: 'root' | 'provider', 
     return t !== null && BigInt(t) >= BigInt(target) ? null : `at tick ${t ?? 'none'}`;
   });
   admin.log.info(`Got tick ${target}, exiting`);
-}
-
-/** Make this node read from another node; the worker follows on its next round. */
-export async function cmdChangeProvider(admin: NodeAdmin, newProvider: string | undefined): Promise<void> {
-  const info = await admin.localNodeInfo();
-  if (newProvider === undefined || newProvider === '') throw new UsageError('change-provider needs --provider=NODE (the new provider node name)');
-  if (info.node_type === 'root') throw new UsageError('the root node has no provider');
-  if (newProvider === info.node_name) throw new UsageError('cannot subscribe to itself');
-  if (newProvider === info.provider_node) {
-    admin.log.info(`Consumer '${info.worker_name ?? ''}' at node '${info.node_name ?? ''}' has already '${newProvider}' as provider`);
-    return;
-  }
-  const worker = info.worker_name ?? '';
-  const node = info.node_name ?? '';
-  const oldProvider = info.provider_node;
-  const db = await admin.db();
-  const newDb = await admin.nodeDatabase(newProvider);
-  const newType = (await pgqNode.getNodeInfo(newDb, admin.queue))?.node_type;
-  if (newType === 'leaf' || newType === null || newType === undefined) throw new UsageError(`node ${newProvider} cannot be a provider (it is ${newType ?? 'not a node'})`);
-  const tick = (await pgqNode.getConsumerState(db, admin.log, admin.queue, worker))?.completed_tick ?? null;
-  // the new provider must still have the tick this node stands on
-  await pgqNode.registerSubscriber(newDb, admin.log, admin.queue, node, worker, tick);
-  await pgqNode.changeConsumerProvider(db, admin.log, admin.queue, worker, newProvider);
-  if (oldProvider !== null) {
-    try {
-      await pgqNode.unregisterSubscriber(await admin.nodeDatabase(oldProvider), admin.log, admin.queue, node);
-    } catch (err) {
-      admin.log.warning(`could not unsubscribe from the old provider ${oldProvider}: ${(err as Error).message}`);
-    }
-  }
 }

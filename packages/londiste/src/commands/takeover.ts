@@ -1,0 +1,32 @@
+/** Changing the shape of the cascade: change-provider and takeover (switchover, failover). */
+import { UsageError } from '@skytools/core';
+import { switchProvider } from '../cascade/provider-switch.js';
+import { takeover, type TakeoverOptions } from '../cascade/takeover.js';
+import type { NodeAdmin } from '../node-admin.js';
+
+export interface ChangeProviderOptions {
+  node?: string | undefined;
+  provider?: string | undefined;
+  waitSeconds: number;
+}
+
+/** Move this node (or --node) to read from --provider, at the tick it stands on. */
+export async function cmdChangeProvider(admin: NodeAdmin, o: ChangeProviderOptions): Promise<void> {
+  const info = await admin.localNodeInfo();
+  if (o.provider === undefined || o.provider === '') throw new UsageError('change-provider needs --provider=NODE (the new provider node name)');
+  const node = o.node ?? info.node_name ?? '';
+  await admin.member(node);
+  await admin.member(o.provider);
+  await switchProvider(admin, node, o.provider, { waitMs: o.waitSeconds * 1000 });
+}
+
+export interface TakeoverCliOptions extends TakeoverOptions {
+  dead: string[];
+}
+
+export async function cmdTakeover(admin: NodeAdmin, oldNode: string, o: TakeoverCliOptions): Promise<void> {
+  await admin.localNodeInfo();
+  for (const d of o.dead) await admin.member(d);
+  admin.treatAsDead(o.dead);
+  await takeover(admin, oldNode, o);
+}
