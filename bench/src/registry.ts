@@ -4,6 +4,7 @@ import { bulkApply } from './bulk-apply.js';
 import { initialCopy } from './initial-copy.js';
 import { lag } from './lag.js';
 import { supervisorFootprint } from './supervisor-footprint.js';
+import { switchover } from './switchover.js';
 import { tickerScale } from './ticker-scale.js';
 import { triggerOverhead } from './trigger-overhead.js';
 
@@ -14,5 +15,6 @@ export const BENCHMARKS: Benchmark[] = [
   lag,
   initialCopy,
   supervisorFootprint,
+  switchover,
   bulkApply('bulk-apply-13-to-17', 13, 17),
 ];

@@ -207,7 +207,7 @@ describe(`takeover on a five-node cascade: A on PostgreSQL ${v(0)}, B and D on $
     load.target = 'node_b';
     await load.more(100);
     const log = r.stderr + r.stdout;
-    for (let i = 1; i <= 8; i++) assert.match(log, new RegExp(`step ${String(i)}/8: `), `step ${String(i)} logged:\n${log}`);
+    for (let i = 1; i <= 9; i++) assert.match(log, new RegExp(`step ${String(i)}/9: `), `step ${String(i)} logged:\n${log}`);
     assert.match(log, /takeover done in [\d.]+s: node_b is the root; node_a is a branch under it; node_c moved to node_b; writes were refused for [\d.]+s/);
     assert.deepEqual(await nodeInfo('node_b'), { type: 'root', provider: 'node_b' });
     assert.deepEqual(await nodeInfo('node_a'), { type: 'branch', provider: 'node_b' });
@@ -239,7 +239,7 @@ describe(`takeover on a five-node cascade: A on PostgreSQL ${v(0)}, B and D on $
     load.start();
     await load.more(50);
     // A takes the root back from B; killed once after writes were refused, once after the promotion
-    for (const at of ['step 3/8', 'step 6/8']) {
+    for (const at of ['step 4/9', 'step 7/9']) {
       const child = spawn(process.execPath, [londisteBin(), job.node_a, 'takeover', 'node_b'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       const seen = new Promise<void>((resolve) => {
@@ -263,7 +263,7 @@ describe(`takeover on a five-node cascade: A on PostgreSQL ${v(0)}, B and D on $
     assert.equal((await nodeInfo('node_b')).type, 'root');
     load.target = 'node_a';
     const r = ok(await cli('node_a', 'takeover', 'node_b'), 'the same takeover again');
-    assert.match(r.stderr, /steps 1-5\/8: done by an earlier run/);
+    assert.match(r.stderr, /steps 1-6\/9: done by an earlier run/);
     assert.match(r.stderr, /takeover done .*node_a is the root; node_b is a branch under it/);
     await load.more(50);
     await load.stop();

@@ -6,8 +6,16 @@ import type pg from 'pg';
 import { execCmd } from '../exec-cmd.js';
 import type { Logger } from '../logger.js';
 
-/** Channel add-table and resync notify (payload: queue name), so the node's worker starts copies at once. */
+/**
+ * Channel add-table and resync notify (payload: queue name), so the node's worker starts copies at
+ * once; pause/resume/takeover use it too, so that the worker sees its new state without sleeping first.
+ */
 export const TABLES_CHANNEL = 'londiste_tables';
+
+/** Wake the workers of `queue` on this node (they re-read their state at once). */
+export async function wakeWorkers(client: pg.ClientBase, queue: string): Promise<void> {
+  await client.query('SELECT pg_notify($1, $2)', [TABLES_CHANNEL, queue]);
+}
 
 /** One row of londiste.get_table_list(). */
 export interface TableRow {

@@ -165,10 +165,14 @@ async function switchoverRoot(admin: NodeAdmin, nw: Node, old: Node, o: Takeover
     throw new TakeoverRefused(`takeover: cannot switch from ${old.name} (${oldType ?? '?'}) to ${nw.name} (${newType ?? '?'}): ${nw.name} must be a branch reading from the root ${old.name}`);
   }
 
-  const steps = new StepLog(admin.log, 8);
+  const steps = new StepLog(admin.log, 9);
   if (newType === 'branch') {
     steps.step(`pausing the worker of ${old.name}`);
     await pauseOrFail(admin, old.db, old.name, old.worker, o.waitMs);
+    // what NEW has to apply once writes are refused is what keeps them refused: shrink it first
+    const now = await pgq.tickNow(old.db, admin.queue);
+    steps.step(`letting ${nw.name} catch up to tick ${now ?? '?'} while ${old.name} still takes writes`);
+    if (now !== null && !(await pgq.insertsDisabled(old.db, admin.queue))) await waitForTick(admin, nw, BigInt(now), o.catchUpMs, steps);
     steps.step(`refusing new writes on ${old.name}: captured writes there fail from now on`);
     await pgqNode.demoteRoot(old.db, quietLogger(admin.log), admin.queue, 1, nw.name);
     windowStart = Date.now();
@@ -182,7 +186,7 @@ async function switchoverRoot(admin: NodeAdmin, nw: Node, old: Node, o: Takeover
     await pgqNode.promoteBranch(nw.db, quietLogger(admin.log), admin.queue);
     admin.refresh();
   } else {
-    steps.skip(5, `done by an earlier run: ${nw.name} is the root already`);
+    steps.skip(6, `done by an earlier run: ${nw.name} is the root already`);
   }
 
   steps.step(`subscribing ${old.name} to ${nw.name}`);

@@ -5,7 +5,7 @@
  * applies nothing either, and is not waited for.
  */
 import type pg from 'pg';
-import { pgqNode, session, sleep, type Logger } from '@skytools/core';
+import { londisteSql, pgqNode, session, sleep, type Logger } from '@skytools/core';
 import { jobLockKeys } from '../worker/job-lock.js';
 
 export type PauseOutcome = 'confirmed' | 'not running' | 'timeout';
@@ -26,6 +26,7 @@ export async function setPausedAndWait(
   timeoutMs: number,
 ): Promise<PauseOutcome> {
   await pgqNode.setConsumerPaused(db, log, queue, consumer, paused);
+  await londisteSql.wakeWorkers(db, queue);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const st = await pgqNode.getConsumerState(db, log, queue, consumer);
@@ -33,6 +34,6 @@ export async function setPausedAndWait(
     if (st.uptodate) return 'confirmed';
     if (!(await workerRunning(db, queue, consumer))) return 'not running';
     if (Date.now() >= deadline) return 'timeout';
-    await sleep(100);
+    await sleep(20);
   }
 }
