@@ -261,6 +261,7 @@ describe(`takeover on a five-node cascade: A on PostgreSQL ${v(0)}, B and D on $
     // interrupted after the promotion: two roots, the old one refusing writes
     assert.equal((await nodeInfo('node_a')).type, 'root');
     assert.equal((await nodeInfo('node_b')).type, 'root');
+    assert.match(ok(await cli('node_a', 'status'), 'status').stdout, /WRITES REFUSED: demoted by a takeover that has not finished/, 'status shows the takeover in progress');
     load.target = 'node_a';
     const r = ok(await cli('node_a', 'takeover', 'node_b'), 'the same takeover again');
     assert.match(r.stderr, /steps 1-6\/9: done by an earlier run/);
@@ -313,5 +314,8 @@ describe(`takeover on a five-node cascade: A on PostgreSQL ${v(0)}, B and D on $
     assert.ok(written >= 50, `the writes on the new root are there (${String(written)})`);
     assert.ok([...ids].every((id) => load.committed.has(id) || load.uncertain.has(id)), 'no row that was not written');
     assert.match(ok(await cli('node_b', 'members'), 'members').stdout, /node_a\s+True/);
+    const st = ok(await cli('node_b', 'status', '--compact'), 'status --compact').stdout;
+    assert.match(st, /^node_b \(root\) +Tables: 2\/0\/0 +Lag: .*Gravestone: node_a\.gravestone at tick \d+/m, st);
+    assert.match(st, /^node_a \(dead\)/m, st);
   }));
 });

@@ -3,7 +3,7 @@
 // siblings follow, children ordered by depth, then subtree size, then name; plus the lag format.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatLag, renderStatusTree } from '@skytools/londiste';
+import { formatLag, renderStatusTree, renderStatusTreeCompact } from '@skytools/londiste';
 
 type NodeStatus = Parameters<typeof renderStatusTree>[2][number];
 
@@ -101,6 +101,23 @@ describe('status tree', () => {
   it('draws a node whose provider is not a member as a tree of its own', () => {
     const out = renderStatusTree('q', 'r', [node('r', 'root', null, { lagSeconds: 1 }), node('lost', 'leaf', 'gone', { lagSeconds: 2 })]);
     assert.deepEqual(out.slice(2), ['r (root)', data('', 'Lag: 1s'), 'lost (leaf)', data('', 'Lag: 2s')]);
+  });
+});
+
+describe('status --compact', () => {
+  it('puts each node on one line, its info lines side by side in 30-column cells, children indented by three', () => {
+    const out = renderStatusTreeCompact('replika', 'b', [
+      node('a', 'root', null, { lastTick: '9', lagSeconds: 1, infoLines: ['Tables: 1/0/0'] }),
+      node('b', 'branch', 'a', { lastTick: '9', lagSeconds: 0, paused: true, infoLines: ['Tables: 1/0/0'] }),
+      node('c', 'leaf', 'b', { lastTick: '8', lagSeconds: 2, infoLines: ['Tables: 0/1/0'] }),
+    ]);
+    assert.deepEqual(out, [
+      'Queue: replika   Local node: b',
+      '',
+      'a (root)'.padEnd(60) + 'Tables: 1/0/0'.padEnd(30) + 'Lag: 1s, Tick: 9',
+      '   b (branch)'.padEnd(60) + 'Tables: 1/0/0'.padEnd(30) + 'Lag: 0s, Tick: 9, PAUSED',
+      '      c (leaf)'.padEnd(60) + 'Tables: 0/1/0'.padEnd(30) + 'Lag: 2s, Tick: 8',
+    ]);
   });
 });
 

@@ -59,7 +59,7 @@ export const COMMANDS: Record<string, CommandDef> = {
   'create-root': createCmd('root'),
   'create-branch': createCmd('branch'),
   'create-leaf': createCmd('leaf'),
-  status: { describe: 'show the cascade as a tree', run: async (a, args, _o, out) => { noArgs('status', args); await cmdStatus(a, out); } },
+  status: { describe: 'show the cascade as a tree (--compact: a line per node)', run: async (a, args, o, out) => { noArgs('status', args); await cmdStatus(a, out, bool(o['compact'])); } },
   'node-status': { describe: 'show the local node', run: async (a, args, _o, out) => { noArgs('node-status', args); await cmdNodeStatus(a, out); } },
   'node-info': { describe: 'show the local node and its connect strings', run: async (a, args, _o, out) => { noArgs('node-info', args); await cmdNodeInfo(a, out); } },
   members: { describe: 'list the member nodes of the queue', run: async (a, args, _o, out) => { noArgs('members', args); await cmdMembers(a, out); } },
@@ -170,6 +170,7 @@ function addOptions(y: Argv): Argv {
     .option('merge', { type: 'boolean', describe: 'add-table: --no-merge: do not merge tables from source queues' })
     .option('max-parallel-copy', { type: 'number', describe: 'add-table: max tables copied in parallel' })
     .option('skip-non-existing', { type: 'boolean', describe: 'add-*: skip objects that do not exist' })
+    .option('compact', { type: 'boolean', describe: 'status: one line per node' })
     .option('names-only', { type: 'boolean', describe: 'tables: only the names' })
     .option('node', { type: 'string', describe: 'pause/resume/change-provider: the node to act on (default: this one)' })
     .option('dead-root', { type: 'boolean', describe: 'takeover: the old root is dead; fail over to this node' })

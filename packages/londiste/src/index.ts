@@ -6,7 +6,7 @@ export { SKYTOOLS_TS_VERSION as LONDISTE_VERSION } from '@skytools/core';
 export { runAdminCli, COMMANDS, type CliEnv } from './admin-cli.js';
 export { loadJobConfig, sampleJobConfig, JOB_SPEC, type JobConfig } from './job-config.js';
 export { NodeAdmin } from './node-admin.js';
-export { renderStatusTree, formatLag } from './status-tree.js';
+export { renderStatusTree, renderStatusTreeCompact, formatLag } from './status-tree.js';
 export type { NodeStatus } from './node-status.js';
 export { Supervisor } from './supervisor/supervisor.js';
 export { loadSupervisorConfig, sampleSupervisorConfig, SUPERVISOR_SPEC, type SupervisorConfig } from './supervisor/supervisor-config.js';

@@ -37,6 +37,10 @@ export async function readNodeStatus(client: pg.ClientBase, queue: string): Prom
   }
   for (const [k, v] of Object.entries(urlDecode(info.node_attrs))) infoLines.push(`Attr: ${k}=${v ?? ''}`);
   for (const [consumer, error] of errors) infoLines.push(`ERR: ${consumer}: ${error.split('\n')[0] ?? ''}`);
+  if (info.node_type === 'root' && (await pgq.insertsDisabled(client, queue))) {
+    infoLines.push('WRITES REFUSED: demoted by a takeover that has not finished; run the same takeover again');
+  }
+  for (const [consumer, tick] of await pgqNode.gravestones(client, queue)) infoLines.push(`Gravestone: ${consumer} at tick ${tick} (a failed-over node)`);
   return {
     status: {
       name: info.node_name,

@@ -93,3 +93,15 @@ export function renderStatusTree(queue: string, localNode: string, nodes: readon
   }
   return out;
 }
+
+/** `status --compact`: one line per node, its info lines side by side (upstream's --compact). */
+export function renderStatusTreeCompact(queue: string, localNode: string, nodes: readonly NodeStatus[]): string[] {
+  const out = [`Queue: ${queue}   Local node: ${localNode}`, ''];
+  const draw = (t: TreeNode, prefix: string): void => {
+    const title = `${t.node.name} (${t.node.type})`;
+    out.push((prefix + title.padEnd(60 - prefix.length) + nodeInfoLines(t.node).map((l) => l.padEnd(30)).join('')).trimEnd());
+    for (const c of t.children) draw(c, prefix + '   ');
+  };
+  for (const root of buildForest(nodes)) draw(root, '');
+  return out;
+}

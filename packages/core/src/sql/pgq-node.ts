@@ -213,3 +213,12 @@ export async function consumerLastTick(client: pg.ClientBase, queue: string, con
   const r = await client.query<{ t: string | null }>('SELECT last_tick::text AS t FROM pgq.get_consumer_info($1, $2)', [queue, consumer]);
   return r.rows.length === 0 ? undefined : (r.rows[0]?.t ?? null);
 }
+
+/** Consumers a failover left in place of a dead node (name ending in .gravestone) and their ticks. */
+export async function gravestones(client: pg.ClientBase, queue: string): Promise<Map<string, string>> {
+  const r = await client.query<{ c: string; t: string | null }>(
+    `SELECT consumer_name AS c, last_tick::text AS t FROM pgq.get_consumer_info($1) WHERE consumer_name LIKE '%.gravestone'`,
+    [queue],
+  );
+  return new Map(r.rows.map((row) => [row.c, row.t ?? '?']));
+}

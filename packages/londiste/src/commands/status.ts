@@ -2,15 +2,16 @@
 import { formatDisplayTable, maskConnstr, pgq, pgqNode } from '@skytools/core';
 import type { NodeAdmin } from '../node-admin.js';
 import { loadAllNodes, readNodeStatus } from '../node-status-loader.js';
-import { nodeInfoLines, renderStatusTree } from '../status-tree.js';
+import { nodeInfoLines, renderStatusTree, renderStatusTreeCompact } from '../status-tree.js';
 
 export type Output = (line: string) => void;
 
-export async function cmdStatus(admin: NodeAdmin, out: Output): Promise<void> {
+export async function cmdStatus(admin: NodeAdmin, out: Output, compact = false): Promise<void> {
   const info = await admin.localNodeInfo();
   const members = await admin.members();
   const nodes = await loadAllNodes(members, admin.queue, admin.log, out);
-  for (const line of renderStatusTree(admin.queue, info.node_name ?? '?', nodes)) out(line);
+  const render = compact ? renderStatusTreeCompact : renderStatusTree;
+  for (const line of render(admin.queue, info.node_name ?? '?', nodes)) out(line);
 }
 
 export async function cmdNodeStatus(admin: NodeAdmin, out: Output): Promise<void> {
