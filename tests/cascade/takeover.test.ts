@@ -12,6 +12,8 @@
 // ScenarioSteps stops the later ones at once when an earlier one failed.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
@@ -129,6 +131,8 @@ describe(`takeover on a five-node cascade: A on PostgreSQL ${v(0)}, B and D on $
   const jobs = jobDir();
   const steps = new ScenarioSteps();
   const load = new Load((n) => place[n]);
+  /** Writes A committed that the failover lost (set by the failover step). */
+  const lostOnB: number[] = [];
   const diag = (): string => [...workers].map(([n, w]) => `${n}:\n${w.output().split('\n').slice(-10).join('\n')}`).join('\n----\n');
   const cli = (n: Name, ...args: string[]): Promise<RunResult> => runLondiste([job[n], ...args]);
   const q = async <R extends pg.QueryResultRow>(n: Name, sql: string, params: unknown[] = []): Promise<R[]> => place[n].cluster.query<R>(place[n].db, sql, params);
@@ -288,8 +292,12 @@ describe(`takeover on a five-node cascade: A on PostgreSQL ${v(0)}, B and D on $
 
   it('fails over when the root\'s server is gone: B becomes the root, the others follow', steps.step('failover', ['branch'], async () => {
     load.start();
-    await load.more(100);
-    await clusters[0]?.stop();
+    await load.more(50);
+    // B falls behind, so that A has captured writes no survivor has when its server crashes
+    ok(await cli('node_b', 'pause'), 'pause node_b');
+    await load.more(50);
+    // a fast shutdown: the test clusters run without fsync, so only a clean stop keeps every acknowledged commit
+    await clusters[0]?.stopServer('fast');
     await load.stop();
     const r = ok(await cli('node_b', 'takeover', 'node_a', '--dead-root'), 'takeover --dead-root');
     assert.match(r.stderr, /failover done in [\d.]+s: node_b is the root; node_a is tagged dead/);
@@ -309,6 +317,8 @@ describe(`takeover on a five-node cascade: A on PostgreSQL ${v(0)}, B and D on $
     for (const n of alive) assert.deepEqual(await tableDigest(place[n].cluster, n, 'SELECT * FROM public.ledger'), want, `${n} equals node_b`);
     const ids = new Set((await q<{ id: number }>('node_b', 'SELECT id FROM public.ledger')).map((x) => x.id));
     const lost = [...load.committed].filter((id) => !ids.has(id));
+    assert.ok(lost.length >= 50, `the writes after B was paused are lost (${String(lost.length)})`);
+    lostOnB.push(...lost);
     assert.ok(lost.every((id) => id < firstAfter), `only writes from before the failover are lost: ${lost.join(',')}`);
     const written = (await q<{ n: number }>('node_b', 'SELECT count(*)::int AS n FROM public.ledger WHERE id >= $1', [firstAfter]))[0]?.n ?? 0;
     assert.ok(written >= 50, `the writes on the new root are there (${String(written)})`);
@@ -317,5 +327,33 @@ describe(`takeover on a five-node cascade: A on PostgreSQL ${v(0)}, B and D on $
     const st = ok(await cli('node_b', 'status', '--compact'), 'status --compact').stdout;
     assert.match(st, /^node_b \(root\) +Tables: 2\/0\/0 +Lag: .*Gravestone: node_a\.gravestone at tick \d+/m, st);
     assert.match(st, /^node_a \(dead\)/m, st);
+  }));
+
+  it('resurrects A as a branch of B, dumping exactly the writes it captured that never reached B; a resync makes it equal', steps.step('resurrect', ['failover'], async () => {
+    await clusters[0]?.startServer();
+    const onA = new Set((await q<{ id: number }>('node_a', 'SELECT id FROM public.ledger')).map((x) => x.id));
+    const onB = new Set((await q<{ id: number }>('node_b', 'SELECT id FROM public.ledger')).map((x) => x.id));
+    const onlyOnA = [...onA].filter((id) => !onB.has(id)).sort((x, y) => x - y);
+    assert.ok(lostOnB.every((id) => onlyOnA.includes(id)), 'every committed write the failover lost is on A');
+    const dump = join(jobs.dir, 'lost.jsonl');
+    const r = ok(await cli('node_a', 'resurrect', `--dump-file=${dump}`), 'resurrect');
+    assert.match(r.stderr, new RegExp(`resurrect done: node_a is a branch of node_b from tick \\d+, its worker is paused; ${String(onlyOnA.length * 2)} events \\(ids \\d+\\.\\.\\d+; public\\.(acct|ledger): ${String(onlyOnA.length)} [IU]; public\\.(acct|ledger): ${String(onlyOnA.length)} [IU]\\)`), r.stderr);
+    const dumped = readFileSync(dump, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { ev_extra1: string; ev_data: string });
+    const dumpedIds = dumped.filter((e) => e.ev_extra1 === 'public.ledger').map((e) => Number(/(?:^|&)id=(\d+)/.exec(e.ev_data)?.[1])).sort((x, y) => x - y);
+    assert.deepEqual(dumpedIds, onlyOnA, 'the dump holds exactly the ledger rows only A has');
+    assert.deepEqual(await nodeInfo('node_a'), { type: 'branch', provider: 'node_b' });
+    assert.match(ok(await cli('node_b', 'members'), 'members').stdout, /node_a\s+False/);
+    assert.match(ok(await cli('node_a', 'resurrect', `--dump-file=${join(jobs.dir, 'again.jsonl')}`), 'resurrect again').stderr, /node_a is a subscriber of node_b already: nothing to resurrect/);
+    refused(await cli('node_d', 'resurrect'), 'a leaf', /node_d is a leaf/);
+
+    // the operator's choice here: take the survivors' data
+    ok(await cli('node_a', 'resync', '--all'), 'resync --all');
+    ok(await cli('node_a', 'resume'), 'resume');
+    const ws = await cli('node_a', 'wait-sync', '--wait-timeout=60');
+    assert.equal(ws.code, 0, `wait-sync on node_a: ${ws.stderr}\n${diag()}`);
+    await waitCaughtUp(place.node_b.cluster, 'node_b', place.node_a.cluster, 'node_a', QUEUE, 'node_a', 120_000, diag);
+    for (const t of ['ledger', 'acct']) {
+      assert.deepEqual(await tableDigest(place.node_a.cluster, 'node_a', `SELECT * FROM public.${t}`), await tableDigest(place.node_b.cluster, 'node_b', `SELECT * FROM public.${t}`), `${t}: node_a equals node_b`);
+    }
   }));
 });

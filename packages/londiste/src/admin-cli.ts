@@ -13,7 +13,7 @@ import { cmdExecute } from './commands/execute.js';
 import { cmdAddSeq, cmdRemoveSeq, cmdSeqs } from './commands/seqs.js';
 import { cmdDropNode, cmdSetPaused, cmdTagAlive, cmdTagDead } from './commands/node-control.js';
 import { cmdWaitFor, cmdWaitSync } from './commands/wait.js';
-import { cmdChangeProvider, cmdTakeover } from './commands/takeover.js';
+import { cmdChangeProvider, cmdResurrect, cmdTakeover } from './commands/takeover.js';
 import { runWorkerForeground } from './worker/foreground.js';
 
 export interface CliEnv {
@@ -140,6 +140,13 @@ export const COMMANDS: Record<string, CommandDef> = {
         maxLagSeconds: Number(o['max-lag'] ?? 60),
       }),
   },
+  resurrect: {
+    describe: 'bring this failed-over old root back as a branch; list and dump the events it captured that never reached the others',
+    run: async (a, args, o) => {
+      noArgs('resurrect', args);
+      await cmdResurrect(a, str(o['dump-file']));
+    },
+  },
   'tag-dead': { describe: 'mark a node as dead on every reachable member', usage: 'NODE', run: (a, args, _o, out) => cmdTagDead(a, oneArg('tag-dead', 'node name', args), out) },
   'tag-alive': { describe: 'undo tag-dead: mark a node alive on every reachable member', usage: 'NODE', run: (a, args, _o, out) => cmdTagAlive(a, oneArg('tag-alive', 'node name', args), out) },
   'drop-node': { describe: 'remove a node from the cascade', usage: 'NODE', run: (a, args, o) => cmdDropNode(a, oneArg('drop-node', 'node name', args), bool(o['force'])) },
@@ -170,6 +177,7 @@ function addOptions(y: Argv): Argv {
     .option('merge', { type: 'boolean', describe: 'add-table: --no-merge: do not merge tables from source queues' })
     .option('max-parallel-copy', { type: 'number', describe: 'add-table: max tables copied in parallel' })
     .option('skip-non-existing', { type: 'boolean', describe: 'add-*: skip objects that do not exist' })
+    .option('dump-file', { type: 'string', describe: 'resurrect: file for the lost events (JSON lines; default resurrect-NODE-lost-events.jsonl)' })
     .option('compact', { type: 'boolean', describe: 'status: one line per node' })
     .option('names-only', { type: 'boolean', describe: 'tables: only the names' })
     .option('node', { type: 'string', describe: 'pause/resume/change-provider: the node to act on (default: this one)' })

@@ -222,3 +222,8 @@ export async function gravestones(client: pg.ClientBase, queue: string): Promise
   );
   return new Map(r.rows.map((row) => [row.c, row.t ?? '?']));
 }
+
+/** Set a consumer's position on its node (resurrect: where the node continues from). */
+export async function setConsumerCompleted(client: pg.ClientBase, log: Logger, queue: string, consumer: string, tick: string): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM pgq_node.set_consumer_completed($1, $2, $3)', [queue, consumer, tick], { quiet: true });
+}

@@ -160,3 +160,53 @@ export async function insertsDisabled(client: pg.ClientBase, queue: string): Pro
   const r = await client.query<{ off: boolean }>('SELECT queue_disable_insert AS off FROM pgq.queue WHERE queue_name = $1', [queue]);
   return r.rows[0]?.off === true;
 }
+
+/** Register (or move) a plain consumer at a tick. */
+export async function registerConsumerAt(client: pg.ClientBase, queue: string, consumer: string, tick: string): Promise<void> {
+  await client.query('SELECT pgq.register_consumer_at($1, $2, $3)', [queue, consumer, tick]);
+}
+
+export async function unregisterConsumer(client: pg.ClientBase, queue: string, consumer: string): Promise<void> {
+  await client.query('SELECT pgq.unregister_consumer($1, $2)', [queue, consumer]);
+}
+
+/** Names of the consumers registered on the queue. */
+export async function consumerNames(client: pg.ClientBase, queue: string): Promise<string[]> {
+  const r = await client.query<{ c: string }>('SELECT consumer_name AS c FROM pgq.get_consumer_info($1) ORDER BY 1', [queue]);
+  return r.rows.map((row) => row.c);
+}
+
+/**
+ * Remove from the queue the events between two ticks (committed after `fromTick`'s snapshot and by
+ * `toTick`'s) and the ticks after `fromTick`: a resurrected old root gives up what it captured after
+ * its failover (dumped before), so that its queue can take its new provider's ticks. One transaction.
+ */
+export async function dropEventsAfterTick(client: pg.ClientBase, queue: string, fromTick: string, toTick: string): Promise<{ events: number; ticks: number }> {
+  await client.query('BEGIN');
+  try {
+    const r = await client.query<{ id: number; pfx: string; n: number; s1: string; s2: string }>(
+      `SELECT q.queue_id AS id, q.queue_data_pfx AS pfx, q.queue_ntables AS n, t1.tick_snapshot::text AS s1, t2.tick_snapshot::text AS s2
+         FROM pgq.queue q
+         JOIN pgq.tick t1 ON t1.tick_queue = q.queue_id AND t1.tick_id = $2
+         JOIN pgq.tick t2 ON t2.tick_queue = q.queue_id AND t2.tick_id = $3
+        WHERE q.queue_name = $1`,
+      [queue, fromTick, toTick],
+    );
+    const q = r.rows[0];
+    if (q === undefined) throw new Error(`queue ${queue} has no ticks ${fromTick} and ${toTick}`);
+    let events = 0;
+    for (let i = 0; i < q.n; i++) {
+      const d = await client.query(
+        `DELETE FROM ${quoteFqname(`${q.pfx}_${String(i)}`)} WHERE txid_visible_in_snapshot(ev_txid, $2::txid_snapshot) AND NOT txid_visible_in_snapshot(ev_txid, $1::txid_snapshot)`,
+        [q.s1, q.s2],
+      );
+      events += d.rowCount ?? 0;
+    }
+    const t = await client.query('DELETE FROM pgq.tick WHERE tick_queue = $1 AND tick_id > $2 AND tick_id <= $3', [q.id, fromTick, toTick]);
+    await client.query('COMMIT');
+    return { events, ticks: t.rowCount ?? 0 };
+  } catch (err) {
+    await client.query('ROLLBACK');
+    throw err;
+  }
+}

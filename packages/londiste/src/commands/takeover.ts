@@ -1,7 +1,8 @@
-/** Changing the shape of the cascade: change-provider and takeover (switchover, failover). */
+/** Changing the shape of the cascade: change-provider, takeover (switchover, failover), resurrect. */
 import { UsageError } from '@skytools/core';
 import { switchProvider } from '../cascade/provider-switch.js';
 import { takeover, type TakeoverOptions } from '../cascade/takeover.js';
+import { resurrect } from '../cascade/resurrect.js';
 import type { NodeAdmin } from '../node-admin.js';
 
 export interface ChangeProviderOptions {
@@ -29,4 +30,10 @@ export async function cmdTakeover(admin: NodeAdmin, oldNode: string, o: Takeover
   for (const d of o.dead) await admin.member(d);
   admin.treatAsDead(o.dead);
   await takeover(admin, oldNode, o);
+}
+
+/** Bring a failed-over old root back as a branch; its unshipped events go to `dumpFile`. */
+export async function cmdResurrect(admin: NodeAdmin, dumpFile: string | undefined): Promise<void> {
+  const info = await admin.localNodeInfo();
+  await resurrect(admin, { dumpFile: dumpFile ?? `resurrect-${info.node_name ?? 'node'}-lost-events.jsonl` });
 }
