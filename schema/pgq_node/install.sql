@@ -40,6 +40,7 @@ SELECT pgq_node.upgrade_schema();
 \ir functions/pgq_node.set_consumer_paused.sql
 \ir functions/pgq_node.set_consumer_uptodate.sql
 \ir functions/pgq_node.set_node_attrs.sql
+\ir functions/pgq_node.rename_node.sql
 
 \ir structure/grants.sql
 

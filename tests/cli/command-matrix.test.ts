@@ -275,6 +275,8 @@ describe(`londiste command matrix, PostgreSQL ${major}`, () => {
   it('every failure: exit 1, one ERROR line saying what and which object, nothing changed', async () => {
     await table('t_fail', ['m_root', 'm_branch'], 5);
     ok(await cli('m_root', 'add-table', 't_fail'), 'root add-table');
+    // the subscribers learn of the new table from the queue: let that settle before the snapshot
+    await caughtUp('m_branch', 'm_leaf');
     const snapshot = async (): Promise<unknown[]> => {
       const out: unknown[] = [];
       for (const db of NODES) {
@@ -305,5 +307,28 @@ describe(`londiste command matrix, PostgreSQL ${major}`, () => {
     ];
     for (const [node, args, re] of cases) refused(await cli(node, ...args), args.join(' '), re);
     assert.deepEqual(await snapshot(), before, 'no failed command changed anything');
+  });
+
+  it('rename-node renames a node on every member while replication goes on; again is a no-op', async () => {
+    await table('t_ren', ['m_root', 'm_branch', 'm_leaf'], 10);
+    for (const n of NODES) ok(await cli(n, 'add-table', 't_ren'), `${n} add-table`);
+    await inSync('m_leaf', 't_ren');
+    const r = ok(await cli('m_root', 'rename-node', 'm_branch', 'm_mid'), 'rename-node');
+    assert.match(r.stderr, /rename-node done: m_branch is m_mid on 3 nodes/);
+    for (const n of NODES) {
+      const names = (await q<{ n: string }>(n, 'SELECT node_name AS n FROM pgq_node.node_location WHERE queue_name = $1 ORDER BY 1', [QUEUE])).map((x) => x.n);
+      assert.ok(names.includes('m_mid') && !names.includes('m_branch'), `${n} knows m_mid: ${names.join(',')}`);
+    }
+    assert.equal((await q<{ n: string }>('m_branch', 'SELECT node_name AS n FROM pgq_node.get_node_info($1)', [QUEUE]))[0]?.n, 'm_mid');
+    assert.equal((await q<{ p: string }>('m_leaf', 'SELECT provider_node AS p FROM pgq_node.get_node_info($1)', [QUEUE]))[0]?.p, 'm_mid');
+    const wm = (await q<{ c: string }>('m_root', `SELECT consumer_name AS c FROM pgq.get_consumer_info($1) WHERE consumer_name LIKE '.%.watermark'`, [QUEUE])).map((x) => x.c);
+    assert.ok(wm.includes('.m_mid.watermark') && !wm.includes('.m_branch.watermark'), wm.join(','));
+    await q('m_root', `INSERT INTO public.t_ren VALUES (11, 'after rename', 11)`);
+    await caughtUp('m_branch', 'm_leaf');
+    assert.deepEqual(await digest('m_leaf', 't_ren'), await digest('m_root', 't_ren'));
+    assert.equal((await digest('m_leaf', 't_ren')).rows, 11);
+    assert.match(ok(await cli('m_root', 'rename-node', 'm_branch', 'm_mid'), 'again').stderr, /rename-node done/);
+    refused(await cli('m_root', 'rename-node', 'm_mid', 'm_leaf'), 'a name in use', /a node named m_leaf exists already/);
+    ok(await cli('m_root', 'rename-node', 'm_mid', 'm_branch'), 'rename back');
   });
 });

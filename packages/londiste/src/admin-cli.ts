@@ -13,7 +13,7 @@ import { cmdExecute } from './commands/execute.js';
 import { cmdAddSeq, cmdRemoveSeq, cmdSeqs } from './commands/seqs.js';
 import { cmdDropNode, cmdSetPaused, cmdTagAlive, cmdTagDead } from './commands/node-control.js';
 import { cmdWaitFor, cmdWaitSync } from './commands/wait.js';
-import { cmdChangeProvider, cmdResurrect, cmdTakeover } from './commands/takeover.js';
+import { cmdChangeProvider, cmdRenameNode, cmdResurrect, cmdTakeover } from './commands/takeover.js';
 import { runWorkerForeground } from './worker/foreground.js';
 
 export interface CliEnv {
@@ -146,6 +146,11 @@ export const COMMANDS: Record<string, CommandDef> = {
       noArgs('resurrect', args);
       await cmdResurrect(a, str(o['dump-file']));
     },
+  },
+  'rename-node': {
+    describe: 'give a node a new name on every member',
+    usage: 'OLD_NAME NEW_NAME',
+    run: (a, args, o) => cmdRenameNode(a, args, Number(o['wait-timeout'] ?? 60)),
   },
   'tag-dead': { describe: 'mark a node as dead on every reachable member', usage: 'NODE', run: (a, args, _o, out) => cmdTagDead(a, oneArg('tag-dead', 'node name', args), out) },
   'tag-alive': { describe: 'undo tag-dead: mark a node alive on every reachable member', usage: 'NODE', run: (a, args, _o, out) => cmdTagAlive(a, oneArg('tag-alive', 'node name', args), out) },

@@ -2,4 +2,4 @@
 CREATE OR REPLACE FUNCTION pgq_node.version()
 RETURNS text
 LANGUAGE sql IMMUTABLE
-AS $$ SELECT '3.5.0.1'::text $$;
+AS $$ SELECT '3.5.0.2'::text $$;

@@ -27,7 +27,7 @@ BEGIN
                 'pgq_node.upgrade_schema()', 'pgq_node.maint_watermark(text)', 'pgq_node.create_node(text,text,text,text,text,bigint,text)',
                 'pgq_node.drop_node(text,text)', 'pgq_node.demote_root(text,int4,text)', 'pgq_node.promote_branch(text)',
                 'pgq_node.set_node_attrs(text,text)', 'pgq_node.get_worker_state(text)', 'pgq_node.set_global_watermark(text,bigint)',
-                'pgq_node.set_partition_watermark(text,text,bigint)'])
+                'pgq_node.set_partition_watermark(text,text,bigint)', 'pgq_node.rename_node(text,text,text)'])
         ) AS t(roles, fns)
     LOOP
         FOR i IN 1 .. array_length(g.fns, 1) LOOP

@@ -227,3 +227,13 @@ export async function gravestones(client: pg.ClientBase, queue: string): Promise
 export async function setConsumerCompleted(client: pg.ClientBase, log: Logger, queue: string, consumer: string, tick: string): Promise<void> {
   await execCmd(client, log, 'SELECT * FROM pgq_node.set_consumer_completed($1, $2, $3)', [queue, consumer, tick], { quiet: true });
 }
+
+/** Does this database's pgq_node have rename_node (this project's; upstream's has none)? */
+export async function hasRenameNode(client: pg.ClientBase): Promise<boolean> {
+  const r = await client.query<{ ok: boolean }>(`SELECT to_regprocedure('pgq_node.rename_node(text,text,text)') IS NOT NULL AS ok`);
+  return r.rows[0]?.ok === true;
+}
+
+export async function renameNode(client: pg.ClientBase, log: Logger, queue: string, oldName: string, newName: string): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM pgq_node.rename_node($1, $2, $3)', [queue, oldName, newName]);
+}

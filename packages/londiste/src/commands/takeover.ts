@@ -1,8 +1,9 @@
-/** Changing the shape of the cascade: change-provider, takeover (switchover, failover), resurrect. */
+/** Changing the shape of the cascade: change-provider, takeover (switchover, failover), resurrect, rename-node. */
 import { UsageError } from '@skytools/core';
 import { switchProvider } from '../cascade/provider-switch.js';
 import { takeover, type TakeoverOptions } from '../cascade/takeover.js';
 import { resurrect } from '../cascade/resurrect.js';
+import { renameNode } from '../cascade/rename.js';
 import type { NodeAdmin } from '../node-admin.js';
 
 export interface ChangeProviderOptions {
@@ -36,4 +37,11 @@ export async function cmdTakeover(admin: NodeAdmin, oldNode: string, o: Takeover
 export async function cmdResurrect(admin: NodeAdmin, dumpFile: string | undefined): Promise<void> {
   const info = await admin.localNodeInfo();
   await resurrect(admin, { dumpFile: dumpFile ?? `resurrect-${info.node_name ?? 'node'}-lost-events.jsonl` });
+}
+
+export async function cmdRenameNode(admin: NodeAdmin, args: readonly string[], waitSeconds: number): Promise<void> {
+  const [oldName, newName, ...extra] = args;
+  if (oldName === undefined || newName === undefined || extra.length > 0) throw new UsageError('rename-node takes two arguments: OLD_NAME NEW_NAME');
+  await admin.localNodeInfo();
+  await renameNode(admin, oldName, newName, waitSeconds * 1000);
 }
