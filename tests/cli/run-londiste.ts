@@ -15,9 +15,10 @@ export function londisteBin(): string {
   return join(repoRoot(), 'packages', 'londiste', 'dist', 'bin', 'londiste.js');
 }
 
-export function runLondiste(args: readonly string[]): Promise<RunResult> {
+/** Run a Node script (a built binary) to completion, capturing its output. */
+export function runScript(script: string, args: readonly string[]): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [londisteBin(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -25,6 +26,10 @@ export function runLondiste(args: readonly string[]): Promise<RunResult> {
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+export function runLondiste(args: readonly string[]): Promise<RunResult> {
+  return runScript(londisteBin(), args);
 }
 
 /** A temporary directory for job files; remove() deletes it. */

@@ -95,24 +95,8 @@ export function tail(text: string, n = 25): string {
   return text.split('\n').slice(-n - 1).join('\n');
 }
 
-export interface ProcessResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Run a Node script (a built binary) to completion, capturing its output. */
-export function runScript(script: string, args: readonly string[]): Promise<ProcessResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+export { runScript, type RunResult as ProcessResult } from '../cli/run-londiste.js';
 
 /** The promise's value, or undefined when it takes longer than `ms` (the timer does not outlive it). */
 export async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
