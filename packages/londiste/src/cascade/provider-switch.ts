@@ -15,7 +15,7 @@ export interface SwitchOptions {
   waitMs: number;
   /** Prefix of the step lines when the switch is part of a larger operation. */
   prefix?: string;
-  /** A provider behind the node: wait this long for it to catch up (the node stays paused) instead of refusing. */
+  /** A branch provider behind the node: wait this long for it to catch up (the node stays paused) before refusing. */
   catchUpMs?: number;
 }
 
@@ -83,7 +83,8 @@ export async function switchProvider(admin: NodeAdmin, node: string, newProvider
   if (tick === null) throw new SkytoolsError(`${node} has no position in the queue yet (has its worker ever run?)`);
 
   steps.step(`checking that ${newProvider} has tick ${tick}, where ${node} stands`);
-  if (o.catchUpMs !== undefined && !(await pgq.tickExists(provDb, admin.queue, tick))) {
+  // a branch's tick ids are its root's: one that is behind gets there; a root's new ticks would not be the same ticks
+  if (o.catchUpMs !== undefined && provInfo.node_type === 'branch' && !(await pgq.tickExists(provDb, admin.queue, tick))) {
     const until = Date.now() + o.catchUpMs;
     for (;;) {
       const last = await pgq.lastTickId(provDb, admin.queue);
@@ -97,7 +98,7 @@ export async function switchProvider(admin: NodeAdmin, node: string, newProvider
     await resumeWorker(admin, db, node, worker);
     const last = await pgq.lastTickId(provDb, admin.queue);
     if (last === null || BigInt(last) < BigInt(tick)) {
-      throw new SwitchRefused(`change-provider: ${newProvider} is behind ${node} (its last tick ${last ?? 'none'}, ${node} at ${tick}): wait until it has caught up (wait-root on ${newProvider}) and retry; nothing was changed`);
+      throw new SwitchRefused(`change-provider: ${newProvider} is behind ${node} (its last tick ${last ?? 'none'}, ${node} at ${tick}${o.catchUpMs === undefined ? '' : ` after waiting ${String(o.catchUpMs / 1000)}s`}): is its worker running? retry once it has caught up (wait-root on ${newProvider}); nothing was changed`);
     }
     throw new SwitchRefused(`change-provider: ${newProvider} no longer has tick ${tick} where ${node} stands (cleaned up); ${node} must be re-created under ${newProvider}; nothing was changed`);
   }

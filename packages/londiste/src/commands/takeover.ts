@@ -19,7 +19,7 @@ export async function cmdChangeProvider(admin: NodeAdmin, o: ChangeProviderOptio
   const node = o.node ?? info.node_name ?? '';
   await admin.member(node);
   await admin.member(o.provider);
-  await switchProvider(admin, node, o.provider, { waitMs: o.waitSeconds * 1000 });
+  await switchProvider(admin, node, o.provider, { waitMs: o.waitSeconds * 1000, catchUpMs: o.waitSeconds * 1000 });
 }
 
 export interface TakeoverCliOptions extends TakeoverOptions {
