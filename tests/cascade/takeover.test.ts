@@ -198,10 +198,18 @@ describe(`takeover on a five-node cascade: A on PostgreSQL ${v(0)}, B and D on $
     refused(await cli('node_d', 'takeover', 'node_a'), 'a leaf', /node_d is a leaf; only a branch can become the root/);
     refused(await cli('node_b', 'takeover', 'node_a', '--dead-root'), 'a live root', /node_a answers at its location/);
     refused(await cli('node_b', 'takeover', 'node_b'), 'itself', /node_b is this node/);
-    refused(await cli('node_b', 'takeover', 'node_a', '--max-lag=0'), 'too far behind', /node_b is [\d.]+s behind node_a \(limit --max-lag=0s\): let it catch up/);
+    // B behind: its worker paused while A ticks a change
+    ok(await cli('node_b', 'pause'), 'pause node_b');
+    await q('node_a', 'UPDATE public.acct SET n = n WHERE id = 0');
+    await q('node_a', 'SELECT pgq.force_tick($1)', [QUEUE]);
+    await q('node_a', 'SELECT pgq.ticker($1)', [QUEUE]);
+    await new Promise((r) => setTimeout(r, 1200));
+    refused(await cli('node_b', 'takeover', 'node_a', '--max-lag=1'), 'too far behind', /node_b is [\d.]+s behind node_a \(limit --max-lag=1s\): let it catch up/);
+    ok(await cli('node_b', 'resume'), 'resume node_b');
     refused(await cli('node_d', 'change-provider', '--provider=node_e'), 'a leaf as provider', /node_e cannot be a provider: it is leaf/);
     refused(await cli('node_b', 'change-provider', '--provider=node_d'), 'a loop', /node_d cannot be a provider|loop/);
     assert.deepEqual(await Promise.all(NAMES.map(nodeInfo)), before, 'nothing changed');
+    assert.equal((await q<{ p: boolean }>('node_b', 'SELECT worker_paused AS p FROM pgq_node.get_node_info($1)', [QUEUE]))[0]?.p, false);
     assert.equal((await q<{ off: boolean }>('node_a', 'SELECT queue_disable_insert AS off FROM pgq.queue WHERE queue_name = $1', [QUEUE]))[0]?.off, false, 'writes still accepted on the root');
   }));
 

@@ -210,3 +210,13 @@ export async function dropEventsAfterTick(client: pg.ClientBase, queue: string, 
     throw err;
   }
 }
+
+/** Seconds the oldest tick after `afterTick` has existed: how far behind a consumer at `afterTick` is (0 when none). */
+export async function pendingTickAge(client: pg.ClientBase, queue: string, afterTick: string): Promise<number> {
+  const r = await client.query<{ s: number }>(
+    `SELECT coalesce((SELECT extract(epoch FROM now() - t.tick_time)::float8 FROM pgq.tick t JOIN pgq.queue q ON q.queue_id = t.tick_queue
+                       WHERE q.queue_name = $1 AND t.tick_id > $2 ORDER BY t.tick_id LIMIT 1), 0) AS s`,
+    [queue, afterTick],
+  );
+  return r.rows[0]?.s ?? 0;
+}

@@ -21,10 +21,15 @@ export interface SwitchOptions {
 
 export class SwitchRefused extends UsageError {}
 
-/** Pause `node`'s worker, waiting for it; an error (and the flag restored) when it does not stop in time. */
-export async function pauseOrFail(admin: NodeAdmin, db: pg.ClientBase, node: string, worker: string, waitMs: number): Promise<void> {
+/**
+ * Pause `node`'s worker, waiting for it. When it does not stop in time: without `stopped`, its flag
+ * is restored and nothing has changed; with `stopped` (an operation already under way), it stays
+ * paused and the error says where the operation stands.
+ */
+export async function pauseOrFail(admin: NodeAdmin, db: pg.ClientBase, node: string, worker: string, waitMs: number, stopped?: string): Promise<void> {
   const outcome = await setPausedAndWait(db, admin.log, admin.queue, node, worker, true, waitMs);
   if (outcome !== 'timeout') return;
+  if (stopped !== undefined) throw new SkytoolsError(`the worker of ${node} did not stop within ${String(waitMs / 1000)}s (a long batch?); ${stopped}`);
   await pgqNode.setConsumerPaused(db, quietLogger(admin.log), admin.queue, worker, false);
   throw new SkytoolsError(`the worker of ${node} did not stop within ${String(waitMs / 1000)}s (a long batch?); it was resumed and nothing was changed: retry, or raise --wait-timeout`);
 }
@@ -83,6 +88,14 @@ export async function switchProvider(admin: NodeAdmin, node: string, newProvider
   if (tick === null) throw new SkytoolsError(`${node} has no position in the queue yet (has its worker ever run?)`);
 
   steps.step(`checking that ${newProvider} has tick ${tick}, where ${node} stands`);
+  // a root promoted by a failover numbers its ticks on from where it was promoted: a node beyond that
+  // stands on a tick id of the dead root that means other events here
+  for (const [grave, at] of await pgqNode.gravestones(provDb, admin.queue)) {
+    if (BigInt(tick) > BigInt(at)) {
+      await resumeWorker(admin, db, node, worker);
+      throw new SwitchRefused(`change-provider: ${node} stands on tick ${tick}, beyond tick ${at} where ${newProvider} took over from a failed root (${grave}): it applied events ${newProvider} never had; re-create ${node} under ${newProvider}, or resync its tables after dropping it; nothing was changed`);
+    }
+  }
   // a branch's tick ids are its root's: one that is behind gets there; a root's new ticks would not be the same ticks
   if (o.catchUpMs !== undefined && provInfo.node_type === 'branch' && !(await pgq.tickExists(provDb, admin.queue, tick))) {
     const until = Date.now() + o.catchUpMs;

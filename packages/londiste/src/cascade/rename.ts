@@ -3,7 +3,7 @@
  * meanwhile. Members that cannot be reached now are named at the end; running the same command
  * again when they are back renames it there too (the rename is a no-op where it is done).
  */
-import { describeError, pgqNode, UsageError } from '@skytools/core';
+import { CommandFailedError, describeError, pgqNode, UsageError } from '@skytools/core';
 import type { NodeAdmin } from '../node-admin.js';
 import { pauseOrFail, resumeWorker } from './provider-switch.js';
 import { StepLog } from './step-log.js';
@@ -41,12 +41,22 @@ export async function renameNode(admin: NodeAdmin, oldName: string, newName: str
   steps.step(worker === null || targetDb === undefined ? `${target} is not reachable: its worker cannot be paused` : `pausing the worker of ${target}`);
   if (worker !== null && targetDb !== undefined) await pauseOrFail(admin, targetDb, target, worker, waitMs);
 
-  steps.step(`renaming ${oldName} to ${newName} on ${reachable.join(', ')}`);
-  for (const name of reachable) await pgqNode.renameNode(await admin.nodeDatabase(name), admin.log, admin.queue, oldName, newName);
-  admin.refresh();
-
-  steps.step(`resuming the worker of ${newName}`);
-  if (worker !== null && targetDb !== undefined) await resumeWorker(admin, targetDb, newName, worker);
+  try {
+    steps.step(`renaming ${oldName} to ${newName} on ${reachable.join(', ')}`);
+    for (const name of reachable) {
+      try {
+        await pgqNode.renameNode(await admin.nodeDatabase(name), admin.log, admin.queue, oldName, newName);
+      } catch (err) {
+        // a member that never knew the node has nothing to rename
+        if (!(err instanceof CommandFailedError && err.retCode === 404)) throw err;
+        admin.log.warning(`${name} does not know ${oldName}: nothing to rename there`);
+      }
+    }
+    admin.refresh();
+  } finally {
+    steps.step(`resuming the worker of ${newName}`);
+    if (worker !== null && targetDb !== undefined) await resumeWorker(admin, targetDb, newName, worker);
+  }
   const rest = unreachable.length === 0 ? '' : `; not renamed on ${unreachable.join(', ')}: run the same command again once they are back`;
   admin.log.info(`rename-node done: ${oldName} is ${newName} on ${String(reachable.length)} nodes${rest}`);
 }

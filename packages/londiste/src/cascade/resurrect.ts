@@ -7,7 +7,7 @@
  */
 import { existsSync, writeFileSync, appendFileSync } from 'node:fs';
 import type pg from 'pg';
-import { describeError, pgq, pgqNode, quietLogger, SkytoolsError, UsageError } from '@skytools/core';
+import { describeError, pgq, pgqNode, quietLogger, session, SkytoolsError, UsageError } from '@skytools/core';
 import type { NodeAdmin } from '../node-admin.js';
 import { gravestoneName } from './takeover.js';
 import { StepLog } from './step-log.js';
@@ -63,6 +63,16 @@ function describeLost(sum: LostSummary): string {
   return `${String(sum.events)} events (ids ${sum.firstId ?? '-'}..${sum.lastId ?? '-'}; ${tables.join('; ')})`;
 }
 
+async function tagAlive(admin: NodeAdmin, me: string): Promise<void> {
+  for (const m of await admin.members()) {
+    try {
+      await pgqNode.registerLocation(await admin.nodeDatabase(m.name), quietLogger(admin.log), admin.queue, me, null, false);
+    } catch (err) {
+      admin.log.warning(`cannot tag ${me} alive on ${m.name}: ${describeError(err)}`);
+    }
+  }
+}
+
 export async function resurrect(admin: NodeAdmin, o: ResurrectOptions): Promise<void> {
   const info = await admin.localNodeInfo();
   const me = info.node_name ?? '';
@@ -95,6 +105,8 @@ export async function resurrect(admin: NodeAdmin, o: ResurrectOptions): Promise<
   }
   if (holder === undefined || failTick === undefined) {
     if (already !== undefined && info.node_type !== 'root') {
+      // an earlier run may have stopped before its last step
+      await tagAlive(admin, me);
       admin.log.info(`${me} is a subscriber of ${already} already: nothing to resurrect (resurrect brings back an old root a failover left behind)`);
       return;
     }
@@ -128,18 +140,15 @@ export async function resurrect(admin: NodeAdmin, o: ResurrectOptions): Promise<
   steps.step(`subscribing ${me} to ${holder} at tick ${failTick}, in place of its gravestone`);
   await pgqNode.setConsumerCompleted(db, quietLogger(admin.log), admin.queue, worker, failTick);
   const hdb = await admin.nodeDatabase(holder);
-  await pgqNode.unregisterSubscriber(hdb, quietLogger(admin.log), admin.queue, me);
-  const wm = await pgqNode.registerSubscriber(hdb, admin.log, admin.queue, me, worker, failTick);
+  // in one transaction: interrupted in between, the gravestone would be gone and the node not subscribed
+  const wm = await session.withTransaction(hdb, async () => {
+    await pgqNode.unregisterSubscriber(hdb, quietLogger(admin.log), admin.queue, me);
+    return pgqNode.registerSubscriber(hdb, admin.log, admin.queue, me, worker, failTick);
+  });
   if (wm !== null) await pgqNode.setGlobalWatermark(db, quietLogger(admin.log), admin.queue, wm);
 
   steps.step(`tagging ${me} alive on every reachable node`);
-  for (const m of await admin.members()) {
-    try {
-      await pgqNode.registerLocation(await admin.nodeDatabase(m.name), quietLogger(admin.log), admin.queue, me, null, false);
-    } catch (err) {
-      admin.log.warning(`cannot tag ${me} alive on ${m.name}: ${describeError(err)}`);
-    }
-  }
+  await tagAlive(admin, me);
 
   steps.step('done');
   const lostText = lost.events === 0 ? `it captured nothing after tick ${failTick}` : `${describeLost(lost)} it captured after tick ${failTick} never reached ${holder}: those changes exist only on ${me} (dumped to ${o.dumpFile}); compare and repair or resync its tables`;

@@ -156,7 +156,8 @@ async function switchoverRoot(admin: NodeAdmin, nw: Node, old: Node, o: Takeover
       // a fresh start: the checks come before anything is changed
       await allTablesOk(admin, nw);
       const at = await completedTick(admin, nw);
-      const age = at < 0n ? null : await pgq.tickAge(old.db, admin.queue, String(at));
+      // how long the oldest tick NEW has not applied has waited (an idle queue ticks rarely: NEW at the newest tick is not behind)
+      const age = at < 0n ? null : await pgq.pendingTickAge(old.db, admin.queue, String(at));
       if (age === null || age > o.maxLagSeconds) {
         throw new TakeoverRefused(`takeover: ${nw.name} is ${age === null ? 'far' : `${age.toFixed(1)}s`} behind ${old.name} (limit --max-lag=${String(o.maxLagSeconds)}s): let it catch up (wait-root) and retry; nothing was changed`);
       }
@@ -181,9 +182,10 @@ async function switchoverRoot(admin: NodeAdmin, nw: Node, old: Node, o: Takeover
     if (lastTick === null) throw new SkytoolsError(`${old.name} returned no last tick`);
     steps.step(`waiting for ${nw.name} to apply everything up to tick ${lastTick}`);
     await waitForTick(admin, nw, BigInt(lastTick), o.catchUpMs, steps);
-    steps.step(`promoting ${nw.name} to root: writes go to ${nw.name} from now on`);
-    await pauseOrFail(admin, nw.db, nw.name, nw.worker, o.waitMs);
+    steps.step(`promoting ${nw.name} to root`);
+    await pauseOrFail(admin, nw.db, nw.name, nw.worker, o.waitMs, `the takeover stopped at step 6/9 with writes on ${old.name} refused: run the same takeover again to go on`);
     await pgqNode.promoteBranch(nw.db, quietLogger(admin.log), admin.queue);
+    steps.note(`${nw.name} is the root: point the application at ${nw.name} now`);
     admin.refresh();
   } else {
     steps.skip(6, `done by an earlier run: ${nw.name} is the root already`);
@@ -202,7 +204,7 @@ async function switchoverRoot(admin: NodeAdmin, nw: Node, old: Node, o: Takeover
     await pgqNode.demoteRoot(old.db, quietLogger(admin.log), admin.queue, 3, nw.name);
   } else {
     if (!(await pgqNode.subscriberNames(nw.db, admin.queue)).includes(old.name)) {
-      await pauseOrFail(admin, old.db, old.name, old.worker, o.waitMs);
+      await pauseOrFail(admin, old.db, old.name, old.worker, o.waitMs, 'run the same takeover again to go on');
       const at = await completedTick(admin, old);
       await subscribeAt(admin, nw.db, old.name, old.worker, String(at));
     }
@@ -228,16 +230,24 @@ async function moveSubscribers(admin: NodeAdmin, from: string, to: string, excep
   steps.step(subs.length === 0 ? `no other subscribers of ${from} to move` : `moving ${subs.map((s) => s.name).join(', ')} from ${from} to ${to}`);
   const toIsRoot = (await loadNode(admin, to)).info.node_type === 'root';
   const moved: string[] = [];
+  const left: string[] = [];
   for (const s of subs) {
     const at = await completedTick(admin, s);
     if (limit !== undefined && at > limit) {
       admin.log.warning(`${s.name} has applied events up to tick ${String(at)}, beyond where ${to} became the root (${String(limit)}); it cannot follow ${to} without diverging: re-create it under ${to}, or resync its tables after change-provider --node=${s.name} --provider=${to}`);
       continue;
     }
-    await switchProvider(admin, s.name, to, { waitMs: o.waitMs, prefix: `  ${s.name}: `, ...(toIsRoot ? {} : { catchUpMs: o.catchUpMs }) });
-    moved.push(s.name);
+    try {
+      await switchProvider(admin, s.name, to, { waitMs: o.waitMs, prefix: `  ${s.name}: `, ...(toIsRoot ? {} : { catchUpMs: o.catchUpMs }) });
+      moved.push(s.name);
+    } catch (err) {
+      // one node that cannot move must not keep the others (and every rerun) from moving
+      if (!(err instanceof UsageError)) throw err;
+      admin.log.warning(`${s.name} was not moved to ${to}: ${describeError(err)}`);
+      left.push(s.name);
+    }
   }
-  return moved.length === 0 ? '' : `; ${moved.join(', ')} moved to ${to}`;
+  return (moved.length === 0 ? '' : `; ${moved.join(', ')} moved to ${to}`) + (left.length === 0 ? '' : `; NOT moved (see the warnings): ${left.join(', ')}`);
 }
 
 async function failoverRoot(admin: NodeAdmin, nw: Node, oldName: string, o: TakeoverOptions): Promise<void> {
@@ -249,7 +259,10 @@ async function failoverRoot(admin: NodeAdmin, nw: Node, oldName: string, o: Take
   let promoted = nw.info.node_type === 'root';
   steps.step(promoted ? `${nw.name} is the root already` : `finding the most advanced node among ${oldName}'s subscribers`);
   if (!promoted) {
-    if (nw.info.provider_node !== oldName) throw new TakeoverRefused(`takeover: ${nw.name} does not read from ${oldName}; run the failover on one of its subscribers`);
+    const prov = nw.info.provider_node;
+    // an earlier run may have moved NEW under a more advanced sibling to catch up: that is fine too
+    const viaSibling = prov !== null && prov !== oldName && (await reachable(admin, prov)) && (await pgqNode.getNodeInfo(await admin.nodeDatabase(prov), admin.queue))?.provider_node === oldName;
+    if (prov !== oldName && !viaSibling) throw new TakeoverRefused(`takeover: ${nw.name} does not read from ${oldName}; run the failover on one of its subscribers`);
     const survivors = await subscribersOf(admin, oldName, [nw.name]);
     let best: Node | undefined;
     let bestTick = await completedTick(admin, nw);
@@ -274,7 +287,12 @@ async function failoverRoot(admin: NodeAdmin, nw: Node, oldName: string, o: Take
   const info = await pgqNode.getNodeInfo(nw.db, admin.queue);
   const formerProvider = info?.provider_node ?? null;
   if (!promoted) {
-    await pauseOrFail(admin, nw.db, nw.name, nw.worker, o.waitMs);
+    if (formerProvider === oldName) {
+      // its provider is dead: it applies nothing, and its worker may sit in a long retry back-off
+      await pgqNode.setConsumerPaused(nw.db, quietLogger(admin.log), admin.queue, nw.worker, true);
+    } else {
+      await pauseOrFail(admin, nw.db, nw.name, nw.worker, o.waitMs, 'run the same takeover again to go on');
+    }
     await pgqNode.promoteBranch(nw.db, quietLogger(admin.log), admin.queue);
     promoted = true;
     admin.refresh();
