@@ -135,9 +135,10 @@ export async function takeover(admin: NodeAdmin, oldName: string, o: TakeoverOpt
     throw new TakeoverRefused(`takeover: ${oldName} does not answer (or is tagged dead): use --dead-root or --dead-branch for a failover`);
   }
   const old = await loadNode(admin, oldName);
-  if (old.info.node_type === 'root' || (nw.info.node_type === 'root' && old.info.provider_node === newName && (await pgqNode.getNodeInfo(old.db, admin.queue))?.node_type === 'branch')) {
-    return switchoverRoot(admin, nw, old, o);
-  }
+  // NEW already the root with OLD a branch under it: the tail of an interrupted switchover when one of
+  // the two workers is still paused by it; otherwise an ordinary branch takeover by the root
+  const unfinished = nw.info.node_type === 'root' && old.info.provider_node === newName && old.info.node_type === 'branch' && (old.info.worker_paused === true || nw.info.worker_paused === true);
+  if (old.info.node_type === 'root' || unfinished) return switchoverRoot(admin, nw, old, o);
   return takeoverBranch(admin, nw, old, o);
 }
 
@@ -358,5 +359,7 @@ async function takeoverBranch(admin: NodeAdmin, nw: Node, old: Node, o: Takeover
   } catch (err) {
     throw new SkytoolsError(`takeover: moving ${old.name} under ${nw.name} failed: ${describeError(err)}; run the same takeover again to go on`, { cause: err });
   }
-  admin.log.info(`takeover done in ${steps.elapsedSeconds()}s: ${nw.name} reads from ${(await pgqNode.getNodeInfo(nw.db, admin.queue))?.provider_node ?? '?'}; ${old.name} is under ${nw.name}${moved}`);
+  const now = await pgqNode.getNodeInfo(nw.db, admin.queue);
+  const where = now?.node_type === 'root' ? 'is the root' : `reads from ${now?.provider_node ?? '?'}`;
+  admin.log.info(`takeover done in ${steps.elapsedSeconds()}s: ${nw.name} ${where}; ${old.name} is under ${nw.name}${moved}`);
 }
