@@ -119,10 +119,13 @@ export async function resurrect(admin: NodeAdmin, o: ResurrectOptions): Promise<
   if (info.node_type === 'root') {
     await pgqNode.demoteRoot(db, quietLogger(admin.log), admin.queue, 1, holder);
     await pgqNode.demoteRoot(db, quietLogger(admin.log), admin.queue, 2, holder);
-    await pgqNode.demoteRoot(db, quietLogger(admin.log), admin.queue, 3, holder);
   }
-  // the worker may be stuck on a dead provider: do not wait for it, its next round sees the flag
-  await pgqNode.setConsumerPaused(db, quietLogger(admin.log), admin.queue, worker, true);
+  // a branch and paused in one go: its worker must not start reading from the holder at the old
+  // root's last tick. Not waited for: it may be stuck on a dead provider; its next round sees the flag
+  await session.withTransaction(db, async () => {
+    if (info.node_type === 'root') await pgqNode.demoteRoot(db, quietLogger(admin.log), admin.queue, 3, holder);
+    await pgqNode.setConsumerPaused(db, quietLogger(admin.log), admin.queue, worker, true);
+  });
 
   steps.step(`dumping the events ${me} captured after tick ${failTick} to ${o.dumpFile}, then removing them and its ticks after ${failTick} from its queue`);
   const lost = await dumpLostEvents(db, admin.queue, me, failTick, o.dumpFile);
