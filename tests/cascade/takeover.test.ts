@@ -378,5 +378,13 @@ describe(`takeover on a five-node cascade: A on PostgreSQL ${v(0)}, B and D on $
     for (const n of ['node_c', 'node_d', 'node_e'] as const) assert.deepEqual((await nodeInfo(n)).provider, 'node_a', `${n} under node_a`);
     assert.deepEqual(await nodeInfo('node_a'), { type: 'branch', provider: 'node_b' });
     await converged('node_b', NAMES);
+    // compare across versions (root on 15, node_e on 17, node_a on 13), while the load runs
+    load.start();
+    for (const n of ['node_e', 'node_a'] as const) {
+      const out = ok(await cli(n, 'compare'), `compare on ${n}`).stdout;
+      assert.match(out, /^public\.acct: root 20 rows, checksum (-?\d+); \w+ 20 rows, checksum \1: equal$/m, out);
+      assert.match(out, /^public\.ledger: root \d+ rows, checksum (-?\d+); \w+ \d+ rows, checksum \1: equal$/m, out);
+    }
+    await load.stop();
   }));
 });

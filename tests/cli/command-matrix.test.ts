@@ -309,6 +309,42 @@ describe(`londiste command matrix, PostgreSQL ${major}`, () => {
     assert.deepEqual(await snapshot(), before, 'no failed command changed anything');
   });
 
+  it('compare: equal under writes (filtered and renamed on the leaf), DIFFERENT after damage: exit 1, one ERROR line', async () => {
+    await table('t_cmp', ['m_root', 'm_branch'], 400);
+    await q('m_leaf', 'CREATE TABLE public.t_cmp_leaf (id int PRIMARY KEY, v text NOT NULL DEFAULT \'x\', n int)');
+    ok(await cli('m_root', 'add-table', 't_cmp'), 'root add-table');
+    ok(await cli('m_branch', 'add-table', 't_cmp'), 'branch add-table');
+    ok(await cli('m_leaf', 'add-table', 't_cmp', '--dest-table=t_cmp_leaf', '--where=id <= 300'), 'leaf add-table');
+    await inSync('m_leaf', 't_cmp');
+    refused(await cli('m_root', 'compare'), 'compare on the root', /compare runs on a subscriber/);
+    // writes go on during the compare
+    let writing = true;
+    const writer = (async () => {
+      for (let i = 0; writing; i++) {
+        await q('m_root', 'UPDATE public.t_cmp SET n = n + 1 WHERE id = $1', [1 + (i % 400)]);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    try {
+      const b = ok(await cli('m_branch', 'compare', 't_cmp'), 'compare on the branch').stdout;
+      assert.match(b, /^public\.t_cmp: root 400 rows, checksum -?\d+; m_branch 400 rows, checksum -?\d+: equal$/m, b);
+      const l = ok(await cli('m_leaf', 'compare', 't_cmp'), 'compare on the leaf').stdout;
+      assert.match(l, /^public\.t_cmp_leaf: root 300 rows, checksum (-?\d+); m_leaf 300 rows, checksum \1: equal$/m, l);
+    } finally {
+      writing = false;
+      await writer;
+    }
+    await cluster.withClient('m_leaf', async (c) => {
+      await c.query('SET session_replication_role = replica');
+      await c.query(`UPDATE public.t_cmp_leaf SET v = 'damaged' WHERE id = 7`);
+    });
+    const r = await cli('m_leaf', 'compare');
+    refused(r, 'compare after damage', /compare: 1 of \d+ tables differ from the root: public\.t_cmp_leaf/);
+    assert.match(r.stdout, /^public\.t_cmp_leaf: root 300 rows.*: DIFFERENT$/m);
+    assert.equal((await q<{ p: boolean }>('m_leaf', 'SELECT worker_paused AS p FROM pgq_node.get_node_info($1)', [QUEUE]))[0]?.p, false, 'the worker runs again');
+    ok(await cli('m_leaf', 'remove-table', 't_cmp'), 'leaf remove-table');
+  });
+
   it('rename-node renames a node on every member while replication goes on; again is a no-op', async () => {
     await table('t_ren', ['m_root', 'm_branch', 'm_leaf'], 10);
     for (const n of NODES) ok(await cli(n, 'add-table', 't_ren'), `${n} add-table`);

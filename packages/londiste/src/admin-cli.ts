@@ -10,6 +10,7 @@ import { createNode } from './commands/create-node.js';
 import { cmdMembers, cmdNodeInfo, cmdNodeStatus, cmdStatus, type Output } from './commands/status.js';
 import { cmdAddTable, cmdMissing, cmdRemoveTable, cmdResync, cmdTables } from './commands/tables.js';
 import { cmdExecute } from './commands/execute.js';
+import { cmdCompare } from './commands/compare.js';
 import { cmdAddSeq, cmdRemoveSeq, cmdSeqs } from './commands/seqs.js';
 import { cmdDropNode, cmdSetPaused, cmdTagAlive, cmdTagDead } from './commands/node-control.js';
 import { cmdWaitFor, cmdWaitSync } from './commands/wait.js';
@@ -151,6 +152,11 @@ export const COMMANDS: Record<string, CommandDef> = {
     describe: 'give a node a new name on every member',
     usage: 'OLD_NAME NEW_NAME',
     run: (a, args, o) => cmdRenameNode(a, args, Number(o['wait-timeout'] ?? 60)),
+  },
+  compare: {
+    describe: 'compare tables of this node with the root (row counts and checksums, each at one point of the stream)',
+    usage: '[TABLE ...]',
+    run: (a, args, o, out) => cmdCompare(a, args, { all: bool(o['all']), waitSeconds: Number(o['wait-timeout'] ?? 60) }, out),
   },
   'tag-dead': { describe: 'mark a node as dead on every reachable member', usage: 'NODE', run: (a, args, _o, out) => cmdTagDead(a, oneArg('tag-dead', 'node name', args), out) },
   'tag-alive': { describe: 'undo tag-dead: mark a node alive on every reachable member', usage: 'NODE', run: (a, args, _o, out) => cmdTagAlive(a, oneArg('tag-alive', 'node name', args), out) },

@@ -122,6 +122,15 @@ export class NodeAdmin {
     return this.database('provider_db', info.provider_location);
   }
 
+  private foundRootLocation: string | undefined;
+
+  /** The root's connection string (found by walking provider links). */
+  async rootLocation(): Promise<string> {
+    await this.rootDb();
+    if (this.foundRootLocation === undefined) throw new SkytoolsError('no root found');
+    return this.foundRootLocation;
+  }
+
   /** Walk provider links up to the root, starting from a location (or the local node). */
   async rootDb(startLocation?: string): Promise<pg.Client> {
     let location = startLocation ?? this.job.db;
@@ -136,7 +145,10 @@ export class NodeAdmin {
       if (row === undefined || row.node_type === null) {
         throw new UsageError(`no node for queue "${this.queue}" at ${maskConnstr(location)}; is the provider initialized?`);
       }
-      if (row.node_type === 'root') return client;
+      if (row.node_type === 'root') {
+        this.foundRootLocation = local ? this.job.db : location;
+        return client;
+      }
       if (row.provider_location === null) throw new SkytoolsError(`node ${row.node_name ?? '?'} has no provider location`);
       location = row.provider_location;
     }

@@ -4,7 +4,7 @@
  * Names are `schema.name` as londiste stores them (split with splitFqname, never parsed as SQL).
  */
 import type pg from 'pg';
-import { splitFqname } from '../identifiers.js';
+import { quoteFqname, quoteIdent, splitFqname } from '../identifiers.js';
 
 export type RelKind = 'table' | 'sequence';
 
@@ -188,4 +188,17 @@ export async function functionExists(client: pg.ClientBase, fqname: string, narg
     [schema, name, nargs],
   );
   return (r.rowCount ?? 0) > 0;
+}
+
+/**
+ * Row count and an order-independent checksum of `columns` of a table (the sum of 64-bit hashes of
+ * each row's text), optionally filtered by a SQL condition. Streams: no rows are held in memory.
+ * Comparable across servers once both sessions use the same output settings (session.setComparableOutput).
+ */
+export async function tableChecksum(client: pg.ClientBase, fqname: string, columns: readonly string[], where: string | null): Promise<{ rows: string; sum: string }> {
+  const cols = columns.map(quoteIdent).join(', ');
+  const r = await client.query<{ rows: string; sum: string }>(
+    `SELECT count(*)::text AS rows, coalesce(sum(hashtextextended(x::text, 0)), 0)::text AS sum FROM (SELECT ${cols} FROM ${quoteFqname(fqname)}${where === null ? '' : ` WHERE ${where}`}) x`,
+  );
+  return r.rows[0] ?? { rows: '0', sum: '0' };
 }

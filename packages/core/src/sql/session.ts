@@ -4,6 +4,7 @@
  * modules beside this one, one per SQL API.
  */
 import type pg from 'pg';
+import { quoteFqname, quoteLiteral } from '../identifiers.js';
 
 export type Isolation = 'read committed' | 'repeatable read' | 'serializable';
 
@@ -116,4 +117,28 @@ export async function setLocalRole(client: pg.ClientBase, role: 'origin' | 'repl
  */
 export async function runUserScript(client: pg.ClientBase, sql: string): Promise<void> {
   await client.query(sql);
+}
+
+/** Output settings under which a row's text is the same on every server version (compare). */
+export async function setComparableOutput(client: pg.ClientBase): Promise<void> {
+  await client.query(`SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 3; SET bytea_output = 'hex'`);
+}
+
+/** In an open transaction: a SHARE lock on a table (writers wait; readers do not). */
+export async function lockTableShare(client: pg.ClientBase, fqname: string): Promise<void> {
+  await client.query(`LOCK TABLE ${quoteFqname(fqname)} IN SHARE MODE`);
+}
+
+/** In an open transaction: its snapshot, for another session to read the same data. */
+export async function exportSnapshot(client: pg.ClientBase): Promise<string> {
+  const r = await client.query<{ s: string }>('SELECT pg_export_snapshot() AS s');
+  const s = r.rows[0]?.s;
+  if (s === undefined) throw new Error('pg_export_snapshot returned nothing');
+  return s;
+}
+
+/** Start a repeatable-read transaction that sees what an exported snapshot saw. */
+export async function beginWithSnapshot(client: pg.ClientBase, snapshot: string): Promise<void> {
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
+  await client.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(snapshot)}`);
 }
