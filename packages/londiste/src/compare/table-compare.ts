@@ -65,6 +65,9 @@ export async function compareTable(admin: NodeAdmin, target: CompareTarget, wait
     await session.setLockTimeout(lock, admin.job.lock_timeout);
     await session.setComparableOutput(read);
     await session.setComparableOutput(db);
+    // catch up before the lock, so that writers of the table wait for little more than one tick
+    const pre = await pgq.tickNow(tickDb, admin.queue);
+    if (pre !== null) await waitApplied(db, admin.queue, pre, waitMs, log, target.local);
     await lock.query('BEGIN');
     await session.lockTableShare(lock, target.table);
     const snapshot = await session.exportSnapshot(lock);
