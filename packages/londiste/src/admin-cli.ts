@@ -202,10 +202,10 @@ function addOptions(y: Argv): Argv {
 
 function commandList(): string {
   const all: [string, CommandDef][] = [...Object.entries(COMMANDS), ['worker', { describe: 'run the replication worker of this job in the foreground', run: () => Promise.resolve() }]];
-  const w = Math.max(...all.map(([k]) => k.length));
-  return all
-    .map(([k, c]) => `  ${`${k} ${c.usage ?? ''}`.padEnd(w + 14)}${c.describe}`)
-    .join('\n');
+  const heads = all.map(([k, c]) => `${k} ${c.usage ?? ''}`.trimEnd());
+  // the widest command with its arguments, plus a gap
+  const w = Math.max(...heads.map((h) => h.length)) + 2;
+  return all.map(([, c], i) => `  ${(heads[i] ?? '').padEnd(w)}${c.describe}`).join('\n');
 }
 
 /** Options upstream has that this tool does not implement yet: refused, never stored and ignored. */
