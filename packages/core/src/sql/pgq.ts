@@ -146,15 +146,6 @@ export async function tickExists(client: pg.ClientBase, queue: string, tick: str
   return r.rows[0]?.ok === true;
 }
 
-/** Seconds between a tick and now on this server (null when the tick is gone). */
-export async function tickAge(client: pg.ClientBase, queue: string, tick: string): Promise<number | null> {
-  const r = await client.query<{ s: number | null }>(
-    'SELECT extract(epoch FROM now() - t.tick_time)::float8 AS s FROM pgq.tick t JOIN pgq.queue q ON q.queue_id = t.tick_queue WHERE q.queue_name = $1 AND t.tick_id = $2',
-    [queue, tick],
-  );
-  return r.rows[0]?.s ?? null;
-}
-
 /** A demoted root's queue refuses inserts and is not ticked by pgqd. */
 export async function insertsDisabled(client: pg.ClientBase, queue: string): Promise<boolean> {
   const r = await client.query<{ off: boolean }>('SELECT queue_disable_insert AS off FROM pgq.queue WHERE queue_name = $1', [queue]);

@@ -40,7 +40,7 @@ export async function resumeWorker(admin: NodeAdmin, db: pg.ClientBase, node: st
 }
 
 /** Nodes other than `except` that list `node` as a subscriber (stale registrations hold back their queue). */
-async function providersOf(admin: NodeAdmin, node: string, except: string): Promise<string[]> {
+export async function providersOf(admin: NodeAdmin, node: string, except = ''): Promise<string[]> {
   const out: string[] = [];
   for (const m of await admin.members()) {
     if (m.dead || m.name === node || m.name === except || admin.isTreatedDead(m.name)) continue;

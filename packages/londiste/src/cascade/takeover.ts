@@ -15,7 +15,7 @@
 import type pg from 'pg';
 import { describeError, londisteSql, pgq, pgqNode, quietLogger, SkytoolsError, sleep, UsageError, type NodeInfoRow } from '@skytools/core';
 import type { NodeAdmin } from '../node-admin.js';
-import { dependsOn, pauseOrFail, resumeWorker, subscribeAt, switchProvider } from './provider-switch.js';
+import { dependsOn, pauseOrFail, providersOf, resumeWorker, subscribeAt, switchProvider } from './provider-switch.js';
 import { StepLog } from './step-log.js';
 
 export interface TakeoverOptions {
@@ -318,18 +318,10 @@ async function failoverRoot(admin: NodeAdmin, nw: Node, oldName: string, o: Take
   admin.log.info(`failover done in ${steps.elapsedSeconds()}s: ${nw.name} is the root; ${oldName} is tagged dead${moved}; events ${oldName} captured after tick ${(await pgqNode.consumerLastTick(nw.db, admin.queue, grave)) ?? '?'} never reached ${nw.name}`);
 }
 
-async function providerOf(admin: NodeAdmin, name: string): Promise<string | undefined> {
-  for (const m of await admin.members()) {
-    if (m.dead || m.name === name || !(await reachable(admin, m.name))) continue;
-    if ((await pgqNode.subscriberNames(await admin.nodeDatabase(m.name), admin.queue)).includes(name)) return m.name;
-  }
-  return undefined;
-}
-
 async function replaceDeadBranch(admin: NodeAdmin, nw: Node, oldName: string, o: TakeoverOptions): Promise<void> {
   if (nw.info.node_type === 'leaf') throw new TakeoverRefused(`takeover: ${nw.name} is a leaf and cannot take subscribers`);
   const steps = new StepLog(admin.log, 3);
-  const upstream = await providerOf(admin, oldName);
+  const upstream = (await providersOf(admin, oldName))[0];
   steps.step(`tagging ${oldName} dead on every reachable node`);
   await tagDeadEverywhere(admin, oldName);
   steps.step(nw.info.provider_node === oldName ? `moving ${nw.name} to ${upstream ?? '?'}` : `${nw.name} does not read from ${oldName}`);

@@ -35,7 +35,7 @@ export async function cmdAddSeq(
         await createSequence(dst, seq);
         admin.log.info(`Created sequence ${seq}`);
       } else if (o.skipNonExisting) {
-        admin.log.warning(`Sequence "${seq}" missing on local node, skipping`);
+        admin.log.warning(`Sequence "${seq}" missing on local node: left out as --skip-non-existing asks`);
         continue;
       } else {
         throw new UsageError(`Sequence "${seq}" missing on local node; create it first or use --create`);

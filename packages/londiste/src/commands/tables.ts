@@ -91,7 +91,7 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
       const provider = info.provider_node ?? 'the provider';
       throw new UsageError(`${problems.length === 1 ? 'Table' : 'Tables'} ${problems.join(', ')} not replicated by provider ${provider}: add ${problems.length === 1 ? 'it' : 'them'} there first, or switch to a different provider; nothing was changed`);
     }
-    for (const t of problems) admin.log.warning(`Table ${t} does not exist on provider, skipped`);
+    for (const t of problems) admin.log.warning(`Table ${t} does not exist on provider: left out as --skip-non-existing asks`);
   }
 
   // londiste.local_add_table refuses a table without primary key; find them all before adding any
@@ -106,6 +106,19 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
     }
   }
 
+  // a table to be created needs the provider's definition; find every one that lacks it before adding any
+  const cannotCreate = new Set<string>();
+  if (createLevel !== undefined) {
+    for (const tbl of tables) {
+      if (!isRoot && !o.expectSync && !(src.get(tbl)?.local ?? false)) continue;
+      if (await catalog.relationExists(dst, fqName(o.destTable ?? tbl), 'table')) continue;
+      if (!(await catalog.relationExists(srcDb, src.get(tbl)?.dest_table ?? tbl, 'table'))) cannotCreate.add(tbl);
+    }
+    if (cannotCreate.size > 0 && !o.skipNonExisting) {
+      throw new UsageError(`cannot create ${[...cannotCreate].join(', ')}: missing here and its table is missing on the provider; nothing was changed (--skip-non-existing leaves them out)`);
+    }
+  }
+
   const tgargs = triggerArgs(o);
   for (const tbl of tables) {
     if (!isRoot && !o.expectSync && !(src.get(tbl)?.local ?? false)) continue;
@@ -114,8 +127,9 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
     const exists = await catalog.relationExists(dst, dest, 'table');
     if (createLevel !== undefined && !exists) {
       const srcName = src.get(tbl)?.dest_table ?? tbl;
-      if (!(await catalog.relationExists(srcDb, srcName, 'table'))) {
-        admin.log.warning(`Table ${desc} missing on provider, cannot create, skipping`);
+      if (cannotCreate.has(tbl)) {
+        // only with --skip-non-existing (refused above otherwise)
+        admin.log.warning(`Table ${desc} missing on provider, cannot create: left out as --skip-non-existing asks`);
         continue;
       }
       const def = await loadTableDefinition(srcDb, srcName);

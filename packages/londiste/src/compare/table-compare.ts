@@ -68,7 +68,7 @@ export async function compareTable(admin: NodeAdmin, target: CompareTarget, wait
     // catch up before the lock, so that writers of the table wait for little more than one tick
     const pre = await pgq.tickNow(tickDb, admin.queue);
     if (pre !== null) await waitApplied(db, admin.queue, pre, waitMs, log, target.local);
-    await lock.query('BEGIN');
+    await session.begin(lock);
     await session.lockTableShare(lock, target.table);
     const snapshot = await session.exportSnapshot(lock);
     const tick = await pgq.tickNow(tickDb, admin.queue);
@@ -80,11 +80,11 @@ export async function compareTable(admin: NodeAdmin, target: CompareTarget, wait
       if (outcome === 'timeout') throw new SkytoolsError(`compare: the worker of this node did not stop within ${String(waitMs / 1000)}s; nothing was compared`);
       await session.beginWithSnapshot(read, snapshot);
     } finally {
-      await lock.query('COMMIT');
+      await session.commit(lock);
     }
     log.info(`${target.local}: checksumming (root at tick ${tick}${target.where === null ? '' : `, where ${target.where}`})`);
     const root = await catalog.tableChecksum(read, target.table, columns, target.where);
-    await read.query('COMMIT');
+    await session.commit(read);
     const local = await catalog.tableChecksum(db, target.local, columns, null);
     return { target, root, local, equal: root.rows === local.rows && root.sum === local.sum };
   } finally {
