@@ -16,9 +16,9 @@ export function londisteBin(): string {
 }
 
 /** Run a Node script (a built binary) to completion, capturing its output. */
-export function runScript(script: string, args: readonly string[]): Promise<RunResult> {
+export function runScript(script: string, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -28,8 +28,8 @@ export function runScript(script: string, args: readonly string[]): Promise<RunR
   });
 }
 
-export function runLondiste(args: readonly string[]): Promise<RunResult> {
-  return runScript(londisteBin(), args);
+export function runLondiste(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  return runScript(londisteBin(), args, env);
 }
 
 /** A temporary directory for job files; remove() deletes it. */

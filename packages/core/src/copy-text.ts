@@ -19,3 +19,20 @@ export function copyField(v: string | null | undefined): string {
 export function copyLine(values: readonly (string | null | undefined)[]): string {
   return values.map(copyField).join('\t') + '\n';
 }
+
+const COPY_ESCAPES: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+
+/**
+ * One field of COPY TO's text format back to the value's text: \N alone is NULL; backslash escapes
+ * (the letters, octal \NNN and hex \xHH that COPY accepts) are undone.
+ */
+export function decodeCopyField(field: string): string | null {
+  if (field === '\\N') return null;
+  if (!field.includes('\\')) return field;
+  return field.replace(/\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)/gs, (_m, e: string) => {
+    if (e.length > 1 || (e >= '0' && e <= '7')) {
+      return String.fromCharCode(e.startsWith('x') ? parseInt(e.slice(1), 16) : parseInt(e, 8));
+    }
+    return COPY_ESCAPES[e] ?? e;
+  });
+}

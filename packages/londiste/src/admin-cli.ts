@@ -11,6 +11,7 @@ import { cmdMembers, cmdNodeInfo, cmdNodeStatus, cmdStatus, type Output } from '
 import { cmdAddTable, cmdMissing, cmdRemoveTable, cmdResync, cmdTables } from './commands/tables.js';
 import { cmdExecute } from './commands/execute.js';
 import { cmdCompare } from './commands/compare.js';
+import { cmdRepair } from './commands/repair.js';
 import { cmdAddSeq, cmdRemoveSeq, cmdSeqs } from './commands/seqs.js';
 import { cmdDropNode, cmdSetPaused, cmdTagAlive, cmdTagDead } from './commands/node-control.js';
 import { cmdWaitFor, cmdWaitSync } from './commands/wait.js';
@@ -156,7 +157,12 @@ export const COMMANDS: Record<string, CommandDef> = {
   compare: {
     describe: 'compare tables of this node with the root (row counts and checksums, each at one point of the stream)',
     usage: '[TABLE ...]',
-    run: (a, args, o, out) => cmdCompare(a, args, { all: bool(o['all']), waitSeconds: Number(o['wait-timeout'] ?? 60) }, out),
+    run: (a, args, o, out) => cmdCompare(a, args, { all: bool(o['all']), countOnly: bool(o['count-only']), waitSeconds: Number(o['wait-timeout'] ?? 60) }, out),
+  },
+  repair: {
+    describe: 'the SQL that makes this node\'s tables equal to the root\'s (--apply: run it here)',
+    usage: '[TABLE ...]',
+    run: (a, args, o, out) => cmdRepair(a, args, { all: bool(o['all']), apply: bool(o['apply']), output: str(o['output']), waitSeconds: Number(o['wait-timeout'] ?? 60) }, out),
   },
   'tag-dead': { describe: 'mark a node as dead on every reachable member', usage: 'NODE', run: (a, args, _o, out) => cmdTagDead(a, oneArg('tag-dead', 'node name', args), out) },
   'tag-alive': { describe: 'undo tag-dead: mark a node alive on every reachable member', usage: 'NODE', run: (a, args, _o, out) => cmdTagAlive(a, oneArg('tag-alive', 'node name', args), out) },
@@ -189,6 +195,9 @@ function addOptions(y: Argv): Argv {
     .option('max-parallel-copy', { type: 'number', describe: 'add-table: max tables copied in parallel' })
     .option('skip-non-existing', { type: 'boolean', describe: 'add-*: skip objects that do not exist' })
     .option('dump-file', { type: 'string', describe: 'resurrect: file for the lost events (JSON lines; default resurrect-NODE-lost-events.jsonl)' })
+    .option('count-only', { type: 'boolean', describe: 'compare: row counts only, no checksums' })
+    .option('apply', { type: 'boolean', describe: 'repair: apply the fixes on this node (one transaction per table)' })
+    .option('output', { alias: 'o', type: 'string', describe: 'repair: write the fixing SQL to this file (default: stdout)' })
     .option('compact', { type: 'boolean', describe: 'status: one line per node' })
     .option('names-only', { type: 'boolean', describe: 'tables: only the names' })
     .option('node', { type: 'string', describe: 'pause/resume/change-provider: the node to act on (default: this one)' })

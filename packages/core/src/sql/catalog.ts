@@ -192,13 +192,51 @@ export async function functionExists(client: pg.ClientBase, fqname: string, narg
 
 /**
  * Row count and an order-independent checksum of `columns` of a table (the sum of 64-bit hashes of
- * each row's text), optionally filtered by a SQL condition. Streams: no rows are held in memory.
- * Comparable across servers once both sessions use the same output settings (session.setComparableOutput).
+ * each row's text), optionally filtered by a SQL condition; with `countOnly` the count alone (sum
+ * null). Streams: no rows are held in memory. Comparable across servers once both sessions use the
+ * same output settings (session.setComparableOutput).
  */
-export async function tableChecksum(client: pg.ClientBase, fqname: string, columns: readonly string[], where: string | null): Promise<{ rows: string; sum: string }> {
+export async function tableChecksum(
+  client: pg.ClientBase,
+  fqname: string,
+  columns: readonly string[],
+  where: string | null,
+  countOnly = false,
+): Promise<{ rows: string; sum: string | null }> {
   const cols = columns.map(quoteIdent).join(', ');
-  const r = await client.query<{ rows: string; sum: string }>(
-    `SELECT count(*)::text AS rows, coalesce(sum(hashtextextended(x::text, 0)), 0)::text AS sum FROM (SELECT ${cols} FROM ${quoteFqname(fqname)}${where === null ? '' : ` WHERE ${where}`}) x`,
+  const sum = countOnly ? 'NULL::text' : 'coalesce(sum(hashtextextended(x::text, 0)), 0)::text';
+  const r = await client.query<{ rows: string; sum: string | null }>(
+    `SELECT count(*)::text AS rows, ${sum} AS sum FROM (SELECT ${cols} FROM ${quoteFqname(fqname)}${where === null ? '' : ` WHERE ${where}`}) x`,
   );
-  return r.rows[0] ?? { rows: '0', sum: '0' };
+  return r.rows[0] ?? { rows: '0', sum: countOnly ? null : '0' };
+}
+
+/** The planner's estimate of a table's rows (for progress messages); null when never analyzed. */
+export async function estimatedRows(client: pg.ClientBase, fqname: string): Promise<number | null> {
+  const { schema, name } = splitFqname(fqname);
+  const r = await client.query<{ n: number }>(
+    `SELECT c.reltuples::float8 AS n FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = $2`,
+    [schema, name],
+  );
+  const n = r.rows[0]?.n;
+  return n === undefined || n < 0 ? null : Math.round(n);
+}
+
+/**
+ * Columns that an INSERT cannot give a value as it is: generated ones (never written) and
+ * GENERATED ALWAYS identity ones (written only with OVERRIDING SYSTEM VALUE). From
+ * information_schema, which has both columns on every supported server version.
+ */
+export async function computedColumns(client: pg.ClientBase, fqname: string): Promise<{ generated: string[]; identityAlways: string[] }> {
+  const { schema, name } = splitFqname(fqname);
+  const r = await client.query<{ column_name: string; generated: boolean; identity_always: boolean }>(
+    `SELECT column_name::text, is_generated = 'ALWAYS' AS generated, coalesce(identity_generation = 'ALWAYS', false) AS identity_always
+       FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`,
+    [schema, name],
+  );
+  return {
+    generated: r.rows.filter((c) => c.generated).map((c) => c.column_name),
+    identityAlways: r.rows.filter((c) => c.identity_always).map((c) => c.column_name),
+  };
 }

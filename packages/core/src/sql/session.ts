@@ -89,6 +89,17 @@ export async function tryAdvisoryLock(client: pg.ClientBase, a: number, b: numbe
   return r.rows[0]?.ok === true;
 }
 
+/** A session advisory lock on two int4 keys, waiting for it (at most lock_timeout). */
+export async function advisoryLock(client: pg.ClientBase, a: number, b: number): Promise<void> {
+  await client.query('SELECT pg_advisory_lock($1, $2)', [a, b]);
+}
+
+/** In a transaction: the shared form of a two-key advisory lock until its end, without waiting; false when a session holds it exclusively. */
+export async function tryAdvisoryXactLockShared(client: pg.ClientBase, a: number, b: number): Promise<boolean> {
+  const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock_shared($1, $2) AS ok', [a, b]);
+  return r.rows[0]?.ok === true;
+}
+
 /** Does some session of this database hold the two-key advisory lock? */
 export async function advisoryLockHeld(client: pg.ClientBase, a: number, b: number): Promise<boolean> {
   // pg_locks shows the two int4 keys as classid/objid (oids: unsigned) with objsubid 2

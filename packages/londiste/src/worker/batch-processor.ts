@@ -8,6 +8,7 @@
 import type pg from 'pg';
 import { pgq, pgqNode, session, SkytoolsError, TxidSnapshot, type BatchInfo, type Logger } from '@skytools/core';
 import { BatchApplier } from '../replay/batch-applier.js';
+import { freezeLockKeys } from './job-lock.js';
 import { QueueCopier } from '../replay/queue-copier.js';
 import type { TableState } from '../replay/table-state.js';
 
@@ -52,8 +53,11 @@ export class BatchProcessor {
     this.applierDb = undefined;
   }
 
-  /** Apply and finish one batch; the number of events it had. */
-  async process(t: BatchTarget, batch: BatchInfo): Promise<number> {
+  /**
+   * Apply and finish one batch; the number of events it had, or 'frozen' when compare or repair
+   * holds the job's freeze lock (nothing applied; the batch stays open for the next round).
+   */
+  async process(t: BatchTarget, batch: BatchInfo): Promise<number | 'frozen'> {
     if (t.completedTick === batch.curTickId) {
       // applied before a crash, not finished on the provider yet
       await this.close(t, batch);
@@ -69,6 +73,11 @@ export class BatchProcessor {
     let count = 0;
     let t1 = t0;
     await session.beginReplica(t.db);
+    const [fa, fb] = freezeLockKeys(this.queue, this.consumer);
+    if (!(await session.tryAdvisoryXactLockShared(t.db, fa, fb))) {
+      await session.rollback(t.db);
+      return 'frozen';
+    }
     try {
       applier.begin(t.tables, batch.batchId, t.node);
       // the provider's connection streams the batch while this one applies it

@@ -13,6 +13,16 @@ export function jobLockKeys(queue: string, job: string): [number, number] {
   return [0x4c44, h.readInt32BE(0)];
 }
 
+/**
+ * The keys of a job's freeze lock: the worker holds it shared in each batch's transaction and
+ * applies nothing while a session holds it exclusively (compare and repair reading a table). Held
+ * by a session, it goes away with the session, so a killed compare leaves no worker stopped.
+ */
+export function freezeLockKeys(queue: string, job: string): [number, number] {
+  const [, b] = jobLockKeys(queue, job);
+  return [0x4c46, b];
+}
+
 export class JobAlreadyRunningError extends SkytoolsError {}
 
 export class JobLock {

@@ -114,7 +114,10 @@ export class ReplicationWorker {
       return this.sleep(this.idle.take(), signal);
     }
     this.idle.reset();
-    this.eventCount += await this.batches.process({ db, provider, isBranch, completedTick: st.completed_tick, tables, node: st.node_name }, batch);
+    const events = await this.batches.process({ db, provider, isBranch, completedTick: st.completed_tick, tables, node: st.node_name }, batch);
+    // compare or repair is reading a table of this node: the batch waits
+    if (events === 'frozen') return this.sleep(this.job.loop_delay, signal);
+    this.eventCount += events;
     this.batchCount += 1;
     await this.watermark.report(db, provider, st.node_name);
   }
