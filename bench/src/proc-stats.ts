@@ -17,6 +17,16 @@ export function rssMb(pid: number): number {
   return Number(m?.[1] ?? NaN) / 1024;
 }
 
+/** Peak resident set size so far (VmHWM) in MB; NaN once the process is gone. */
+export function peakRssMb(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return Number(m?.[1] ?? NaN) / 1024;
+  } catch {
+    return NaN;
+  }
+}
+
 /** Share of one core the processes used over `ms` of wall time, in percent. */
 export async function cpuPercent(pids: number[], ms: number): Promise<number> {
   const before = pids.map(cpuSeconds);

@@ -1,6 +1,7 @@
 /** Every benchmark of `make bench`, in run order. Add one line per benchmark. */
 import type { Benchmark } from './result.js';
 import { bulkApply } from './bulk-apply.js';
+import { compareRepair } from './compare-repair.js';
 import { initialCopy } from './initial-copy.js';
 import { lag } from './lag.js';
 import { supervisorFootprint } from './supervisor-footprint.js';
@@ -16,5 +17,6 @@ export const BENCHMARKS: Benchmark[] = [
   initialCopy,
   supervisorFootprint,
   switchover,
+  compareRepair,
   bulkApply('bulk-apply-13-to-17', 13, 17),
 ];
