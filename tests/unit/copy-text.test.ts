@@ -2,7 +2,7 @@
 // (backslash, tab, newline and carriage return escaped; \N for NULL; everything else as is).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { copyField, copyLine } from '@skytools/core';
+import { copyField, copyLine, decodeCopyField } from '@skytools/core';
 
 describe('COPY text encoding', () => {
   it('escapes exactly backslash, tab, newline and carriage return', () => {
@@ -27,5 +27,12 @@ describe('COPY text encoding', () => {
       assert.ok(!/[\t\n\r]/.test(f), `no raw separators in ${JSON.stringify(f)}`);
       assert.equal(unescape(f), s);
     }
+  });
+
+  it('decodes what it encodes, and the escapes COPY TO may write', () => {
+    for (const v of ['plain', 'a\\b', 'tab\there', 'line\nbreak\r', '\\N', '德哥\t😀', '']) assert.equal(decodeCopyField(copyField(v)), v);
+    assert.equal(decodeCopyField('\\N'), null);
+    assert.equal(decodeCopyField('\\b\\f\\v'), '\b\f\v');
+    assert.equal(decodeCopyField('\\101\\x42'), 'AB');
   });
 });

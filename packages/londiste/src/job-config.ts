@@ -24,6 +24,12 @@ export const JOB_SPEC = {
     min: 0,
     describe: 'A leaf that is behind applies several ticks as one batch, up to about this many events\n(fewer round trips and commits while catching up); 0 applies tick by tick.',
   },
+  copy_retry_max: {
+    type: 'duration',
+    default: '5m',
+    minMs: 1000,
+    describe: 'A failed initial copy is tried again after 2s, then twice as long each time,\nup to this long between tries.',
+  },
   lock_timeout: { type: 'duration', default: '10s', describe: 'How long admin commands wait for a table lock (PostgreSQL lock_timeout\non the local node) before giving up with nothing changed; 0 waits for ever.' },
 } as const satisfies ConfigSpec;
 

@@ -28,6 +28,8 @@ export interface ColumnInfo {
   def: string | null;
   /** Part of the primary key. */
   pk: boolean;
+  /** pg_type.typcategory of the type: N numeric, S string, D date/time, B boolean, U user-defined, ... */
+  category: string;
 }
 
 /** The live columns of a table in attnum order; empty when the table does not exist. */
@@ -36,10 +38,11 @@ export async function tableColumns(client: pg.ClientBase, fqname: string): Promi
   const r = await client.query<ColumnInfo>(
     `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull,
             pg_get_expr(d.adbin, d.adrelid) AS def,
-            coalesce(a.attnum = ANY (i.indkey::int2[]), false) AS pk
+            coalesce(a.attnum = ANY (i.indkey::int2[]), false) AS pk, ty.typcategory::text AS category
        FROM pg_catalog.pg_class c
        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
        JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+       JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid
        LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
        LEFT JOIN pg_catalog.pg_index i ON i.indrelid = c.oid AND i.indisprimary
       WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
@@ -224,19 +227,20 @@ export async function estimatedRows(client: pg.ClientBase, fqname: string): Prom
 }
 
 /**
- * Columns that an INSERT cannot give a value as it is: generated ones (never written) and
- * GENERATED ALWAYS identity ones (written only with OVERRIDING SYSTEM VALUE). From
- * information_schema, which has both columns on every supported server version.
+ * Columns a table fills itself: generated ones (never written), identity ones (`identity`; the
+ * GENERATED ALWAYS ones also in `identityAlways`, written only with OVERRIDING SYSTEM VALUE). From
+ * information_schema, which has these columns on every supported server version.
  */
-export async function computedColumns(client: pg.ClientBase, fqname: string): Promise<{ generated: string[]; identityAlways: string[] }> {
+export async function computedColumns(client: pg.ClientBase, fqname: string): Promise<{ generated: string[]; identity: string[]; identityAlways: string[] }> {
   const { schema, name } = splitFqname(fqname);
-  const r = await client.query<{ column_name: string; generated: boolean; identity_always: boolean }>(
-    `SELECT column_name::text, is_generated = 'ALWAYS' AS generated, coalesce(identity_generation = 'ALWAYS', false) AS identity_always
+  const r = await client.query<{ column_name: string; generated: boolean; identity: string | null }>(
+    `SELECT column_name::text, is_generated = 'ALWAYS' AS generated, identity_generation::text AS identity
        FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`,
     [schema, name],
   );
   return {
     generated: r.rows.filter((c) => c.generated).map((c) => c.column_name),
-    identityAlways: r.rows.filter((c) => c.identity_always).map((c) => c.column_name),
+    identity: r.rows.filter((c) => c.identity !== null).map((c) => c.column_name),
+    identityAlways: r.rows.filter((c) => c.identity === 'ALWAYS').map((c) => c.column_name),
   };
 }

@@ -2,6 +2,7 @@
 import type pg from 'pg';
 import { catalog, CommandFailedError, formatDisplayTable, londisteSql, quietLogger, session, UsageError, urlDecode, urlEncode } from '@skytools/core';
 import type { NodeAdmin } from '../node-admin.js';
+import { checkColumns } from '../replay/column-check.js';
 import { expandObjectArgs, fqName } from '../object-args.js';
 import { createTable, loadTableDefinition, type CreateLevel } from '../sql/table-ddl.js';
 import { mirrorProviderList } from './provider-list.js';
@@ -116,6 +117,20 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
     }
     if (cannotCreate.size > 0 && !o.skipNonExisting) {
       throw new UsageError(`cannot create ${[...cannotCreate].join(', ')}: missing here and its table is missing on the provider; nothing was changed (--skip-non-existing leaves them out)`);
+    }
+  }
+
+  // a subscriber's table must hold every column its provider sends; find every misfit before adding any
+  if (!isRoot) {
+    const misfits: string[] = [];
+    for (const tbl of tables) {
+      if (!(src.get(tbl)?.local ?? false)) continue;
+      const dest = fqName(o.destTable ?? tbl);
+      const problems = await checkColumns(srcDb, src.get(tbl)?.dest_table ?? tbl, dst, dest);
+      if (problems.length > 0) misfits.push(`${dest === tbl ? tbl : `${tbl}(${dest})`}: ${problems.join(', ')}`);
+    }
+    if (misfits.length > 0) {
+      throw new UsageError(`the provider's columns do not fit here: ${misfits.join('; ')}; nothing was changed (alter the tables here to match, or create them with --create)`);
     }
   }
 

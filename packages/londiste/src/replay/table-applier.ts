@@ -182,7 +182,7 @@ export class TableApplier {
     const t1 = performance.now();
     this.copyMs += t1 - t0;
     try {
-      await this.applyStage(new StageStatements(this.meta.fqname, stage.name, columns, this.meta.pkey), counts);
+      await this.applyStage(new StageStatements(this.meta.fqname, stage.name, columns, this.meta.pkey, this.meta.generated, this.meta.overriding), counts);
     } finally {
       this.sqlMs += performance.now() - t1;
     }

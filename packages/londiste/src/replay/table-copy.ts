@@ -8,7 +8,8 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { catalog, connect, describeError, session, type Logger } from '@skytools/core';
+import { catalog, connect, describeError, session, SkytoolsError, type Logger } from '@skytools/core';
+import { checkColumns } from './column-check.js';
 import { analyze, copyInSql, copyOutSql, createIndex, dropIndex, emptyTable } from '../sql/copy-statements.js';
 import { setTableState, type TableState } from './table-state.js';
 
@@ -74,7 +75,13 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
   task.signal?.addEventListener('abort', onAbort);
   try {
     await setTableState(dst, log, task.queue, table.name, null, 'in-copy');
-    const dstCols = new Set((await catalog.tableColumns(dst, table.dest)).map((c) => c.name));
+    const problems = await checkColumns(src, task.sourceName, dst, table.dest);
+    if (problems.length > 0) {
+      throw new SkytoolsError(`${table.name}: cannot copy into ${table.dest}: ${problems.join(', ')}; alter the table here to match (the copy is retried)`);
+    }
+    // generated columns here compute their own values; COPY refuses to write them
+    const skip = new Set((await catalog.computedColumns(dst, table.dest)).generated);
+    const dstCols = new Set((await catalog.tableColumns(dst, table.dest)).map((c) => c.name).filter((c) => !skip.has(c)));
     const cols = (await catalog.tableColumns(src, task.sourceName)).map((c) => c.name).filter((c) => dstCols.has(c));
 
     await session.begin(src, { isolation: 'repeatable read', readOnly: true });

@@ -1,4 +1,4 @@
-/** Column names, types and primary key of a local table, read once per worker session. */
+/** Column names, types, primary key and self-filled columns of a local table, read once per worker session. */
 import type pg from 'pg';
 import { catalog, SkytoolsError } from '@skytools/core';
 
@@ -7,6 +7,10 @@ export interface TableMeta {
   columns: string[];
   types: Map<string, string>;
   pkey: string[];
+  /** Generated columns: computed here, never written (the provider's values are dropped). */
+  generated: ReadonlySet<string>;
+  /** Has GENERATED ALWAYS identity columns: inserts give their values with OVERRIDING SYSTEM VALUE. */
+  overriding: boolean;
 }
 
 export async function loadTableMeta(client: pg.ClientBase, fqname: string): Promise<TableMeta> {
@@ -14,5 +18,13 @@ export async function loadTableMeta(client: pg.ClientBase, fqname: string): Prom
   if (cols.length === 0) throw new SkytoolsError(`table ${fqname} does not exist on this node`);
   const pkey = cols.filter((c) => c.pk).map((c) => c.name);
   if (pkey.length === 0) throw new SkytoolsError(`Primary key missing on table: ${fqname}`);
-  return { fqname, columns: cols.map((c) => c.name), types: new Map(cols.map((c) => [c.name, c.type])), pkey };
+  const computed = await catalog.computedColumns(client, fqname);
+  return {
+    fqname,
+    columns: cols.map((c) => c.name),
+    types: new Map(cols.map((c) => [c.name, c.type])),
+    pkey,
+    generated: new Set(computed.generated),
+    overriding: computed.identityAlways.length > 0,
+  };
 }

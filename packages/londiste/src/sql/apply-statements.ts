@@ -35,9 +35,17 @@ export class StageStatements {
   private readonly nonKey: string[];
   private readonly keyList: string;
 
-  constructor(dest: string, stage: string, columns: readonly string[], pkey: readonly string[]) {
+  private readonly overriding: string;
+
+  /**
+   * @param skip generated columns of the target: staged but never written
+   * @param overriding the target has GENERATED ALWAYS identity columns (inserts override them)
+   */
+  constructor(dest: string, stage: string, staged: readonly string[], pkey: readonly string[], skip: ReadonlySet<string> = new Set(), overriding = false) {
+    const columns = staged.filter((c) => !skip.has(c));
     this.dest = quoteFqname(dest);
     this.stage = quoteIdent(stage);
+    this.overriding = overriding ? ' OVERRIDING SYSTEM VALUE' : '';
     this.colList = columns.map(quoteIdent).join(', ');
     this.pkJoin = pkey.map((k) => `d.${quoteIdent(k)} = s.${quoteIdent(k)}`).join(' AND ');
     this.nonKey = columns.filter((c) => !pkey.includes(c));
@@ -62,7 +70,7 @@ export class StageStatements {
 
   /** Rows staged with `op` written whether or not the target has them. */
   upsert(op: 'i' | 'u'): string {
-    return `INSERT INTO ${this.dest} (${this.colList}) SELECT ${this.colList} FROM ${this.stage} WHERE ld_op = '${op}' ${this.onConflict}`;
+    return `INSERT INTO ${this.dest} (${this.colList})${this.overriding} SELECT ${this.colList} FROM ${this.stage} WHERE ld_op = '${op}' ${this.onConflict}`;
   }
 
   /** With a --where condition: delete the rows that are gone or do not (any longer) match. */
@@ -72,7 +80,7 @@ export class StageStatements {
 
   /** With a --where condition: write the rows that match (the target may or may not have them). */
   upsertMatched(where: string): string {
-    return `INSERT INTO ${this.dest} (${this.colList}) SELECT ${this.colList} FROM ${this.stage} WHERE ld_op <> 'd' AND ${matches(where)} ${this.onConflict}`;
+    return `INSERT INTO ${this.dest} (${this.colList})${this.overriding} SELECT ${this.colList} FROM ${this.stage} WHERE ld_op <> 'd' AND ${matches(where)} ${this.onConflict}`;
   }
 }
 

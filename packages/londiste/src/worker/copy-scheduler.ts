@@ -2,10 +2,11 @@
  * Launches the initial copies of a job: the tables that need one are offered each round; at most
  * `parallel_copies` of the job run at once, and through a limiter shared across jobs (londisted's
  * max_parallel_copy). A table is never copied twice at the same time; a failed copy is retried
- * after `retryDelayMs`. Copies use connections of their own (the worker's are busy with batches).
+ * after 2 s, then twice as long after each failure, up to `retryMaxMs`. Copies use connections of
+ * their own (the worker's are busy with batches).
  */
 import PQueue from 'p-queue';
-import { connect, describeError, pgq, type Logger } from '@skytools/core';
+import { connect, describeError, formatDuration, pgq, type Logger } from '@skytools/core';
 import { copyTable } from '../replay/table-copy.js';
 import { checkTableAttrs, loadTableStates, needsCopy, type TableState } from '../replay/table-state.js';
 
@@ -13,6 +14,9 @@ export type CopyLimiter = PQueue;
 
 /** How often to look again at a provider that is still copying a table itself. */
 const PROVIDER_WAIT_MS = 1000;
+
+/** The wait before the first retry of a failed copy. */
+const FIRST_RETRY_MS = 2000;
 
 export function createCopyLimiter(concurrency: number): CopyLimiter {
   return new PQueue({ concurrency: Math.max(1, concurrency) });
@@ -23,7 +27,8 @@ export interface CopySchedulerOptions {
   localConnstr: string;
   perJob: number;
   limiter: CopyLimiter;
-  retryDelayMs: number;
+  /** The longest wait between two tries of a failing copy. */
+  retryMaxMs: number;
   log: Logger;
   /** Called when a copy ends (successfully or not), to wake the worker. */
   onDone: () => void;
@@ -35,6 +40,8 @@ export class CopyScheduler {
   private readonly notBefore = new Map<string, number>();
   /** Tables whose provider has not finished its own copy yet (logged once). */
   private readonly waiting = new Set<string>();
+  /** Table → failed copies in a row. */
+  private readonly failures = new Map<string, number>();
   private readonly abort = new AbortController();
 
   constructor(private readonly o: CopySchedulerOptions) {}
@@ -57,11 +64,19 @@ export class CopyScheduler {
               this.notBefore.set(t.name, Date.now() + PROVIDER_WAIT_MS);
               // wake the worker to offer it again, however long it would sleep otherwise
               setTimeout(() => this.o.onDone(), PROVIDER_WAIT_MS).unref();
-            } else this.notBefore.delete(t.name);
+            } else {
+              this.notBefore.delete(t.name);
+              this.failures.delete(t.name);
+            }
           },
           (err: unknown) => {
-            this.notBefore.set(t.name, Date.now() + this.o.retryDelayMs);
-            this.o.log.error(`copy of ${t.name} failed: ${describeError(err)}`);
+            const n = (this.failures.get(t.name) ?? 0) + 1;
+            this.failures.set(t.name, n);
+            const wait = Math.min(this.o.retryMaxMs, FIRST_RETRY_MS * 2 ** Math.min(n - 1, 20));
+            this.notBefore.set(t.name, Date.now() + wait);
+            // the worker sleeps up to loop_delay or longer when idle: it is woken for the retry
+            setTimeout(() => this.o.onDone(), wait).unref();
+            this.o.log.error(`copy of ${t.name} failed (${String(n)} in a row; next try in ${formatDuration(wait)}): ${describeError(err)}`);
           },
         )
         .finally(() => {

@@ -17,7 +17,6 @@ import { WorkerConnections } from './worker-connections.js';
 /** Longest sleep of an idle worker whose provider announces ticks (NOTIFY pgq_tick). */
 const IDLE_BACKOFF_MAX_MS = 30_000;
 /** A copy that failed is tried again after this long. */
-const COPY_RETRY_MS = 30_000;
 
 export interface WorkerOptions {
   /** Limiter shared by all jobs of a supervisor; a private one (parallel_copies) when absent. */
@@ -50,7 +49,7 @@ export class ReplicationWorker {
     this.conns = new WorkerConnections(job.db, queue, `londiste ${job.job_name}`, log, this.latch);
     this.batches = new BatchProcessor(queue, job.job_name, job.pgq_lazy_fetch, log);
     const limiter = options.copyLimiter ?? createCopyLimiter(job.parallel_copies);
-    this.copies = new CopyScheduler({ queue, localConnstr: job.db, perJob: job.parallel_copies, limiter, retryDelayMs: COPY_RETRY_MS, log, onDone: () => this.latch.wake() });
+    this.copies = new CopyScheduler({ queue, localConnstr: job.db, perJob: job.parallel_copies, limiter, retryMaxMs: job.copy_retry_max, log, onDone: () => this.latch.wake() });
     this.errors = new ErrorRecorder(job.db, queue, job.job_name, log);
     this.root = new RootDuties(queue, log, options.rootDutyEveryMs ?? 30_000);
     this.watermark = new WatermarkReporter(queue, log, options.watermarkEveryMs ?? 30_000);

@@ -1,0 +1,42 @@
+/**
+ * Whether a local table can hold what the provider's table sends: every provider column present
+ * here with a type that reads its text, and no column here that would stay empty by force. A copy
+ * into a table missing a column would succeed and leave wrong data behind for good (the rows
+ * copied before the column is added keep NULL there), so add-table and each copy refuse it.
+ */
+import type pg from 'pg';
+import { catalog, type ColumnInfo } from '@skytools/core';
+
+/** Can a value of type `from` (provider) be stored in a column of type `to` (here) by its text? */
+function typesFit(from: ColumnInfo, to: ColumnInfo): boolean {
+  if (from.type === to.type) return true;
+  // the same family (int4 -> int8, varchar -> text, timestamp -> timestamptz) or anything into a string
+  return from.category === to.category || to.category === 'S';
+}
+
+/**
+ * The differences that stop replication into `target`, one phrase each; empty when it fits.
+ * `generatedHere`: generated columns here (never written); `filledHere`: identity columns here.
+ */
+export function columnMismatch(source: readonly ColumnInfo[], target: readonly ColumnInfo[], generatedHere: ReadonlySet<string>, filledHere: ReadonlySet<string> = new Set()): string[] {
+  const here = new Map(target.map((c) => [c.name, c]));
+  const there = new Set(source.map((c) => c.name));
+  const problems: string[] = [];
+  for (const s of source) {
+    const t = here.get(s.name);
+    if (t === undefined) problems.push(`column ${s.name} (${s.type}) is missing here`);
+    else if (!generatedHere.has(t.name) && !typesFit(s, t)) problems.push(`column ${s.name} is ${s.type} on the provider but ${t.type} here`);
+  }
+  for (const t of target) {
+    if (there.has(t.name) || !t.notnull || t.def !== null || generatedHere.has(t.name) || filledHere.has(t.name)) continue;
+    problems.push(`column ${t.name} here is NOT NULL without a default and not on the provider`);
+  }
+  return problems;
+}
+
+/** columnMismatch of the provider's table `source` and the local table `dest`, read from both databases. */
+export async function checkColumns(provider: pg.ClientBase, source: string, local: pg.ClientBase, dest: string): Promise<string[]> {
+  const [src, dst, computed] = await Promise.all([catalog.tableColumns(provider, source), catalog.tableColumns(local, dest), catalog.computedColumns(local, dest)]);
+  if (src.length === 0 || dst.length === 0) return [];
+  return columnMismatch(src, dst, new Set(computed.generated), new Set(computed.identity));
+}

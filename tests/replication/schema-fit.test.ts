@@ -1,0 +1,133 @@
+// A subscriber's table must hold what its provider sends (root on the oldest tested version, leaf on
+// the newest): a table missing a column is refused at add-table with the difference named, and a
+// copy into a table that lost a column after add-table fails, is retried with back-off, and succeeds
+// once the column is back, with every row's value (never NULLs left behind). Generated columns on the
+// target are computed there (copy and apply leave them out), and GENERATED ALWAYS identity keys take
+// the provider's values.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
+import { jobDir, runLondiste, type RunResult } from '../cli/run-londiste.js';
+import { startTicker, startWorker, tableDigest, waitCaughtUp, waitFor, type RunningWorker } from './replication-env.js';
+
+const versions = testVersions();
+const rootMajor = versions[0] ?? 15;
+const leafMajor = versions.at(-1) ?? 15;
+const QUEUE = 'fq';
+
+function ok(r: RunResult, what: string): RunResult {
+  assert.equal(r.code, 0, `${what} failed (exit ${String(r.code)}):\n${r.stderr}${r.stdout}`);
+  return r;
+}
+
+describe(`schema fit between provider and subscriber, ${rootMajor} -> ${leafMajor}`, () => {
+  let root: PgCluster;
+  let leaf: PgCluster;
+  const jobs = jobDir();
+  let rootJob = '';
+  let leafJob = '';
+  let leafWorker: RunningWorker | undefined;
+  const workers: RunningWorker[] = [];
+  let ticker: { stop: () => Promise<void> } | undefined;
+  const diag = (): string => [...workers, ...(leafWorker === undefined ? [] : [leafWorker])].map((w) => w.output().split('\n').slice(-20).join('\n')).join('\n----\n');
+
+  const state = async (t: string): Promise<string | null | undefined> => {
+    const r = await leaf.query<{ s: string | null }>('f_leaf', 'SELECT merge_state AS s FROM londiste.get_table_list($1) WHERE table_name = $2 AND local', [QUEUE, t]);
+    return r.length === 0 ? undefined : (r[0]?.s ?? null);
+  };
+  const inSync = (t: string): Promise<boolean> => waitFor(`${t} ok`, 90_000, async () => ((await state(t)) === 'ok' ? true : undefined), diag);
+  const same = async (rootSql: string, leafSql: string): Promise<void> => {
+    await waitCaughtUp(root, 'f_root', leaf, 'f_leaf', QUEUE, 'f_leaf', 60_000, diag);
+    const a = await tableDigest(root, 'f_root', rootSql);
+    assert.ok(a.rows > 0);
+    assert.deepEqual(await tableDigest(leaf, 'f_leaf', leafSql), a, leafSql);
+  };
+
+  before(async () => {
+    [root, leaf] = await Promise.all([startCluster(rootMajor), startCluster(leafMajor)]);
+    await root.createDatabase('f_root');
+    await leaf.createDatabase('f_leaf');
+    rootJob = jobs.write('f_root', { db: root.connectionString('f_root'), queue_name: QUEUE, loop_delay: '200ms' });
+    leafJob = jobs.write('f_leaf', { db: leaf.connectionString('f_leaf'), queue_name: QUEUE, loop_delay: '200ms' });
+    ok(await runLondiste([rootJob, 'create-root', 'f_root']), 'create-root');
+    ok(await runLondiste([leafJob, 'create-leaf', 'f_leaf', `--provider=${root.connectionString('f_root')}`]), 'create-leaf');
+    ticker = startTicker(root, 'f_root', 100);
+    workers.push(startWorker(rootJob));
+    leafWorker = startWorker(leafJob);
+  });
+  after(async () => {
+    for (const w of workers) await w.stop();
+    await leafWorker?.stop();
+    await ticker?.stop();
+    jobs.remove();
+    await Promise.all([root.stop(), leaf.stop()]);
+  });
+
+  it('add-table refuses a table missing a column or with a type that cannot hold it, naming each; nothing is added', async () => {
+    await root.query('f_root', `CREATE TABLE public.mism (id int PRIMARY KEY, a int, b text, ts timestamptz);
+      INSERT INTO public.mism SELECT g, g, 'b' || g, now() FROM generate_series(1, 200) g;
+      CREATE TABLE public.fits (id int PRIMARY KEY, v varchar(20));
+      INSERT INTO public.fits SELECT g, 'v' || g FROM generate_series(1, 20) g`);
+    await leaf.query('f_leaf', `CREATE TABLE public.mism (id bigint PRIMARY KEY, a int, ts int, must int NOT NULL);
+      CREATE TABLE public.fits (id bigint PRIMARY KEY, v text, extra text, d int NOT NULL DEFAULT 0)`);
+    ok(await runLondiste([rootJob, 'add-table', 'mism', 'fits']), 'root add-table');
+    const r = await runLondiste([leafJob, 'add-table', 'mism', 'fits']);
+    assert.equal(r.code, 1, r.stderr);
+    const errors = r.stderr.split('\n').filter((l) => /ERROR/.test(l));
+    assert.equal(errors.length, 1, r.stderr);
+    assert.match(
+      errors[0] ?? '',
+      /the provider's columns do not fit here: public\.mism: column b \(text\) is missing here, column ts is timestamp with time zone on the provider but integer here, column must here is NOT NULL without a default and not on the provider; nothing was changed/,
+    );
+    assert.equal(await state('public.mism'), undefined, 'mism not added');
+    assert.equal(await state('public.fits'), undefined, 'fits not added either: nothing was changed');
+    await leaf.query('f_leaf', 'ALTER TABLE public.mism ADD COLUMN b text, DROP COLUMN ts, ADD COLUMN ts timestamptz, DROP COLUMN must');
+    ok(await runLondiste([leafJob, 'add-table', 'mism', 'fits']), 'leaf add-table once the columns fit');
+    await inSync('public.mism');
+    await inSync('public.fits');
+    await same('SELECT id, a, b, ts FROM public.mism', 'SELECT id, a, b, ts FROM public.mism');
+    await same('SELECT id, v FROM public.fits', 'SELECT id, v FROM public.fits');
+  });
+
+  it('a copy into a table that lost a column fails visibly, retries with back-off, and copies every value once the column is back', async () => {
+    await root.query('f_root', `CREATE TABLE public.lost (id int PRIMARY KEY, a int, b text);
+      INSERT INTO public.lost SELECT g, g, 'b' || g FROM generate_series(1, 300) g`);
+    await leaf.query('f_leaf', 'CREATE TABLE public.lost (id int PRIMARY KEY, a int, b text)');
+    ok(await runLondiste([rootJob, 'add-table', 'lost']), 'root add-table');
+    await leafWorker?.stop();
+    ok(await runLondiste([leafJob, 'add-table', 'lost']), 'leaf add-table (the columns fit now)');
+    await leaf.query('f_leaf', 'ALTER TABLE public.lost DROP COLUMN b');
+    leafWorker = startWorker(leafJob);
+    const w = leafWorker;
+    await waitFor('two failed copies', 60_000, async () => ((w.output().match(/copy of public\.lost failed/g) ?? []).length >= 2 ? true : undefined), diag);
+    assert.match(w.output(), /copy of public\.lost failed \(1 in a row; next try in 2s\): public\.lost: cannot copy into public\.lost: column b \(text\) is missing here/);
+    assert.match(w.output(), /copy of public\.lost failed \(2 in a row; next try in 4s\)/);
+    assert.notEqual(await state('public.lost'), 'ok');
+    assert.equal((await leaf.query<{ n: number }>('f_leaf', 'SELECT count(*)::int AS n FROM public.lost'))[0]?.n, 0, 'nothing copied');
+    await leaf.query('f_leaf', 'ALTER TABLE public.lost ADD COLUMN b text');
+    await inSync('public.lost');
+    await root.query('f_root', `UPDATE public.lost SET b = b || '!' WHERE id % 10 = 0`);
+    await same('SELECT * FROM public.lost', 'SELECT * FROM public.lost');
+    assert.equal((await leaf.query<{ n: number }>('f_leaf', 'SELECT count(*)::int AS n FROM public.lost WHERE b IS NULL'))[0]?.n, 0, 'no NULL left by the copy');
+  });
+
+  it('generated columns on the target are computed there; identity keys take the provider values', async () => {
+    await root.query('f_root', `CREATE TABLE public.gen (id int PRIMARY KEY, a int, g int);
+      INSERT INTO public.gen SELECT i, i, -1 FROM generate_series(1, 100) i;
+      CREATE TABLE public.ident (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v text);
+      INSERT INTO public.ident (v) SELECT 'v' || i FROM generate_series(1, 100) i`);
+    await leaf.query('f_leaf', `CREATE TABLE public.gen (id int PRIMARY KEY, a int, g int GENERATED ALWAYS AS (a * 2) STORED);
+      CREATE TABLE public.ident (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v text)`);
+    ok(await runLondiste([rootJob, 'add-table', 'gen', 'ident']), 'root add-table');
+    ok(await runLondiste([leafJob, 'add-table', 'gen', 'ident']), 'leaf add-table');
+    await inSync('public.gen');
+    await inSync('public.ident');
+    // events: inserts, updates and deletes through the apply path
+    await root.query('f_root', `INSERT INTO public.gen SELECT i, i, -1 FROM generate_series(101, 150) i;
+      UPDATE public.gen SET a = a + 1000 WHERE id % 3 = 0; DELETE FROM public.gen WHERE id % 7 = 0;
+      INSERT INTO public.ident (v) SELECT 'w' || i FROM generate_series(1, 50) i;
+      UPDATE public.ident SET v = v || '!' WHERE id % 3 = 0; DELETE FROM public.ident WHERE id % 7 = 0`);
+    await same('SELECT id, a, a * 2 AS g FROM public.gen', 'SELECT id, a, g FROM public.gen');
+    await same('SELECT * FROM public.ident', 'SELECT * FROM public.ident');
+  });
+});
