@@ -4,7 +4,7 @@
 // commit; a second SIGTERM during a shutdown held up by a lock. Every check is on data (row
 // counts and checksums against the root) or on the database backends of the jobs' workers.
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -218,6 +218,22 @@ describe(`londisted lifecycle, PostgreSQL ${major}`, () => {
     await cluster.stop();
   });
 
+  it('refuses to start without its jobs_dir: exit 1, one ERROR line naming the directory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'skytools-londisted-nodir-'));
+    try {
+      const conf = join(dir, 'londisted.yaml');
+      writeFileSync(conf, `jobs_dir: ${JSON.stringify(join(dir, 'no-such-dir'))}\n`);
+      const d = spawnDaemon(londistedBin(), ['--config', conf]);
+      const e = await d.exited;
+      assert.equal(e.code, 1, d.output());
+      const errors = d.output().split('\n').filter((l) => /ERROR/.test(l));
+      assert.equal(errors.length, 1, d.output());
+      assert.match(errors[0] ?? '', /jobs_dir \S+no-such-dir does not exist: create it/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   describe('SIGHUP on a jobs directory', () => {
     let c: Cascade;
     const l5File = (): string => join(c.jobsDir, 'leaf-five.yaml');
@@ -288,6 +304,25 @@ describe(`londisted lifecycle, PostgreSQL ${major}`, () => {
       await sleep(1500);
       assert.equal(await c.workerPid(l3), p3, 'restoring the file it runs on does not restart the job');
       assert.doesNotMatch(c.log().slice(from), /job h_l3 (changed|removed|started)/);
+    });
+
+    it('a jobs_dir that disappears at a reload keeps every job running, with the reason logged', async () => {
+      const l3 = c.leaf('l3');
+      const p3 = await c.workerPid(l3);
+      const from = c.log().length;
+      const moved = `${c.jobsDir}.away`;
+      renameSync(c.jobsDir, moved);
+      try {
+        await c.sighup();
+        await waitFor('the missing jobs_dir reported', 20_000, async () => (/jobs_dir \S+ does not exist: .*; the running jobs are kept/.test(c.log().slice(from)) ? true : undefined), c.diag);
+        await c.load();
+        await c.synced([l3]);
+        await c.assertEqual([l3]);
+        assert.equal(await c.workerPid(l3), p3, 'the job was not stopped');
+      } finally {
+        renameSync(moved, c.jobsDir);
+      }
+      assert.doesNotMatch(c.log().slice(from), /job \S+ removed/);
     });
 
     it('keeps a job on its old file when that file, named otherwise than the job, turns broken', async () => {

@@ -12,7 +12,7 @@ await runDaemon({
   start: async (config, log, current) => {
     log.info(`londisted ${SKYTOOLS_TS_VERSION} starting, jobs from ${config.jobs_dir}`);
     const supervisor = new Supervisor(config, log);
-    await supervisor.reload();
+    await supervisor.start();
     return {
       reload: () => supervisor.reload(current()),
       stop: () => supervisor.shutdown(),

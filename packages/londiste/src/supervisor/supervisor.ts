@@ -5,9 +5,9 @@
  * keeps running on its old file).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { describeError, type Logger } from '@skytools/core';
+import { describeError, UsageError, type Logger } from '@skytools/core';
 import { loadJobConfig, type JobConfig } from '../job-config.js';
 import { createCopyLimiter, type CopyLimiter } from '../worker/copy-scheduler.js';
 import { JobRunner } from './job-runner.js';
@@ -29,14 +29,30 @@ export class Supervisor {
     this.limiter = createCopyLimiter(config.max_parallel_copy);
   }
 
+  /** The job files of jobs_dir; throws when the directory cannot be read. */
+  private listJobFiles(): string[] {
+    const dir = this.config.jobs_dir;
+    try {
+      return readdirSync(dir).filter((n) => n.endsWith('.yaml') || n.endsWith('.yml')).sort();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a directory' : code === 'EACCES' ? 'cannot be read (permission denied)' : describeError(err);
+      throw new UsageError(`jobs_dir ${dir} ${why}: create it or point jobs_dir in the config file at the right directory`, { cause: err });
+    }
+  }
+
   private scan(): Map<string, JobFile> | null {
     const dir = this.config.jobs_dir;
-    if (!existsSync(dir)) {
-      this.log.error(`jobs_dir ${dir} does not exist`);
+    let files: string[];
+    try {
+      files = this.listJobFiles();
+    } catch (err) {
+      // a reload keeps the jobs it has
+      this.log.error(`${describeError(err)}; the running jobs are kept`);
       return null;
     }
     const found = new Map<string, JobFile>();
-    for (const f of readdirSync(dir).filter((n) => n.endsWith('.yaml') || n.endsWith('.yml')).sort()) {
+    for (const f of files) {
       const file = join(dir, f);
       try {
         const job = loadJobConfig(file);
@@ -62,7 +78,13 @@ export class Supervisor {
     this.log.info(`job ${f.job.job_name} started (${f.job.file})`);
   }
 
-  /** Apply the jobs directory (at start and on SIGHUP). */
+  /** The first load: a jobs_dir that cannot be read stops the daemon before it starts anything. */
+  async start(): Promise<void> {
+    this.listJobFiles();
+    await this.reload();
+  }
+
+  /** Apply the jobs directory (on SIGHUP; start() at start-up). */
   async reload(config?: SupervisorConfig): Promise<void> {
     if (config !== undefined) {
       if (config.max_parallel_copy !== this.config.max_parallel_copy) this.limiter.concurrency = config.max_parallel_copy;
