@@ -8,6 +8,7 @@ SET check_function_bodies = off;
 
 \ir structure/tables.sql
 \ir structure/copy_backlog.sql
+\ir structure/table_error.sql
 \ir functions/londiste.upgrade_schema.sql
 SELECT londiste.upgrade_schema();
 
@@ -31,6 +32,8 @@ SELECT londiste.upgrade_schema();
 \ir functions/londiste.local_set_table_attrs.sql
 \ir functions/londiste.local_set_table_struct.sql
 \ir functions/londiste.get_table_list.sql
+\ir functions/londiste.local_set_table_error.sql
+\ir functions/londiste.get_table_errors.sql
 \ir functions/londiste.local_show_missing.sql
 \ir functions/londiste.get_seq_list.sql
 \ir functions/londiste.local_add_seq.sql

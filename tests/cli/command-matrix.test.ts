@@ -309,6 +309,17 @@ describe(`londiste command matrix, PostgreSQL ${major}`, () => {
     assert.deepEqual(await snapshot(), before, 'no failed command changed anything');
   });
 
+  it('create-leaf that cannot reach its provider, or finds no node there, installs nothing', async () => {
+    await cluster.createDatabase('m_fresh');
+    const fresh = jobs.write('m_fresh', { db: cluster.connectionString('m_fresh'), queue_name: QUEUE });
+    const schemas = async (): Promise<number> =>
+      (await q<{ n: number }>('m_fresh' as NodeName, `SELECT count(*)::int AS n FROM pg_namespace WHERE nspname IN ('pgq', 'pgq_ext', 'pgq_node', 'londiste')`))[0]?.n ?? -1;
+    refused(await runLondiste([fresh, 'create-leaf', 'm_fresh', '--provider=host=127.0.0.1 port=1 dbname=nowhere connect_timeout=2']), 'unreachable provider', /cannot connect to 'host=127\.0\.0\.1 port=1 dbname=nowhere/);
+    assert.equal(await schemas(), 0, 'no schema installed after an unreachable provider');
+    refused(await runLondiste([fresh, 'create-leaf', 'm_fresh', `--provider=${cluster.connectionString('postgres')}`]), 'provider without the queue', /m_fresh|provider node not found|pgq/);
+    assert.equal(await schemas(), 0, 'no schema installed after a provider without the queue');
+  });
+
   it('compare: equal under writes (filtered and renamed on the leaf), DIFFERENT after damage: exit 1, one ERROR line', async () => {
     await table('t_cmp', ['m_root', 'm_branch'], 400);
     await q('m_leaf', 'CREATE TABLE public.t_cmp_leaf (id int PRIMARY KEY, v text NOT NULL DEFAULT \'x\', n int)');

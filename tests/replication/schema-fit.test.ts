@@ -104,8 +104,16 @@ describe(`schema fit between provider and subscriber, ${rootMajor} -> ${leafMajo
     assert.match(w.output(), /copy of public\.lost failed \(2 in a row; next try in 4s\)/);
     assert.notEqual(await state('public.lost'), 'ok');
     assert.equal((await leaf.query<{ n: number }>('f_leaf', 'SELECT count(*)::int AS n FROM public.lost'))[0]?.n, 0, 'nothing copied');
+    // the failure is visible where an operator looks: status and tables
+    const status = ok(await runLondiste([leafJob, 'status']), 'status').stdout;
+    assert.match(status, /ERR: public\.lost: copy failed [2-9] times since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(last [^)]+\): public\.lost: cannot copy into public\.lost: column b \(text\) is missing here/, status);
+    const tables = ok(await runLondiste([leafJob, 'tables']), 'tables').stdout;
+    assert.match(tables, /table_name +merge_state +table_attrs +last_error/, tables);
+    assert.match(tables, /public\.lost +\S+ +copy failed \d+ times? since/, tables);
     await leaf.query('f_leaf', 'ALTER TABLE public.lost ADD COLUMN b text');
     await inSync('public.lost');
+    assert.doesNotMatch(ok(await runLondiste([leafJob, 'status']), 'status').stdout, /ERR:/, 'the error is gone once the copy succeeded');
+    assert.doesNotMatch(ok(await runLondiste([leafJob, 'tables']), 'tables').stdout, /last_error/);
     await root.query('f_root', `UPDATE public.lost SET b = b || '!' WHERE id % 10 = 0`);
     await same('SELECT * FROM public.lost', 'SELECT * FROM public.lost');
     assert.equal((await leaf.query<{ n: number }>('f_leaf', 'SELECT count(*)::int AS n FROM public.lost WHERE b IS NULL'))[0]?.n, 0, 'no NULL left by the copy');

@@ -23,7 +23,7 @@ export { PidFile, signalPidfile } from './pidfile.js';
 export { runDaemon, type DaemonSpec, type Daemon } from './daemon-runner.js';
 export type { PgqEvent, BatchInfo } from './sql/pgq-batch.js';
 export type { NodeInfoRow, MemberInfo, NodeType, WorkerState } from './sql/pgq-node.js';
-export type { TableRow, SeqRow } from './sql/londiste.js';
+export type { TableRow, SeqRow, TableErrorRow } from './sql/londiste.js';
 export type { ColumnInfo, IndexInfo, ConstraintInfo } from './sql/catalog.js';
 
 /** The SQL APIs, one typed module each: functions that take a client and return typed rows. */

@@ -3,7 +3,7 @@
  * consumers got (for its subscribers' lag), worker errors, and the londiste table counts.
  */
 import type pg from 'pg';
-import { connect, londisteSql, pgq, pgqNode, SkytoolsError, urlDecode, type Logger, type MemberInfo } from '@skytools/core';
+import { connect, londisteSql, pgq, pgqNode, SkytoolsError, urlDecode, type Logger, type MemberInfo, type TableErrorRow } from '@skytools/core';
 import type { NodeStatus } from './node-status.js';
 
 export interface LoadedNode {
@@ -12,6 +12,12 @@ export interface LoadedNode {
   consumerLag: Map<string, number>;
   /** Age of this node's newest tick (root: the lag shown for it). */
   tickerLag: number | null;
+}
+
+/** A table's recorded copy failure on one line: what, how often since when, the error's first line. */
+export function tableErrorLine(e: TableErrorRow): string {
+  const at = (d: Date): string => d.toISOString().replace('T', ' ').slice(0, 19);
+  return `${e.table_name}: copy failed ${String(e.failures)} time${e.failures === 1 ? '' : 's'} since ${at(e.first_failed)} UTC (last ${at(e.last_failed)}): ${e.error.split('\n')[0] ?? ''}`;
 }
 
 export function deadNode(name: string): LoadedNode {
@@ -34,6 +40,9 @@ export async function readNodeStatus(client: pg.ClientBase, queue: string): Prom
     const ok = tables.filter((t) => t.local && t.merge_state === 'ok').length;
     const half = tables.filter((t) => t.local && t.merge_state !== 'ok').length;
     infoLines.push(`Tables: ${ok}/${half}/${tables.length - ok - half}`);
+    if (await londisteSql.recordsTableErrors(client)) {
+      for (const e of await londisteSql.getTableErrors(client, queue)) infoLines.push(`ERR: ${tableErrorLine(e)}`);
+    }
   }
   for (const [k, v] of Object.entries(urlDecode(info.node_attrs))) infoLines.push(`Attr: ${k}=${v ?? ''}`);
   for (const [consumer, error] of errors) infoLines.push(`ERR: ${consumer}: ${error.split('\n')[0] ?? ''}`);

@@ -46,6 +46,30 @@ export async function isInstalled(client: pg.ClientBase): Promise<boolean> {
   return r.rows[0]?.ok === true;
 }
 
+export interface TableErrorRow {
+  table_name: string;
+  error: string;
+  failures: number;
+  first_failed: Date;
+  last_failed: Date;
+}
+
+/** Does this node's londiste record table failures (ours does; upstream's schema does not)? */
+export async function recordsTableErrors(client: pg.ClientBase): Promise<boolean> {
+  const r = await client.query<{ ok: boolean }>(`SELECT to_regprocedure('londiste.get_table_errors(text)') IS NOT NULL AS ok`);
+  return r.rows[0]?.ok === true;
+}
+
+/** Record one more failure of a table's copy; a null error clears the record. */
+export async function setTableError(client: pg.ClientBase, queue: string, table: string, error: string | null): Promise<void> {
+  await client.query('SELECT londiste.local_set_table_error($1, $2, $3)', [queue, table, error]);
+}
+
+/** The recorded copy failures of the tables this node replicates. */
+export async function getTableErrors(client: pg.ClientBase, queue: string): Promise<TableErrorRow[]> {
+  return (await client.query<TableErrorRow>('SELECT * FROM londiste.get_table_errors($1)', [queue])).rows;
+}
+
 /** Every table the queue carries, replicated here (local) or not, by name. */
 export async function getTableList(client: pg.ClientBase, queue: string): Promise<TableRow[]> {
   return (await client.query<TableRow>('SELECT * FROM londiste.get_table_list($1) ORDER BY table_name', [queue])).rows;

@@ -52,11 +52,12 @@ export async function createNode(admin: NodeAdmin, opts: CreateNodeOptions): Pro
   const db = await admin.db();
   // a node that receives data must be able to apply it; find out before changing anything
   if (opts.type !== 'root') await checkReplicaRole(db, admin.job.db);
-  await installSchemas(db, ['pgq', 'pgq_ext', 'pgq_node', 'londiste'], { logger: log });
 
-  const current = await pgqNode.getNodeInfo(db, queue);
+  // a node already here: a re-run only brings the schemas up to date
+  const current = (await catalog.schemaExists(db, 'pgq_node')) ? await pgqNode.getNodeInfo(db, queue) : undefined;
   if (current?.node_type !== null && current?.node_type !== undefined) {
     if (current.node_name === name && current.node_type === opts.type) {
+      await installSchemas(db, ['pgq', 'pgq_ext', 'pgq_node', 'londiste'], { logger: log });
       log.info(`Node is already initialized as ${current.node_type}`);
       return;
     }
@@ -64,10 +65,11 @@ export async function createNode(admin: NodeAdmin, opts: CreateNodeOptions): Pro
   }
 
   await checkPublicLocation(admin, db, location);
-  log.info('Initializing node');
   const worker = admin.job.job_name;
 
   if (opts.type === 'root') {
+    await installSchemas(db, ['pgq', 'pgq_ext', 'pgq_node', 'londiste'], { logger: log });
+    log.info('Initializing node');
     await session.withTransaction(db, async () => {
       const existed = await pgq.queueExists(db, queue);
       await pgqNode.registerLocation(db, log, queue, name, location, false);
@@ -84,9 +86,9 @@ export async function createNode(admin: NodeAdmin, opts: CreateNodeOptions): Pro
   }
 
   const providerLoc = opts.provider ?? admin.job.initial_provider_location;
-  if (providerLoc === undefined || providerLoc === '') throw new UsageError(`Please specify --provider (or initial_provider_location in ${admin.job.file})`);
+  if (providerLoc === undefined || providerLoc === '') throw new UsageError(`Please specify --provider (or initial_provider_location in ${admin.job.file}); nothing was changed`);
 
-  // every check before the first change
+  // every check on the provider and the root before the first change here or there
   const rootDb = await admin.rootDb(providerLoc);
   const members = await admin.members(rootDb);
   if (members.some((m) => m.name === name)) {
@@ -101,6 +103,8 @@ export async function createNode(admin: NodeAdmin, opts: CreateNodeOptions): Pro
   if (prov?.node_type === 'leaf') throw new UsageError(`provider ${providerName} is a leaf node; a leaf cannot have subscribers`);
   if (!members.some((m) => m.name === providerName)) throw new UsageError(`Node ${providerName} does not exist`);
 
+  await installSchemas(db, ['pgq', 'pgq_ext', 'pgq_node', 'londiste'], { logger: log });
+  log.info('Initializing node');
   await pgqNode.registerLocation(rootDb, log, queue, name, location, false);
   let subscribed = false;
   try {

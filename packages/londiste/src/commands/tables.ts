@@ -1,6 +1,7 @@
 /** Table membership of a node: add-table, remove-table, resync, tables, missing. */
 import type pg from 'pg';
-import { catalog, CommandFailedError, formatDisplayTable, londisteSql, quietLogger, session, UsageError, urlDecode, urlEncode } from '@skytools/core';
+import { catalog, CommandFailedError, formatDisplayTable, londisteSql, quietLogger, session, UsageError, urlDecode, urlEncode, type Cell, type TableErrorRow } from '@skytools/core';
+import { tableErrorLine } from '../node-status-loader.js';
 import type { NodeAdmin } from '../node-admin.js';
 import { checkColumns } from '../replay/column-check.js';
 import { expandObjectArgs, fqName } from '../object-args.js';
@@ -214,8 +215,17 @@ export async function cmdTables(admin: NodeAdmin, out: Output, namesOnly: boolea
     for (const row of local) out(row.table_name);
     return;
   }
-  const rows = local.map((row) => [row.table_name, row.merge_state, showAttrs(row.table_attrs)] as const);
-  for (const l of formatDisplayTable('Tables on node', ['table_name', 'merge_state', 'table_attrs'], rows)) out(l);
+  const db = await admin.db();
+  const errors = (await londisteSql.recordsTableErrors(db)) ? new Map((await londisteSql.getTableErrors(db, admin.queue)).map((e) => [e.table_name, e])) : new Map<string, TableErrorRow>();
+  // upstream's three columns; a fourth only while a table has a recorded failure
+  const withErrors = local.some((row) => errors.has(row.table_name));
+  const rows = local.map((row) => {
+    const e = errors.get(row.table_name);
+    const base: Cell[] = [row.table_name, row.merge_state, showAttrs(row.table_attrs)];
+    return withErrors ? [...base, e === undefined ? '' : tableErrorLine(e).slice(row.table_name.length + 2)] : base;
+  });
+  const head = ['table_name', 'merge_state', 'table_attrs', ...(withErrors ? ['last_error'] : [])];
+  for (const l of formatDisplayTable('Tables on node', head, rows)) out(l);
 }
 
 export async function cmdMissing(admin: NodeAdmin, out: Output): Promise<void> {

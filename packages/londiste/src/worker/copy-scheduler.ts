@@ -6,7 +6,8 @@
  * their own (the worker's are busy with batches).
  */
 import PQueue from 'p-queue';
-import { connect, describeError, formatDuration, pgq, type Logger } from '@skytools/core';
+import type pg from 'pg';
+import { connect, describeError, formatDuration, londisteSql, maskSecrets, pgq, type Logger } from '@skytools/core';
 import { copyTable } from '../replay/table-copy.js';
 import { checkTableAttrs, loadTableStates, needsCopy, type TableState } from '../replay/table-state.js';
 
@@ -91,42 +92,57 @@ export class CopyScheduler {
     if (this.abort.signal.aborted) return 'done';
     const { queue, log } = this.o;
     const db = await connect(this.o.localConnstr, { name: 'db', logger: log });
-    const provider = await connect(providerLocation, { name: 'provider_db', logger: log });
+    let provider: Awaited<ReturnType<typeof connect>> | undefined;
+    const records = await londisteSql.recordsTableErrors(db);
     try {
-      // the state may have moved on while the copy waited for its turn
-      const fresh = (await loadTableStates(db, queue)).get(name);
-      if (fresh === undefined || !needsCopy(fresh)) return 'done';
-      checkTableAttrs(fresh);
-      const src = (await loadTableStates(provider, queue)).get(name);
-      // a provider that is copying the table itself has no complete data to give yet
-      if (src?.local !== true || src.state !== 'ok') {
-        if (!this.waiting.has(name)) log.info(`${name}: waiting for the provider to finish its own copy (state there: ${src?.state ?? 'not replicated'})`);
-        this.waiting.add(name);
-        return 'provider-not-ready';
+      provider = await connect(providerLocation, { name: 'provider_db', logger: log });
+      const outcome = await this.copyWith(db, provider, name, providerLocation);
+      if (records && outcome === 'done') await londisteSql.setTableError(db, queue, name, null);
+      return outcome;
+    } catch (err) {
+      // status and tables show it; a copy cut short by the job's stop is no failure
+      if (records && !this.abort.signal.aborted) {
+        await londisteSql.setTableError(db, queue, name, maskSecrets(describeError(err))).catch((e: unknown) => log.warning(`${name}: could not record the copy failure: ${describeError(e)}`));
       }
-      this.waiting.delete(name);
-      log.info(`${name}: starting copy${fresh.dest !== name ? ` into ${fresh.dest}` : ''}`);
-      await copyTable({
-        queue,
-        table: fresh,
-        sourceName: src?.dest ?? name,
-        providerConnstr: providerLocation,
-        localConnstr: this.o.localConnstr,
-        log,
-        signal: this.abort.signal,
-        // a tick now lets the table reach 'ok' without waiting for the next scheduled one
-        onCommitted: () =>
-          pgq.tickNow(provider, queue).then(
-            () => undefined,
-            (err: unknown) => log.warning(`${name}: no tick after the copy (${describeError(err)}); the next scheduled one will do`),
-          ),
-      });
-      log.debug(`copy of ${name} done`);
-      return 'done';
+      throw err;
     } finally {
       await db.end().catch(() => undefined);
-      await provider.end().catch(() => undefined);
+      await provider?.end().catch(() => undefined);
     }
+  }
+
+  private async copyWith(db: pg.ClientBase, provider: pg.ClientBase, name: string, providerLocation: string): Promise<'done' | 'provider-not-ready'> {
+    const { queue, log } = this.o;
+    // the state may have moved on while the copy waited for its turn
+    const fresh = (await loadTableStates(db, queue)).get(name);
+    if (fresh === undefined || !needsCopy(fresh)) return 'done';
+    checkTableAttrs(fresh);
+    const src = (await loadTableStates(provider, queue)).get(name);
+    // a provider that is copying the table itself has no complete data to give yet
+    if (src?.local !== true || src.state !== 'ok') {
+      if (!this.waiting.has(name)) log.info(`${name}: waiting for the provider to finish its own copy (state there: ${src?.state ?? 'not replicated'})`);
+      this.waiting.add(name);
+      return 'provider-not-ready';
+    }
+    this.waiting.delete(name);
+    log.info(`${name}: starting copy${fresh.dest !== name ? ` into ${fresh.dest}` : ''}`);
+    await copyTable({
+      queue,
+      table: fresh,
+      sourceName: src?.dest ?? name,
+      providerConnstr: providerLocation,
+      localConnstr: this.o.localConnstr,
+      log,
+      signal: this.abort.signal,
+      // a tick now lets the table reach 'ok' without waiting for the next scheduled one
+      onCommitted: () =>
+        pgq.tickNow(provider, queue).then(
+          () => undefined,
+          (err: unknown) => log.warning(`${name}: no tick after the copy (${describeError(err)}); the next scheduled one will do`),
+        ),
+    });
+    log.debug(`copy of ${name} done`);
+    return 'done';
   }
 
   /** Abort running copies (their transactions roll back) and wait for them to end. */
