@@ -8,3 +8,4 @@ export { copyInSql, copyOutSql } from './sql/copy-statements.js';
 export { columnMismatch } from './replay/column-check.js';
 export { diffSortedRows, type RowDifference } from './compare/row-diff.js';
 export { RowFixer, sortedRowsCopySql } from './sql/repair-statements.js';
+export { parseObjectArg, fqName } from './object-args.js';

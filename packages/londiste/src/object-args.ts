@@ -1,6 +1,7 @@
 /**
  * Turning command-line table/sequence arguments into fully qualified names: `public.` is implied,
- * `*` and `?` glob over the candidates, `--all` takes every candidate. Candidates are the objects
+ * `*` and `?` glob over the candidates (in names without double quotes), quoted identifiers name
+ * what no plain argument can (`"a b"."t.x"`), `--all` takes every candidate. Candidates are the objects
  * not yet added (add-*) or already added (remove-*, resync) on the local node.
  */
 import type pg from 'pg';
@@ -11,6 +12,51 @@ export type ObjKind = 'r' | 'S';
 /** 'tbl' → 'public.tbl'; names are compared as londiste stores them (unquoted, as typed). */
 export function fqName(name: string): string {
   return name.includes('.') ? name : `public.${name}`;
+}
+
+/**
+ * A table or sequence name from the command line as londiste stores it (`schema.name`, unquoted).
+ * Without double quotes: as typed, `public.` implied (globs are the caller's). With them, SQL's
+ * identifier syntax: `"a b"."T.x"`, `"we""ird"`; unquoted parts of such a name are taken as typed.
+ * A schema containing a dot is refused: londiste splits stored names at their first dot.
+ */
+export function parseObjectArg(arg: string): string {
+  if (!arg.includes('"')) return fqName(arg);
+  const parts: string[] = [];
+  let i = 0;
+  while (i <= arg.length) {
+    let part = '';
+    if (arg[i] === '"') {
+      i += 1;
+      for (;;) {
+        if (i >= arg.length) throw new UsageError(`name ${arg}: a quoted identifier is not closed; write it as "schema"."name", with "" for a double quote inside`);
+        if (arg[i] === '"') {
+          if (arg[i + 1] !== '"') break;
+          i += 1;
+        }
+        part += arg[i] ?? '';
+        i += 1;
+      }
+      i += 1;
+    } else {
+      while (i < arg.length && arg[i] !== '.') {
+        if (arg[i] === '"') throw new UsageError(`name ${arg}: a double quote inside an unquoted part; quote the whole part, with "" for a double quote inside`);
+        part += arg[i] ?? '';
+        i += 1;
+      }
+    }
+    if (part === '') throw new UsageError(`name ${arg}: an empty part; write it as [schema.]name`);
+    parts.push(part);
+    if (i >= arg.length) break;
+    if (arg[i] !== '.') throw new UsageError(`name ${arg}: expected a dot after ${JSON.stringify(part)}`);
+    i += 1;
+  }
+  if (parts.length > 2) throw new UsageError(`name ${arg}: ${String(parts.length)} parts; a name is [schema.]name (quote a part that holds a dot)`);
+  const [schema, name] = parts.length === 1 ? ['public', parts[0] ?? ''] : [parts[0] ?? '', parts[1] ?? ''];
+  if (schema.includes('.')) {
+    throw new UsageError(`name ${arg}: schema ${JSON.stringify(schema)} holds a dot, which londiste cannot store (names are kept as schema.name, split at the first dot); rename the schema`);
+  }
+  return `${schema}.${name}`;
 }
 
 function globToRegex(glob: string): RegExp {
@@ -51,7 +97,7 @@ export async function expandObjectArgs(
   const problems: string[] = [];
   const what = kind === 'S' ? 'sequence' : 'table';
   for (const arg of args) {
-    if (arg.includes('*') || arg.includes('?')) {
+    if (!arg.includes('"') && (arg.includes('*') || arg.includes('?'))) {
       const re = globToRegex(fqName(arg));
       for (const c of candidates) {
         if (re.test(c) && !seen.has(c)) {
@@ -61,7 +107,7 @@ export async function expandObjectArgs(
       }
       continue;
     }
-    const name = fqName(arg);
+    const name = parseObjectArg(arg);
     if (seen.has(name)) continue;
     if (candidates.includes(name)) {
       seen.add(name);
@@ -76,7 +122,8 @@ export async function expandObjectArgs(
       seen.add(name);
       result.push(name);
     } else {
-      problems.push(name);
+      // a quoted argument: say what it was read as
+      problems.push(arg.includes('"') ? `${name} (read from ${arg})` : name);
     }
   }
   if (problems.length > 0) {

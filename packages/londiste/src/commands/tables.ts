@@ -4,7 +4,7 @@ import { catalog, CommandFailedError, formatDisplayTable, londisteSql, quietLogg
 import { tableErrorLine } from '../node-status-loader.js';
 import type { NodeAdmin } from '../node-admin.js';
 import { checkColumns } from '../replay/column-check.js';
-import { expandObjectArgs, fqName } from '../object-args.js';
+import { expandObjectArgs, fqName, parseObjectArg } from '../object-args.js';
 import { createTable, loadTableDefinition, type CreateLevel } from '../sql/table-ddl.js';
 import { mirrorProviderList } from './provider-list.js';
 import type { Output } from './status.js';
@@ -66,6 +66,7 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
   const isRoot = info.node_type === 'root';
   const dst = await admin.db();
   if (o.destTable !== undefined && names.length > 1) throw new UsageError('--dest-table can be given only for single table');
+  const destArg = o.destTable === undefined ? undefined : parseObjectArg(o.destTable);
   if (isRoot && o.where !== undefined) {
     admin.log.warning('--where on the root only filters the initial copy of its subscribers added later; set it on each subscriber');
   }
@@ -99,7 +100,7 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
   // londiste.local_add_table refuses a table without primary key; find them all before adding any
   if (!o.noTriggers || !isRoot) {
     for (const tbl of tables) {
-      const dest = fqName(o.destTable ?? tbl);
+      const dest = fqName(destArg ?? tbl);
       if ((await catalog.hasPrimaryKey(dst, dest)) === false) {
         const desc = dest === tbl ? tbl : `${tbl}(${dest})`;
         admin.log.error(`Primary key missing on table: ${desc}`);
@@ -113,7 +114,7 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
   if (createLevel !== undefined) {
     for (const tbl of tables) {
       if (!isRoot && !o.expectSync && !(src.get(tbl)?.local ?? false)) continue;
-      if (await catalog.relationExists(dst, fqName(o.destTable ?? tbl), 'table')) continue;
+      if (await catalog.relationExists(dst, fqName(destArg ?? tbl), 'table')) continue;
       if (!(await catalog.relationExists(srcDb, src.get(tbl)?.dest_table ?? tbl, 'table'))) cannotCreate.add(tbl);
     }
     if (cannotCreate.size > 0 && !o.skipNonExisting) {
@@ -126,7 +127,7 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
     const misfits: string[] = [];
     for (const tbl of tables) {
       if (!(src.get(tbl)?.local ?? false)) continue;
-      const dest = fqName(o.destTable ?? tbl);
+      const dest = fqName(destArg ?? tbl);
       const problems = await checkColumns(srcDb, src.get(tbl)?.dest_table ?? tbl, dst, dest);
       if (problems.length > 0) misfits.push(`${dest === tbl ? tbl : `${tbl}(${dest})`}: ${problems.join(', ')}`);
     }
@@ -138,7 +139,7 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
   const tgargs = triggerArgs(o);
   for (const tbl of tables) {
     if (!isRoot && !o.expectSync && !(src.get(tbl)?.local ?? false)) continue;
-    const dest = fqName(o.destTable ?? tbl);
+    const dest = fqName(destArg ?? tbl);
     const desc = dest === tbl ? tbl : `${tbl}(${dest})`;
     const exists = await catalog.relationExists(dst, dest, 'table');
     if (createLevel !== undefined && !exists) {
@@ -184,7 +185,7 @@ export async function cmdResync(admin: NodeAdmin, names: readonly string[], o: {
   if (!o.force) {
     // upstream logs "already processed" and does nothing; a resync that copies nothing is a mistake to point out
     const local = new Set((await londisteSql.getTableList(db, admin.queue)).filter((t) => t.local).map((t) => t.table_name));
-    const notLocal = names.filter((n) => !/[*?]/.test(n) && !local.has(fqName(n))).map(fqName);
+    const notLocal = names.filter((n) => n.includes('"') || !/[*?]/.test(n)).map(parseObjectArg).filter((n) => !local.has(n));
     if (notLocal.length > 0) {
       throw new UsageError(`resync: ${notLocal.join(', ')} ${notLocal.length === 1 ? 'is' : 'are'} not replicated on node ${info.node_name}; add ${notLocal.length === 1 ? 'it' : 'them'} with add-table`);
     }
