@@ -1,11 +1,12 @@
 /**
  * Connecting to PostgreSQL from a connection string (libpq `key=value` or `postgres://` URL).
- * Missing parameters fall back to the PG* environment variables and ~/.pgpass, as libpq does
- * (the `pg` driver implements both). Connection strings only ever reach logs masked.
+ * Missing parameters fall back to the PG* environment variables and ~/.pgpass (or PGPASSFILE), as
+ * libpq does (the `pg` driver implements both); a `passfile=` option names another password file. Connection strings only ever reach logs masked.
  */
 import pg from 'pg';
 import { readFileSync } from 'node:fs';
 import { maskConnstr, parseConnstr, type ConnParams } from './connstr.js';
+import { passwordFromFile } from './passfile.js';
 import { SkytoolsError, UsageError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 
@@ -13,7 +14,7 @@ import { silentLogger, type Logger } from './logger.js';
 const KNOWN_KEYS = new Set([
   'host', 'hostaddr', 'port', 'user', 'password', 'dbname', 'application_name', 'connect_timeout',
   'sslmode', 'sslrootcert', 'sslcert', 'sslkey', 'options', 'keepalives', 'keepalives_idle',
-  'target_session_attrs', 'client_encoding', 'fallback_application_name',
+  'target_session_attrs', 'client_encoding', 'fallback_application_name', 'passfile',
 ]);
 
 /** Failure to reach a database; the message carries the masked connection string. */
@@ -59,6 +60,10 @@ export function clientConfig(connstr: string, options: ConnectOptions = {}): pg.
   if (params['user'] !== undefined) cfg.user = params['user'];
   if (params['password'] !== undefined) cfg.password = params['password'];
   if (params['dbname'] !== undefined) cfg.database = params['dbname'];
+  if (params['password'] === undefined && params['passfile'] !== undefined) {
+    const password = passwordFromFile(params['passfile'], { host: cfg.host, port: cfg.port, database: cfg.database, user: cfg.user });
+    if (password !== undefined) cfg.password = password;
+  }
   const app = params['application_name'] ?? options.applicationName ?? params['fallback_application_name'];
   if (app !== undefined) cfg.application_name = app;
   if (params['options'] !== undefined) cfg.options = params['options'];

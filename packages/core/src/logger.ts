@@ -85,7 +85,8 @@ export function createLogger(options: LoggerOptions = {}): ClosableLogger {
   const transports: winston.transport[] = [];
   const stderr = new winston.transports.Stream({ stream: process.stderr });
   if (options.logfile !== undefined) {
-    transports.push(new winston.transports.File({ filename: options.logfile }));
+    // created 0640: log lines name hosts, databases and tables
+    transports.push(new winston.transports.File({ filename: options.logfile, options: { flags: 'a', mode: 0o640 } }));
     if (options.alsoStderr === true) transports.push(stderr);
   } else {
     transports.push(stderr);

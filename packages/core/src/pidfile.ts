@@ -30,7 +30,7 @@ export class PidFile {
     if (pid !== undefined && pid !== process.pid && alive(pid)) {
       throw new UsageError(`${what} is already running (pid ${pid}, pidfile ${path}); stop it first`);
     }
-    writeFileSync(path, `${process.pid}\n`);
+    writeFileSync(path, `${process.pid}\n`, { mode: 0o640 });
     return new PidFile(path);
   }
 
