@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
-import { jobDir, londisteBin, runLondiste, type RunResult } from '../cli/run-londiste.js';
+import { jobDir, londisteBin, ok, refused, runLondiste, type RunResult } from '../cli/run-londiste.js';
 import { startTicker, startWorker, tableDigest, waitCaughtUp, waitFor, type RunningWorker } from '../replication/replication-env.js';
 import { ScenarioSteps } from '../support/scenario-steps.js';
 
@@ -26,18 +26,6 @@ const versions = testVersions();
 const v = (i: number): number => versions[Math.min(i, versions.length - 1)] ?? 15;
 const NAMES = ['node_a', 'node_b', 'node_c', 'node_d', 'node_e'] as const;
 type Name = (typeof NAMES)[number];
-
-function ok(r: RunResult, what: string): RunResult {
-  assert.equal(r.code, 0, `${what} failed (exit ${String(r.code)}):\n${r.stderr}${r.stdout}`);
-  return r;
-}
-
-function refused(r: RunResult, what: string, re: RegExp): void {
-  assert.equal(r.code, 1, `${what}: exit ${String(r.code)}:\n${r.stderr}${r.stdout}`);
-  const errors = r.stderr.split('\n').filter((l) => /ERROR/.test(l));
-  assert.equal(errors.length, 1, `${what}: one ERROR line:\n${r.stderr}`);
-  assert.match(errors[0] ?? '', re, what);
-}
 
 interface Place {
   cluster: PgCluster;

@@ -10,25 +10,12 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
 import { startTicker, startWorker, tableDigest, waitCaughtUp, waitFor, type RunningWorker } from '../replication/replication-env.js';
-import { jobDir, runLondiste, type RunResult } from './run-londiste.js';
+import { jobDir, ok, refused, runLondiste, type RunResult } from './run-londiste.js';
 
 const major = testVersions().at(-1) ?? 15;
 const QUEUE = 'mq';
 const NODES = ['m_root', 'm_branch', 'm_leaf'] as const;
 type NodeName = (typeof NODES)[number];
-
-function ok(r: RunResult, what: string): RunResult {
-  assert.equal(r.code, 0, `${what} failed (exit ${String(r.code)}):\n${r.stderr}${r.stdout}`);
-  return r;
-}
-
-/** Exit 1, and exactly one ERROR line matching `re`. */
-function refused(r: RunResult, what: string, re: RegExp): void {
-  assert.equal(r.code, 1, `${what}: exit ${String(r.code)}, expected 1:\n${r.stderr}${r.stdout}`);
-  const errors = r.stderr.split('\n').filter((l) => /ERROR/.test(l));
-  assert.equal(errors.length, 1, `${what}: one ERROR line expected:\n${r.stderr}`);
-  assert.match(errors[0] ?? '', re, `${what}: the error line`);
-}
 
 describe(`londiste command matrix, PostgreSQL ${major}`, () => {
   let cluster: PgCluster;

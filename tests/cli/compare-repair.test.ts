@@ -12,24 +12,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
 import { startTicker, startWorker, tableDigest, waitCaughtUp, waitFor, type RunningWorker } from '../replication/replication-env.js';
-import { jobDir, londisteBin, runLondiste, type RunResult } from './run-londiste.js';
+import { jobDir, londisteBin, ok, refused, runLondiste, type RunResult } from './run-londiste.js';
 
 const versions = testVersions();
 const rootMajor = versions[0] ?? 15;
 const leafMajor = versions.at(-1) ?? 15;
 const QUEUE = 'rq';
-
-function ok(r: RunResult, what: string): RunResult {
-  assert.equal(r.code, 0, `${what} failed (exit ${String(r.code)}):\n${r.stderr}${r.stdout}`);
-  return r;
-}
-
-function refused(r: RunResult, what: string, re: RegExp): void {
-  assert.equal(r.code, 1, `${what}: exit ${String(r.code)}, expected 1:\n${r.stderr}${r.stdout}`);
-  const errors = r.stderr.split('\n').filter((l) => /ERROR/.test(l));
-  assert.equal(errors.length, 1, `${what}: one ERROR line expected:\n${r.stderr}`);
-  assert.match(errors[0] ?? '', re, `${what}: the error line`);
-}
 
 /** The fixing statements of a repair output, as `KIND key` strings (key: the first key literal). */
 function fixes(sql: string, table: string): string[] {

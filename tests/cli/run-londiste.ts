@@ -1,4 +1,5 @@
 /** Runs the built `londiste` binary as a user would, capturing exit code and output. */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,4 +45,18 @@ export function jobDir(): { dir: string; write: (name: string, body: Record<stri
     },
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** The command succeeded (exit 0); its result, for further checks. */
+export function ok(r: RunResult, what: string): RunResult {
+  assert.equal(r.code, 0, `${what} failed (exit ${String(r.code)}):\n${r.stderr}${r.stdout}`);
+  return r;
+}
+
+/** The command failed as a refusal should: exit 1 and exactly one ERROR line, matching `re`. */
+export function refused(r: RunResult, what: string, re: RegExp): void {
+  assert.equal(r.code, 1, `${what}: exit ${String(r.code)}, expected 1:\n${r.stderr}${r.stdout}`);
+  const errors = r.stderr.split('\n').filter((l) => /ERROR/.test(l));
+  assert.equal(errors.length, 1, `${what}: one ERROR line expected:\n${r.stderr}`);
+  assert.match(errors[0] ?? '', re, `${what}: the error line`);
 }

@@ -12,16 +12,12 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createSeedSchema, repoRoot, startCluster, testVersions, type PgCluster } from '@skytools/harness';
-import { jobDir, runLondiste, type RunResult } from '../cli/run-londiste.js';
+import { jobDir, ok, runLondiste } from '../cli/run-londiste.js';
 import { startTicker, startWorker, tableDigest, waitCaughtUp, waitFor, type RunningWorker } from './replication-env.js';
 
 const versions = testVersions();
 const srcMajor = versions[0] ?? 15;
 const dstMajor = versions[versions.length - 1] ?? 15;
-
-function ok(r: RunResult, what: string): void {
-  assert.equal(r.code, 0, `${what} failed (exit ${String(r.code)}):\n${r.stderr}${r.stdout}`);
-}
 
 describe(`cascade replication, root on PostgreSQL ${srcMajor}, branch and leaves on ${dstMajor}`, () => {
   let src: PgCluster;

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
-import { jobDir, runLondiste, type RunResult } from '../cli/run-londiste.js';
+import { jobDir, ok, runLondiste, type RunResult } from '../cli/run-londiste.js';
 import { startTicker, startWorker, tableDigest, waitCaughtUp, waitFor, type RunningWorker } from './replication-env.js';
 
 const versions = testVersions();
@@ -19,11 +19,6 @@ const srcMajor = versions[0] ?? 15;
 const dstMajor = versions[versions.length - 1] ?? 15;
 const SUBSCRIBERS = ['branch', 'leaf', 'other'] as const;
 type Sub = (typeof SUBSCRIBERS)[number];
-
-function ok(r: RunResult, what: string): RunResult {
-  assert.equal(r.code, 0, `${what} failed (exit ${String(r.code)}):\n${r.stderr}${r.stdout}`);
-  return r;
-}
 
 /** Exit 1 and exactly one ERROR line, which matches `re`. */
 function refused(r: RunResult, re: RegExp): void {

@@ -10,18 +10,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
-import { runLondiste, type RunResult } from '../cli/run-londiste.js';
+import { ok, runLondiste } from '../cli/run-londiste.js';
 import { backends, countMatches, londistedBin, readTextFile, runScript, spawnDaemon, tail, within, type Daemon } from './daemon-env.js';
 import { startTicker, tableDigest, waitCaughtUp, waitFor } from './replication-env.js';
 
 const major = testVersions().at(-1) ?? 15;
 const QUEUE = 'q';
 const TABLES = ['acct', 'note'] as const;
-
-function ok(r: RunResult, what: string): RunResult {
-  assert.equal(r.code, 0, `${what} failed (exit ${String(r.code)}):\n${r.stderr}${r.stdout}`);
-  return r;
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
 import { createSeedSchema, startCluster, testVersions, type PgCluster } from '@skytools/harness';
-import { jobDir, runLondiste, type RunResult } from '../cli/run-londiste.js';
+import { jobDir, ok, runLondiste } from '../cli/run-londiste.js';
 import { pgqdBin, spawnDaemon, tail, type Daemon } from './daemon-env.js';
 import { startWorker, tableDigest, waitFor, type RunningWorker } from './replication-env.js';
 
@@ -21,11 +21,6 @@ const QUEUE = 'q';
 const TABLES = ['user_info', 'user_session', 'user_login_rec', 'user_logout_rec'] as const;
 const NODES = ['root', 'branch', 'leaf'] as const;
 type NodeName = (typeof NODES)[number];
-
-function ok(r: RunResult, what: string): RunResult {
-  assert.equal(r.code, 0, `${what} failed (exit ${String(r.code)}):\n${r.stderr}${r.stdout}`);
-  return r;
-}
 
 describe(`cascade driven by pgqd, root on PostgreSQL ${srcMajor}, branch and leaf on ${dstMajor}`, () => {
   let src: PgCluster;

@@ -7,18 +7,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
-import { jobDir, runLondiste, type RunResult } from '../cli/run-londiste.js';
+import { jobDir, ok, runLondiste } from '../cli/run-londiste.js';
 import { startTicker, startWorker, tableDigest, waitCaughtUp, waitFor, type RunningWorker } from './replication-env.js';
 
 const versions = testVersions();
 const rootMajor = versions[0] ?? 15;
 const leafMajor = versions.at(-1) ?? 15;
 const QUEUE = 'fq';
-
-function ok(r: RunResult, what: string): RunResult {
-  assert.equal(r.code, 0, `${what} failed (exit ${String(r.code)}):\n${r.stderr}${r.stdout}`);
-  return r;
-}
 
 describe(`schema fit between provider and subscriber, ${rootMajor} -> ${leafMajor}`, () => {
   let root: PgCluster;

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createSeedSchema, startCluster, testVersions, type PgCluster } from '@skytools/harness';
-import { jobDir, runLondiste, type RunResult } from '../cli/run-londiste.js';
+import { jobDir, ok, runLondiste } from '../cli/run-londiste.js';
 import { ScenarioSteps } from '../support/scenario-steps.js';
 import { startTicker, startWorker, tableDigest, waitCaughtUp, waitFor, type RunningWorker } from './replication-env.js';
 
@@ -17,10 +17,6 @@ const versions = testVersions();
 const srcMajor = versions[0] ?? 15;
 const dstMajor = versions[versions.length - 1] ?? 15;
 const TABLES = ['user_info', 'user_session', 'user_login_rec', 'user_logout_rec'];
-
-function ok(r: RunResult, what: string): void {
-  assert.equal(r.code, 0, `${what} failed (exit ${String(r.code)}):\n${r.stderr}${r.stdout}`);
-}
 
 async function workload(src: PgCluster, rounds: number, newIds: number): Promise<void> {
   for (let i = 0; i < rounds; i++) {

@@ -11,14 +11,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
-import { jobDir, runLondiste, type RunResult } from '../cli/run-londiste.js';
+import { jobDir, ok, runLondiste } from '../cli/run-londiste.js';
 import { startWorker, tableDigest, waitFor, type RunningWorker } from './replication-env.js';
 
 const major = testVersions().at(-1) ?? 15;
-
-function ok(r: RunResult, what: string): void {
-  assert.equal(r.code, 0, `${what} failed (exit ${String(r.code)}):\n${r.stderr}${r.stdout}`);
-}
 
 interface BatchLine {
   batch: string;
