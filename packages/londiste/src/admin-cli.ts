@@ -12,6 +12,7 @@ import { cmdAddTable, cmdMissing, cmdRemoveTable, cmdResync, cmdTables } from '.
 import { cmdExecute } from './commands/execute.js';
 import { cmdCompare } from './commands/compare.js';
 import { cmdRepair } from './commands/repair.js';
+import { cmdCheckPrivileges } from './commands/check-privileges.js';
 import { cmdAddSeq, cmdRemoveSeq, cmdSeqs } from './commands/seqs.js';
 import { cmdDropNode, cmdSetPaused, cmdTagAlive, cmdTagDead } from './commands/node-control.js';
 import { cmdWaitFor, cmdWaitSync } from './commands/wait.js';
@@ -164,6 +165,13 @@ export const COMMANDS: Record<string, CommandDef> = {
     usage: '[TABLE ...]',
     run: (a, args, o, out) => cmdRepair(a, args, { all: bool(o['all']), apply: bool(o['apply']), output: str(o['output']), waitSeconds: Number(o['wait-timeout'] ?? 60) }, out),
   },
+  'check-privileges': {
+    describe: 'check what this job\'s users need here and on the provider; print the GRANTs that are missing',
+    run: async (a, args, _o, out) => {
+      noArgs('check-privileges', args);
+      await cmdCheckPrivileges(a, out);
+    },
+  },
   'tag-dead': { describe: 'mark a node as dead on every reachable member', usage: 'NODE', run: (a, args, _o, out) => cmdTagDead(a, oneArg('tag-dead', 'node name', args), out) },
   'tag-alive': { describe: 'undo tag-dead: mark a node alive on every reachable member', usage: 'NODE', run: (a, args, _o, out) => cmdTagAlive(a, oneArg('tag-alive', 'node name', args), out) },
   'drop-node': { describe: 'remove a node from the cascade', usage: 'NODE', run: (a, args, o) => cmdDropNode(a, oneArg('drop-node', 'node name', args), bool(o['force'])) },
@@ -233,11 +241,14 @@ function refuseNotImplemented(parsed: Opts): void {
 }
 
 /**
- * A statement that waited lock_timeout for a table lock fails with SQLSTATE 55P03 and a message
- * that names neither the setting nor the way out; say both (the command's transaction is rolled
- * back, so nothing changed).
+ * Errors whose PostgreSQL message names no way out, said again with it: a statement that waited
+ * lock_timeout for a table lock (55P03: the setting and a retry; the command's transaction is
+ * rolled back, so nothing changed), and a missing privilege (42501: check-privileges).
  */
-function explainLockTimeout(err: unknown, job: JobConfig, command: string, args: readonly string[]): unknown {
+function explainError(err: unknown, job: JobConfig, command: string, args: readonly string[]): unknown {
+  if (pgDiagnostics(err).code === '42501') {
+    return new UsageError(`${describeError(err)}; see what this job's users lack with: londiste ${job.file} check-privileges`, { cause: err });
+  }
   if (pgDiagnostics(err).code !== '55P03') return err;
   const what = [command, ...args].join(' ');
   return new UsageError(
@@ -290,7 +301,7 @@ export async function runAdminCli(argv: readonly string[], env: CliEnv): Promise
     if (def === undefined) return 2;
     await def.run(admin, args, parsed, env.out);
   } catch (err) {
-    throw explainLockTimeout(err, job, command, args);
+    throw explainError(err, job, command, args);
   } finally {
     await admin.close();
     await log.close();

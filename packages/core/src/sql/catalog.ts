@@ -244,3 +244,41 @@ export async function computedColumns(client: pg.ClientBase, fqname: string): Pr
     identityAlways: r.rows.filter((c) => c.identity === 'ALWAYS').map((c) => c.column_name),
   };
 }
+
+/** What the session's user may do, for check-privileges: superuser, role membership, table rights. */
+export interface PrivilegeFacts {
+  user: string;
+  superuser: boolean;
+}
+
+export async function privilegeFacts(client: pg.ClientBase): Promise<PrivilegeFacts> {
+  const r = await client.query<PrivilegeFacts>(`SELECT current_user::text AS user, rolsuper AS superuser FROM pg_catalog.pg_roles WHERE rolname = current_user`);
+  return r.rows[0] ?? { user: '?', superuser: false };
+}
+
+/** Is the session's user a member of `role` (false when the role does not exist)? */
+export async function isMemberOf(client: pg.ClientBase, role: string): Promise<boolean> {
+  const r = await client.query<{ ok: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1) AND pg_has_role(current_user, $1, 'MEMBER') AS ok`,
+    [role],
+  );
+  return r.rows[0]?.ok === true;
+}
+
+/** The owner of a table and whether the session's user acts as it (member of the owner role); undefined when there is no such table. */
+export async function tableOwnership(client: pg.ClientBase, fqname: string): Promise<{ owner: string; mine: boolean } | undefined> {
+  const { schema, name } = splitFqname(fqname);
+  const r = await client.query<{ owner: string; mine: boolean }>(
+    `SELECT pg_get_userbyid(c.relowner)::text AS owner, pg_has_role(current_user, c.relowner, 'MEMBER') AS mine
+       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = $2`,
+    [schema, name],
+  );
+  return r.rows[0];
+}
+
+/** May the session's user SELECT from the table? */
+export async function canSelect(client: pg.ClientBase, fqname: string): Promise<boolean> {
+  const r = await client.query<{ ok: boolean }>(`SELECT has_table_privilege(current_user, $1::regclass, 'SELECT') AS ok`, [quoteFqname(fqname)]);
+  return r.rows[0]?.ok === true;
+}

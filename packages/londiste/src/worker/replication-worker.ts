@@ -3,7 +3,7 @@
  * most one batch. Errors are recorded on the node and retried on fresh connections with back-off;
  * an idle worker sleeps until a tick, an add-table/resync, a finished copy, or its timeout.
  */
-import { Backoff, describeError, maskSecrets, pgq, pgqNode, SkytoolsError, WakeLatch, type Logger, type WorkerState } from '@skytools/core';
+import { Backoff, describeError, maskSecrets, pgDiagnostics, pgq, pgqNode, SkytoolsError, WakeLatch, type Logger, type WorkerState } from '@skytools/core';
 import type pg from 'pg';
 import type { JobConfig } from '../job-config.js';
 import { loadTableStates } from '../replay/table-state.js';
@@ -76,7 +76,8 @@ export class ReplicationWorker {
         backoff.reset();
       } catch (err) {
         if (signal.aborted) break;
-        const msg = maskSecrets(describeError(err));
+        const hint = pgDiagnostics(err).code === '42501' ? `; see what this job's users lack with: londiste ${this.job.file} check-privileges` : '';
+        const msg = maskSecrets(describeError(err)) + hint;
         this.log.error(`Job ${this.job.job_name} got error: ${msg}`);
         await this.errors.record(msg);
         await this.conns.closeAll();

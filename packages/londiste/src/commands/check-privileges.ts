@@ -1,0 +1,96 @@
+/**
+ * check-privileges: what this job's database users need on this node and on its provider, each
+ * checked, with the GRANT (or ALTER) that gives what is missing. The least-privilege set-up
+ * documented in docs/londiste.md is exactly these checks.
+ */
+import type pg from 'pg';
+import { catalog, describeError, londisteSql, maskConnstr, parseConnstr, pgDiagnostics, session, UsageError } from '@skytools/core';
+import type { NodeAdmin } from '../node-admin.js';
+import type { Output } from './status.js';
+
+interface Check {
+  ok: boolean;
+  /** What is needed, e.g. "member of pgq_admin". */
+  need: string;
+  /** Why the job needs it. */
+  why: string;
+  /** The statement that gives it (run as a superuser on `where`). */
+  fix: string;
+}
+
+async function roleCheck(db: pg.ClientBase, user: string, superuser: boolean, role: string, why: string): Promise<Check> {
+  return { ok: superuser || (await catalog.isMemberOf(db, role)), need: `member of ${role}`, why, fix: `GRANT ${role} TO ${user};` };
+}
+
+export async function cmdCheckPrivileges(admin: NodeAdmin, out: Output): Promise<void> {
+  const db = await admin.db();
+  const me = await catalog.privilegeFacts(db);
+  let info: Awaited<ReturnType<NodeAdmin['localNodeInfo']>>;
+  try {
+    info = await admin.localNodeInfo();
+  } catch (err) {
+    if (pgDiagnostics(err).code !== '42501') throw err;
+    // without it nothing else of the node can be read: the first grant, then the rest
+    out(`this node (user ${me.user}):`);
+    out(`  MISSING member of pgq_admin: the worker and the admin commands run the pgq, pgq_node and londiste functions\n          fix: GRANT pgq_admin TO ${me.user};`);
+    throw new UsageError(`check-privileges: user ${me.user} cannot read this node's state (${describeError(err)}); run GRANT pgq_admin TO ${me.user}; as a superuser here, then check-privileges again for the rest`);
+  }
+  const tables = (await londisteSql.getTableList(db, admin.queue)).filter((t) => t.local);
+  const sections: { where: string; checks: Check[] }[] = [];
+
+  const local: Check[] = [await roleCheck(db, me.user, me.superuser, 'pgq_admin', 'the worker and the admin commands run the pgq, pgq_node and londiste functions')];
+  if (info.node_type !== 'root') {
+    const { serverVersion } = await session.whoAmI(db);
+    local.push({
+      ok: await session.canSetReplicaRole(db),
+      need: 'SET session_replication_role',
+      why: 'replicated changes are applied with the target\'s triggers and foreign keys quiet',
+      fix: serverVersion >= 150000 ? `GRANT SET ON PARAMETER session_replication_role TO ${me.user};` : `ALTER ROLE ${me.user} SUPERUSER;  -- before PostgreSQL 15 only superusers may`,
+    });
+  }
+  for (const t of tables) {
+    const dest = t.dest_table ?? t.table_name;
+    const own = await catalog.tableOwnership(db, dest);
+    if (own === undefined) continue;
+    local.push({
+      ok: me.superuser || own.mine,
+      need: `owner of ${dest} (now ${own.owner})`,
+      why: info.node_type === 'root' ? 'add-table and remove-table create and drop its capture triggers' : 'the initial copy empties it and rebuilds its indexes',
+      fix: `ALTER TABLE ${dest} OWNER TO ${me.user};`,
+    });
+  }
+  sections.push({ where: `this node ${info.node_name ?? '?'} (user ${me.user})`, checks: local });
+
+  if (info.node_type !== 'root' && info.provider_location !== null) {
+    const provUser = parseConnstr(info.provider_location)['user'] ?? '(default user)';
+    const where = `provider ${info.provider_node ?? '?'} at '${maskConnstr(info.provider_location)}' (user ${provUser})`;
+    let prov: pg.ClientBase | undefined;
+    try {
+      prov = await admin.providerDb();
+    } catch (err) {
+      sections.push({ where, checks: [{ ok: false, need: 'a connection', why: 'the worker reads batches there', fix: `-- ${describeError(err)}` }] });
+    }
+    if (prov !== undefined) {
+      const pf = await catalog.privilegeFacts(prov);
+      const checks: Check[] = [await roleCheck(prov, pf.user, pf.superuser, 'pgq_reader', 'the worker reads batches and reports its position there')];
+      const srcTables = new Map((await londisteSql.getTableList(prov, admin.queue)).map((t) => [t.table_name, t.dest_table ?? t.table_name]));
+      for (const t of tables) {
+        const src = srcTables.get(t.table_name);
+        if (src === undefined || (await catalog.tableOwnership(prov, src)) === undefined) continue;
+        checks.push({ ok: pf.superuser || (await catalog.canSelect(prov, src)), need: `SELECT on ${src}`, why: 'the initial copy reads it', fix: `GRANT SELECT ON ${src} TO ${pf.user};` });
+      }
+      sections.push({ where, checks });
+    }
+  }
+
+  let missing = 0;
+  for (const s of sections) {
+    out(`${s.where}:`);
+    for (const c of s.checks) {
+      if (!c.ok) missing += 1;
+      out(`  ${c.ok ? 'ok     ' : 'MISSING'} ${c.need}: ${c.why}${c.ok ? '' : `\n          fix: ${c.fix}`}`);
+    }
+  }
+  out('monitoring (status from any node): member of pgq_reader on every node, nothing else');
+  if (missing > 0) throw new UsageError(`check-privileges: ${String(missing)} privilege${missing === 1 ? '' : 's'} missing; run the statements after "fix:" as a superuser where the heading says`);
+}
