@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup build lint typecheck test demo bench clean
+.PHONY: help setup build lint typecheck test test-faults demo bench clean
 
 help:
 	@echo "make test    install dependencies, build, lint, type-check and run every test against real PostgreSQL"
@@ -10,6 +10,7 @@ help:
 	@echo "make build   compile all packages"
 	@echo "make lint    type-aware ESLint"
 	@echo "make bench   performance figures as ratios against anchors (QUICK=1 for a short run)"
+	@echo "make test-faults  fault injection on root -> branch -> leaf, 200 faults (FAULTS=n, FAULT_SEED=n to replay)"
 
 # npm ci when node_modules is missing or older than the lock file.
 node_modules/.package-lock.json: package.json package-lock.json packages/*/package.json tests/package.json tests/harness/package.json bench/package.json
@@ -30,6 +31,11 @@ lint: build
 
 test: build lint
 	npm test
+
+# fault injection for about an hour (make test runs the same suite with 20 faults); FAULT_SEED=n replays a run
+FAULTS ?= 200
+test-faults: build
+	FAULTS=$(FAULTS) npm test -- faults/
 
 # PostgreSQL 13 -> 17, the seed scenario with pgqd and londisted, then status and comparisons
 demo: build
