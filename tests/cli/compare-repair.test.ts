@@ -10,13 +10,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
-import { startTicker, startWorker, tableDigest, waitCaughtUp, waitFor, type RunningWorker } from '../replication/replication-env.js';
-import { jobDir, londisteBin, ok, refused, runLondiste, type RunResult } from './run-londiste.js';
+import type { PgCluster } from '@skytools/harness';
+import { tableDigest, waitFor } from '../replication/replication-env.js';
+import { RootLeaf } from '../replication/root-leaf.js';
+import { londisteBin, ok, refused, runLondiste, type RunResult } from './run-londiste.js';
 
-const versions = testVersions();
-const rootMajor = versions[0] ?? 15;
-const leafMajor = versions.at(-1) ?? 15;
+const { root: rootMajor, leaf: leafMajor } = RootLeaf.versions;
 const QUEUE = 'rq';
 
 /** The fixing statements of a repair output, as `KIND key` strings (key: the first key literal). */
@@ -33,15 +32,12 @@ function fixes(sql: string, table: string): string[] {
 }
 
 describe(`compare and repair, root on PostgreSQL ${rootMajor}, leaf on ${leafMajor}`, () => {
+  let rl: RootLeaf;
   let root: PgCluster;
   let leaf: PgCluster;
-  const jobs = jobDir();
   const tmp = mkdtempSync(join(tmpdir(), 'skytools-repair-'));
   let rootJob = '';
   let leafJob = '';
-  const workers: RunningWorker[] = [];
-  let ticker: { stop: () => Promise<void> } | undefined;
-  const diag = (): string => workers.map((w) => w.output().split('\n').slice(-15).join('\n')).join('\n----\n');
 
   const onLeaf = async (sql: string): Promise<void> => {
     await leaf.withClient('r_leaf', async (c) => {
@@ -49,32 +45,14 @@ describe(`compare and repair, root on PostgreSQL ${rootMajor}, leaf on ${leafMaj
       await c.query(sql);
     });
   };
-  const inSync = async (t: string): Promise<void> => {
-    await waitFor(`${t} in sync`, 120_000, async () => {
-      const r = await leaf.query<{ s: string | null }>('r_leaf', `SELECT merge_state AS s FROM londiste.get_table_list($1) WHERE table_name = $2`, [QUEUE, t]);
-      return r[0]?.s === 'ok' ? true : undefined;
-    }, diag);
-  };
-  const sameData = async (rootFrom: string, leafFrom: string): Promise<void> => {
-    await waitCaughtUp(root, 'r_root', leaf, 'r_leaf', QUEUE, 'r_leaf', 60_000, diag);
-    const a = await tableDigest(root, 'r_root', rootFrom);
-    const b = await tableDigest(leaf, 'r_leaf', leafFrom);
-    assert.ok(a.rows > 0, `${rootFrom} has rows`);
-    assert.deepEqual(b, a, `${leafFrom} on the leaf equals ${rootFrom} on the root`);
-  };
+  const inSync = (t: string): Promise<void> => rl.inSync(t);
+  const sameData = (rootFrom: string, leafFrom: string): Promise<void> => rl.sameData(rootFrom, leafFrom);
   const paused = async (): Promise<boolean | undefined> =>
     (await leaf.query<{ p: boolean }>('r_leaf', 'SELECT worker_paused AS p FROM pgq_node.get_node_info($1)', [QUEUE]))[0]?.p;
 
   before(async () => {
-    [root, leaf] = await Promise.all([startCluster(rootMajor), startCluster(leafMajor)]);
-    await root.createDatabase('r_root');
-    await leaf.createDatabase('r_leaf');
-    rootJob = jobs.write('r_root', { db: root.connectionString('r_root'), queue_name: QUEUE, loop_delay: '200ms' });
-    leafJob = jobs.write('r_leaf', { db: leaf.connectionString('r_leaf'), queue_name: QUEUE, loop_delay: '200ms' });
-    ok(await runLondiste([rootJob, 'create-root', 'r_root']), 'create-root');
-    ok(await runLondiste([leafJob, 'create-leaf', 'r_leaf', `--provider=${root.connectionString('r_root')}`]), 'create-leaf');
-    ticker = startTicker(root, 'r_root', 100);
-    workers.push(startWorker(rootJob), startWorker(leafJob));
+    rl = await RootLeaf.start('r', QUEUE);
+    ({ root, leaf, rootJob, leafJob } = rl);
 
     await root.query('r_root', `
       CREATE TABLE public.t_mix (id bigint PRIMARY KEY, name text NOT NULL, cjk text, data bytea, doc jsonb, n numeric, ts timestamptz, arr int[], note text);
@@ -95,11 +73,8 @@ describe(`compare and repair, root on PostgreSQL ${rootMajor}, leaf on ${leafMaj
     for (const t of ['public.t_mix', 'public.t_txt', 'public.t_where', 'public.t_big']) await inSync(t);
   });
   after(async () => {
-    for (const w of workers) await w.stop();
-    await ticker?.stop();
-    jobs.remove();
+    await rl.stop();
     rmSync(tmp, { recursive: true, force: true });
-    await Promise.all([root.stop(), leaf.stop()]);
   });
 
   it('equal tables: compare exits 0, repair finds nothing, --count-only counts', async () => {
@@ -195,7 +170,7 @@ describe(`compare and repair, root on PostgreSQL ${rootMajor}, leaf on ${leafMaj
     await waitFor('repair holding the freeze lock', 60_000, async () => {
       const r = await leaf.query<{ n: number }>('r_leaf', `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 19526 AND mode = 'ExclusiveLock'`);
       return (r[0]?.n ?? 0) > 0 ? true : undefined;
-    }, () => err);
+    }, () => `${err}\n${rl.diag()}`);
     child.kill('SIGKILL');
     await exited;
     await root.query('r_root', `UPDATE public.t_big SET pad = 'after the kill' WHERE id <= 50`);

@@ -4,13 +4,12 @@
 // unicode, upper case and 63-byte names; a schema holding a dot is refused with the reason.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
-import { jobDir, ok, runLondiste } from '../cli/run-londiste.js';
-import { startTicker, startWorker, tableDigest, waitCaughtUp, waitFor, type RunningWorker } from './replication-env.js';
+import type { PgCluster } from '@skytools/harness';
+import { ok, runLondiste } from '../cli/run-londiste.js';
+import { tableDigest, waitCaughtUp, waitFor } from './replication-env.js';
+import { RootLeaf } from './root-leaf.js';
 
-const versions = testVersions();
-const rootMajor = versions[0] ?? 15;
-const leafMajor = versions.at(-1) ?? 15;
+const { root: rootMajor, leaf: leafMajor } = RootLeaf.versions;
 const QUEUE = 'nq';
 
 /** [schema, table] pairs, as PostgreSQL holds them. */
@@ -32,31 +31,18 @@ const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;
 const qualified = ([s, t]: [string, string]): string => `${ident(s)}.${ident(t)}`;
 
 describe(`awkward names, ${rootMajor} -> ${leafMajor}`, () => {
+  let rl: RootLeaf;
   let root: PgCluster;
   let leaf: PgCluster;
-  const jobs = jobDir();
   let rootJob = '';
   let leafJob = '';
-  const workers: RunningWorker[] = [];
-  let ticker: { stop: () => Promise<void> } | undefined;
-  const diag = (): string => workers.map((w) => w.output().split('\n').slice(-20).join('\n')).join('\n----\n');
 
   before(async () => {
-    [root, leaf] = await Promise.all([startCluster(rootMajor), startCluster(leafMajor)]);
-    await root.createDatabase('n_root');
-    await leaf.createDatabase('n_leaf');
-    rootJob = jobs.write('n_root', { db: root.connectionString('n_root'), queue_name: QUEUE, loop_delay: '200ms' });
-    leafJob = jobs.write('n_leaf', { db: leaf.connectionString('n_leaf'), queue_name: QUEUE, loop_delay: '200ms' });
-    ok(await runLondiste([rootJob, 'create-root', 'n_root']), 'create-root');
-    ok(await runLondiste([leafJob, 'create-leaf', 'n_leaf', `--provider=${root.connectionString('n_root')}`]), 'create-leaf');
-    ticker = startTicker(root, 'n_root', 100);
-    workers.push(startWorker(rootJob), startWorker(leafJob));
+    rl = await RootLeaf.start('n', QUEUE);
+    ({ root, leaf, rootJob, leafJob } = rl);
   });
   after(async () => {
-    for (const w of workers) await w.stop();
-    await ticker?.stop();
-    jobs.remove();
-    await Promise.all([root.stop(), leaf.stop()]);
+    await rl.stop();
   });
 
   it('replicates every awkward name given as a quoted identifier', async () => {
@@ -72,13 +58,13 @@ describe(`awkward names, ${rootMajor} -> ${leafMajor}`, () => {
     await waitFor('every table ok', 120_000, async () => {
       const r = await leaf.query<{ n: number }>('n_leaf', `SELECT count(*)::int AS n FROM londiste.get_table_list($1) WHERE local AND merge_state = 'ok' AND table_name = ANY ($2)`, [QUEUE, stored]);
       return r[0]?.n === NAMES.length ? true : undefined;
-    }, diag);
+    }, rl.diag);
     for (const n of NAMES) {
       await root.query('n_root', `INSERT INTO ${qualified(n)} VALUES (100, 'new', 100)`);
       await root.query('n_root', `UPDATE ${qualified(n)} SET v = v * 2, ${ident('Col "x"=&%, y')} = 'changed' WHERE id % 3 = 0`);
       await root.query('n_root', `DELETE FROM ${qualified(n)} WHERE id % 5 = 0`);
     }
-    await waitCaughtUp(root, 'n_root', leaf, 'n_leaf', QUEUE, 'n_leaf', 60_000, diag);
+    await waitCaughtUp(root, 'n_root', leaf, 'n_leaf', QUEUE, 'n_leaf', 60_000, rl.diag);
     for (const n of NAMES) {
       const a = await tableDigest(root, 'n_root', `SELECT * FROM ${qualified(n)}`);
       assert.equal(a.rows, 24, qualified(n));

@@ -6,56 +6,30 @@
 // the provider's values.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
-import { jobDir, ok, runLondiste } from '../cli/run-londiste.js';
-import { startTicker, startWorker, tableDigest, waitCaughtUp, waitFor, type RunningWorker } from './replication-env.js';
+import type { PgCluster } from '@skytools/harness';
+import { ok, runLondiste } from '../cli/run-londiste.js';
+import { waitFor } from './replication-env.js';
+import { RootLeaf } from './root-leaf.js';
 
-const versions = testVersions();
-const rootMajor = versions[0] ?? 15;
-const leafMajor = versions.at(-1) ?? 15;
+const { root: rootMajor, leaf: leafMajor } = RootLeaf.versions;
 const QUEUE = 'fq';
 
 describe(`schema fit between provider and subscriber, ${rootMajor} -> ${leafMajor}`, () => {
+  let rl: RootLeaf;
   let root: PgCluster;
   let leaf: PgCluster;
-  const jobs = jobDir();
   let rootJob = '';
   let leafJob = '';
-  let leafWorker: RunningWorker | undefined;
-  const workers: RunningWorker[] = [];
-  let ticker: { stop: () => Promise<void> } | undefined;
-  const diag = (): string => [...workers, ...(leafWorker === undefined ? [] : [leafWorker])].map((w) => w.output().split('\n').slice(-20).join('\n')).join('\n----\n');
-
-  const state = async (t: string): Promise<string | null | undefined> => {
-    const r = await leaf.query<{ s: string | null }>('f_leaf', 'SELECT merge_state AS s FROM londiste.get_table_list($1) WHERE table_name = $2 AND local', [QUEUE, t]);
-    return r.length === 0 ? undefined : (r[0]?.s ?? null);
-  };
-  const inSync = (t: string): Promise<boolean> => waitFor(`${t} ok`, 90_000, async () => ((await state(t)) === 'ok' ? true : undefined), diag);
-  const same = async (rootSql: string, leafSql: string): Promise<void> => {
-    await waitCaughtUp(root, 'f_root', leaf, 'f_leaf', QUEUE, 'f_leaf', 60_000, diag);
-    const a = await tableDigest(root, 'f_root', rootSql);
-    assert.ok(a.rows > 0);
-    assert.deepEqual(await tableDigest(leaf, 'f_leaf', leafSql), a, leafSql);
-  };
+  const state = (t: string): Promise<string | null | undefined> => rl.state(t);
+  const inSync = (t: string): Promise<void> => rl.inSync(t);
+  const same = (rootSql: string, leafSql: string): Promise<void> => rl.sameData(rootSql, leafSql);
 
   before(async () => {
-    [root, leaf] = await Promise.all([startCluster(rootMajor), startCluster(leafMajor)]);
-    await root.createDatabase('f_root');
-    await leaf.createDatabase('f_leaf');
-    rootJob = jobs.write('f_root', { db: root.connectionString('f_root'), queue_name: QUEUE, loop_delay: '200ms' });
-    leafJob = jobs.write('f_leaf', { db: leaf.connectionString('f_leaf'), queue_name: QUEUE, loop_delay: '200ms' });
-    ok(await runLondiste([rootJob, 'create-root', 'f_root']), 'create-root');
-    ok(await runLondiste([leafJob, 'create-leaf', 'f_leaf', `--provider=${root.connectionString('f_root')}`]), 'create-leaf');
-    ticker = startTicker(root, 'f_root', 100);
-    workers.push(startWorker(rootJob));
-    leafWorker = startWorker(leafJob);
+    rl = await RootLeaf.start('f', QUEUE);
+    ({ root, leaf, rootJob, leafJob } = rl);
   });
   after(async () => {
-    for (const w of workers) await w.stop();
-    await leafWorker?.stop();
-    await ticker?.stop();
-    jobs.remove();
-    await Promise.all([root.stop(), leaf.stop()]);
+    await rl.stop();
   });
 
   it('add-table refuses a table missing a column or with a type that cannot hold it, naming each; nothing is added', async () => {
@@ -89,12 +63,11 @@ describe(`schema fit between provider and subscriber, ${rootMajor} -> ${leafMajo
       INSERT INTO public.lost SELECT g, g, 'b' || g FROM generate_series(1, 300) g`);
     await leaf.query('f_leaf', 'CREATE TABLE public.lost (id int PRIMARY KEY, a int, b text)');
     ok(await runLondiste([rootJob, 'add-table', 'lost']), 'root add-table');
-    await leafWorker?.stop();
+    await rl.stopLeafWorker();
     ok(await runLondiste([leafJob, 'add-table', 'lost']), 'leaf add-table (the columns fit now)');
     await leaf.query('f_leaf', 'ALTER TABLE public.lost DROP COLUMN b');
-    leafWorker = startWorker(leafJob);
-    const w = leafWorker;
-    await waitFor('two failed copies', 60_000, async () => ((w.output().match(/copy of public\.lost failed/g) ?? []).length >= 2 ? true : undefined), diag);
+    const w = rl.startLeafWorker();
+    await waitFor('two failed copies', 60_000, async () => ((w.output().match(/copy of public\.lost failed/g) ?? []).length >= 2 ? true : undefined), rl.diag);
     assert.match(w.output(), /copy of public\.lost failed \(1 in a row; next try in 2s\): public\.lost: cannot copy into public\.lost: column b \(text\) is missing here/);
     assert.match(w.output(), /copy of public\.lost failed \(2 in a row; next try in 4s\)/);
     assert.notEqual(await state('public.lost'), 'ok');
