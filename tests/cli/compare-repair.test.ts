@@ -136,9 +136,13 @@ describe(`compare and repair, root on PostgreSQL ${rootMajor}, leaf on ${leafMaj
     assert.equal(await paused(), false, 'repair resumed the worker');
 
     // the printed SQL, run as a script, fixes t_mix (its other blocks fix the rest)
-    const block = /BEGIN;\nSET LOCAL session_replication_role = 'replica';\n(?:(?:INSERT INTO|UPDATE|DELETE FROM) public\.t_mix [^\n]*\n)+COMMIT;/.exec(listed.stdout);
+    const block = /BEGIN;\nSET LOCAL session_replication_role = 'replica';\nSET LOCAL TimeZone[^\n]*\n(?:(?:INSERT INTO|UPDATE|DELETE FROM) public\.t_mix [^\n]*\n)+COMMIT;/.exec(listed.stdout);
     assert.ok(block !== null, `a transaction fixing t_mix:\n${listed.stdout}`);
+    // a row the root changes again after the listing: its listed UPDATE must not undo the newer change
+    await root.query('r_root', `UPDATE public.t_mix SET note = 'newer than the listing' WHERE id = 10`);
+    await sameData('SELECT note FROM public.t_mix WHERE id = 10', 'SELECT note FROM public.t_mix WHERE id = 10');
     await leaf.withClient('r_leaf', (cl) => cl.query(block[0]));
+    assert.equal((await leaf.query<{ note: string }>('r_leaf', 'SELECT note FROM public.t_mix WHERE id = 10'))[0]?.note, 'newer than the listing', 'the guarded UPDATE left the newer row alone');
     ok(await runLondiste([leafJob, 'compare', 't_mix']), 'compare t_mix after its SQL ran');
     await sameData('SELECT * FROM public.t_mix', 'SELECT * FROM public.t_mix');
 

@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
 import { ok, runLondiste } from '../cli/run-londiste.js';
-import { londistedBin, pgqdBin, spawnDaemon, tail, type Daemon } from '../replication/daemon-env.js';
+import { londistedBin, pgqdBin, readTextFile, spawnDaemon, tail, type Daemon } from '../replication/daemon-env.js';
 import { tableDigest, waitCaughtUp, waitFor } from '../replication/replication-env.js';
 
 const FAULTS = Number(process.env['FAULTS'] ?? 20);
@@ -64,7 +64,9 @@ describe(`fault injection: ${String(FAULTS)} faults, seed ${String(SEED)}`, () =
   let writer: Promise<void> | undefined;
   let written = 0;
   let lastWriteError = '';
-  const diag = (): string => `londisted:\n${tail(londisted?.output() ?? '', 20)}`;
+  const diag = (): string =>
+    `londisted log:\n${tail(readTextFile(join(work, 'londisted.log')), 40)}\nstatus of the leaf's node tables:\n` +
+    clusters.map((c, i) => `${nodes[i]?.name ?? ''} on port ${String(c.port)}`).join(', ');
   const conn = (i: number): string => clusters[i]?.connectionString(nodes[i]?.name) ?? '';
 
   const startLondisted = (): void => {
@@ -175,9 +177,12 @@ describe(`fault injection: ${String(FAULTS)} faults, seed ${String(SEED)}`, () =
         case 'restart fast':
         case 'restart immediate': {
           const c = clusters[node];
+          const port = c?.port;
           await c?.stopServer(kind === 'restart fast' ? 'fast' : 'immediate');
           await sleep(200 + next() * 1500);
           await c?.startServer();
+          // the nodes know each other by host and port: a server back on another port is a harness failure
+          assert.equal(c?.port, port, `${nodes[node]?.name ?? ''} came back on another port`);
           break;
         }
         case 'ticker stopped':

@@ -19,8 +19,8 @@ describe('repair merge', () => {
     const c = await diffSortedRows(lines(root), lines(local), ['integer'], 't', (d) => Promise.resolve(void seen.push(d)));
     assert.deepEqual(seen, [
       { kind: 'missing', row: ['-9', 'b'] },
-      { kind: 'changed', row: ['2', 'c'] },
-      { kind: 'extra', key: ['3'] },
+      { kind: 'changed', row: ['2', 'c'], localHash: 'XX' },
+      { kind: 'extra', key: ['3'], localHash: 'h9' },
     ]);
     assert.deepEqual(c, { rootRows: 4, localRows: 4, missing: 1, changed: 1, extra: 1 });
   });
@@ -32,7 +32,7 @@ describe('repair merge', () => {
     const local = [`${hex('a')}\th`, `${hex('ab')}\th`, `${hex('ｱ')}\th`, `${hex('😀')}\th`, `${hex('😀z')}\th`];
     const seen: RowDifference[] = [];
     await diffSortedRows(lines(root), lines(local), ['bytes'], 't', (d) => Promise.resolve(void seen.push(d)));
-    assert.deepEqual(seen, [{ kind: 'missing', row: ['b'] }, { kind: 'extra', key: ['😀z'] }]);
+    assert.deepEqual(seen, [{ kind: 'missing', row: ['b'] }, { kind: 'extra', key: ['😀z'], localHash: 'h' }]);
   });
 
   it('stops when a side is out of order instead of reporting equal rows as different', async () => {
@@ -41,9 +41,12 @@ describe('repair merge', () => {
 
   it('writes statements with literals for NULLs, quotes and backslashes; skips generated columns', () => {
     const f = new RowFixer('s.t', ['id', 'v', 'g'], ['id'], new Set(['g']), true);
-    assert.equal(f.insert(['1', "it's", 'x']), `INSERT INTO s.t (id, v) OVERRIDING SYSTEM VALUE VALUES ('1', 'it''s');`);
-    assert.equal(f.update(['1', null, 'x']), `UPDATE s.t SET v = NULL WHERE id = '1';`);
-    assert.equal(f.delete(['a\\b']), `DELETE FROM s.t WHERE id = E'a\\\\b';`);
+    assert.equal(f.insert(['1', "it's", 'x']), `INSERT INTO s.t (id, v) OVERRIDING SYSTEM VALUE VALUES ('1', 'it''s') ON CONFLICT (id) DO NOTHING;`);
+    // UPDATE and DELETE only touch the row while it is still as it was (its hash)
+    const guard = 'hashtextextended(ROW(t.id, t.v, t.g)::text, 0)';
+    assert.equal(f.update(['1', null, 'x'], '-42'), `UPDATE s.t t SET v = NULL WHERE id = '1' AND ${guard} = -42;`);
+    assert.equal(f.delete(['a\\b'], '7'), `DELETE FROM s.t t WHERE id = E'a\\\\b' AND ${guard} = 7;`);
+    assert.match(f.begin('12'), /tick 12[^]*BEGIN;\nSET LOCAL session_replication_role = 'replica';\nSET LOCAL TimeZone = 'UTC';/);
   });
 });
 
@@ -63,5 +66,9 @@ describe('column fit', () => {
       'column must here is NOT NULL without a default and not on the provider',
     ]);
     assert.deepEqual(columnMismatch(src, dst, new Set(['ts']), new Set(['must'])), ['column b (text) is missing here']);
+    // text into uuid, json or a date is up to the values; a zone-less timestamp would shift times
+    const texts = [col('u', 'text', 'S'), col('j', 'character varying', 'S'), col('tz', 'timestamp with time zone', 'D')];
+    const typed = [col('u', 'uuid', 'U'), col('j', 'jsonb', 'U'), col('tz', 'timestamp without time zone', 'D')];
+    assert.deepEqual(columnMismatch(texts, typed, new Set()), ['column tz is timestamp with time zone on the provider but timestamp without time zone here']);
   });
 });

@@ -61,7 +61,15 @@ export function clientConfig(connstr: string, options: ConnectOptions = {}): pg.
   if (params['password'] !== undefined) cfg.password = params['password'];
   if (params['dbname'] !== undefined) cfg.database = params['dbname'];
   if (params['password'] === undefined && params['passfile'] !== undefined) {
-    const password = passwordFromFile(params['passfile'], { host: cfg.host, port: cfg.port, database: cfg.database, user: cfg.user });
+    // matched as libpq does: host (not hostaddr), then the PG* environment, then the defaults
+    const env = process.env;
+    const port = params['port'] ?? env['PGPORT'];
+    const password = passwordFromFile(params['passfile'], {
+      host: params['host'] ?? env['PGHOST'] ?? params['hostaddr'],
+      port: port === undefined ? undefined : Number(port),
+      database: params['dbname'] ?? env['PGDATABASE'],
+      user: params['user'] ?? env['PGUSER'],
+    });
     if (password !== undefined) cfg.password = password;
   }
   const app = params['application_name'] ?? options.applicationName ?? params['fallback_application_name'];

@@ -50,7 +50,8 @@ export function passwordFromFile(file: string, target: PassfileTarget): string |
   }
   const user = target.user ?? process.env['PGUSER'] ?? userInfo().username;
   const want = [
-    target.host === undefined || target.host.startsWith('/') ? 'localhost' : target.host,
+    // libpq: no host, or a unix socket, is looked up as localhost
+    target.host === undefined || target.host === '' || target.host.startsWith('/') ? 'localhost' : target.host,
     String(target.port ?? 5432),
     target.database ?? user,
     user,

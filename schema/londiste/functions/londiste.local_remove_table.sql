@@ -28,6 +28,8 @@ BEGIN
         UPDATE londiste.table_info
            SET local = false, custom_snapshot = NULL, table_attrs = NULL, dropped_ddl = NULL, merge_state = NULL, dest_table = NULL
          WHERE queue_name = i_queue_name AND table_name = v_fq;
+        -- a copy failure recorded for it is history now
+        DELETE FROM londiste.table_error WHERE queue_name = i_queue_name AND table_name = v_fq;
         FOR v_seq IN
             SELECT n.nspname || '.' || s.relname
               FROM pg_catalog.pg_attribute a

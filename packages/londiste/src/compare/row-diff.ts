@@ -10,10 +10,10 @@ import type { KeyOrder } from '../sql/repair-statements.js';
 export type RowDifference =
   /** The root's row is absent here. */
   | { kind: 'missing'; row: (string | null)[] }
-  /** The row differs here; `row` is the root's. */
-  | { kind: 'changed'; row: (string | null)[] }
-  /** A row here the root does not have, by its key values. */
-  | { kind: 'extra'; key: string[] };
+  /** The row differs here; `row` is the root's, `localHash` the hash of the row here. */
+  | { kind: 'changed'; row: (string | null)[]; localHash: string }
+  /** A row here the root does not have, by its key values, with the hash of the row here. */
+  | { kind: 'extra'; key: string[]; localHash: string };
 
 export interface DiffCounts {
   rootRows: number;
@@ -91,12 +91,12 @@ export async function diffSortedRows(
       await root.advance();
     } else if (c > 0 && l !== null) {
       counts.extra += 1;
-      await onDiff({ kind: 'extra', key: l.slice(0, k).map((f, i) => keyValue(f, orders[i] ?? 'bytes')) });
+      await onDiff({ kind: 'extra', key: l.slice(0, k).map((f, i) => keyValue(f, orders[i] ?? 'bytes')), localHash: l[k] ?? '' });
       await local.advance();
     } else if (r !== null) {
       if (r[k] !== l?.[k]) {
         counts.changed += 1;
-        await onDiff({ kind: 'changed', row: r.slice(k + 1).map(decodeCopyField) });
+        await onDiff({ kind: 'changed', row: r.slice(k + 1).map(decodeCopyField), localHash: l?.[k] ?? '' });
       }
       await Promise.all([root.advance(), local.advance()]);
     }

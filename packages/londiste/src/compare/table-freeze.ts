@@ -89,10 +89,12 @@ export async function withFrozenTable<T>(admin: NodeAdmin, target: FreezeTarget,
   const columns = await catalog.tableColumns(tickDb, target.table);
   if (columns.length === 0) throw new SkytoolsError(`${command}: ${target.table} does not exist on the root`);
   const appName = `londiste ${admin.job.job_name} ${command}`;
-  const lock = await connect(rootLoc, { name: `${command}_lock`, logger: log, applicationName: appName });
-  const read = await connect(rootLoc, { name: `${command}_read`, logger: log, applicationName: appName });
+  let lock: pg.Client | undefined;
+  let read: pg.Client | undefined;
   let freeze: pg.Client | undefined;
   try {
+    lock = await connect(rootLoc, { name: `${command}_lock`, logger: log, applicationName: appName });
+    read = await connect(rootLoc, { name: `${command}_read`, logger: log, applicationName: appName });
     await session.setLockTimeout(lock, admin.job.lock_timeout);
     await session.setComparableOutput(read);
     await session.setComparableOutput(db);
@@ -116,7 +118,7 @@ export async function withFrozenTable<T>(admin: NodeAdmin, target: FreezeTarget,
     return result;
   } finally {
     await freeze?.end().catch(() => undefined);
-    await lock.end().catch(() => undefined);
-    await read.end().catch(() => undefined);
+    await lock?.end().catch(() => undefined);
+    await read?.end().catch(() => undefined);
   }
 }

@@ -85,14 +85,14 @@ export async function repairTable(f: FrozenTable, target: FreezeTarget, o: Repai
     let opened = false;
     const emit = async (statement: string): Promise<void> => {
       if (!opened) {
-        await o.write(fixer.begin());
+        await o.write(fixer.begin(f.tick));
         opened = true;
       }
       await o.write(statement);
       await applier?.add(statement);
     };
     const onDiff = async (d: RowDifference): Promise<void> => {
-      const statement = d.kind === 'missing' ? fixer.insert(d.row) : d.kind === 'changed' ? fixer.update(d.row) : fixer.delete(d.key);
+      const statement = d.kind === 'missing' ? fixer.insert(d.row) : d.kind === 'changed' ? fixer.update(d.row, d.localHash) : fixer.delete(d.key, d.localHash);
       if (statement !== null) await emit(statement);
     };
     await diffSortedRows(

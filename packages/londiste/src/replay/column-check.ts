@@ -7,11 +7,17 @@
 import type pg from 'pg';
 import { catalog, type ColumnInfo } from '@skytools/core';
 
-/** Can a value of type `from` (provider) be stored in a column of type `to` (here) by its text? */
+/**
+ * Can a value of type `from` (provider) be stored in a column of type `to` (here) by its text?
+ * The same family (int4 -> int8, varchar -> text), anything into a string, and a string into
+ * anything (text holding uuids, json, dates: the values decide, and a bad one stops the copy with
+ * PostgreSQL's message). Refused: other families (a timestamp into an integer), and a timestamp
+ * with time zone into one without (its offset would be dropped: the times shift silently).
+ */
 function typesFit(from: ColumnInfo, to: ColumnInfo): boolean {
   if (from.type === to.type) return true;
-  // the same family (int4 -> int8, varchar -> text, timestamp -> timestamptz) or anything into a string
-  return from.category === to.category || to.category === 'S';
+  if (from.type.startsWith('timestamp') && from.type.includes('with time zone') && to.type.startsWith('timestamp') && to.type.includes('without time zone')) return false;
+  return from.category === to.category || to.category === 'S' || from.category === 'S';
 }
 
 /**

@@ -46,6 +46,8 @@ export class RowFixer {
   private readonly insertCols: number[];
   private readonly updateCols: number[];
   private readonly keyCols: number[];
+  private readonly keyList: string;
+  private readonly rowHash: string;
 
   /**
    * @param columns the compared columns, in the order of the root's row fields
@@ -65,37 +67,51 @@ export class RowFixer {
     this.keyCols = keys.map((k) => columns.indexOf(k));
     this.insertCols = idx.filter((i) => !skip.has(columns[i] ?? ''));
     this.updateCols = this.insertCols.filter((i) => !keys.includes(columns[i] ?? ''));
+    this.keyList = keys.map(quoteIdent).join(', ');
+    // the row's text as compare and repair hash it (a record of the compared columns)
+    this.rowHash = `hashtextextended(ROW(${columns.map((c) => `t.${quoteIdent(c)}`).join(', ')})::text, 0)`;
   }
 
-  private where(keyValues: readonly (string | null)[]): string {
-    return this.keyCols.map((c, i) => `${quoteIdent(this.columns[c] ?? '')} = ${literal(keyValues[i] ?? null)}`).join(' AND ');
-  }
-
-  /** Opens the fixes of a table: one transaction, this node's triggers and foreign keys quiet as for replicated changes. */
-  begin(): string {
-    return `BEGIN;\nSET LOCAL session_replication_role = 'replica';`;
+  /**
+   * Opens the fixes of a table: one transaction, this node's triggers and foreign keys quiet as for
+   * replicated changes, and the output settings under which the row hashes of the guards were taken.
+   */
+  begin(tick: string): string {
+    return [
+      `-- ${this.target} as the root had it at tick ${tick}. UPDATE and DELETE act only on rows still as they were then`,
+      '-- (their hash); INSERT skips a key present by now. A row the root deleted after that tick is put back by',
+      '-- its INSERT: run this soon, or use repair --apply, which applies at the tick itself.',
+      'BEGIN;',
+      `SET LOCAL session_replication_role = 'replica';`,
+      `SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'postgres'; SET LOCAL extra_float_digits = 3; SET LOCAL bytea_output = 'hex';`,
+    ].join('\n');
   }
 
   commit(): string {
     return 'COMMIT;';
   }
 
-  /** The root's row, absent here. */
+  private where(keyValues: readonly (string | null)[], localHash: string): string {
+    const keys = this.keyCols.map((c, i) => `${quoteIdent(this.columns[c] ?? '')} = ${literal(keyValues[i] ?? null)}`).join(' AND ');
+    return `${keys} AND ${this.rowHash} = ${BigInt(localHash).toString()}`;
+  }
+
+  /** The root's row, absent here (still absent when this runs). */
   insert(row: readonly (string | null)[]): string {
     const cols = this.insertCols.map((i) => quoteIdent(this.columns[i] ?? '')).join(', ');
     const vals = this.insertCols.map((i) => literal(row[i] ?? null)).join(', ');
-    return `INSERT INTO ${this.target} (${cols})${this.overriding ? ' OVERRIDING SYSTEM VALUE' : ''} VALUES (${vals});`;
+    return `INSERT INTO ${this.target} (${cols})${this.overriding ? ' OVERRIDING SYSTEM VALUE' : ''} VALUES (${vals}) ON CONFLICT (${this.keyList}) DO NOTHING;`;
   }
 
-  /** The root's row, different here; null when only computed columns differ (nothing to write). */
-  update(row: readonly (string | null)[]): string | null {
+  /** The root's row, different here (still as `localHash` says when this runs); null when only computed columns differ. */
+  update(row: readonly (string | null)[], localHash: string): string | null {
     if (this.updateCols.length === 0) return null;
     const set = this.updateCols.map((i) => `${quoteIdent(this.columns[i] ?? '')} = ${literal(row[i] ?? null)}`).join(', ');
-    return `UPDATE ${this.target} SET ${set} WHERE ${this.where(this.keyCols.map((c) => row[c] ?? null))};`;
+    return `UPDATE ${this.target} t SET ${set} WHERE ${this.where(this.keyCols.map((c) => row[c] ?? null), localHash)};`;
   }
 
-  /** A row of this node the root does not have, by its key values. */
-  delete(keyValues: readonly string[]): string {
-    return `DELETE FROM ${this.target} WHERE ${this.where(keyValues)};`;
+  /** A row of this node the root does not have, by its key values (still as `localHash` says). */
+  delete(keyValues: readonly string[], localHash: string): string {
+    return `DELETE FROM ${this.target} t WHERE ${this.where(keyValues, localHash)};`;
   }
 }

@@ -93,11 +93,15 @@ export class CopyScheduler {
     const { queue, log } = this.o;
     const db = await connect(this.o.localConnstr, { name: 'db', logger: log });
     let provider: Awaited<ReturnType<typeof connect>> | undefined;
-    const records = await londisteSql.recordsTableErrors(db);
+    let records = false;
     try {
+      records = await londisteSql.recordsTableErrors(db);
       provider = await connect(providerLocation, { name: 'provider_db', logger: log });
       const outcome = await this.copyWith(db, provider, name, providerLocation);
-      if (records && outcome === 'done') await londisteSql.setTableError(db, queue, name, null);
+      if (records && outcome === 'done') {
+        // the copy is committed: a failure to clear the record must not count as a failed copy
+        await londisteSql.setTableError(db, queue, name, null).catch((e: unknown) => log.warning(`${name}: could not clear the recorded copy failure: ${describeError(e)}`));
+      }
       return outcome;
     } catch (err) {
       // status and tables show it; a copy cut short by the job's stop is no failure
