@@ -64,7 +64,17 @@ export class BatchProcessor {
       return 0;
     }
     if (t.completedTick !== batch.prevTickId) {
-      throw new SkytoolsError(`Lost position: batch ${batch.prevTickId}..${batch.curTickId}, dst has ${t.completedTick ?? 'NULL'}`);
+      // this node applied past the batch's start, but the provider hands out older ticks again: it
+      // lost the end of an earlier batch (a crash before that commit reached its disk, as with
+      // synchronous_commit off). What this node applied is recorded with its data, so the
+      // subscription moves up to it; a provider that no longer has that tick cannot be resumed.
+      const done = t.completedTick;
+      if (done !== null && BigInt(done) > BigInt(batch.prevTickId) && (await pgq.tickExists(t.provider, this.queue, done))) {
+        this.log.warning(`the provider is behind this node (batch ${batch.prevTickId}..${batch.curTickId}, this node has applied tick ${done}): moving the subscription there to tick ${done}`);
+        await pgq.registerConsumerAt(t.provider, this.queue, this.consumer, done);
+        return 0;
+      }
+      throw new SkytoolsError(`Lost position: batch ${batch.prevTickId}..${batch.curTickId}, dst has ${done ?? 'NULL'}`);
     }
     const t0 = performance.now();
     const applier = this.applierFor(t.db);
