@@ -130,6 +130,11 @@ export async function runUserScript(client: pg.ClientBase, sql: string): Promise
   await client.query(sql);
 }
 
+/** Commits of this session wait for their WAL flush (synchronous_commit = on for this session). */
+export async function setSynchronousCommit(client: pg.ClientBase): Promise<void> {
+  await client.query(`SET synchronous_commit = on`);
+}
+
 /** Output settings under which a row's text is the same on every server version (compare). */
 export async function setComparableOutput(client: pg.ClientBase): Promise<void> {
   await client.query(`SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 3; SET bytea_output = 'hex'`);

@@ -34,6 +34,9 @@ export class WorkerConnections {
       if (msg.channel === londisteSql.TABLES_CHANNEL && msg.payload === this.queue) this.latch.wake();
     });
     await session.listen(db, londisteSql.TABLES_CHANNEL);
+    // a batch is finished on the provider only after it committed here: that commit must be on
+    // disk by then, whatever the server's synchronous_commit, or a crash here loses events for good
+    await session.setSynchronousCommit(db);
     this.db = db;
     return db;
   }
