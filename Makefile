@@ -32,7 +32,7 @@ lint: build
 test: build lint
 	npm test
 
-# fault injection for about an hour (make test runs the same suite with 20 faults); FAULT_SEED=n replays a run
+# fault injection, 200 faults in about 20 minutes (make test runs the same suite with 20 faults); FAULT_SEED=n replays a run
 FAULTS ?= 200
 test-faults: build
 	FAULTS=$(FAULTS) npm test -- faults/
