@@ -35,7 +35,7 @@ test: build lint
 # fault injection, 200 faults in about 20 minutes (make test runs the same suite with 20 faults); FAULT_SEED=n replays a run
 FAULTS ?= 200
 test-faults: build
-	FAULTS=$(FAULTS) npm test -- faults/
+	TEST_TIMEOUT_MS=14400000 FAULTS=$(FAULTS) npm test -- faults/
 
 # PostgreSQL 13 -> 17, the seed scenario with pgqd and londisted, then status and comparisons
 demo: build

@@ -31,11 +31,13 @@ if (files.length === 0) {
 const versions = process.env.PG_TEST_VERSIONS || '13,15,17';
 // Test files mostly wait on PostgreSQL, so run a few more than there are cores.
 const concurrency = process.env.TEST_CONCURRENCY || String(Math.max(2, availableParallelism() + 1));
+// 15 minutes per test file; longer runs (make test-faults) raise it
+const timeoutMs = process.env.TEST_TIMEOUT_MS || '900000';
 console.log(`Running ${files.length} test files against PostgreSQL ${versions} (concurrency ${concurrency})`);
 
 const r = spawnSync(
   process.execPath,
-  ['--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, '--test-timeout=900000', ...files],
+  ['--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, `--test-timeout=${timeoutMs}`, ...files],
   { stdio: 'inherit', env: { ...process.env, PG_TEST_VERSIONS: versions } },
 );
 
