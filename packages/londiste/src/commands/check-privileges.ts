@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import { catalog, describeError, londisteSql, maskConnstr, parseConnstr, pgDiagnostics, session, UsageError } from '@skytools/core';
 import type { NodeAdmin } from '../node-admin.js';
+import { alterOwner, grantReplicaRole, grantRole, grantSelect } from '../sql/grant-statements.js';
 import type { Output } from './status.js';
 
 interface Check {
@@ -19,7 +20,7 @@ interface Check {
 }
 
 async function roleCheck(db: pg.ClientBase, user: string, superuser: boolean, role: string, why: string): Promise<Check> {
-  return { ok: superuser || (await catalog.isMemberOf(db, role)), need: `member of ${role}`, why, fix: `GRANT ${role} TO ${user};` };
+  return { ok: superuser || (await catalog.isMemberOf(db, role)), need: `member of ${role}`, why, fix: grantRole(role, user) };
 }
 
 export async function cmdCheckPrivileges(admin: NodeAdmin, out: Output): Promise<void> {
@@ -32,8 +33,8 @@ export async function cmdCheckPrivileges(admin: NodeAdmin, out: Output): Promise
     if (pgDiagnostics(err).code !== '42501') throw err;
     // without it nothing else of the node can be read: the first grant, then the rest
     out(`this node (user ${me.user}):`);
-    out(`  MISSING member of pgq_admin: the worker and the admin commands run the pgq, pgq_node and londiste functions\n          fix: GRANT pgq_admin TO ${me.user};`);
-    throw new UsageError(`check-privileges: user ${me.user} cannot read this node's state (${describeError(err)}); run GRANT pgq_admin TO ${me.user}; as a superuser here, then check-privileges again for the rest`);
+    out(`  MISSING member of pgq_admin: the worker and the admin commands run the pgq, pgq_node and londiste functions\n          fix: ${grantRole('pgq_admin', me.user)}`);
+    throw new UsageError(`check-privileges: user ${me.user} cannot read this node's state (${describeError(err)}); run ${grantRole('pgq_admin', me.user)} as a superuser here, then check-privileges again for the rest`);
   }
   const tables = (await londisteSql.getTableList(db, admin.queue)).filter((t) => t.local);
   const sections: { where: string; checks: Check[] }[] = [];
@@ -45,7 +46,7 @@ export async function cmdCheckPrivileges(admin: NodeAdmin, out: Output): Promise
       ok: await session.canSetReplicaRole(db),
       need: 'SET session_replication_role',
       why: 'replicated changes are applied with the target\'s triggers and foreign keys quiet',
-      fix: serverVersion >= 150000 ? `GRANT SET ON PARAMETER session_replication_role TO ${me.user};` : `ALTER ROLE ${me.user} SUPERUSER;  -- before PostgreSQL 15 only superusers may`,
+      fix: grantReplicaRole(me.user, serverVersion),
     });
   }
   for (const t of tables) {
@@ -56,7 +57,7 @@ export async function cmdCheckPrivileges(admin: NodeAdmin, out: Output): Promise
       ok: me.superuser || own.mine,
       need: `owner of ${dest} (now ${own.owner})`,
       why: info.node_type === 'root' ? 'add-table and remove-table create and drop its capture triggers' : 'the initial copy empties it and rebuilds its indexes',
-      fix: `ALTER TABLE ${dest} OWNER TO ${me.user};`,
+      fix: alterOwner(dest, me.user),
     });
   }
   sections.push({ where: `this node ${info.node_name ?? '?'} (user ${me.user})`, checks: local });
@@ -77,7 +78,7 @@ export async function cmdCheckPrivileges(admin: NodeAdmin, out: Output): Promise
       for (const t of tables) {
         const src = srcTables.get(t.table_name);
         if (src === undefined || (await catalog.tableOwnership(prov, src)) === undefined) continue;
-        checks.push({ ok: pf.superuser || (await catalog.canSelect(prov, src)), need: `SELECT on ${src}`, why: 'the initial copy reads it', fix: `GRANT SELECT ON ${src} TO ${pf.user};` });
+        checks.push({ ok: pf.superuser || (await catalog.canSelect(prov, src)), need: `SELECT on ${src}`, why: 'the initial copy reads it', fix: grantSelect(src, pf.user) });
       }
       sections.push({ where, checks });
     }
