@@ -4,3 +4,4 @@ export { availableInstalls, findInstall, testVersions, clientBinDir, repoRoot, D
 export type { PgInstall } from './versions.js';
 export { createSeedSchema, seedPgbenchScript } from './seed.js';
 export type { SeedOptions } from './seed.js';
+export { TcpProxy } from './tcp-proxy.js';

@@ -34,13 +34,13 @@ export class RootLeaf {
   }
 
   /** Databases `PREFIX_root` and `PREFIX_leaf`, the nodes, the ticker and both workers. */
-  static async start(prefix: string, queue: string): Promise<RootLeaf> {
+  static async start(prefix: string, queue: string, leafKeys: Record<string, string> = {}): Promise<RootLeaf> {
     const [root, leaf] = await Promise.all([startCluster(RootLeaf.versions.root), startCluster(RootLeaf.versions.leaf)]);
     const rl = new RootLeaf(root, leaf, prefix, queue);
     await root.createDatabase(rl.rootDb);
     await leaf.createDatabase(rl.leafDb);
     rl.rootJob = rl.jobs.write(rl.rootDb, { db: root.connectionString(rl.rootDb), queue_name: queue, loop_delay: '200ms' });
-    rl.leafJob = rl.jobs.write(rl.leafDb, { db: leaf.connectionString(rl.leafDb), queue_name: queue, loop_delay: '200ms' });
+    rl.leafJob = rl.jobs.write(rl.leafDb, { db: leaf.connectionString(rl.leafDb), queue_name: queue, loop_delay: '200ms', ...leafKeys });
     ok(await runLondiste([rl.rootJob, 'create-root', rl.rootDb]), 'create-root');
     ok(await runLondiste([rl.leafJob, 'create-leaf', rl.leafDb, `--provider=${root.connectionString(rl.rootDb)}`]), 'create-leaf');
     rl.ticker = startTicker(root, rl.rootDb, 100);

@@ -102,3 +102,21 @@ export async function connect(connstr: string, options: ConnectOptions = {}): Pr
   }
   return client;
 }
+
+/**
+ * Close a connection without waiting on the peer for ever: a clean end when the server answers,
+ * otherwise the socket is destroyed after `timeoutMs` (a half-open peer never acknowledges).
+ */
+export async function disconnect(client: pg.Client | undefined, timeoutMs = 5000): Promise<void> {
+  if (client === undefined) return;
+  let timer: NodeJS.Timeout | undefined;
+  const ended = client.end().catch(() => undefined);
+  const timedOut = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      client.connection.stream.destroy();
+      resolve();
+    }, timeoutMs);
+  });
+  await Promise.race([ended, timedOut]);
+  clearTimeout(timer);
+}

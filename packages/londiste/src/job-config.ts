@@ -30,6 +30,12 @@ export const JOB_SPEC = {
     minMs: 1000,
     describe: 'A failed initial copy is tried again after 2s, then twice as long each time,\nup to this long between tries.',
   },
+  provider_timeout: {
+    type: 'duration',
+    default: '5m',
+    minMs: 1000,
+    describe: 'A query of the worker on its provider that has waited this long with nothing received\nis cut and retried on a new connection (a provider gone without closing the connection).',
+  },
   lock_timeout: { type: 'duration', default: '10s', describe: 'How long admin commands wait for a table lock (PostgreSQL lock_timeout\non the local node) before giving up with nothing changed; 0 waits for ever.' },
 } as const satisfies ConfigSpec;
 

@@ -5,7 +5,7 @@
  * is dropped, so the next round starts on fresh connections.
  */
 import type pg from 'pg';
-import { connect, londisteSql, session, TickListener, type Logger, type WakeLatch } from '@skytools/core';
+import { connect, disconnect, guardStalls, londisteSql, session, TickListener, type Logger, type WakeLatch } from '@skytools/core';
 
 export class WorkerConnections {
   private db: pg.Client | undefined;
@@ -19,6 +19,8 @@ export class WorkerConnections {
     private readonly applicationName: string,
     private readonly log: Logger,
     private readonly latch: WakeLatch,
+    /** A provider query waiting this long with nothing received is cut (provider_timeout). */
+    private readonly providerTimeoutMs: number,
   ) {}
 
   /** Has the provider been heard announcing ticks (so an idle worker may sleep longer)? */
@@ -45,7 +47,10 @@ export class WorkerConnections {
   async providerAt(location: string): Promise<pg.Client> {
     if (this.provider !== undefined && this.providerLocation === location) return this.provider;
     await this.closeProvider();
-    const provider = await connect(location, { name: 'provider_db', logger: this.log, applicationName: this.applicationName });
+    const provider = await connect(location, { name: 'provider_db', logger: this.log, applicationName: this.applicationName, connectTimeoutMs: this.providerTimeoutMs });
+    guardStalls(provider, this.providerTimeoutMs, (ms) =>
+      this.log.warning(`provider_db: no answer for ${(ms / 1000).toFixed(0)} s (provider_timeout): connection cut, the round is retried on a new one`),
+    );
     this.provider = provider;
     this.providerLocation = location;
     this.ticks = await TickListener.start(provider, this.queue, () => this.latch.wake());
@@ -57,13 +62,13 @@ export class WorkerConnections {
     this.provider = undefined;
     this.providerLocation = null;
     this.ticks = undefined;
-    await p?.end().catch(() => undefined);
+    await disconnect(p);
   }
 
   async closeAll(): Promise<void> {
     await this.closeProvider();
     const d = this.db;
     this.db = undefined;
-    await d?.end().catch(() => undefined);
+    await disconnect(d);
   }
 }
