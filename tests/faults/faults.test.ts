@@ -2,7 +2,11 @@
 // londisted hosting the three jobs, a writer on the root the whole time. Faults are drawn by a
 // seeded generator (the seed is printed; FAULT_SEED=n replays a run): kill -9 of londisted or of a
 // pgqd, fast and immediate restarts of each server, every ticker stopped for a while, a long
-// transaction on the root holding its snapshot. After each fault, with the writer paused: every node
+// transaction on the root holding its snapshot, the network between nodes (each provider is reached
+// through a TCP proxy of the test) dropping, delaying or half-opening its connections, a disk
+// full on a subscriber (a trigger raising SQLSTATE 53100, fired under the replica role too), and a
+// column added on the root without `execute` (the subscribers stop with an error naming the column
+// until the DBA adds it there too). After each fault, with the writer paused: every node
 // converges to the root's data (row counts and checksums of both tables: nothing lost, nothing
 // applied twice, since each ledger row is written once and each account's version counts its
 // updates), and status shows no error. FAULTS=n (default 20; `make test-faults` runs 200).
@@ -12,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
+import { startCluster, TcpProxy, testVersions, type PgCluster } from '@skytools/harness';
 import { ok, runLondiste } from '../cli/run-londiste.js';
 import { londistedBin, pgqdBin, readTextFile, spawnDaemon, tail, type Daemon } from '../replication/daemon-env.js';
 import { tableDigest, waitCaughtUp, waitFor } from '../replication/replication-env.js';
@@ -20,8 +24,15 @@ import { tableDigest, waitCaughtUp, waitFor } from '../replication/replication-e
 const FAULTS = Number(process.env['FAULTS'] ?? 20);
 const SEED = Number(process.env['FAULT_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
 const QUEUE = 'fq';
-const KINDS = ['kill londisted', 'kill pgqd', 'restart fast', 'restart immediate', 'ticker stopped', 'long transaction'] as const;
+const KINDS = [
+  'kill londisted', 'kill pgqd', 'restart fast', 'restart immediate', 'ticker stopped', 'long transaction',
+  'network drop', 'network delay', 'network half-open', 'disk full', 'ddl without execute',
+] as const;
+/** Faults that hit one node: which one is named in the report line. */
+const PER_NODE: readonly Kind[] = ['kill pgqd', 'restart fast', 'restart immediate', 'network drop', 'network delay', 'network half-open', 'disk full'];
 type Kind = (typeof KINDS)[number];
+/** FAULT_KINDS='disk full,network drop' draws from those kinds only (to chase one). */
+const ONLY: readonly Kind[] = process.env['FAULT_KINDS'] === undefined ? KINDS : KINDS.filter((k) => process.env['FAULT_KINDS']?.split(',').includes(k));
 
 /** mulberry32: a small seeded generator, so that a failing run can be replayed. */
 function rng(seed: number): () => number {
@@ -56,6 +67,9 @@ describe(`fault injection: ${String(FAULTS)} faults, seed ${String(SEED)}`, () =
     { name: 'f_leaf', type: 'leaf' },
   ] as const;
   const clusters: PgCluster[] = [];
+  /** proxies[i] is how the other nodes reach node i (its public location). */
+  const proxies: TcpProxy[] = [];
+  let ddlColumns = 0;
   const jobFiles: string[] = [];
   let londisted: Daemon | undefined;
   const pgqds: (Daemon | undefined)[] = [];
@@ -68,6 +82,7 @@ describe(`fault injection: ${String(FAULTS)} faults, seed ${String(SEED)}`, () =
     `londisted log:\n${tail(readTextFile(join(work, 'londisted.log')), 40)}\nstatus of the leaf's node tables:\n` +
     clusters.map((c, i) => `${nodes[i]?.name ?? ''} on port ${String(c.port)}`).join(', ');
   const conn = (i: number): string => clusters[i]?.connectionString(nodes[i]?.name) ?? '';
+  const viaProxy = (i: number): string => `host=127.0.0.1 port=${String(proxies[i]?.port)} user=${clusters[i]?.user ?? ''} dbname=${nodes[i]?.name ?? ''}`;
 
   const startLondisted = (): void => {
     londisted = spawnDaemon(londistedBin(), ['--config', join(work, 'londisted.yaml')]);
@@ -78,6 +93,7 @@ describe(`fault injection: ${String(FAULTS)} faults, seed ${String(SEED)}`, () =
 
   before(async () => {
     clusters.push(...(await Promise.all([startCluster(v(0)), startCluster(v(1)), startCluster(v(2))])));
+    for (const c of clusters) proxies.push(await TcpProxy.start(c.host, c.port));
     mkdirSync(jobsDir);
     for (const [i, n] of nodes.entries()) {
       const c = clusters[i];
@@ -86,14 +102,18 @@ describe(`fault injection: ${String(FAULTS)} faults, seed ${String(SEED)}`, () =
       await c.query(n.name, `CREATE TABLE acct (id int PRIMARY KEY, version int NOT NULL, balance bigint NOT NULL);
         CREATE TABLE ledger (id bigint PRIMARY KEY, acct int NOT NULL, amount int NOT NULL, note text)`);
       const file = join(work, `${n.name}.yaml`);
-      writeFileSync(file, `job_name: ${n.name}\ndb: ${JSON.stringify(conn(i))}\nqueue_name: ${QUEUE}\nloop_delay: 200ms\n`);
+      writeFileSync(
+        file,
+        `job_name: ${n.name}\ndb: ${JSON.stringify(conn(i))}\npublic_node_location: ${JSON.stringify(viaProxy(i))}\n` +
+          `queue_name: ${QUEUE}\nloop_delay: 200ms\nprovider_timeout: 5s\n`,
+      );
       jobFiles.push(file);
       writeFileSync(join(work, `pgqd-${String(i)}.yaml`), `base_connstr: ${JSON.stringify(`host=${c.host} port=${String(c.port)} user=${c.user}`)}\ndatabase_list: [${n.name}]\nticker_period: 200ms\nlogfile: ${JSON.stringify(join(work, `pgqd-${String(i)}.log`))}\n`);
     }
     await clusters[0]?.query('f_root', 'INSERT INTO acct SELECT g, 0, 0 FROM generate_series(1, 200) g');
     ok(await runLondiste([jobFiles[0] ?? '', 'create-root', 'f_root']), 'create-root');
-    ok(await runLondiste([jobFiles[1] ?? '', 'create-branch', 'f_branch', `--provider=${conn(0)}`]), 'create-branch');
-    ok(await runLondiste([jobFiles[2] ?? '', 'create-leaf', 'f_leaf', `--provider=${conn(1)}`]), 'create-leaf');
+    ok(await runLondiste([jobFiles[1] ?? '', 'create-branch', 'f_branch', `--provider=${viaProxy(0)}`]), 'create-branch');
+    ok(await runLondiste([jobFiles[2] ?? '', 'create-leaf', 'f_leaf', `--provider=${viaProxy(1)}`]), 'create-leaf');
     for (const f of jobFiles) ok(await runLondiste([f, 'add-table', 'acct', 'ledger']), `add-table ${f}`);
     for (const f of jobFiles) writeFileSync(join(jobsDir, f.slice(f.lastIndexOf('/') + 1)), readFileSync(f));
     writeFileSync(join(work, 'londisted.yaml'), `jobs_dir: ${JSON.stringify(jobsDir)}\nlogfile: ${JSON.stringify(join(work, 'londisted.log'))}\nrestart_delay_max: 5s\n`);
@@ -139,6 +159,7 @@ describe(`fault injection: ${String(FAULTS)} faults, seed ${String(SEED)}`, () =
     await londisted?.stop(20_000);
     for (const d of pgqds) await d?.stop(10_000);
     await Promise.all(clusters.map((c) => c.stop()));
+    for (const p of proxies) await p.stop();
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -156,10 +177,13 @@ describe(`fault injection: ${String(FAULTS)} faults, seed ${String(SEED)}`, () =
 
     for (let f = 1; f <= FAULTS; f++) {
       const before = written;
-      const kind = pick(KINDS);
-      const node = Math.floor(next() * 3);
+      const kind = pick(ONLY);
+      let node = Math.floor(next() * 3);
+      // the network faults hit a provider's proxy (root or branch), a full disk a subscriber
+      if (kind.startsWith('network')) node = node % 2;
+      if (kind === 'disk full') node = 1 + (node % 2);
       counts.set(kind, (counts.get(kind) ?? 0) + 1);
-      const what = `fault ${String(f)}/${String(FAULTS)}: ${kind}${kind.startsWith('restart') || kind === 'kill pgqd' ? ` (${nodes[node]?.name ?? ''})` : ''}`;
+      const what = `fault ${String(f)}/${String(FAULTS)}: ${kind}${PER_NODE.includes(kind) ? ` (${nodes[node]?.name ?? ''})` : ''}`;
       switch (kind) {
         case 'kill londisted':
           londisted?.proc.kill('SIGKILL');
@@ -201,6 +225,46 @@ describe(`fault injection: ${String(FAULTS)} faults, seed ${String(SEED)}`, () =
             await c.query('COMMIT');
           });
           break;
+        case 'network drop':
+          proxies[node]?.drop();
+          break;
+        case 'network delay':
+          proxies[node]?.delay(50 + Math.floor(next() * 450));
+          await sleep(3000 + next() * 5000);
+          proxies[node]?.delay(0);
+          break;
+        case 'network half-open':
+          proxies[node]?.halfOpen();
+          break;
+        case 'disk full': {
+          const c = clusters[node];
+          const db = nodes[node]?.name ?? '';
+          await c?.query(db, `CREATE FUNCTION disk_full() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = 'disk_full'; END $$;
+            CREATE TRIGGER disk_full BEFORE INSERT OR UPDATE ON ledger FOR EACH ROW EXECUTE PROCEDURE disk_full();
+            ALTER TABLE ledger ENABLE ALWAYS TRIGGER disk_full`);
+          // the job stops on it, and says so in status
+          await waitFor(`${what}: status shows the error`, 60_000, async () => {
+            const st = await runLondiste([jobFiles[0] ?? '', 'status']);
+            return st.stdout.includes('No space left on device') ? true : undefined;
+          }, diag);
+          await sleep(next() * 3000);
+          await c?.query(db, 'DROP TRIGGER disk_full ON ledger; DROP FUNCTION disk_full()');
+          break;
+        }
+        case 'ddl without execute': {
+          ddlColumns += 1;
+          const col = `ddl_${String(ddlColumns)}`;
+          await clusters[0]?.query('f_root', `ALTER TABLE ledger ADD COLUMN ${col} text`);
+          // the change reaches the branch with the next rows and stops it there, visibly, naming the column
+          await waitFor(`${what}: the branch stops naming ${col}`, 60_000, async () => {
+            const st = await runLondiste([jobFiles[0] ?? '', 'status']);
+            return st.stdout.includes('ERR') && st.stdout.includes(col) ? true : undefined;
+          }, diag);
+          // what the DBA does then: the same change on the subscribers
+          for (const i of [1, 2]) await clusters[i]?.query(nodes[i]?.name ?? '', `ALTER TABLE ledger ADD COLUMN ${col} text`);
+          break;
+        }
       }
       await waitFor(`${what}: the writer commits again`, 120_000, async () => (written > before + 20 ? true : undefined), () => `last write error: ${lastWriteError}`);
       // converge with the writer paused: the root's data is then fixed
