@@ -1,29 +1,56 @@
-// The set-based apply against a real table: the net effect per key in event order, rows that
-// existed updated, new ones inserted, gone ones deleted, several loads of one table within one
-// transaction (a big batch), a --where condition, and a target that lacks a row it should have.
+// The set-based apply against a real table, from the batch stage: events go through the event
+// stager into ld_batch as the worker loads them, and TableApplier applies a table's range in SQL.
+// The net effect per key in event order, rows that existed updated, new ones inserted, gone ones
+// deleted, a target that lacks a row it should have, two ranges in one transaction, urlencoded
+// rows with escapes and NULLs, two column layouts in one batch, JSON rows and their types, a
+// --where condition, a copy snapshot's events left out, and an event without its key.
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { copyLine } from '@skytools/core';
 import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
-import { loadTableMeta, TableApplier } from '@skytools/londiste/internal';
+import { BATCH_STAGE_COPY, createBatchStage, EventStager, loadTableMeta, setJsonLayouts, stageGroups, TableApplier } from '@skytools/londiste/internal';
 
 const major = testVersions().at(-1) ?? 15;
 
-describe(`set-based apply, PostgreSQL ${major}`, () => {
+/** [ev_type, urlencoded or JSON row, txid] */
+type Ev = [string, string, number?];
+
+describe(`set-based apply from the batch stage, PostgreSQL ${major}`, () => {
   let cluster: PgCluster;
   let c: pg.Client;
+  let evId = 0;
   before(async () => {
     cluster = await startCluster(major);
     await cluster.createDatabase('apply');
     c = new pg.Client(cluster.clientConfig('apply'));
     await c.connect();
+    await createBatchStage(c);
   });
   after(async () => {
     await c.end();
     await cluster.stop();
   });
 
-  /** Run fn in a transaction on the shared client; a failure rolls back, so the next test starts clean. */
+  /** Stage the events of `table` (in this order) in the open transaction; the id of the last one. */
+  const stage = async (table: string, events: Ev[]): Promise<string> => {
+    const lines = events.map(([type, data, txid]) => copyLine([String(++evId), '2026-12-02 10:00:00+00', String(txid ?? 1000), type, data, table, null, null, null]));
+    await pipeline(Readable.from([Buffer.from(lines.join(''))]), new EventStager(), c.query(copyFrom(BATCH_STAGE_COPY)));
+    return String(evId);
+  };
+
+  /** Apply the staged events of public.`name` between two event ids (exclusive). */
+  const apply = async (name: string, where: string | null = null, range: { after?: string; before?: string; skipSnapshot?: string } = {}): Promise<void> => {
+    await setJsonLayouts(c);
+    const table = `public.${name}`;
+    const layouts = (await stageGroups(c)).filter((g) => g.table === table).map((g) => g.cols);
+    const a = new TableApplier(c, await loadTableMeta(c, table), where);
+    await a.apply({ table, after: range.after ?? null, before: range.before ?? null, skipSnapshot: range.skipSnapshot ?? null }, layouts);
+  };
+
   const inTransaction = async (fn: () => Promise<void>): Promise<void> => {
     await c.query('BEGIN');
     try {
@@ -38,80 +65,74 @@ describe(`set-based apply, PostgreSQL ${major}`, () => {
   const rows = async (table: string): Promise<string[]> =>
     (await c.query<{ r: string }>(`SELECT t::text AS r FROM ${table} t ORDER BY 1`)).rows.map((x) => x.r);
 
-  it('applies the last image of every key, across several loads in one transaction', async () => {
-    await c.query('CREATE TABLE t (id int PRIMARY KEY, v text, n int)');
-    await c.query(`INSERT INTO t SELECT g, 'old', 0 FROM generate_series(1, 3000) g`);
-    const a = new TableApplier(c, await loadTableMeta(c, 'public.t'), null);
-    await inTransaction(async () => {
-      a.newTransaction();
-      // first load: every row updated, some deleted, new ones inserted
-      for (let id = 1; id <= 3000; id++) await a.add('U', { id: String(id), v: 'first', n: '1' });
-      for (let id = 1; id <= 100; id++) await a.add('D', { id: String(id), v: 'first', n: '1' });
-      for (let id = 5001; id <= 5100; id++) await a.add('I', { id: String(id), v: 'new', n: '1' });
-      await a.flush();
-      // second load of the same stage in the same transaction: the same keys again, later images
-      for (let id = 101; id <= 3000; id += 2) await a.add('U', { id: String(id), v: 'second', n: '2' });
-      for (let id = 1; id <= 50; id++) await a.add('I', { id: String(id), v: 'back', n: '2' });
-      for (let id = 5001; id <= 5010; id++) await a.add('D', { id: String(id), v: 'new', n: '1' });
-      await a.flush();
-    });
-    const r = await c.query<{ v: string; n: number }>('SELECT v, count(*)::int AS n FROM t GROUP BY v ORDER BY v');
-    assert.deepEqual(r.rows, [
-      { v: 'back', n: 50 },
-      { v: 'first', n: 1450 }, // even ids 102..3000
-      { v: 'new', n: 90 },
-      { v: 'second', n: 1450 }, // odd ids 101..2999; 51..100 stay deleted
-    ]);
-    assert.equal((await c.query('SELECT 1 FROM t WHERE id BETWEEN 51 AND 100')).rowCount, 0);
-  });
-
-  it('writes rows the target lacks, and collapses insert-update-delete chains', async () => {
+  it('applies the last image of every key, writes rows the target lacks, and two ranges in one transaction', async () => {
     await c.query('CREATE TABLE m (id int PRIMARY KEY, v text)');
-    await c.query(`INSERT INTO m VALUES (1, 'a')`);
-    const a = new TableApplier(c, await loadTableMeta(c, 'public.m'), null);
+    await c.query(`INSERT INTO m VALUES (1, 'a'), (6, 'six')`);
     await inTransaction(async () => {
-      a.newTransaction();
-      await a.add('U', { id: '1', v: 'b' });
-      await a.add('U', { id: '2', v: 'missing on the target' });
-      await a.add('I', { id: '3', v: 'x' });
-      await a.add('U', { id: '3', v: 'y' });
-      await a.add('D', { id: '3', v: 'y' });
-      await a.add('I', { id: '4', v: 'x' });
-      await a.add('U', { id: '4', v: 'z' });
-      await a.flush();
+      const first = await stage('public.m', [
+        ['U:id', 'id=1&v=b'],
+        ['U:id', 'id=2&v=missing+on+the+target'],
+        ['I:id', 'id=3&v=x'],
+        ['U:id', 'id=3&v=y'],
+        ['D:id', 'id=3&v=y'],
+        ['I:id', 'id=4&v=x'],
+        ['U:id', 'id=4&v=z'],
+        ['D:id', 'id=6&v=six'],
+      ]);
+      await stage('public.m', [
+        ['I:id', 'id=6&v=back'],
+        ['U:id', 'id=1&v=c'],
+      ]);
+      // the first range, then the rest over it (as around an event applied by itself)
+      await apply('m', null, { before: String(Number(first) + 1) });
+      assert.deepEqual(await rows('m'), ['(1,b)', '(2,"missing on the target")', '(4,z)']);
+      await apply('m', null, { after: first });
     });
-    assert.deepEqual(await rows('m'), ['(1,b)', '(2,"missing on the target")', '(4,z)']);
+    assert.deepEqual(await rows('m'), ['(1,c)', '(2,"missing on the target")', '(4,z)', '(6,back)']);
   });
 
-  it('takes urlencoded events straight to COPY, escapes and NULLs included, and notices new columns', async () => {
-    await c.query('CREATE TABLE e (id int PRIMARY KEY, v text, n int)');
-    await c.query(`INSERT INTO e VALUES (1, 'old', 1)`);
-    const a = new TableApplier(c, await loadTableMeta(c, 'public.e'), null);
+  it('decodes urlencoded rows with escapes and NULLs, and writes two column layouts apart', async () => {
+    await c.query('CREATE TABLE e (id int PRIMARY KEY, v text, n int, extra text)');
+    await c.query(`INSERT INTO e VALUES (1, 'old', 1, 'kept')`);
     await inTransaction(async () => {
-      a.newTransaction();
-      await a.addEncoded('U', 'id=1&v=%e5%be%b7%e5%93%a5+a%5cb%09c%0ad&n');
-      await a.addEncoded('I', 'id=2&v=plain&n=5');
-      await a.addEncoded('U', 'id=2&v=x%2by&n=6');
-      await a.addEncoded('I', 'id=3&v&n=7');
-      // an event with other columns (DDL on the source): the set so far goes first
-      await c.query('ALTER TABLE e ADD COLUMN extra text');
-      const b = new TableApplier(c, await loadTableMeta(c, 'public.e'), null);
-      b.newTransaction();
-      await b.addEncoded('I', 'id=4&v=w&n=8');
-      // other columns: the applier writes the set so far by itself, then starts a new one
-      await b.addEncoded('I', 'id=5&v=w&n=9&extra=more');
-      assert.equal((await c.query('SELECT 1 FROM e WHERE id = 4')).rowCount, 1, 'the first set was written when the columns changed');
-      await a.flush();
-      await b.flush();
+      await stage('public.e', [
+        ['U:id', 'id=1&v=%e5%be%b7%e5%93%a5+a%5cb%09c%0ad%22&n'],
+        ['I:id', 'id=2&v=plain&n=5'],
+        ['U:id', 'id=2&v=x%2by&n=6'],
+        ['I:id', 'id=3&v&n=7'],
+        // a column added at the source: rows with it and without it in one batch
+        ['I:id', 'id=5&v=w&n=9&extra=more'],
+        ['U:id', 'id=3&v=again&n=8&extra=%e2%82%ac'],
+      ]);
+      await apply('e');
     });
     assert.deepEqual(
       (await c.query<{ id: number; v: string | null; n: number | null; extra: string | null }>('SELECT * FROM e ORDER BY id')).rows,
       [
-        { id: 1, v: '德哥 a\\b\tc\nd', n: null, extra: null },
+        { id: 1, v: '德哥 a\\b\tc\nd"', n: null, extra: 'kept' },
         { id: 2, v: 'x+y', n: 6, extra: null },
-        { id: 3, v: null, n: 7, extra: null },
-        { id: 4, v: 'w', n: 8, extra: null },
+        { id: 3, v: 'again', n: 8, extra: '€' },
         { id: 5, v: 'w', n: 9, extra: 'more' },
+      ],
+    );
+  });
+
+  it('applies JSON rows in the target types', async () => {
+    await c.query('CREATE TABLE j (id bigint PRIMARY KEY, b boolean, x numeric, doc jsonb, tags text[], t text)');
+    const type = (op: string): string => `{"op":"${op}","table":["public","j"],"pkey":["id"]}`;
+    await inTransaction(async () => {
+      await stage('public.j', [
+        [type('INSERT'), '{"id":9007199254740993,"b":true,"x":1.50,"doc":{"a":[1,{"b":null}]},"tags":"{a,\\"b c\\"}","t":"q\\"\\\\"}'],
+        [type('INSERT'), '{"id":2,"b":false,"x":null,"doc":null,"tags":null,"t":null}'],
+        [type('UPDATE'), '{"id":2,"b":true,"x":-3e2,"doc":[1],"tags":"{}","t":"字"}'],
+      ]);
+      await apply('j');
+    });
+    assert.deepEqual(
+      (await c.query('SELECT id::text, b, x::text, doc::text, tags, t FROM j ORDER BY id')).rows,
+      [
+        { id: '2', b: true, x: '-300', doc: '[1]', tags: [], t: '字' },
+        { id: '9007199254740993', b: true, x: '1.50', doc: '{"a": [1, {"b": null}]}', tags: ['a', 'b c'], t: 'q"\\' },
       ],
     );
   });
@@ -119,40 +140,67 @@ describe(`set-based apply, PostgreSQL ${major}`, () => {
   it('keeps exactly the rows matching a --where condition', async () => {
     await c.query('CREATE TABLE w (id int PRIMARY KEY, k int, v text)');
     await c.query(`INSERT INTO w VALUES (1, 5, 'in'), (2, 5, 'in')`);
-    const a = new TableApplier(c, await loadTableMeta(c, 'public.w'), 'k < 10');
     await inTransaction(async () => {
-      a.newTransaction();
-      await a.add('U', { id: '1', k: '50', v: 'moved out' });
-      await a.add('U', { id: '3', k: '7', v: 'moved in' });
-      await a.add('I', { id: '4', k: '70', v: 'never in' });
-      await a.add('D', { id: '2', k: '5', v: 'in' });
-      await a.flush();
+      await stage('public.w', [
+        ['U:id', 'id=1&k=50&v=moved+out'],
+        ['U:id', 'id=3&k=7&v=moved+in'],
+        ['I:id', 'id=4&k=70&v=never+in'],
+        ['D:id', 'id=2&k=5&v=in'],
+      ]);
+      await apply('w', 'k < 10');
     });
     assert.deepEqual(await rows('w'), ['(3,7,"moved in")']);
   });
 
-  it('writes a set by itself once it holds 50,000 keys, and applies the second load over the first', async () => {
-    await c.query('CREATE TABLE big (id int PRIMARY KEY, v text)');
-    const a = new TableApplier(c, await loadTableMeta(c, 'public.big'), null);
+  it('leaves out the events a copy snapshot contains', async () => {
+    await c.query('CREATE TABLE s (id int PRIMARY KEY, v text)');
     await inTransaction(async () => {
-      a.newTransaction();
-      for (let id = 1; id <= 60_000; id++) await a.addEncoded('I', `id=${id}&v=first`);
-      // the first 50,000 are in the table already, within this transaction
-      assert.equal((await c.query<{ n: number }>('SELECT count(*)::int AS n FROM big')).rows[0]?.n, 50_000);
-      for (let id = 1; id <= 60_000; id += 3) await a.addEncoded('U', `id=${id}&v=second`);
-      await a.flush();
+      await stage('public.s', [
+        ['I:id', 'id=1&v=in+the+copy', 90],
+        ['I:id', 'id=2&v=after+the+copy', 115],
+        ['I:id', 'id=3&v=running+at+the+copy', 100],
+      ]);
+      await apply('s', null, { skipSnapshot: '100:110:100' });
+    });
+    assert.deepEqual(await rows('s'), ['(2,"after the copy")', '(3,"running at the copy")']);
+  });
+
+  it('refuses an event without its key, and a column this node lacks, naming them', async () => {
+    await c.query('CREATE TABLE k (id int PRIMARY KEY, v text)');
+    await c.query('BEGIN');
+    try {
+      await stage('public.k', [['I:id', 'id=1&v=a'], ['U:id', 'id&v=b']]);
+      await assert.rejects(apply('k'), new RegExp(`event ${String(evId)} for public\\.k lacks a primary key column \\(id\\)`));
+    } finally {
+      await c.query('ROLLBACK');
+    }
+    await c.query('BEGIN');
+    try {
+      await stage('public.k', [['I:id', 'id=1&v=a&gone=1']]);
+      await assert.rejects(apply('k'), /column gone of public\.k is missing on this node/);
+    } finally {
+      await c.query('ROLLBACK');
+    }
+    assert.deepEqual(await rows('k'), []);
+  });
+
+  it('applies a batch of 300,000 events in one go', async () => {
+    await c.query('CREATE TABLE big (id int PRIMARY KEY, v text)');
+    await inTransaction(async () => {
+      const evs: Ev[] = [];
+      for (let id = 1; id <= 200_000; id++) evs.push(['I:id', `id=${String(id)}&v=first`]);
+      for (let id = 1; id <= 200_000; id += 2) evs.push(['U:id', `id=${String(id)}&v=second`]);
+      let t = performance.now();
+      await stage('public.big', evs);
+      const staged = performance.now() - t;
+      t = performance.now();
+      await apply('big');
+      console.log(`300,000 events: staged in ${staged.toFixed(0)} ms, applied in ${(performance.now() - t).toFixed(0)} ms`);
     });
     const r = await c.query<{ v: string; n: number; s: string }>('SELECT v, count(*)::int AS n, sum(id)::text AS s FROM big GROUP BY v ORDER BY v');
     assert.deepEqual(r.rows, [
-      { v: 'first', n: 40_000, s: String(((1 + 60_000) * 60_000) / 2 - sumStep(1, 60_000, 3)) },
-      { v: 'second', n: 20_000, s: String(sumStep(1, 60_000, 3)) },
+      { v: 'first', n: 100_000, s: String(100_000 * 100_001) },
+      { v: 'second', n: 100_000, s: String(100_000 * 100_000) },
     ]);
   });
 });
-
-/** Sum of from, from+step, ... up to at most to. */
-function sumStep(from: number, to: number, step: number): number {
-  let s = 0;
-  for (let x = from; x <= to; x += step) s += x;
-  return s;
-}

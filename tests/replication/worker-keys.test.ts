@@ -3,12 +3,10 @@
 //   - loop_delay 60s: a change still arrives soon after its tick (the worker LISTENs to pgq_tick);
 //   - batch_merge_events 0: a leaf that is behind applies tick by tick;
 //   - batch_merge_events 100: it merges ticks into batches of at most 100 events;
-//   - pgq_lazy_fetch 7: a batch of more than 5,000 events is read from a cursor 7 rows at a time.
 // Each case has its own leaf database and ends with the leaf equal to the root (row count and
 // checksum). Batch sizes come from the worker's debug lines `batch B (tick T): N events`,
-// the number of batches also from pgq.batch_id_seq, the fetch size from the root's statement log.
+// the number of batches also from pgq.batch_id_seq.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
 import { jobDir, ok, runLondiste } from '../cli/run-londiste.js';
@@ -30,7 +28,7 @@ function batchLines(output: string): BatchLine[] {
 const TABLE = `CREATE TABLE public.items (id int PRIMARY KEY, grp int NOT NULL, val text, n int NOT NULL DEFAULT 0);
                INSERT INTO public.items (id, grp, val) SELECT -g, 0, 'seed ' || g FROM generate_series(1, 20) g`;
 
-describe(`leaf worker keys (loop_delay wake-up, batch_merge_events, pgq_lazy_fetch), PostgreSQL ${major}`, () => {
+describe(`leaf worker keys (loop_delay wake-up, batch_merge_events), PostgreSQL ${major}`, () => {
   let cluster: PgCluster;
   const jobs = jobDir();
   const workers: RunningWorker[] = [];
@@ -243,32 +241,6 @@ describe(`leaf worker keys (loop_delay wake-up, batch_merge_events, pgq_lazy_fet
       // as many 40-event ticks as stay within 100 events, two per batch; the big tick alone
       assert.deepEqual(lines.map((l) => l.tick), [...burst.filter((_, i) => i % 2 === 1), bigTick], `batches close every second tick: ${diag}`);
       assert.equal(r.batchesOpened, 16, 'batches opened on the root');
-    });
-
-    it('pgq_lazy_fetch 7: the batch of more than 5,000 events is read 7 events per fetch', async () => {
-      const leaf = env.leaves[2] ?? '';
-      // every statement of new sessions on the root goes to the server log, cursor fetches included
-      await cluster.query('postgres', `ALTER DATABASE ${env.root} SET log_statement = 'all'`);
-      const logStart = readFileSync(cluster.logFile, 'utf8').length;
-      let r: { output: string; batchesOpened: number };
-      try {
-        r = await catchUp(leaf, { batch_merge_events: '0', pgq_lazy_fetch: '7' });
-      } finally {
-        await cluster.query('postgres', `ALTER DATABASE ${env.root} RESET log_statement`);
-      }
-      const big = batchLines(r.output).at(-1);
-      assert.deepEqual([big?.tick, big?.events], [bigTick, 6200], 'the big tick is a batch of its own');
-      // executions per portal (the first "execute", then "execute fetch from"): small batches come
-      // in one query, the big one through a cursor
-      const log = readFileSync(cluster.logFile, 'utf8').slice(logStart);
-      const perPortal = new Map<string, number>();
-      for (const m of log.matchAll(new RegExp(`@${env.root} LOG:\\s+execute(?: fetch from)? [^:\\s]*/([^:\\s]+):`, 'g'))) {
-        const p = m[1] ?? '';
-        perPortal.set(p, (perPortal.get(p) ?? 0) + 1);
-      }
-      const fetches = Math.max(0, ...perPortal.values());
-      const need = Math.ceil(6200 / 7);
-      assert.ok(fetches >= need && fetches <= need + 1, `the batch cursor was read in ${fetches} fetches, expected ${need} (7 events each): ${JSON.stringify([...perPortal])}`);
     });
   });
 });

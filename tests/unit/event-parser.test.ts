@@ -1,9 +1,12 @@
-// The one reader of capture events: every encoding the triggers write, the urlencoded fast path
-// to COPY fields (layout reuse, changed layouts, escapes, NULLs), and clear errors for events that
-// do not parse. No database needed.
+// The readers of capture events: the events applied one by one (every encoding the triggers
+// write), the event stager that takes row events to the batch stage byte by byte (urlencoded rows
+// to JSON with escapes and NULLs, JSON rows as they are, layouts), and clear errors for events
+// that do not parse. No database needed.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeRow, encodedRowFields, isDataEvent, parseDataEvent, type EventFields } from '@skytools/londiste/internal';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { EventStager, isDataEvent, layoutColumns, parseDataEvent, type EventFields } from '@skytools/londiste/internal';
 
 const ev = (ev_type: string | null, ev_data: string | null, ev_extra1: string | null = 'public.t'): EventFields => ({
   ev_id: '42',
@@ -36,21 +39,41 @@ describe('event parser', () => {
     assert.throws(() => parseDataEvent(ev('{"op":"MERGE"}', '{}')), /event 42 of public\.t: unknown JSON operation MERGE/);
   });
 
-  it('decodes urlencoded rows, NULLs and escapes included', () => {
-    assert.deepEqual(decodeRow('id=1&v=a+b%26c&n&e='), { id: '1', v: 'a b&c', n: null, e: '' });
-    assert.deepEqual(decodeRow('%e5%be%b7=%e5%93%a5'), { 德: '哥' });
+  it('stages urlencoded rows as JSON, byte by byte, across chunk boundaries', async () => {
+    const line = (type: string, data: string | null, table = 'public.t'): string =>
+      ['42', '2026-12-02 10:00:00+00', '1000', type, data ?? '\\N', table, '\\N', '\\N', '\\N'].join('\t') + '\n';
+    const input = Buffer.from(
+      line('U:id', 'id=1&v=a+b%26c&n&e=') +
+        line('I:id', '%e5%be%b7=%e5%93%a5&q=%22%5c%09%0a%01') +
+        line('{"op":"DELETE","table":["public","t"],"pkey":["id"]}', '{"id":1}') +
+        line('R', null) +
+        line('londiste.add-table', null, 'public.x'),
+    );
+    // cut inside a multi-byte escape and inside a line: the stager must not care
+    const chunks = [input.subarray(0, 50), input.subarray(50, 97), input.subarray(97)];
+    const stager = new EventStager();
+    const out: Buffer[] = [];
+    stager.on('data', (b: Buffer) => out.push(b));
+    await pipeline(Readable.from(chunks), stager);
+    const rows = Buffer.concat(out).toString('utf8').split('\n').filter((l) => l !== '').map((l) => l.split('\t').slice(9));
+    assert.deepEqual(rows, [
+      ['U', 'u:id&v&n&e', '{"id":"1","v":"a b&c","n":null,"e":""}'],
+      // quote, backslash, tab, newline and a control byte: JSON escapes, their backslashes doubled for COPY
+      ['I', 'u:%e5%be%b7&q', String.raw`{"德":"哥","q":"\\"\\\\\\u0009\\u000a\\u0001"}`],
+      ['D', '\\N', '{"id":1}'],
+      ['\\N', '\\N', '\\N'],
+      ['\\N', '\\N', '\\N'],
+    ]);
+    assert.deepEqual([stager.events, stager.rowEvents, stager.jsonRows], [5, 3, 1]);
+    assert.deepEqual(layoutColumns('u:%e5%be%b7&q'), ['德', 'q']);
+    assert.deepEqual(layoutColumns('j:["id","v"]'), ['id', 'v']);
   });
 
-  it('takes urlencoded rows to COPY fields, reusing a known layout', () => {
-    const first = encodedRowFields('id=1&v=plain&n', null);
-    assert.deepEqual(first, { fields: ['1', 'plain', '\\N'], keys: ['id', 'v', 'n'] });
-    // same keys: no new layout
-    assert.deepEqual(encodedRowFields('id=2&v=x%09y%5c%0a&n=3', ['id', 'v', 'n']), { fields: ['2', 'x\\ty\\\\\\n', '3'], keys: null });
-    // fewer, more or other keys: the row's own layout
-    assert.deepEqual(encodedRowFields('id=3&v=a', ['id', 'v', 'n']).keys, ['id', 'v']);
-    assert.deepEqual(encodedRowFields('id=3&v=a&n=1&extra=2', ['id', 'v', 'n']).keys, ['id', 'v', 'n', 'extra']);
-    assert.deepEqual(encodedRowFields('id=3&w=a&n=1', ['id', 'v', 'n']).keys, ['id', 'w', 'n']);
-    // keys stay raw (encoded); their decoding is the caller's
-    assert.deepEqual(encodedRowFields('caf%c3%a9=1', null).keys, ['caf%c3%a9']);
+  it('refuses broken urlencoded rows and lines', async () => {
+    const stage = async (text: string): Promise<void> => {
+      await pipeline(Readable.from([Buffer.from(text)]), new EventStager(), new Writable({ write: (_c, _e, cb) => cb() }));
+    };
+    await assert.rejects(stage('1\t\\N\t1\tI:id\tid=%zz\tpublic.t\t\\N\t\\N\t\\N\n'), /broken %-escape/);
+    await assert.rejects(stage('1\t2\t3\n'), /3 fields, 9 expected/);
   });
 });

@@ -6,6 +6,7 @@
  * noticed by TCP keepalives, which a middlebox may answer itself, and Node cannot shorten their
  * probe interval. An idle connection is never cut: it waits for nothing.
  */
+import type { Duplex } from 'node:stream';
 import type pg from 'pg';
 
 /** pg 8 keeps the query on the wire in a private field; reading it here keeps that in one place. */
@@ -16,13 +17,17 @@ function activeQuery(client: pg.Client): unknown {
 
 /** Watch `client` until it ends; `onStall` is told before the socket is destroyed. */
 export function guardStalls(client: pg.Client, timeoutMs: number, onStall: (waitedMs: number) => void): void {
-  const socket = client.connection.stream;
+  const socket = client.connection.stream as Duplex & { bytesRead?: number };
   let lastData = Date.now();
+  let bytesRead = socket.bytesRead ?? 0;
   let watched: unknown = null;
-  socket.on('data', () => {
-    lastData = Date.now();
-  });
+  // progress is read from the byte count: a 'data' listener of our own would upset COPY TO
+  // streams, which take the socket's data over from the driver
   const timer = setInterval(() => {
+    if ((socket.bytesRead ?? 0) !== bytesRead) {
+      bytesRead = socket.bytesRead ?? 0;
+      lastData = Date.now();
+    }
     const q = activeQuery(client);
     if (q === null || q === undefined) {
       watched = null;

@@ -1,7 +1,10 @@
 /** Internals of @skytools/londiste that tests exercise directly (`@skytools/londiste/internal`); not a public API. */
-export { TableApplier } from './replay/table-applier.js';
+export { TableApplier, layoutColumns } from './replay/table-applier.js';
+export { EventStager } from './replay/event-stager.js';
+export { BatchApplier } from './replay/batch-applier.js';
+export { BATCH_STAGE_COPY, createBatchStage, setJsonLayouts, stageGroups } from './sql/batch-stage-statements.js';
 export { loadTableMeta, type TableMeta } from './replay/table-meta.js';
-export { parseDataEvent, decodeRow, encodedRowFields, isDataEvent, type DataEvent, type EventFields, type Row, type RowOp } from './replay/event-parser.js';
+export { parseDataEvent, isDataEvent, type DataEvent, type EventFields, type Row, type RowOp } from './replay/event-parser.js';
 export { createTableStatements, type TableDefinition, type CreateLevel } from './sql/table-ddl.js';
 export { StageStatements } from './sql/apply-statements.js';
 export { copyInSql, copyOutSql } from './sql/copy-statements.js';

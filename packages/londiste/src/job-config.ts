@@ -17,7 +17,6 @@ export const JOB_SPEC = {
   loglevel: { type: 'loglevel', default: 'info', describe: 'debug, info, warning or error.' },
   loop_delay: { type: 'duration', default: '1s', minMs: 10, describe: 'Longest sleep of an idle worker between checks for a new batch\n(a worker also wakes at once on a new tick).' },
   parallel_copies: { type: 'int', default: 1, min: 1, max: 64, describe: 'Tables of this job copied at the same time during initial copy.' },
-  pgq_lazy_fetch: { type: 'int', default: 300, min: 1, describe: 'Events fetched at a time from a batch cursor.' },
   batch_merge_events: {
     type: 'int',
     default: 20000,

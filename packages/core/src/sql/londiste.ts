@@ -139,8 +139,6 @@ export async function rootCheckSeqs(client: pg.ClientBase, log: Logger, queue: s
 }
 
 /** COPY statement that appends events to the copy backlog; lines carry the columns in this order. */
-export const COPY_BACKLOG_IN = 'COPY londiste.copy_backlog (queue_name, table_name, ev_id, ev_txid, ev_type, ev_data, ev_extra1) FROM STDIN';
-
 export interface BacklogEvent {
   ev_id: string;
   ev_txid: string;
@@ -158,11 +156,6 @@ export async function takeBacklog(client: pg.ClientBase, queue: string, table: s
     [queue, table],
   );
   return r.rows;
-}
-
-export async function hasBacklog(client: pg.ClientBase, queue: string, table: string): Promise<boolean> {
-  const r = await client.query('SELECT 1 FROM londiste.copy_backlog WHERE queue_name = $1 AND table_name = $2 LIMIT 1', [queue, table]);
-  return (r.rowCount ?? 0) > 0;
 }
 
 /**

@@ -127,6 +127,19 @@ export async function* readBatchEvents(client: pg.ClientBase, batchId: string, f
   }
 }
 
+/**
+ * The COPY ... TO STDOUT statement that streams a batch's events as text lines of ev_id, ev_time,
+ * ev_txid, ev_type, ev_data, ev_extra1..4 (in no particular order: the reader orders by ev_id).
+ * The batch's own SELECT (pgq.batch_event_sql) runs inside the COPY: the rows stream as the
+ * server reads them, and no row is ever parsed by the driver.
+ */
+export async function batchEventsCopySql(client: pg.ClientBase, batchId: string): Promise<string> {
+  const sql = await client.query<{ q: string | null }>('SELECT pgq.batch_event_sql($1) AS q', [batchId]);
+  const text = sql.rows[0]?.q;
+  if (text === undefined || text === null) throw new SkytoolsError(`no SQL for batch ${batchId} (pgq.batch_event_sql returned nothing)`);
+  return `COPY (SELECT ev_id, ev_time, ev_txid, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4 FROM (${text}) e) TO STDOUT`;
+}
+
 export async function finishBatch(client: pg.ClientBase, batchId: string): Promise<void> {
   await client.query('SELECT pgq.finish_batch($1)', [batchId]);
 }

@@ -66,15 +66,6 @@ export async function currentEventTable(client: pg.ClientBase, queue: string): P
   return t;
 }
 
-/**
- * The COPY statement that writes events into the queue's current event table, with the columns
- * ev_id, ev_time, ev_type, ev_data, ev_extra1..4 in that order (a branch re-publishing its
- * provider's events keeps their ids).
- */
-export async function eventCopySql(client: pg.ClientBase, queue: string): Promise<string> {
-  return `COPY ${quoteFqname(await currentEventTable(client, queue))} (ev_id, ev_time, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4) FROM STDIN`;
-}
-
 /** Seconds since the queue's newest tick, or null for an unknown queue. */
 export async function tickerLag(client: pg.ClientBase, queue: string): Promise<number | null> {
   const r = await client.query<{ lag_s: number | null }>('SELECT extract(epoch FROM ticker_lag)::float8 AS lag_s FROM pgq.get_queue_info($1)', [queue]);
@@ -135,7 +126,7 @@ export async function callMaintFunction(client: pg.ClientBase, op: MaintOperatio
   return { kind: 'value', value: r.rows[0]?.r };
 }
 
-export { nextBatch, readBatchEvents, finishBatch } from './pgq-batch.js';
+export { nextBatch, readBatchEvents, batchEventsCopySql, finishBatch } from './pgq-batch.js';
 
 /** Is tick `tick` still in the queue's tick table (a consumer can be registered at it)? */
 export async function tickExists(client: pg.ClientBase, queue: string, tick: string): Promise<boolean> {

@@ -1,15 +1,26 @@
 /**
- * Applies one batch of a provider's events to the local node, inside the caller's transaction:
- * data events go set-wise to their tables (or into the copy backlog while a table is not
- * copied yet), cascade and londiste control events update the node's metadata. Tables in
- * 'catching-up' first get their backlog, then only events their copy snapshot does not contain.
+ * Applies one batch of a provider's events to the local node, inside the caller's transaction
+ * (docs/architecture.md, "Apply"). The events go from the provider's COPY through the event
+ * stager into the batch stage (ld_batch) without becoming objects; then, in SQL, each table's row
+ * events are applied set-wise, or parked in the copy backlog while the table is not copied yet.
+ * The other events (cascade and londiste control events, EXECUTE, TRUNCATE, sqltriga) are read
+ * and applied one by one, in order: the row events before one are applied first (all tables'
+ * before a control event or EXECUTE, the table's own before its TRUNCATE or sqltriga event).
+ * Tables in 'catching-up' get their backlog first, and only events their copy snapshot does not
+ * contain.
  */
 import type pg from 'pg';
-import { londisteSql, pgqNode, SkytoolsError, TxidSnapshot, type Logger, type PgqEvent } from '@skytools/core';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
+import { copyLine, londisteSql, pgq, pgqNode, SkytoolsError, TxidSnapshot, type Logger } from '@skytools/core';
 import { applySqlEvent, truncateTable } from '../sql/apply-statements.js';
+import {
+  BATCH_STAGE_COPY, createBatchStage, parkInBacklog, republishSql, setJsonLayouts, stagedSingles, stageGroups, type StagedEvent,
+} from '../sql/batch-stage-statements.js';
 import { ExecAttrs } from '../execute/exec-attrs.js';
 import { runExecute } from '../execute/execute-script.js';
-import { CopyBacklog } from './copy-backlog.js';
+import { EventStager } from './event-stager.js';
 import { isDataEvent, parseDataEvent, type EventFields } from './event-parser.js';
 import { loadTableMeta, type TableMeta } from './table-meta.js';
 import { TableApplier } from './table-applier.js';
@@ -22,24 +33,31 @@ export interface BatchStats {
   skipped: number;
 }
 
+/** A table's row events in the stage: their layouts and the span of their ids. */
+interface TableRows {
+  layouts: string[];
+  events: number;
+  first: bigint;
+  last: bigint;
+  /** Applied up to this event id (exclusive bound of the next range; null: nothing yet). */
+  done: string | null;
+}
+
 export class BatchApplier {
   private readonly appliers = new Map<string, TableApplier>();
   private readonly metas = new Map<string, TableMeta>();
   private tables = new Map<string, TableState>();
-  private readonly backlog: CopyBacklog;
+  private stageReady = false;
   private batch = '';
   private node = '';
-  /** Tables whose backlog was replayed in this batch. */
-  private replayed = new Set<string>();
+  private jsonRows = 0;
   stats: BatchStats = { events: 0, applied: 0, backlogged: 0, skipped: 0 };
 
   constructor(
     private readonly client: pg.ClientBase,
     private readonly queue: string,
     private readonly log: Logger,
-  ) {
-    this.backlog = new CopyBacklog(client, queue);
-  }
+  ) {}
 
   /** Start a batch with the current table states; `batch` and `node` name the batch in errors. */
   begin(tables: Map<string, TableState>, batch: string, node: string): void {
@@ -48,7 +66,7 @@ export class BatchApplier {
     this.batch = batch;
     this.node = node;
     for (const a of this.appliers.values()) a.newTransaction();
-    this.replayed = new Set();
+    this.jsonRows = 0;
     this.stats = { events: 0, applied: 0, backlogged: 0, skipped: 0 };
   }
 
@@ -83,71 +101,125 @@ export class BatchApplier {
     this.metas.clear();
   }
 
-  async process(ev: PgqEvent): Promise<void> {
-    this.stats.events += 1;
-    if (isDataEvent(ev.ev_type)) await this.dataEvent(ev);
-    else await this.controlEvent(ev);
+  /** Stream `lines` (COPY text of the 9 event fields) through the stager into the batch stage. */
+  private async stage(source: NodeJS.ReadableStream): Promise<number> {
+    if (!this.stageReady) {
+      await createBatchStage(this.client);
+      this.stageReady = true;
+    }
+    const stager = new EventStager();
+    await pipeline(source, stager, this.client.query(copyFrom(BATCH_STAGE_COPY)));
+    this.jsonRows += stager.jsonRows;
+    return stager.events;
   }
 
-  private async dataEvent(ev: EventFields): Promise<void> {
-    const name = ev.ev_extra1 ?? '';
+  /**
+   * Load the batch into the stage: first the copy backlog of tables catching up (events older
+   * than the batch's), then the batch's events streamed from the provider. Returns how many
+   * events the batch has.
+   */
+  async load(provider: pg.ClientBase, batchId: string): Promise<number> {
+    for (const t of this.tables.values()) {
+      if (!t.local || t.state !== 'catching-up') continue;
+      const parked = await londisteSql.takeBacklog(this.client, this.queue, t.name);
+      if (parked.length === 0) continue;
+      // no ev_time: these passed (and were re-published) when they first came
+      const lines = parked.map((ev) => copyLine([ev.ev_id, null, ev.ev_txid, ev.ev_type, ev.ev_data, ev.ev_extra1, null, null, null]));
+      await this.stage(Readable.from(lines.map((l) => Buffer.from(l))));
+    }
+    const copySql = await pgq.batchEventsCopySql(provider, batchId);
+    const events = await this.stage(provider.query(copyTo(copySql)));
+    this.stats.events = events;
+    return events;
+  }
+
+  /** Apply the loaded batch; a branch also re-publishes it in its own queue. */
+  async apply(republish: boolean): Promise<void> {
+    if (this.jsonRows > 0) await setJsonLayouts(this.client);
+    const rows = new Map<string, TableRows>();
+    for (const g of await stageGroups(this.client)) {
+      const r = rows.get(g.table) ?? { layouts: [], events: 0, first: BigInt(g.firstEvent), last: BigInt(g.lastEvent), done: null };
+      r.layouts.push(g.cols);
+      r.events += g.events;
+      if (BigInt(g.firstEvent) < r.first) r.first = BigInt(g.firstEvent);
+      if (BigInt(g.lastEvent) > r.last) r.last = BigInt(g.lastEvent);
+      rows.set(g.table, r);
+    }
+    const singles = await stagedSingles(this.client);
+    // tables not copied yet: all their data events wait in the backlog, in order
+    const parked = new Set<string>();
+    const dataTables = new Set([...rows.keys(), ...singles.filter((e) => isDataEvent(e.ev_type)).map((e) => e.ev_extra1 ?? '')]);
+    for (const name of dataTables) {
+      const t = this.tables.get(name);
+      if (t === undefined || !t.local || (t.state !== null && t.state !== 'in-copy')) continue;
+      this.stats.backlogged += await parkInBacklog(this.client, this.queue, name);
+      parked.add(name);
+    }
+    for (const ev of singles) {
+      if (isDataEvent(ev.ev_type)) {
+        const name = ev.ev_extra1 ?? '';
+        if (parked.has(name)) continue;
+        await this.applyRows(rows, name, ev.ev_id);
+        await this.single(ev);
+      } else {
+        for (const name of rows.keys()) await this.applyRows(rows, name, ev.ev_id);
+        await this.controlEvent(ev);
+      }
+    }
+    for (const name of rows.keys()) await this.applyRows(rows, name, null);
+    if (republish) await this.client.query(republishSql(await pgq.currentEventTable(this.client, this.queue)));
+  }
+
+  /** The row events of `name` not applied yet that come before event `before` (null: all). */
+  private async applyRows(rows: Map<string, TableRows>, name: string, before: string | null): Promise<void> {
+    const r = rows.get(name);
+    if (r === undefined) return;
+    if (r.done !== null && BigInt(r.done) >= r.last) return;
+    if (before !== null && BigInt(before) < r.first) return;
+    const range = { after: r.done, before };
+    r.done = before ?? r.last.toString();
     const t = this.tables.get(name);
-    if (t === undefined || !t.local) {
+    if (t === undefined || !t.local || (t.state !== 'ok' && t.state !== 'catching-up')) {
+      // another node's table, or one in copy (parked): nothing to do here
+      if (t === undefined || !t.local || (t.state !== null && t.state !== 'in-copy')) this.stats.skipped += before === null ? r.events : 0;
+      return;
+    }
+    const skipSnapshot = t.state === 'catching-up' && t.snapshot !== null ? t.snapshot.text : null;
+    const applier = await this.applier(t);
+    try {
+      await applier.apply({ table: name, ...range, skipSnapshot }, r.layouts);
+    } catch (err) {
+      throw new SkytoolsError(`cannot apply the row events of ${name} in batch ${this.batch}${range.before === null ? '' : ` before event ${range.before}`}: ${(err as Error).message}`, { cause: err });
+    }
+    if (before === null) this.stats.applied += r.events;
+  }
+
+  /** A data event applied by itself: TRUNCATE or a sqltriga statement. */
+  private async single(ev: StagedEvent): Promise<void> {
+    const t = this.tables.get(ev.ev_extra1 ?? '');
+    if (t === undefined || !t.local || (t.state !== 'ok' && t.state !== 'catching-up')) {
       this.stats.skipped += 1;
       return;
     }
-    if (t.state === null || t.state === 'in-copy') {
-      await this.backlog.add(name, ev);
-      this.stats.backlogged += 1;
-      return;
-    }
-    if (t.state === 'catching-up') {
-      await this.replayBacklog(t);
-      await this.applyData(t, ev);
-      return;
-    }
-    if (t.state === 'ok') {
-      await this.applyData(t, ev);
-      return;
-    }
-    this.stats.skipped += 1;
-  }
-
-  /** Once per batch, before a catching-up table's first event: the events parked during its copy. */
-  private async replayBacklog(t: TableState): Promise<void> {
-    if (this.replayed.has(t.name)) return;
-    this.replayed.add(t.name);
-    for (const old of await this.backlog.take(t.name)) await this.applyData(t, old);
-  }
-
-  /** Apply one data event unless the table's copy already contains it. */
-  private async applyData(t: TableState, ev: EventFields): Promise<void> {
-    if (t.snapshot !== null && t.state === 'catching-up' && t.snapshot.contains(ev.ev_txid)) {
+    if (t.state === 'catching-up' && t.snapshot !== null && t.snapshot.contains(ev.ev_txid)) {
       this.stats.skipped += 1;
       return;
     }
     const d = this.named(ev, () => parseDataEvent(ev));
-    const a = await this.applier(t);
     switch (d.kind) {
-      case 'encoded':
-        await a.addEncoded(d.op, d.text);
-        break;
-      case 'row':
-        await a.add(d.op, d.row);
-        break;
       case 'truncate':
-        a.discard();
         await truncateTable(this.client, t.dest);
         break;
       case 'sql':
-        await a.flush();
         await applySqlEvent(this.client, d.op, t.dest, d.sql);
         break;
+      default:
+        throw new SkytoolsError(`cannot apply event ${ev.ev_id} (${ev.ev_type ?? 'no type'}) of ${ev.ev_extra1 ?? 'no table'} in batch ${this.batch}: a row event without row data`);
     }
     this.stats.applied += 1;
   }
 
-  private async controlEvent(ev: PgqEvent): Promise<void> {
+  private async controlEvent(ev: StagedEvent): Promise<void> {
     const type = ev.ev_type ?? '';
     const q = this.queue;
     const c = this.client;
@@ -155,8 +227,7 @@ export class BatchApplier {
       case 'londiste.add-table':
         return londisteSql.globalAddTable(c, this.log, q, ev.ev_data);
       case 'londiste.remove-table':
-        await this.flushAll();
-        return londisteSql.globalRemoveTable(c, this.log, q, ev.ev_data);
+            return londisteSql.globalRemoveTable(c, this.log, q, ev.ev_data);
       case 'londiste.remove-seq':
         return londisteSql.globalRemoveSeq(c, this.log, q, ev.ev_data);
       case 'londiste.update-seq':
@@ -180,10 +251,9 @@ export class BatchApplier {
   }
 
   /** An EXECUTE script, in order with the data events around it. */
-  private async execute(ev: PgqEvent): Promise<void> {
+  private async execute(ev: StagedEvent): Promise<void> {
     const file = ev.ev_extra1;
     if (file === null || ev.ev_data === null) throw new SkytoolsError(`EXECUTE event ${ev.ev_id} in batch ${this.batch} has no file name or no SQL`);
-    await this.flushAll();
     const script = { file, sql: ev.ev_data, attrs: ExecAttrs.fromEncoded(ev.ev_extra2, file) };
     try {
       await runExecute(this.client, this.log, this.queue, script, { expectRoot: false, roleAfter: 'replica' });
@@ -206,24 +276,14 @@ export class BatchApplier {
     }
   }
 
-  private async flushAll(): Promise<void> {
-    for (const a of this.appliers.values()) await a.flush();
-  }
-
   /**
-   * End of batch: write what is pending; tables in catching-up whose copy snapshot is now
+   * End of batch: tables in catching-up whose copy snapshot is now
    * entirely behind the batch's closing tick have nothing left to skip and become 'ok'.
    */
   async finish(curTickSnapshot: TxidSnapshot | null): Promise<string[]> {
-    await this.flushAll();
-    await this.backlog.flush();
     const nowOk: string[] = [];
     for (const t of this.tables.values()) {
       if (!t.local || t.state !== 'catching-up') continue;
-      if (!this.replayed.has(t.name) && (await this.backlog.has(t.name))) {
-        await this.replayBacklog(t);
-        await this.flushAll();
-      }
       if (t.snapshot === null || (curTickSnapshot !== null && curTickSnapshot.xmin >= t.snapshot.xmax)) {
         await setTableState(this.client, this.log, this.queue, t.name, null, 'ok');
         nowOk.push(t.name);

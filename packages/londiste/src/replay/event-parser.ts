@@ -4,9 +4,9 @@
  *   jsontriga  ev_type '{"op":"UPDATE",...,"pkey":[..]}', ev_data a JSON object
  *   sqltriga   ev_type 'I' / 'U' / 'D', ev_data an SQL fragment
  *   TRUNCATE   ev_type 'R' (or a JSON type with op TRUNCATE)
- * Urlencoded rows are not decoded here: encodedRowFields takes them straight to COPY fields.
+ * Row events (logutriga, jsontriga) are not read here: the event stager takes them to the batch stage.
  */
-import { copyField, forEachPair, isEncoded, SkytoolsError, urlDecode, urlDecodePart, type PgqEvent } from '@skytools/core';
+import { SkytoolsError, type PgqEvent } from '@skytools/core';
 
 export type RowOp = 'I' | 'U' | 'D';
 export type Row = Record<string, string | null>;
@@ -56,39 +56,4 @@ export function parseDataEvent(ev: EventFields): DataEvent {
   }
   if (ev.ev_data === null) throw new SkytoolsError(`event ${ev.ev_id} (${type}) of ${table} has no row data`);
   return { kind: 'encoded', table, op: type[0] as RowOp, text: ev.ev_data };
-}
-
-/** Decoded column names: the same few repeat in every event (bounded: cleared when it grows). */
-const columnNames = new Map<string, string>();
-
-/** An urlencoded row as an object of column → value. */
-export function decodeRow(text: string): Row {
-  if (columnNames.size > 10_000) columnNames.clear();
-  return urlDecode(text, columnNames);
-}
-
-export interface EncodedRowFields {
-  /** The row's values as COPY fields, in the order of its keys. */
-  fields: string[];
-  /** The row's raw (still encoded) keys when they differ from `layout`; null when they match it. */
-  keys: string[] | null;
-}
-
-/**
- * An urlencoded row's values as COPY fields, without building an object. A value without escapes
- * is used as it is: it cannot hold what COPY escapes (tab, newline, backslash are %-encoded).
- * `layout` is the raw key list the row is expected to have (null: none expected).
- */
-export function encodedRowFields(text: string, layout: readonly string[] | null): EncodedRowFields {
-  const fields: string[] = [];
-  let keys: string[] | null = layout === null ? [] : null;
-  let i = 0;
-  forEachPair(text, (rawKey, rawValue) => {
-    if (keys === null && layout?.[i] !== rawKey) keys = layout?.slice(0, i) ?? [];
-    if (keys !== null) keys.push(rawKey);
-    fields.push(rawValue === null ? '\\N' : isEncoded(rawValue) ? copyField(urlDecodePart(rawValue)) : rawValue);
-    i += 1;
-  });
-  if (keys === null && layout !== null && i !== layout.length) keys = layout.slice(0, i);
-  return { fields, keys };
 }

@@ -9,11 +9,7 @@ import type pg from 'pg';
 import { pgq, pgqNode, session, SkytoolsError, TxidSnapshot, type BatchInfo, type Logger } from '@skytools/core';
 import { BatchApplier } from '../replay/batch-applier.js';
 import { freezeLockKeys } from './job-lock.js';
-import { QueueCopier } from '../replay/queue-copier.js';
 import type { TableState } from '../replay/table-state.js';
-
-/** Batches estimated at no more events than this are read in one query rather than a cursor. */
-const SMALL_BATCH = 5000;
 
 export interface BatchTarget {
   db: pg.Client;
@@ -34,7 +30,6 @@ export class BatchProcessor {
   constructor(
     private readonly queue: string,
     private readonly consumer: string,
-    private readonly fetchSize: number,
     private readonly log: Logger,
   ) {}
 
@@ -78,7 +73,6 @@ export class BatchProcessor {
     }
     const t0 = performance.now();
     const applier = this.applierFor(t.db);
-    const copier = t.isBranch ? new QueueCopier(t.db, this.queue) : undefined;
     const before = applier.applyMs;
     let count = 0;
     let t1 = t0;
@@ -90,17 +84,10 @@ export class BatchProcessor {
     }
     try {
       applier.begin(t.tables, batch.batchId, t.node);
-      // the provider's connection streams the batch while this one applies it
-      const estimate = Number(batch.curTickEventSeq) - Number(batch.prevTickEventSeq);
-      for await (const chunk of pgq.readBatchEvents(t.provider, batch.batchId, this.fetchSize, estimate <= SMALL_BATCH)) {
-        for (const ev of chunk) {
-          await applier.process(ev);
-          await copier?.add(ev);
-        }
-        count += chunk.length;
-      }
-      await copier?.flush();
+      // the provider's COPY streams the batch into this node's batch stage
+      count = await applier.load(t.provider, batch.batchId);
       t1 = performance.now();
+      await applier.apply(t.isBranch);
       const nowOk = await applier.finish(batch.curTickSnapshot === null ? null : TxidSnapshot.parse(batch.curTickSnapshot));
       await pgqNode.setConsumerCompletedAndCommit(t.db, this.queue, this.consumer, batch.curTickId);
       for (const name of nowOk) this.log.info(`${name}: in sync (ok)`);
@@ -117,8 +104,7 @@ export class BatchProcessor {
       const ms = (a: number, b: number): string => (b - a).toFixed(0);
       this.log.debug(
         `batch ${batch.batchId} (tick ${batch.curTickId}): ${count} events, ${s.applied} applied, ${s.backlogged} kept for copy, ${s.skipped} skipped; ` +
-          `ms: read+apply ${ms(t0, t1)} (stage ${ms(before.copy, after.copy)}, sql ${ms(before.sql, after.sql)}), ` +
-          `finish+commit ${ms(t1, t2)}, close ${ms(t2, performance.now())}`,
+          `ms: load ${ms(t0, t1)}, apply+commit ${ms(t1, t2)} (stages ${ms(before.copy, after.copy)}, statements ${ms(before.sql, after.sql)}), close ${ms(t2, performance.now())}`,
       );
     }
     return count;

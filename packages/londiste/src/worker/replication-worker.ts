@@ -47,7 +47,7 @@ export class ReplicationWorker {
   ) {
     const queue = job.queue_name;
     this.conns = new WorkerConnections(job.db, queue, `londiste ${job.job_name}`, log, this.latch, job.provider_timeout);
-    this.batches = new BatchProcessor(queue, job.job_name, job.pgq_lazy_fetch, log);
+    this.batches = new BatchProcessor(queue, job.job_name, log);
     const limiter = options.copyLimiter ?? createCopyLimiter(job.parallel_copies);
     this.copies = new CopyScheduler({ queue, localConnstr: job.db, perJob: job.parallel_copies, limiter, retryMaxMs: job.copy_retry_max, log, onDone: () => this.latch.wake() });
     this.errors = new ErrorRecorder(job.db, queue, job.job_name, log);

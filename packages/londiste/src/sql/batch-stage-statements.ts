@@ -1,0 +1,165 @@
+/**
+ * The batch stage (docs/architecture.md, "Apply"): a session temp table ld_batch holding one
+ * batch's events as the provider sent them plus what the event stager added (ld_op, ld_cols,
+ * ld_row). The apply is set work on it: which tables and column layouts the batch has, the events
+ * applied one by one, the net effect per key of each table's row events loaded into a table's
+ * stage, the events parked for tables in copy, and on a branch the events re-published.
+ */
+import type pg from 'pg';
+import { quoteFqname, quoteIdent, quoteLiteral } from '@skytools/core';
+
+export const BATCH_STAGE = 'ld_batch';
+
+/** ld_batch, created once per session; ON COMMIT DELETE ROWS empties it at every commit. */
+export async function createBatchStage(client: pg.ClientBase): Promise<void> {
+  await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${BATCH_STAGE} (
+      ev_id bigint NOT NULL, ev_time timestamptz, ev_txid bigint, ev_type text, ev_data text,
+      ev_extra1 text, ev_extra2 text, ev_extra3 text, ev_extra4 text,
+      ld_op "char", ld_cols text, ld_row jsonb) ON COMMIT DELETE ROWS`);
+}
+
+/** The COPY the stager's output goes into. */
+export const BATCH_STAGE_COPY = `COPY ${BATCH_STAGE} (ev_id, ev_time, ev_txid, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4, ld_op, ld_cols, ld_row) FROM STDIN`;
+
+/**
+ * JSON rows carry their column list inside: it becomes ld_cols ('j:' and the keys as a JSON
+ * array, in jsonb's key order; urlencoded rows' layouts start with 'u:').
+ */
+export async function setJsonLayouts(client: pg.ClientBase): Promise<void> {
+  await client.query(`UPDATE ${BATCH_STAGE} SET ld_cols = 'j:' || (SELECT coalesce(jsonb_agg(k), '[]') FROM jsonb_object_keys(ld_row) k)::text
+    WHERE ld_op IS NOT NULL AND ld_cols IS NULL`);
+}
+
+export interface StageGroup {
+  table: string;
+  cols: string;
+  events: number;
+  firstEvent: string;
+  lastEvent: string;
+}
+
+/** The tables of the batch's row events and their column layouts. */
+export async function stageGroups(client: pg.ClientBase): Promise<StageGroup[]> {
+  const r = await client.query<StageGroup>(`SELECT ev_extra1 AS "table", ld_cols AS cols, count(*)::int AS events, min(ev_id)::text AS "firstEvent", max(ev_id)::text AS "lastEvent"
+    FROM ${BATCH_STAGE} WHERE ld_op IS NOT NULL GROUP BY 1, 2`);
+  return r.rows;
+}
+
+export interface StagedEvent {
+  ev_id: string;
+  ev_txid: string;
+  ev_type: string | null;
+  ev_data: string | null;
+  ev_extra1: string | null;
+  ev_extra2: string | null;
+  ev_extra3: string | null;
+  ev_extra4: string | null;
+}
+
+/** The events that are not row events (control, TRUNCATE, sqltriga, EXECUTE), in order. */
+export async function stagedSingles(client: pg.ClientBase): Promise<StagedEvent[]> {
+  const r = await client.query<StagedEvent>(`SELECT ev_id::text, ev_txid::text, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4
+    FROM ${BATCH_STAGE} WHERE ld_op IS NULL ORDER BY ev_id`);
+  return r.rows;
+}
+
+/** The data events of `table` (the row events and the others) parked in the copy backlog, in order. */
+export async function parkInBacklog(client: pg.ClientBase, queue: string, table: string): Promise<number> {
+  const r = await client.query(
+    `INSERT INTO londiste.copy_backlog (queue_name, table_name, ev_id, ev_txid, ev_type, ev_data, ev_extra1)
+     SELECT $1, ev_extra1, ev_id, ev_txid, ev_type, ev_data, ev_extra1 FROM ${BATCH_STAGE}
+      WHERE ev_extra1 = $2 AND ev_time IS NOT NULL
+        AND (ld_op IS NOT NULL OR ev_type IN ('I', 'U', 'D', 'R') OR ev_type LIKE '{%')
+      ORDER BY ev_id`,
+    [queue, table],
+  );
+  return r.rowCount ?? 0;
+}
+
+/**
+ * A branch re-publishes the batch in its own queue: every event as it came (same id, time, type,
+ * data). Events replayed from the copy backlog have no ev_time (the backlog does not keep it):
+ * they were re-published when they first passed.
+ */
+export function republishSql(eventTable: string): string {
+  return `INSERT INTO ${quoteFqname(eventTable)} (ev_id, ev_time, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4)
+    SELECT ev_id, ev_time, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4 FROM ${BATCH_STAGE}
+     WHERE ev_time IS NOT NULL ORDER BY ev_id`;
+}
+
+/** What decides which of a table's row events of the stage are applied in one go. */
+export interface RowEventRange {
+  table: string;
+  /** Events after this id (exclusive; null: from the first). */
+  after: string | null;
+  /** Events before this id (exclusive; null: to the last). */
+  before: string | null;
+  /** A copy snapshot: events it already contains are left out (a table catching up). */
+  skipSnapshot: string | null;
+}
+
+function rangeCondition(r: RowEventRange): string {
+  const parts = [`ev_extra1 = ${quoteLiteral(r.table)}`, 'ld_op IS NOT NULL'];
+  if (r.after !== null) parts.push(`ev_id > ${BigInt(r.after).toString()}`);
+  if (r.before !== null) parts.push(`ev_id < ${BigInt(r.before).toString()}`);
+  if (r.skipSnapshot !== null) parts.push(`NOT txid_visible_in_snapshot(ev_txid, ${quoteLiteral(r.skipSnapshot)}::txid_snapshot)`);
+  return parts.join(' AND ');
+}
+
+/** A column's value from a staged row image, in the target's type. */
+function valueOf(column: string, type: string): string {
+  return `(e.ld_row ->> ${quoteLiteral(column)})::${type}`;
+}
+
+export interface FillCounts {
+  d: number;
+  u: number;
+  i: number;
+  /** Rows whose primary key came NULL or missing. */
+  noKey: number;
+}
+
+/**
+ * Load a table stage with the net effect of a range of row events with layout `layout`: per key,
+ * the last event's image, as 'd' (gone), 'u' (the row existed before: its first event was not
+ * an insert) or 'i' (new). Keys compare in the target's types.
+ */
+export function fillStageSql(
+  range: RowEventRange,
+  layout: string,
+  stage: string,
+  stageCols: readonly string[],
+  pkey: readonly string[],
+  types: ReadonlyMap<string, string>,
+): string {
+  const type = (c: string): string => types.get(c) ?? 'text';
+  const keys = pkey.map((k, i) => `${valueOf(k, type(k))} AS ld_k${String(i)}`).join(', ');
+  const part = pkey.map((_, i) => `ld_k${String(i)}`).join(', ');
+  const st = quoteIdent(stage);
+  return `WITH e AS (
+      SELECT ev_id, ld_op, ld_cols, ld_row, ${keys} FROM ${BATCH_STAGE} e WHERE ${rangeCondition(range)}
+    ), n AS (
+      SELECT e.*, first_value(ld_op) OVER w AS ld_first, lead(ev_id) OVER w AS ld_next FROM e
+      WINDOW w AS (PARTITION BY ${part} ORDER BY ev_id)
+    ), ins AS (
+      INSERT INTO ${st} (ld_op, ${stageCols.map(quoteIdent).join(', ')})
+      SELECT CASE WHEN e.ld_op = 'D' THEN 'd' WHEN e.ld_first = 'I' THEN 'i' ELSE 'u' END, ${stageCols.map((c) => valueOf(c, type(c))).join(', ')}
+        FROM n e WHERE e.ld_next IS NULL AND e.ld_cols = ${quoteLiteral(layout)}
+      RETURNING ld_op, ${pkey.map((k) => `${quoteIdent(k)} IS NULL`).join(' OR ')} AS ld_nokey
+    )
+    SELECT count(*) FILTER (WHERE ld_op = 'd')::int AS d, count(*) FILTER (WHERE ld_op = 'u')::int AS u,
+           count(*) FILTER (WHERE ld_op = 'i')::int AS i, count(*) FILTER (WHERE ld_nokey)::int AS "noKey" FROM ins`;
+}
+
+export async function fillStage(client: pg.ClientBase, sql: string): Promise<FillCounts> {
+  const r = await client.query<FillCounts>(sql);
+  return r.rows[0] ?? { d: 0, u: 0, i: 0, noKey: 0 };
+}
+
+/** The first row event of a range whose key is missing, for the error message. */
+export async function firstEventWithoutKey(client: pg.ClientBase, range: RowEventRange, pkey: readonly string[]): Promise<string | null> {
+  const r = await client.query<{ id: string | null }>(
+    `SELECT min(ev_id)::text AS id FROM ${BATCH_STAGE} e WHERE ${rangeCondition(range)} AND (${pkey.map((k) => `e.ld_row ->> ${quoteLiteral(k)} IS NULL`).join(' OR ')})`,
+  );
+  return r.rows[0]?.id ?? null;
+}
