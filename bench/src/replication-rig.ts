@@ -116,7 +116,7 @@ export class Rig {
     // BENCH_LOG_DIR keeps the leaf's log there, at debug level (per-batch timings)
     const logDir = process.env['BENCH_LOG_DIR'];
     writeFileSync(this.leafJob, yamlOf({
-      job_name: 'leaf', db: dst.connectionString(this.leafDb), queue_name: QUEUE, pgq_lazy_fetch: Number(process.env['BENCH_FETCH'] ?? 300),
+      job_name: 'leaf', db: dst.connectionString(this.leafDb), queue_name: QUEUE,
       logfile: this.leafLogFile, ...(logDir === undefined ? {} : { loglevel: 'debug' }), ...this.options.leafJob,
     }));
     await londiste([this.srcJob, 'create-root', 'src', src.connectionString(this.srcDb)]);

@@ -65,7 +65,6 @@ export class BatchApplier {
     this.tables = tables;
     this.batch = batch;
     this.node = node;
-    for (const a of this.appliers.values()) a.newTransaction();
     this.jsonRows = 0;
     this.stats = { events: 0, applied: 0, backlogged: 0, skipped: 0 };
   }
@@ -84,15 +83,11 @@ export class BatchApplier {
     return a;
   }
 
-  /** Milliseconds the table appliers spent loading stages and running statements, so far. */
-  get applyMs(): { copy: number; sql: number } {
-    let copy = 0;
+  /** Milliseconds the table appliers spent in their apply statements, so far. */
+  get applyMs(): number {
     let sql = 0;
-    for (const a of this.appliers.values()) {
-      copy += a.copyMs;
-      sql += a.sqlMs;
-    }
-    return { copy, sql };
+    for (const a of this.appliers.values()) sql += a.sqlMs;
+    return sql;
   }
 
   /** Forget cached table structure (after DDL or a failed transaction). */

@@ -1,29 +1,12 @@
 /**
- * The statements of the set-based apply, built per table from its names: the session's staging
- * tables, the DELETE / UPDATE ... FROM / INSERT that apply a loaded stage to the target, TRUNCATE,
+ * The statements of the set-based apply, built per table from its names: the DELETE / UPDATE ...
+ * FROM / INSERT that apply a table's net effect (ld_net, or any relation of ld_op and the columns), TRUNCATE,
  * and the statements of sqltriga events. Identifiers go through quoteIdent; the only text taken
  * as is is what the user gave as SQL (--where) or what a capture trigger wrote as SQL (sqltriga).
  */
 import type pg from 'pg';
 import { quoteFqname, quoteIdent } from '@skytools/core';
 import type { RowOp } from '../replay/event-parser.js';
-
-/** Create a session staging table: ld_op ('d', 'u', 'i') then the given columns with their types. */
-export async function createStage(client: pg.ClientBase, stage: string, columns: readonly { name: string; type: string }[]): Promise<void> {
-  const cols = columns.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ');
-  // ON COMMIT DELETE ROWS: every batch starts with an empty stage, at no cost
-  await client.query(`CREATE TEMP TABLE ${quoteIdent(stage)} (ld_op "char" NOT NULL, ${cols}) ON COMMIT DELETE ROWS`);
-}
-
-/** Empty a stage loaded earlier in the same transaction. */
-export async function emptyStage(client: pg.ClientBase, stage: string): Promise<void> {
-  await client.query(`TRUNCATE ${quoteIdent(stage)}`);
-}
-
-/** The COPY that loads a stage: ld_op, then `columns`. */
-export function stageCopySql(stage: string, columns: readonly string[]): string {
-  return `COPY ${quoteIdent(stage)} (ld_op, ${columns.map(quoteIdent).join(', ')}) FROM STDIN`;
-}
 
 /** How a loaded stage is applied to its table; each statement reports its row count. */
 export class StageStatements {

@@ -111,49 +111,59 @@ function valueOf(column: string, type: string): string {
   return `(e.ld_row ->> ${quoteLiteral(column)})::${type}`;
 }
 
-export interface FillCounts {
+export interface NetCounts {
+  /** Net rows gone, that existed, new (by what the events say). */
   d: number;
   u: number;
   i: number;
-  /** Rows whose primary key came NULL or missing. */
+  /** Rows each write statement touched, in the order given. */
+  written: number[];
+  /** Net rows whose primary key came NULL or missing (left out of the writes). */
   noKey: number;
 }
 
+/** The name the net effect has inside the apply statement (what the write statements read). */
+export const NET = 'ld_net';
+
 /**
- * Load a table stage with the net effect of a range of row events with layout `layout`: per key,
- * the last event's image, as 'd' (gone), 'u' (the row existed before: its first event was not
- * an insert) or 'i' (new). Keys compare in the target's types.
+ * One statement that applies a range of a table's row events with layout `layout`: per key the
+ * last event's image, as 'd' (gone), 'u' (the row existed before: its first event was not an
+ * insert) or 'i' (new), with the values in the target's types (ld_net, computed once), then the
+ * `writes` (statements reading ld_net, each given as text without RETURNING) as data-modifying
+ * parts of the same statement. Keys compare in the target's types.
  */
-export function fillStageSql(
+export function applyNetSql(
   range: RowEventRange,
   layout: string,
-  stage: string,
   stageCols: readonly string[],
   pkey: readonly string[],
   types: ReadonlyMap<string, string>,
+  writes: readonly string[],
 ): string {
   const type = (c: string): string => types.get(c) ?? 'text';
   const keys = pkey.map((k, i) => `${valueOf(k, type(k))} AS ld_k${String(i)}`).join(', ');
   const part = pkey.map((_, i) => `ld_k${String(i)}`).join(', ');
-  const st = quoteIdent(stage);
+  const keyed = pkey.map((_, i) => `ld_k${String(i)} IS NOT NULL`).join(' AND ');
+  const parts = writes.map((w, i) => `ld_w${String(i)} AS (${w} RETURNING 1)`);
   return `WITH e AS (
       SELECT ev_id, ld_op, ld_cols, ld_row, ${keys} FROM ${BATCH_STAGE} e WHERE ${rangeCondition(range)}
     ), n AS (
       SELECT e.*, first_value(ld_op) OVER w AS ld_first, lead(ev_id) OVER w AS ld_next FROM e
       WINDOW w AS (PARTITION BY ${part} ORDER BY ev_id)
-    ), ins AS (
-      INSERT INTO ${st} (ld_op, ${stageCols.map(quoteIdent).join(', ')})
-      SELECT CASE WHEN e.ld_op = 'D' THEN 'd' WHEN e.ld_first = 'I' THEN 'i' ELSE 'u' END, ${stageCols.map((c) => valueOf(c, type(c))).join(', ')}
-        FROM n e WHERE e.ld_next IS NULL AND e.ld_cols = ${quoteLiteral(layout)}
-      RETURNING ld_op, ${pkey.map((k) => `${quoteIdent(k)} IS NULL`).join(' OR ')} AS ld_nokey
-    )
-    SELECT count(*) FILTER (WHERE ld_op = 'd')::int AS d, count(*) FILTER (WHERE ld_op = 'u')::int AS u,
-           count(*) FILTER (WHERE ld_op = 'i')::int AS i, count(*) FILTER (WHERE ld_nokey)::int AS "noKey" FROM ins`;
+    ), ${NET} AS (
+      SELECT CASE WHEN e.ld_op = 'D' THEN 'd' WHEN e.ld_first = 'I' THEN 'i' ELSE 'u' END::"char" AS ld_op,
+             ${stageCols.map((c) => `${valueOf(c, type(c))} AS ${quoteIdent(c)}`).join(', ')}
+        FROM n e WHERE e.ld_next IS NULL AND e.ld_cols = ${quoteLiteral(layout)} AND ${keyed}
+    )${parts.map((p) => `, ${p}`).join('')}
+    SELECT (SELECT count(*) FROM ${NET} WHERE ld_op = 'd')::int AS d, (SELECT count(*) FROM ${NET} WHERE ld_op = 'u')::int AS u,
+           (SELECT count(*) FROM ${NET} WHERE ld_op = 'i')::int AS i,
+           ARRAY[${parts.length === 0 ? '' : writes.map((_, i) => `(SELECT count(*) FROM ld_w${String(i)})::int`).join(', ')}]::int[] AS written,
+           (SELECT count(*) FROM n WHERE ld_next IS NULL AND ld_cols = ${quoteLiteral(layout)} AND NOT (${keyed}))::int AS "noKey"`;
 }
 
-export async function fillStage(client: pg.ClientBase, sql: string): Promise<FillCounts> {
-  const r = await client.query<FillCounts>(sql);
-  return r.rows[0] ?? { d: 0, u: 0, i: 0, noKey: 0 };
+export async function applyNet(client: pg.ClientBase, sql: string): Promise<NetCounts> {
+  const r = await client.query<NetCounts>(sql);
+  return r.rows[0] ?? { d: 0, u: 0, i: 0, written: [], noKey: 0 };
 }
 
 /** The first row event of a range whose key is missing, for the error message. */

@@ -104,7 +104,7 @@ export class BatchProcessor {
       const ms = (a: number, b: number): string => (b - a).toFixed(0);
       this.log.debug(
         `batch ${batch.batchId} (tick ${batch.curTickId}): ${count} events, ${s.applied} applied, ${s.backlogged} kept for copy, ${s.skipped} skipped; ` +
-          `ms: load ${ms(t0, t1)}, apply+commit ${ms(t1, t2)} (stages ${ms(before.copy, after.copy)}, statements ${ms(before.sql, after.sql)}), close ${ms(t2, performance.now())}`,
+          `ms: load ${ms(t0, t1)}, apply+commit ${ms(t1, t2)} (row statements ${ms(before, after)}), close ${ms(t2, performance.now())}`,
       );
     }
     return count;
