@@ -6,7 +6,7 @@
  * stage, the events parked for tables in copy, and on a branch the events re-published.
  */
 import type pg from 'pg';
-import { quoteFqname, quoteIdent, quoteLiteral } from '@skytools/core';
+import { quoteFqname, quoteIdent, quoteLiteral, type PgqEvent } from '@skytools/core';
 
 export const BATCH_STAGE = 'ld_batch';
 
@@ -45,16 +45,8 @@ export async function stageGroups(client: pg.ClientBase): Promise<StageGroup[]> 
   return r.rows;
 }
 
-export interface StagedEvent {
-  ev_id: string;
-  ev_txid: string;
-  ev_type: string | null;
-  ev_data: string | null;
-  ev_extra1: string | null;
-  ev_extra2: string | null;
-  ev_extra3: string | null;
-  ev_extra4: string | null;
-}
+/** An event of the stage read back as it came (its time and retry count are not needed). */
+export type StagedEvent = Omit<PgqEvent, 'ev_time' | 'ev_retry'>;
 
 /** The events that are not row events (control, TRUNCATE, sqltriga, EXECUTE), in order. */
 export async function stagedSingles(client: pg.ClientBase): Promise<StagedEvent[]> {
