@@ -96,7 +96,7 @@ export class BatchApplier {
     this.metas.clear();
   }
 
-  /** Stream `lines` (COPY text of the 9 event fields) through the stager into the batch stage. */
+  /** Stream `source` (COPY text lines of the 9 event fields) through the stager into the batch stage; the number of events. */
   private async stage(source: NodeJS.ReadableStream): Promise<number> {
     if (!this.stageReady) {
       await createBatchStage(this.client);
