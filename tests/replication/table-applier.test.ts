@@ -9,10 +9,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
 import { copyLine } from '@skytools/core';
 import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
-import { BATCH_STAGE_COPY, createBatchStage, EventStager, loadTableMeta, setJsonLayouts, stageGroups, TableApplier } from '@skytools/londiste/internal';
+import { batchStageWriter, createBatchStage, EventStager, loadTableMeta, setJsonLayouts, stageGroups, TableApplier } from '@skytools/londiste/internal';
 
 const major = testVersions().at(-1) ?? 15;
 
@@ -38,7 +37,7 @@ describe(`set-based apply from the batch stage, PostgreSQL ${major}`, () => {
   /** Stage the events of `table` (in this order) in the open transaction; the id of the last one. */
   const stage = async (table: string, events: Ev[]): Promise<string> => {
     const lines = events.map(([type, data, txid]) => copyLine([String(++evId), '2026-12-02 10:00:00+00', String(txid ?? 1000), type, data, table, null, null, null]));
-    await pipeline(Readable.from([Buffer.from(lines.join(''))]), new EventStager(), c.query(copyFrom(BATCH_STAGE_COPY)));
+    await pipeline(Readable.from([Buffer.from(lines.join(''))]), new EventStager(), batchStageWriter(c));
     return String(evId);
   };
 

@@ -34,5 +34,4 @@ export * as londisteSql from './sql/londiste.js';
 export * as catalog from './sql/catalog.js';
 export * as session from './sql/session.js';
 export { copyField, copyLine, decodeCopyField } from './copy-text.js';
-export { copyIn } from './copy-in.js';
 export { copyOutLines } from './copy-out.js';

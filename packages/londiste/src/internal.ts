@@ -2,7 +2,7 @@
 export { TableApplier, layoutColumns } from './replay/table-applier.js';
 export { EventStager } from './replay/event-stager.js';
 export { BatchApplier } from './replay/batch-applier.js';
-export { BATCH_STAGE_COPY, createBatchStage, setJsonLayouts, stageGroups } from './sql/batch-stage-statements.js';
+export { batchStageWriter, createBatchStage, setJsonLayouts, stageGroups } from './sql/batch-stage-statements.js';
 export { loadTableMeta, type TableMeta } from './replay/table-meta.js';
 export { parseDataEvent, isDataEvent, type DataEvent, type EventFields, type Row, type RowOp } from './replay/event-parser.js';
 export { createTableStatements, type TableDefinition, type CreateLevel } from './sql/table-ddl.js';

@@ -138,7 +138,7 @@ export async function rootCheckSeqs(client: pg.ClientBase, log: Logger, queue: s
   await execCmd(client, log, 'SELECT * FROM londiste.root_check_seqs($1)', [queue], { quiet: true });
 }
 
-/** COPY statement that appends events to the copy backlog; lines carry the columns in this order. */
+/** An event parked in the copy backlog while its table waits for its copy. */
 export interface BacklogEvent {
   ev_id: string;
   ev_txid: string;

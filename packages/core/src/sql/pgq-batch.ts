@@ -1,9 +1,11 @@
 /**
- * The consumer side of PgQ, as a library: open a batch, stream its events through a cursor
- * (memory stays bounded whatever the batch size), finish it.
+ * The consumer side of PgQ, as a library: open a batch, stream its events (through a cursor, or
+ * as COPY text; memory stays bounded whatever the batch size), finish it.
  */
+import type { Readable } from 'node:stream';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
+import { to as copyTo } from 'pg-copy-streams';
 import { SkytoolsError } from '../errors.js';
 import { begin, commit, rollback } from './session.js';
 
@@ -128,18 +130,18 @@ export async function* readBatchEvents(client: pg.ClientBase, batchId: string, f
 }
 
 /**
- * The COPY ... TO STDOUT statement that streams a batch's events as text lines of ev_id, ev_time,
- * ev_txid, ev_type, ev_data, ev_extra1..4 (in no particular order: the reader orders by ev_id).
- * The batch's own SELECT (pgq.batch_event_sql) runs inside the COPY: the rows stream as the
- * server reads them, and no row is ever parsed by the driver.
+ * A batch's events as a stream of COPY text lines of ev_id, ev_time, ev_txid, ev_type, ev_data,
+ * ev_extra1..4 (in no particular order: the reader orders by ev_id). The batch's own SELECT
+ * (pgq.batch_event_sql) runs inside a COPY ... TO STDOUT: the rows stream as the server reads
+ * them, and no row is ever parsed by the driver.
  */
-export async function batchEventsCopySql(client: pg.ClientBase, batchId: string): Promise<string> {
+export async function batchEventsStream(client: pg.ClientBase, batchId: string): Promise<Readable> {
   const sql = await client.query<{ q: string | null }>('SELECT pgq.batch_event_sql($1) AS q', [batchId]);
   const text = sql.rows[0]?.q;
   if (text === undefined || text === null) throw new SkytoolsError(`no SQL for batch ${batchId} (pgq.batch_event_sql returned nothing)`);
   // the order is the reader's business: a sort of the whole batch here would only cost time
   const unordered = text.replace(/\s+order\s+by\s+1\s*$/i, '');
-  return `COPY (SELECT ev_id, ev_time, ev_txid, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4 FROM (${unordered}) e) TO STDOUT`;
+  return client.query(copyTo(`COPY (SELECT ev_id, ev_time, ev_txid, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4 FROM (${unordered}) e) TO STDOUT`));
 }
 
 export async function finishBatch(client: pg.ClientBase, batchId: string): Promise<void> {

@@ -126,7 +126,7 @@ export async function callMaintFunction(client: pg.ClientBase, op: MaintOperatio
   return { kind: 'value', value: r.rows[0]?.r };
 }
 
-export { nextBatch, readBatchEvents, batchEventsCopySql, finishBatch } from './pgq-batch.js';
+export { nextBatch, readBatchEvents, batchEventsStream, finishBatch } from './pgq-batch.js';
 
 /** Is tick `tick` still in the queue's tick table (a consumer can be registered at it)? */
 export async function tickExists(client: pg.ClientBase, queue: string, tick: string): Promise<boolean> {

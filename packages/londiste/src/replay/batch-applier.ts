@@ -12,11 +12,10 @@
 import type pg from 'pg';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { copyLine, londisteSql, pgq, pgqNode, SkytoolsError, TxidSnapshot, type Logger } from '@skytools/core';
 import { applySqlEvent, truncateTable } from '../sql/apply-statements.js';
 import {
-  BATCH_STAGE_COPY, createBatchStage, parkInBacklog, republishSql, setJsonLayouts, stagedSingles, stageGroups, type StagedEvent,
+  batchStageWriter, createBatchStage, parkInBacklog, republishBatch, setJsonLayouts, stagedSingles, stageGroups, type StagedEvent,
 } from '../sql/batch-stage-statements.js';
 import { ExecAttrs } from '../execute/exec-attrs.js';
 import { runExecute } from '../execute/execute-script.js';
@@ -25,6 +24,11 @@ import { isDataEvent, parseDataEvent, type EventFields } from './event-parser.js
 import { loadTableMeta, type TableMeta } from './table-meta.js';
 import { TableApplier } from './table-applier.js';
 import { checkTableAttrs, setTableState, type TableState } from './table-state.js';
+
+/** Is a table's data applied on this node now (not another node's table, nor one waiting for its copy)? */
+function applies(t: TableState | undefined): boolean {
+  return t !== undefined && t.local && (t.state === 'ok' || t.state === 'catching-up');
+}
 
 export interface BatchStats {
   events: number;
@@ -103,7 +107,7 @@ export class BatchApplier {
       this.stageReady = true;
     }
     const stager = new EventStager();
-    await pipeline(source, stager, this.client.query(copyFrom(BATCH_STAGE_COPY)));
+    await pipeline(source, stager, batchStageWriter(this.client));
     this.jsonRows += stager.jsonRows;
     return stager.events;
   }
@@ -122,8 +126,7 @@ export class BatchApplier {
       const lines = parked.map((ev) => copyLine([ev.ev_id, null, ev.ev_txid, ev.ev_type, ev.ev_data, ev.ev_extra1, null, null, null]));
       await this.stage(Readable.from(lines.map((l) => Buffer.from(l))));
     }
-    const copySql = await pgq.batchEventsCopySql(provider, batchId);
-    const events = await this.stage(provider.query(copyTo(copySql)));
+    const events = await this.stage(await pgq.batchEventsStream(provider, batchId));
     this.stats.events = events;
     return events;
   }
@@ -150,6 +153,15 @@ export class BatchApplier {
       this.stats.backlogged += await parkInBacklog(this.client, this.queue, name);
       parked.add(name);
     }
+    // only the tables applied here keep their row events: another node's table, or one parked, has nothing to do
+    for (const [name, r] of rows) {
+      if (applies(this.tables.get(name))) {
+        this.stats.applied += r.events;
+      } else {
+        rows.delete(name);
+        if (!parked.has(name)) this.stats.skipped += r.events;
+      }
+    }
     for (const ev of singles) {
       if (isDataEvent(ev.ev_type)) {
         const name = ev.ev_extra1 ?? '';
@@ -162,7 +174,7 @@ export class BatchApplier {
       }
     }
     for (const name of rows.keys()) await this.applyRows(rows, name, null);
-    if (republish) await this.client.query(republishSql(await pgq.currentEventTable(this.client, this.queue)));
+    if (republish) await republishBatch(this.client, this.queue);
   }
 
   /** The row events of `name` not applied yet that come before event `before` (null: all). */
@@ -174,11 +186,7 @@ export class BatchApplier {
     const range = { after: r.done, before };
     r.done = before ?? r.last.toString();
     const t = this.tables.get(name);
-    if (t === undefined || !t.local || (t.state !== 'ok' && t.state !== 'catching-up')) {
-      // another node's table, or one in copy (parked): nothing to do here
-      if (t === undefined || !t.local || (t.state !== null && t.state !== 'in-copy')) this.stats.skipped += before === null ? r.events : 0;
-      return;
-    }
+    if (t === undefined) return;
     const skipSnapshot = t.state === 'catching-up' && t.snapshot !== null ? t.snapshot.text : null;
     const applier = await this.applier(t);
     try {
@@ -186,13 +194,12 @@ export class BatchApplier {
     } catch (err) {
       throw new SkytoolsError(`cannot apply the row events of ${name} in batch ${this.batch}${range.before === null ? '' : ` before event ${range.before}`}: ${(err as Error).message}`, { cause: err });
     }
-    if (before === null) this.stats.applied += r.events;
   }
 
   /** A data event applied by itself: TRUNCATE or a sqltriga statement. */
   private async single(ev: StagedEvent): Promise<void> {
     const t = this.tables.get(ev.ev_extra1 ?? '');
-    if (t === undefined || !t.local || (t.state !== 'ok' && t.state !== 'catching-up')) {
+    if (t === undefined || !applies(t)) {
       this.stats.skipped += 1;
       return;
     }

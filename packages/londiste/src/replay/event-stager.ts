@@ -22,6 +22,7 @@ const COLON = 0x3a;
 const HEX = Buffer.from('0123456789abcdef');
 const OUT_CHUNK = 65_536;
 const NULL_FIELD = Buffer.from('\\N');
+const JSON_NULL = Buffer.from('null');
 /** ev_type of a JSON event: the op is the value of "op". */
 const OP_KEY = Buffer.from('"op":"');
 
@@ -130,6 +131,8 @@ function copyUnescape(src: Buffer, start: number, end: number): Buffer {
 export class EventStager extends Transform {
   private rest: Buffer | null = null;
   private readonly out = new ByteSink();
+  /** The tab positions of the line at hand (reused: no allocation per event). */
+  private readonly tabs = new Int32Array(8);
   /** Events seen, and row events among them. */
   events = 0;
   rowEvents = 0;
@@ -170,9 +173,13 @@ export class EventStager extends Transform {
 
   /** One event line: src[start, end), without its newline. */
   line(src: Buffer, start: number, end: number): void {
-    const tabs: number[] = [];
-    for (let t = src.indexOf(TAB, start); t >= 0 && t < end; t = src.indexOf(TAB, t + 1)) tabs.push(t);
-    if (tabs.length !== 8) throw new Error(`an event line has ${String(tabs.length + 1)} fields, 9 expected`);
+    const tabs = this.tabs;
+    let n = 0;
+    for (let t = src.indexOf(TAB, start); t >= 0 && t < end; t = src.indexOf(TAB, t + 1)) {
+      if (n === 8) throw new Error('an event line has more than 9 fields');
+      tabs[n++] = t;
+    }
+    if (n !== 8) throw new Error(`an event line has ${String(n + 1)} fields, 9 expected`);
     const out = this.out;
     this.events += 1;
     out.bytes(src, start, end);
@@ -254,7 +261,7 @@ export class EventStager extends Transform {
         } else {
           jsonString(out, row, s, e);
           out.byte(COLON);
-          out.bytes(Buffer.from('null'), 0, 4);
+          out.bytes(JSON_NULL, 0, 4);
         }
       }
       s = e + 1;

@@ -24,9 +24,7 @@ export function layoutColumns(layout: string): string[] {
 }
 
 export class TableApplier {
-  /** Rows written and deleted, and milliseconds spent in the apply statements. */
-  written = 0;
-  deleted = 0;
+  /** Milliseconds spent in the apply statements. */
   sqlMs = 0;
 
   constructor(
@@ -56,18 +54,14 @@ export class TableApplier {
       if (this.where !== null) {
         // whether the target holds a row depends on the condition: delete what must not be
         // there, upsert the rest
-        const c = await this.run(range, layout, netCols, [sql.deleteUnmatched(this.where), sql.upsertMatched(this.where)]);
-        this.deleted += c.written[0] ?? 0;
-        this.written += c.written[1] ?? 0;
+        await this.run(range, layout, netCols, [sql.deleteUnmatched(this.where), sql.upsertMatched(this.where)]);
       } else {
         const writes = [sql.deleteGone(), ...(sql.canUpdate ? [sql.updateExisting()] : []), sql.upsert('i')];
         const c = await this.run(range, layout, netCols, writes);
-        const [deleted, updated, inserted] = sql.canUpdate ? c.written : [c.written[0], 0, c.written[1]];
-        this.deleted += deleted ?? 0;
-        this.written += (updated ?? 0) + (inserted ?? 0);
-        if (c.u > 0 && (!sql.canUpdate || (updated ?? 0) < c.u)) {
+        const updated = sql.canUpdate ? (c.written[1] ?? 0) : 0;
+        if (c.u > 0 && updated < c.u) {
           // rows the target should have had: write them anyway, the source is the truth
-          this.written += (await this.run(range, layout, netCols, [sql.upsert('u')])).written[0] ?? 0;
+          await this.run(range, layout, netCols, [sql.upsert('u')]);
         }
       }
       this.sqlMs += performance.now() - t0;

@@ -72,13 +72,6 @@ function matches(where: string): string {
   return `coalesce((${where}), false)`;
 }
 
-/** Run statements as one multi-statement query (they take no parameters); the row count of each. */
-export async function runStatements(client: pg.ClientBase, statements: readonly string[]): Promise<number[]> {
-  if (statements.length === 0) return [];
-  const res = (await client.query(statements.join(';\n'))) as unknown as pg.QueryResult | pg.QueryResult[];
-  return (Array.isArray(res) ? res : [res]).map((r) => r.rowCount ?? 0);
-}
-
 export async function truncateTable(client: pg.ClientBase, fqname: string): Promise<void> {
   await client.query(`TRUNCATE ONLY ${quoteFqname(fqname)}`);
 }

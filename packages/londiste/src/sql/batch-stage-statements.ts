@@ -6,7 +6,9 @@
  * stage, the events parked for tables in copy, and on a branch the events re-published.
  */
 import type pg from 'pg';
-import { quoteFqname, quoteIdent, quoteLiteral, type PgqEvent } from '@skytools/core';
+import type { Writable } from 'node:stream';
+import { from as copyFrom } from 'pg-copy-streams';
+import { pgq, quoteFqname, quoteIdent, quoteLiteral, type PgqEvent } from '@skytools/core';
 
 export const BATCH_STAGE = 'ld_batch';
 
@@ -18,8 +20,12 @@ export async function createBatchStage(client: pg.ClientBase): Promise<void> {
       ld_op "char", ld_cols text, ld_row jsonb) ON COMMIT DELETE ROWS`);
 }
 
-/** The COPY the stager's output goes into. */
-export const BATCH_STAGE_COPY = `COPY ${BATCH_STAGE} (ev_id, ev_time, ev_txid, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4, ld_op, ld_cols, ld_row) FROM STDIN`;
+/** The COPY ... FROM STDIN the stager's output goes into, as a writable stream. */
+export function batchStageWriter(client: pg.ClientBase): Writable {
+  return client.query(
+    copyFrom(`COPY ${BATCH_STAGE} (ev_id, ev_time, ev_txid, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4, ld_op, ld_cols, ld_row) FROM STDIN`),
+  );
+}
 
 /**
  * JSON rows carry their column list inside: it becomes ld_cols ('j:' and the keys as a JSON
@@ -70,13 +76,14 @@ export async function parkInBacklog(client: pg.ClientBase, queue: string, table:
 
 /**
  * A branch re-publishes the batch in its own queue: every event as it came (same id, time, type,
- * data). Events replayed from the copy backlog have no ev_time (the backlog does not keep it):
- * they were re-published when they first passed.
+ * data), into the queue's current event table. Events replayed from the copy backlog have no
+ * ev_time (the backlog does not keep it): they were re-published when they first passed.
  */
-export function republishSql(eventTable: string): string {
-  return `INSERT INTO ${quoteFqname(eventTable)} (ev_id, ev_time, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4)
+export async function republishBatch(client: pg.ClientBase, queue: string): Promise<void> {
+  const eventTable = await pgq.currentEventTable(client, queue);
+  await client.query(`INSERT INTO ${quoteFqname(eventTable)} (ev_id, ev_time, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4)
     SELECT ev_id, ev_time, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4 FROM ${BATCH_STAGE}
-     WHERE ev_time IS NOT NULL ORDER BY ev_id`;
+     WHERE ev_time IS NOT NULL ORDER BY ev_id`);
 }
 
 /** What decides which of a table's row events of the stage are applied in one go. */
