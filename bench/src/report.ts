@@ -13,14 +13,15 @@ function fmt(n: number | undefined): string {
 function row(f: Figure): string {
   const anchor = f.anchorLabel === undefined ? '' : `${f.anchorLabel}: ${fmt(f.anchorValue)}`;
   const verdict = f.met === undefined ? '' : f.met ? 'met' : 'NOT met';
-  return `| ${f.label} | ${fmt(f.value)} ${f.unit} | ${anchor} | ${fmt(f.ratio)} | ${f.target ?? ''} | ${verdict} |`;
+  const goal = f.goal === undefined ? '' : `${f.goal} (${f.goalMet === true ? 'reached' : 'not yet'})`;
+  return `| ${f.label} | ${fmt(f.value)} ${f.unit} | ${anchor} | ${fmt(f.ratio)} | ${f.target ?? ''} | ${verdict} | ${goal} |`;
 }
 
 export function summarize(results: BenchResult[], meta: Record<string, string>): string {
   const out: string[] = ['# Benchmark summary', ''];
   for (const [k, v] of Object.entries(meta)) out.push(`- ${k}: ${v}`);
   for (const r of results) {
-    out.push('', `## ${r.name}`, '', r.description, '', '| figure | value | anchor | ratio | target | |', '|---|---|---|---|---|---|');
+    out.push('', `## ${r.name}`, '', r.description, '', '| figure | value | anchor | ratio | target | | goal |', '|---|---|---|---|---|---|---|');
     for (const f of r.figures) out.push(row(f));
     for (const n of r.notes) out.push('', `- ${n}`);
   }

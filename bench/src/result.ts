@@ -15,6 +15,9 @@ export interface Figure {
   /** e.g. ">= 0.85" or "<= 1.5" applied to the ratio (or the value when there is no anchor). */
   target?: string;
   met?: boolean;
+  /** Where the figure should end up, beyond the target (e.g. ">= 3" when the target is ">= 2"). */
+  goal?: string;
+  goalMet?: boolean;
 }
 
 export interface BenchResult {
@@ -54,26 +57,30 @@ export function meets(value: number, target: string): boolean {
 }
 
 /** Attach a target, judged on `measured` (the ratio, or the value when there is no anchor). */
-function judged(f: Figure, measured: number, target: string | undefined): Figure {
+function judged(f: Figure, measured: number, target: string | undefined, goal: string | undefined): Figure {
   if (target !== undefined) {
     f.target = target;
     f.met = meets(measured, target);
+  }
+  if (goal !== undefined) {
+    f.goal = goal;
+    f.goalMet = meets(measured, goal);
   }
   return f;
 }
 
 /** A figure compared with its anchor; ratio = value / anchor. */
-export function ratioFigure(label: string, value: number, unit: string, anchorLabel: string, anchorValue: number, target?: string): Figure {
+export function ratioFigure(label: string, value: number, unit: string, anchorLabel: string, anchorValue: number, target?: string, goal?: string): Figure {
   const ratio = anchorValue === 0 ? NaN : value / anchorValue;
-  return judged({ label, value, unit, anchorLabel, anchorValue, ratio }, ratio, target);
+  return judged({ label, value, unit, anchorLabel, anchorValue, ratio }, ratio, target, goal);
 }
 
-export function plainFigure(label: string, value: number, unit: string, target?: string): Figure {
-  return judged({ label, value, unit }, value, target);
+export function plainFigure(label: string, value: number, unit: string, target?: string, goal?: string): Figure {
+  return judged({ label, value, unit }, value, target, goal);
 }
 
 /** A time compared with its anchor's time; ratio = anchor / value, so above 1 means faster. */
-export function speedupFigure(label: string, value: number, unit: string, anchorLabel: string, anchorValue: number, target?: string): Figure {
+export function speedupFigure(label: string, value: number, unit: string, anchorLabel: string, anchorValue: number, target?: string, goal?: string): Figure {
   const ratio = value === 0 ? NaN : anchorValue / value;
-  return judged({ label, value, unit, anchorLabel, anchorValue, ratio }, ratio, target);
+  return judged({ label, value, unit, anchorLabel, anchorValue, ratio }, ratio, target, goal);
 }

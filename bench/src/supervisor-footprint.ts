@@ -72,13 +72,17 @@ export const supervisorFootprint: Benchmark = {
         }
         return ok === jobs;
       }, 500);
-      opts.log(`every job in sync after ${((performance.now() - started) / 1000).toFixed(1)}s`);
+      const syncSeconds = (performance.now() - started) / 1000;
+      opts.log(`every job in sync after ${syncSeconds.toFixed(1)}s`);
       // warm-up: let copies' memory settle and idle loops reach their rhythm
       await sleepMs(opts.quick ? 2000 : 15_000);
       const pid = sup.pid ?? 0;
       const cpu = await cpuPercent([pid], measureSeconds * 1000);
       const rss = rssMb(pid);
-      opts.log(`londisted with ${jobs} idle jobs: ${rss.toFixed(0)} MB RSS, ${cpu.toFixed(2)}% of one core`);
+      // every backend on the root but this query's own and the server's background processes
+      const conns = await src.query<{ n: number }>('postgres', `SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`);
+      const rootConnections = conns[0]?.n ?? NaN;
+      opts.log(`londisted with ${jobs} idle jobs: ${rss.toFixed(0)} MB RSS, ${cpu.toFixed(2)}% of one core, ${rootConnections} connections to the root (pgqd's included)`);
       return {
         name: this.name,
         description: this.description,
@@ -86,6 +90,8 @@ export const supervisorFootprint: Benchmark = {
           plainFigure(`londisted RSS with ${jobs} idle jobs`, rss, 'MB', opts.quick ? undefined : '<= 300'),
           plainFigure(`londisted CPU with ${jobs} idle jobs`, cpu, '% of one core', opts.quick ? undefined : '<= 5'),
           plainFigure('RSS per job', rss / jobs, 'MB'),
+          plainFigure(`initial sync of ${jobs} jobs x ${SEED_TABLES.length} tables, londisted started to every table ok`, syncSeconds, 's', opts.quick ? undefined : '<= 30', opts.quick ? undefined : '<= 10'),
+          plainFigure(`connections to the root with ${jobs} idle leaf jobs (pgqd's included)`, rootConnections, '', opts.quick ? undefined : '<= 10', opts.quick ? undefined : '<= 2'),
         ],
         notes: [`${jobs} leaf jobs (4 tables each) on PostgreSQL ${dst.serverVersion}, one root on ${src.serverVersion}; pgqd at its default ticker_period; measured over ${measureSeconds}s`],
       };

@@ -15,7 +15,7 @@ import { Readable } from 'node:stream';
 import { copyLine, londisteSql, pgq, pgqNode, SkytoolsError, TxidSnapshot, type Logger } from '@skytools/core';
 import { applySqlEvent, truncateTable } from '../sql/apply-statements.js';
 import {
-  batchStageWriter, createBatchStage, parkInBacklog, republishBatch, setJsonLayouts, stagedSingles, stageGroups, type StagedEvent,
+  batchStageWriter, createBatchStage, parkInBacklog, raiseWorkMem, republishBatch, setJsonLayouts, stagedSingles, stageGroups, type StagedEvent,
 } from '../sql/batch-stage-statements.js';
 import { ExecAttrs } from '../execute/exec-attrs.js';
 import { runExecute } from '../execute/execute-script.js';
@@ -24,6 +24,14 @@ import { isDataEvent, parseDataEvent, type EventFields } from './event-parser.js
 import { loadTableMeta, type TableMeta } from './table-meta.js';
 import { TableApplier } from './table-applier.js';
 import { checkTableAttrs, setTableState, type TableState } from './table-state.js';
+
+/**
+ * A table with this many row events in a batch gets APPLY_WORK_MEM_MB of work_mem for the batch's
+ * transaction: the window over 200k events of user_info needs about 30 MB to sort in memory
+ * (measured: 2.13 s spilling, 1.95 s in memory, for the whole apply statement).
+ */
+const BIG_RANGE = 20_000;
+const APPLY_WORK_MEM_MB = 64;
 
 /** Is a table's data applied on this node now (not another node's table, nor one waiting for its copy)? */
 function applies(t: TableState | undefined): boolean {
@@ -143,6 +151,7 @@ export class BatchApplier {
       if (BigInt(g.lastEvent) > r.last) r.last = BigInt(g.lastEvent);
       rows.set(g.table, r);
     }
+    if ([...rows.values()].some((r) => r.events >= BIG_RANGE)) await raiseWorkMem(this.client, APPLY_WORK_MEM_MB);
     const singles = await stagedSingles(this.client);
     // tables not copied yet: all their data events wait in the backlog, in order
     const parked = new Set<string>();

@@ -36,6 +36,14 @@ export async function setJsonLayouts(client: pg.ClientBase): Promise<void> {
     WHERE ld_op IS NOT NULL AND ld_cols IS NULL`);
 }
 
+/**
+ * Give the rest of this transaction at least `mb` MB of work_mem (never less than the server's
+ * setting): the net-effect window of a big batch then sorts in memory instead of on disk.
+ */
+export async function raiseWorkMem(client: pg.ClientBase, mb: number): Promise<void> {
+  await client.query(`SELECT set_config('work_mem', $1, true) WHERE pg_size_bytes(current_setting('work_mem')) < pg_size_bytes($1)`, [`${String(mb)}MB`]);
+}
+
 export interface StageGroup {
   table: string;
   cols: string;
@@ -144,20 +152,24 @@ export function applyNetSql(
   const part = pkey.map((_, i) => `ld_k${String(i)}`).join(', ');
   const keyed = pkey.map((_, i) => `ld_k${String(i)} IS NOT NULL`).join(' AND ');
   const parts = writes.map((w, i) => `ld_w${String(i)} AS (${w} RETURNING 1)`);
+  // The window sorts only what it needs (row address, id, op, keys): sorting whole staged rows
+  // spilled to disk at the default work_mem. The last event of each key is then read back by
+  // its address in the stage.
   return `WITH e AS (
-      SELECT ev_id, ld_op, ld_cols, ld_row, ${keys} FROM ${BATCH_STAGE} e WHERE ${rangeCondition(range)}
+      SELECT ctid AS ld_tid, ev_id, ld_op, ${keys} FROM ${BATCH_STAGE} e WHERE ${rangeCondition(range)}
     ), n AS (
       SELECT e.*, first_value(ld_op) OVER w AS ld_first, lead(ev_id) OVER w AS ld_next FROM e
       WINDOW w AS (PARTITION BY ${part} ORDER BY ev_id)
     ), ${NET} AS (
-      SELECT CASE WHEN e.ld_op = 'D' THEN 'd' WHEN e.ld_first = 'I' THEN 'i' ELSE 'u' END::"char" AS ld_op,
+      SELECT CASE WHEN n.ld_op = 'D' THEN 'd' WHEN n.ld_first = 'I' THEN 'i' ELSE 'u' END::"char" AS ld_op,
              ${stageCols.map((c) => `${valueOf(c, type(c))} AS ${quoteIdent(c)}`).join(', ')}
-        FROM n e WHERE e.ld_next IS NULL AND e.ld_cols = ${quoteLiteral(layout)} AND ${keyed}
+        FROM n JOIN ${BATCH_STAGE} e ON e.ctid = n.ld_tid
+       WHERE n.ld_next IS NULL AND e.ld_cols = ${quoteLiteral(layout)} AND ${keyed}
     )${parts.map((p) => `, ${p}`).join('')}
     SELECT (SELECT count(*) FROM ${NET} WHERE ld_op = 'd')::int AS d, (SELECT count(*) FROM ${NET} WHERE ld_op = 'u')::int AS u,
            (SELECT count(*) FROM ${NET} WHERE ld_op = 'i')::int AS i,
            ARRAY[${parts.length === 0 ? '' : writes.map((_, i) => `(SELECT count(*) FROM ld_w${String(i)})::int`).join(', ')}]::int[] AS written,
-           (SELECT count(*) FROM n WHERE ld_next IS NULL AND ld_cols = ${quoteLiteral(layout)} AND NOT (${keyed}))::int AS "noKey"`;
+           (SELECT count(*) FROM n JOIN ${BATCH_STAGE} e ON e.ctid = n.ld_tid WHERE n.ld_next IS NULL AND e.ld_cols = ${quoteLiteral(layout)} AND NOT (${keyed}))::int AS "noKey"`;
 }
 
 export async function applyNet(client: pg.ClientBase, sql: string): Promise<NetCounts> {
