@@ -7,7 +7,10 @@
 //     idle queue double up to the idle period); a queue with a single tick ticks at once;
 //   - ticker_paused queues (and external-ticker queues) are refused by pgq.ticker(queue) and
 //     skipped by pgq.ticker();
-//   - each tick runs pg_notify('pgq_tick', queue name) in the ticking transaction.
+//   - a tick that may carry events runs pg_notify('pgq_tick', queue name) in the ticking
+//     transaction: events arrived since the last tick (or force_tick pushed the sequence), or
+//     transactions other than the ticker's were running at the last tick; an idle tick, and a
+//     forced tick under skytools.tick_notify = 'events' with no real event, are not announced.
 // Each ticker call below reads the state it decides on (lag since the last tick, the previous
 // gap, the waiting events) in the same transaction as the call, so now() is the same instant for
 // both and the rule is checked exactly, whatever the machine's speed. Nothing here asserts that
@@ -16,7 +19,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
-import { drain, errorOf, freshDatabase, scalar, tickNow } from './support.js';
+import { connect, drain, errorOf, freshDatabase, scalar, tickNow } from './support.js';
 import { waitFor } from '../replication/replication-env.js';
 
 /** The state one pgq.ticker(queue) call decided on, and its result. Durations in microseconds. */
@@ -359,6 +362,76 @@ for (const major of testVersions()) {
         assert.deepEqual(await listener.through(await mark()), ['c']);
       } finally {
         await listener.stop();
+        await client.end();
+      }
+    });
+
+    it('leaves idle ticks and quiet forced ticks unannounced, unless events may be in them', async () => {
+      const { db, client } = await freshDatabase(cluster, 'quiet');
+      const listener = await Listener.start(cluster, db);
+      const other = await connect(cluster, db);
+      let marks = 0;
+      const mark = async (): Promise<string> => {
+        marks += 1;
+        const m = `marker-${marks}`;
+        await client.query(`SELECT pg_notify('pgq_tick', $1)`, [m]);
+        return m;
+      };
+      // an idle tick is due whenever asked (the idle gaps and ticker_max_lag as short as they go)
+      const idleTick = async (): Promise<string> => {
+        let id: string | null = null;
+        await waitFor('an idle tick', 30_000, async () => ((id = await scalar<string | null>(client, `SELECT pgq.ticker('q')::text`)) === null ? undefined : true));
+        return id ?? '';
+      };
+      const quietTick = async (): Promise<void> => {
+        await client.query('BEGIN');
+        await client.query(`SELECT set_config('skytools.tick_notify', 'events', true)`);
+        await client.query(`SELECT pgq.force_tick('q')`);
+        assert.notEqual(await scalar(client, `SELECT pgq.ticker('q')`), null);
+        await client.query('COMMIT');
+      };
+      try {
+        await client.query(`SELECT pgq.create_queue('q')`);
+        await client.query(`SELECT pgq.register_consumer('q', 'c')`);
+        await configure(client, 'q', { ticker_max_count: '1000', ticker_max_lag: '1 millisecond', ticker_idle_period: '1 millisecond' });
+        // the sequence's first number leaves it where it was: idle ticks are announced until it moves
+        await client.query(`SELECT pgq.insert_event('q', 'e', '0')`);
+        await idleTick();
+        assert.deepEqual(await listener.through(await mark()), ['q', 'q'], 'the queue\'s first tick and the one with its first event are announced');
+        await client.query(`SELECT pgq.insert_event('q', 'e', '0')`);
+        await idleTick();
+        await listener.through(await mark());
+        const ticks0 = await tickCount(client, 'q');
+
+        await idleTick();
+        assert.deepEqual(await listener.through(await mark()), [], 'an idle tick after a quiet one is not announced');
+
+        await client.query(`SELECT pgq.insert_event('q', 'e', '1')`);
+        await idleTick();
+        assert.deepEqual(await listener.through(await mark()), ['q'], 'a tick with events is');
+
+        await quietTick();
+        assert.deepEqual(await listener.through(await mark()), [], 'a quiet forced tick without events is not');
+        await client.query(`SELECT pgq.insert_event('q', 'e', '2')`);
+        await quietTick();
+        assert.deepEqual(await listener.through(await mark()), ['q'], 'a quiet forced tick with events is');
+        await tickNow(client, 'q');
+        assert.deepEqual(await listener.through(await mark()), ['q'], 'a plain forced tick always is');
+
+        // an event numbered before a tick but committed after it shows up in the next, idle, tick
+        await other.query('BEGIN');
+        await other.query(`SELECT pgq.insert_event('q', 'e', 'late')`);
+        await idleTick();
+        await other.query('COMMIT');
+        await idleTick();
+        assert.deepEqual(await listener.through(await mark()), ['q', 'q'], 'the tick after one with another transaction running is announced');
+        await idleTick();
+        assert.deepEqual(await listener.through(await mark()), [], 'and the one after that, idle again, is not');
+        assert.equal(await tickCount(client, 'q'), ticks0 + 8, 'every call ticked');
+        assert.deepEqual((await drain(client, 'q', 'c')).map((e) => e.ev_data), ['0', '0', '1', '2', 'late'], 'no event lost to a quiet tick');
+      } finally {
+        await listener.stop();
+        await other.end();
         await client.end();
       }
     });

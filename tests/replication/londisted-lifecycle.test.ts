@@ -229,6 +229,44 @@ describe(`londisted lifecycle, PostgreSQL ${major}`, () => {
     }
   });
 
+  describe('idle jobs on one root', () => {
+    let c: Cascade;
+    before(async () => {
+      c = new Cascade(cluster, 'i', ['l1', 'l2', 'l3']);
+      for (const l of c.leaves) {
+        l.body += 'provider_idle_release: 1s\n';
+        writeFileSync(l.spare, l.body);
+      }
+      await c.build();
+      c.enable(c.root, ...c.leaves);
+      await c.startDaemon();
+      await c.synced(c.leaves);
+    });
+    after(async () => {
+      await c.close();
+    });
+
+    /** The leaves' connections on the root, and londisted's tick listeners there. */
+    const onRoot = async (): Promise<{ jobs: number; listeners: number }> => {
+      let jobs = 0;
+      for (const l of c.leaves) jobs += (await backends(cluster, c.root.db, `londiste ${l.name}`)).length;
+      return { jobs, listeners: (await backends(cluster, c.root.db, 'londisted tick listener')).length };
+    };
+
+    it('hold no connection on their root once idle; the one tick listener wakes them for new events', async () => {
+      for (let round = 0; round < 2; round++) {
+        let seen = { jobs: -1, listeners: -1 };
+        await waitFor('the idle leaves to give their root connections back', 60_000, async () => {
+          seen = await onRoot();
+          return seen.jobs === 0 && seen.listeners === 1 ? true : undefined;
+        }, () => `on the root: ${JSON.stringify(seen)}\n${c.diag()}`);
+        await c.load();
+        await c.synced(c.leaves);
+        await c.assertEqual(c.leaves);
+      }
+    });
+  });
+
   describe('SIGHUP on a jobs directory', () => {
     let c: Cascade;
     const l5File = (): string => join(c.jobsDir, 'leaf-five.yaml');

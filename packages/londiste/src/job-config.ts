@@ -35,6 +35,11 @@ export const JOB_SPEC = {
     minMs: 1000,
     describe: 'A query of the worker on its provider that has waited this long with nothing received\nis cut and retried on a new connection (a provider gone without closing the connection).',
   },
+  provider_idle_release: {
+    type: 'duration',
+    default: '10s',
+    describe: 'Under londisted, a job with no events and no copy for this long closes its provider\nconnection until the next tick (londisted hears ticks on one connection per provider\ndatabase); 0 keeps it open.',
+  },
   lock_timeout: { type: 'duration', default: '10s', describe: 'How long admin commands wait for a table lock (PostgreSQL lock_timeout\non the local node) before giving up with nothing changed; 0 waits for ever.' },
 } as const satisfies ConfigSpec;
 

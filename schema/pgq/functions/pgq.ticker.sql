@@ -3,8 +3,14 @@
 -- when the oldest untick'd event is old enough (ticker_max_lag), or, on an idle queue, with
 -- gradually growing gaps up to ticker_idle_period.
 --
--- Each new tick is announced with NOTIFY pgq_tick (payload: queue name) so consumers can wake
--- up at once instead of polling.
+-- A new tick that may carry events is announced with NOTIFY pgq_tick (payload: queue name) so
+-- consumers can wake up at once instead of polling: when events arrived since the previous tick,
+-- or when transactions other than the ticker's own were running at the previous tick (their
+-- events, numbered before it, show up in this one), or while the event sequence is at its start
+-- value (its first number does not move it). An idle tick with neither is not announced:
+-- a consumer picks it up on its own time, and many consumers of one queue are not all woken for
+-- nothing. A forced tick is announced as if events had arrived, unless the transaction set
+-- skytools.tick_notify to 'events' (then only real events count; see pgq.force_tick).
 CREATE OR REPLACE FUNCTION pgq.ticker(i_queue_name text)
 RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER
@@ -16,6 +22,7 @@ DECLARE
     v_prev_time timestamptz;
     v_lag       interval;
     v_tick_id   bigint;
+    v_announce  boolean := true;
 BEGIN
     SELECT queue_id, queue_tick_seq, queue_event_seq, queue_external_ticker, queue_ticker_paused,
            queue_ticker_max_count, queue_ticker_max_lag, queue_ticker_idle_period
@@ -35,7 +42,13 @@ BEGIN
 
     SELECT t.tick_id, t.tick_time, t.tick_event_seq,
            txid_snapshot_xmin(t.tick_snapshot) AS sxmin,
-           txid_snapshot_xmax(t.tick_snapshot) AS sxmax
+           txid_snapshot_xmax(t.tick_snapshot) AS sxmax,
+           -- running then, the ticker's own transaction (the row's xmin) left out: listed in the
+           -- snapshot, or numbered from its xmax up to the ticker's own (32-bit, modulo wrap)
+           (EXISTS (SELECT 1 FROM txid_snapshot_xip(t.tick_snapshot) x
+                     WHERE x % 4294967296 <> t.xmin::text::bigint)
+            OR (t.xmin::text::bigint - txid_snapshot_xmax(t.tick_snapshot) % 4294967296 + 4294967296) % 4294967296
+               BETWEEN 1 AND 2147483647) AS others_running
       INTO last
       FROM pgq.tick t
      WHERE t.tick_queue = q.queue_id
@@ -61,6 +74,13 @@ BEGIN
             IF v_seq - last.tick_event_seq < q.queue_ticker_max_count AND v_lag < q.queue_ticker_max_lag THEN
                 RETURN NULL;
             END IF;
+            -- a quiet forced tick (pgq.force_tick under skytools.tick_notify = 'events'): were
+            -- there events before the numbers force_tick skipped?
+            IF current_setting('skytools.tick_notify', true) = 'events'
+               AND last.tick_event_seq >= coalesce(nullif(current_setting('skytools.forced_seq', true), '')::bigint, v_seq) - 1
+            THEN
+                v_announce := last.others_running;
+            END IF;
         ELSE
             -- idle queue: let the gap between ticks double each time, up to the idle period
             SELECT t.tick_time INTO v_prev_time
@@ -75,13 +95,18 @@ BEGIN
                     RETURN NULL;
                 END IF;
             END IF;
+            -- a new queue's first event takes the sequence's start value, which seq_getval
+            -- already returned before: until the sequence moves on, that is no sign of idleness
+            v_announce := last.others_running OR v_seq <= 1;
         END IF;
     END IF;
 
     v_tick_id := nextval(q.queue_tick_seq);
     INSERT INTO pgq.tick (tick_queue, tick_id, tick_event_seq)
     VALUES (q.queue_id, v_tick_id, v_seq);
-    PERFORM pg_notify('pgq_tick', i_queue_name);
+    IF v_announce THEN
+        PERFORM pg_notify('pgq_tick', i_queue_name);
+    END IF;
     RETURN v_tick_id;
 END;
 $$;

@@ -24,15 +24,39 @@ export async function tickAll(client: pg.ClientBase): Promise<number> {
 /**
  * Tick one queue now, whatever its thresholds say (force_tick, then ticker), and return its
  * newest tick id. A queue ticked from outside (a branch repeats its provider's ticks) or paused
- * is left as it is.
+ * is left as it is. `quiet`: the tick is announced (NOTIFY pgq_tick) only if events came since
+ * the previous one, so a tick one consumer needs does not wake every consumer of the queue; the
+ * caller wakes its own.
  */
-export async function tickNow(client: pg.ClientBase, queue: string): Promise<string | null> {
+export async function tickNow(client: pg.ClientBase, queue: string, options: { quiet?: boolean } = {}): Promise<string | null> {
   const q = await client.query<{ own: boolean }>('SELECT NOT (queue_external_ticker OR queue_ticker_paused) AS own FROM pgq.queue WHERE queue_name = $1', [queue]);
   if (q.rows[0]?.own === true) {
-    await client.query('SELECT pgq.force_tick($1)', [queue]);
-    await client.query('SELECT pgq.ticker($1)', [queue]);
+    if (options.quiet === true) {
+      // one transaction: the settings pgq.force_tick and pgq.ticker read last until its end
+      await client.query('BEGIN');
+      try {
+        await client.query(`SELECT set_config('skytools.tick_notify', 'events', true)`);
+        await client.query('SELECT pgq.force_tick($1)', [queue]);
+        await client.query('SELECT pgq.ticker($1)', [queue]);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    } else {
+      await client.query('SELECT pgq.force_tick($1)', [queue]);
+      await client.query('SELECT pgq.ticker($1)', [queue]);
+    }
   }
   return lastTickId(client, queue);
+}
+
+/** Does the database's PgQ announce its ticks (NOTIFY pgq_tick from pgq.ticker)? Ours does, upstream's does not. */
+export async function announcesTicks(client: pg.ClientBase): Promise<boolean> {
+  const r = await client.query<{ yes: boolean }>(
+    `SELECT coalesce((SELECT prosrc LIKE '%pg_notify%' FROM pg_proc WHERE oid = to_regprocedure('pgq.ticker(text)')), false) AS yes`,
+  );
+  return r.rows[0]?.yes === true;
 }
 
 /** A tick with the given id, time and event position (a branch repeating its provider's tick). */

@@ -2,7 +2,7 @@
  * One job inside londisted: runs its worker, restarts it with back-off when it cannot start
  * (or stops unexpectedly), and stops it on request. Nothing it does can take other jobs down.
  */
-import { Backoff, describeError, type Logger } from '@skytools/core';
+import { Backoff, describeError, type Logger, type TickHub } from '@skytools/core';
 import type { JobConfig } from '../job-config.js';
 import type { CopyLimiter } from '../worker/copy-scheduler.js';
 import { ReplicationWorker } from '../worker/replication-worker.js';
@@ -18,6 +18,7 @@ export class JobRunner {
     private readonly log: Logger,
     private readonly limiter: CopyLimiter,
     private readonly maxDelayMs: number,
+    private readonly tickHub: TickHub,
   ) {}
 
   start(): void {
@@ -30,7 +31,7 @@ export class JobRunner {
     while (!signal.aborted) {
       const started = Date.now();
       try {
-        await new ReplicationWorker(this.job, this.log, { copyLimiter: this.limiter }).run(signal);
+        await new ReplicationWorker(this.job, this.log, { copyLimiter: this.limiter, tickHub: this.tickHub }).run(signal);
         if (signal.aborted) return;
         this.log.warning('worker stopped by itself; restarting');
       } catch (err) {

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { describeError, UsageError, type Logger } from '@skytools/core';
+import { describeError, TickHub, UsageError, type Logger } from '@skytools/core';
 import { loadJobConfig, type JobConfig } from '../job-config.js';
 import { createCopyLimiter, type CopyLimiter } from '../worker/copy-scheduler.js';
 import { JobRunner } from './job-runner.js';
@@ -21,12 +21,15 @@ interface JobFile {
 export class Supervisor {
   private readonly jobs = new Map<string, JobRunner>();
   private limiter: CopyLimiter;
+  /** One LISTEN connection per provider database, shared by the jobs reading from it. */
+  private readonly ticks: TickHub;
 
   constructor(
     private config: SupervisorConfig,
     private readonly log: Logger,
   ) {
     this.limiter = createCopyLimiter(config.max_parallel_copy);
+    this.ticks = new TickHub(log, 'londisted tick listener');
   }
 
   /** The job files of jobs_dir; throws when the directory cannot be read. */
@@ -72,7 +75,7 @@ export class Supervisor {
   }
 
   private startJob(f: JobFile): void {
-    const runner = new JobRunner(f.job, f.fingerprint, this.log.child(f.job.job_name), this.limiter, this.config.restart_delay_max);
+    const runner = new JobRunner(f.job, f.fingerprint, this.log.child(f.job.job_name), this.limiter, this.config.restart_delay_max, this.ticks);
     this.jobs.set(f.job.job_name, runner);
     runner.start();
     this.log.info(`job ${f.job.job_name} started (${f.job.file})`);
@@ -115,6 +118,7 @@ export class Supervisor {
   async shutdown(): Promise<boolean> {
     const results = await Promise.all([...this.jobs.values()].map((r) => r.stop(this.config.shutdown_timeout)));
     this.jobs.clear();
+    await this.ticks.close();
     return results.every((x) => x);
   }
 }

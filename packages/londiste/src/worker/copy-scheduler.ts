@@ -138,15 +138,22 @@ export class CopyScheduler {
       localConnstr: this.o.localConnstr,
       log,
       signal: this.abort.signal,
-      // a tick now lets the table reach 'ok' without waiting for the next scheduled one
+      // a tick now lets the table reach 'ok' without waiting for the next scheduled one; a quiet
+      // one: the other consumers of the queue (a londisted may host a hundred) have nothing to do
+      // with it, and this job's worker is woken when the copy ends (onDone)
       onCommitted: () =>
-        pgq.tickNow(provider, queue).then(
+        pgq.tickNow(provider, queue, { quiet: true }).then(
           () => undefined,
           (err: unknown) => log.warning(`${name}: no tick after the copy (${describeError(err)}); the next scheduled one will do`),
         ),
     });
     log.debug(`copy of ${name} done`);
     return 'done';
+  }
+
+  /** Is a copy running? */
+  get busy(): boolean {
+    return this.running.size > 0;
   }
 
   /** Abort running copies (their transactions roll back) and wait for them to end. */

@@ -3,7 +3,7 @@
  * most one batch. Errors are recorded on the node and retried on fresh connections with back-off;
  * an idle worker sleeps until a tick, an add-table/resync, a finished copy, or its timeout.
  */
-import { Backoff, describeError, maskSecrets, pgDiagnostics, pgq, pgqNode, SkytoolsError, WakeLatch, type Logger, type WorkerState } from '@skytools/core';
+import { Backoff, describeError, maskSecrets, pgDiagnostics, pgq, pgqNode, SkytoolsError, WakeLatch, type Logger, type TickHub, type WorkerState } from '@skytools/core';
 import type pg from 'pg';
 import type { JobConfig } from '../job-config.js';
 import { loadTableStates } from '../replay/table-state.js';
@@ -16,7 +16,6 @@ import { WorkerConnections } from './worker-connections.js';
 
 /** Longest sleep of an idle worker whose provider announces ticks (NOTIFY pgq_tick). */
 const IDLE_BACKOFF_MAX_MS = 30_000;
-/** A copy that failed is tried again after this long. */
 
 export interface WorkerOptions {
   /** Limiter shared by all jobs of a supervisor; a private one (parallel_copies) when absent. */
@@ -25,6 +24,8 @@ export interface WorkerOptions {
   rootDutyEveryMs?: number;
   /** How often a subscriber reports its local watermark to the provider. */
   watermarkEveryMs?: number;
+  /** londisted's shared tick listeners (one connection per provider database). */
+  tickHub?: TickHub;
 }
 
 export class ReplicationWorker {
@@ -39,6 +40,8 @@ export class ReplicationWorker {
   private readonly idle: Backoff;
   private batchCount = 0;
   private eventCount = 0;
+  /** When the worker last had events to apply or a copy running. */
+  private busyAt = performance.now();
 
   constructor(
     private readonly job: JobConfig,
@@ -46,7 +49,7 @@ export class ReplicationWorker {
     options: WorkerOptions = {},
   ) {
     const queue = job.queue_name;
-    this.conns = new WorkerConnections(job.db, queue, `londiste ${job.job_name}`, log, this.latch, job.provider_timeout);
+    this.conns = new WorkerConnections(job.db, queue, `londiste ${job.job_name}`, log, this.latch, job.provider_timeout, options.tickHub);
     this.batches = new BatchProcessor(queue, job.job_name, log);
     const limiter = options.copyLimiter ?? createCopyLimiter(job.parallel_copies);
     this.copies = new CopyScheduler({ queue, localConnstr: job.db, perJob: job.parallel_copies, limiter, retryMaxMs: job.copy_retry_max, log, onDone: () => this.latch.wake() });
@@ -108,9 +111,14 @@ export class ReplicationWorker {
     const batch = await pgq.nextBatch(provider, this.job.queue_name, this.job.job_name, isBranch ? 0 : this.job.batch_merge_events);
     const tables = await loadTableStates(db, this.job.queue_name);
     this.copies.offer(tables, st.provider_location);
+    if (this.copies.busy) this.busyAt = performance.now();
     if (batch === null) {
       // an idle queue backs off, as far as the provider wakes the worker by NOTIFY anyway
       if (!this.conns.providerNotifies) this.idle.reset();
+      // under londisted (ticks heard through its TickHub) an idle job needs no provider
+      // connection until the next tick: a hundred idle leaf jobs hold none on their root
+      const release = this.job.provider_idle_release;
+      if (release > 0 && performance.now() - this.busyAt >= release) await this.conns.releaseProvider();
       return this.sleep(this.idle.take(), signal);
     }
     this.idle.reset();
@@ -119,6 +127,7 @@ export class ReplicationWorker {
     if (events === 'frozen') return this.sleep(this.job.loop_delay, signal);
     this.eventCount += events;
     this.batchCount += 1;
+    if (events > 0) this.busyAt = performance.now();
     await this.watermark.report(db, provider, st.node_name);
   }
 

@@ -1,17 +1,22 @@
 /**
  * The connections of one replication worker: the local node ('db'), which also hears add-table
- * and resync on this node (NOTIFY londiste_tables), and the provider ('provider_db'), which
- * announces its ticks (NOTIFY pgq_tick). Both wake the worker's latch. After an error everything
- * is dropped, so the next round starts on fresh connections.
+ * and resync on this node (NOTIFY londiste_tables), and the provider ('provider_db'). Ticks the
+ * provider announces (NOTIFY pgq_tick) wake the worker's latch: heard on the provider connection
+ * itself, or, under londisted, through the process's TickHub (one listener per provider
+ * database), which lets an idle worker give its provider connection back. After an error
+ * everything is dropped, so the next round starts on fresh connections.
  */
 import type pg from 'pg';
-import { connect, disconnect, guardStalls, londisteSql, session, TickListener, type Logger, type WakeLatch } from '@skytools/core';
+import { connect, disconnect, guardStalls, listenForTicks, londisteSql, pgq, session, type Logger, type TickHub, type TickSubscription, type WakeLatch } from '@skytools/core';
 
 export class WorkerConnections {
   private db: pg.Client | undefined;
   private provider: pg.Client | undefined;
   private providerLocation: string | null = null;
-  private ticks: TickListener | undefined;
+  /** The provider's PgQ announces ticks (ours does, upstream's does not). */
+  private announces = false;
+  private ticks: TickSubscription | undefined;
+  private ticksLocation: string | null = null;
 
   constructor(
     private readonly localConnstr: string,
@@ -21,11 +26,19 @@ export class WorkerConnections {
     private readonly latch: WakeLatch,
     /** A provider query waiting this long with nothing received is cut (provider_timeout). */
     private readonly providerTimeoutMs: number,
+    /** londisted's shared tick listeners; absent: the provider connection listens itself. */
+    private readonly hub?: TickHub,
   ) {}
 
-  /** Has the provider been heard announcing ticks (so an idle worker may sleep longer)? */
+  /** Will a tick of the provider wake the worker (so an idle worker may sleep longer)? */
   get providerNotifies(): boolean {
-    return this.ticks?.heard === true;
+    if (!this.announces) return false;
+    return this.hub === undefined ? this.provider !== undefined : this.ticks?.listening === true;
+  }
+
+  /** Can the provider connection be closed while idle without missing ticks? */
+  get canReleaseProvider(): boolean {
+    return this.hub !== undefined && this.provider !== undefined && this.providerNotifies;
   }
 
   async local(): Promise<pg.Client> {
@@ -43,7 +56,7 @@ export class WorkerConnections {
     return db;
   }
 
-  /** The provider at `location` (a new connection when the location changed). */
+  /** The provider at `location` (a new connection when the location changed or it was released). */
   async providerAt(location: string): Promise<pg.Client> {
     if (this.provider !== undefined && this.providerLocation === location) return this.provider;
     await this.closeProvider();
@@ -53,20 +66,34 @@ export class WorkerConnections {
     );
     this.provider = provider;
     this.providerLocation = location;
-    this.ticks = await TickListener.start(provider, this.queue, () => this.latch.wake());
+    this.announces = await pgq.announcesTicks(provider);
+    if (this.hub === undefined) {
+      await listenForTicks(provider, this.queue, () => this.latch.wake());
+    } else if (this.ticksLocation !== location) {
+      this.ticks?.close();
+      this.ticks = this.hub.subscribe(location, this.queue, () => this.latch.wake());
+      this.ticksLocation = location;
+    }
     return provider;
+  }
+
+  /** Close the provider connection while idle; the hub still wakes the worker on a tick. */
+  async releaseProvider(): Promise<void> {
+    if (this.canReleaseProvider) await this.closeProvider();
   }
 
   private async closeProvider(): Promise<void> {
     const p = this.provider;
     this.provider = undefined;
     this.providerLocation = null;
-    this.ticks = undefined;
     await disconnect(p);
   }
 
   async closeAll(): Promise<void> {
     await this.closeProvider();
+    this.ticks?.close();
+    this.ticks = undefined;
+    this.ticksLocation = null;
     const d = this.db;
     this.db = undefined;
     await disconnect(d);
