@@ -5,8 +5,8 @@
 --
 -- A new tick that may carry events is announced with NOTIFY pgq_tick (payload: queue name) so
 -- consumers can wake up at once instead of polling: when events arrived since the previous tick,
--- or when transactions other than the ticker's own were running at the previous tick (their
--- events, numbered before it, show up in this one), or while the event sequence is at its start
+-- or when events of transactions still running at the previous tick have committed since (they
+-- were numbered before it and show up in this one), or while the event sequence is at its start
 -- value (its first number does not move it). An idle tick with neither is not announced:
 -- a consumer picks it up on its own time, and many consumers of one queue are not all woken for
 -- nothing. A forced tick is announced as if events had arrived, unless the transaction set
@@ -24,7 +24,7 @@ DECLARE
     v_tick_id   bigint;
     v_announce  boolean := true;
 BEGIN
-    SELECT queue_id, queue_tick_seq, queue_event_seq, queue_external_ticker, queue_ticker_paused,
+    SELECT queue_id, queue_tick_seq, queue_event_seq, queue_data_pfx, queue_external_ticker, queue_ticker_paused,
            queue_ticker_max_count, queue_ticker_max_lag, queue_ticker_idle_period
       INTO q
       FROM pgq.queue WHERE queue_name = i_queue_name;
@@ -43,12 +43,7 @@ BEGIN
     SELECT t.tick_id, t.tick_time, t.tick_event_seq,
            txid_snapshot_xmin(t.tick_snapshot) AS sxmin,
            txid_snapshot_xmax(t.tick_snapshot) AS sxmax,
-           -- running then, the ticker's own transaction (the row's xmin) left out: listed in the
-           -- snapshot, or numbered from its xmax up to the ticker's own (32-bit, modulo wrap)
-           (EXISTS (SELECT 1 FROM txid_snapshot_xip(t.tick_snapshot) x
-                     WHERE x % 4294967296 <> t.xmin::text::bigint)
-            OR (t.xmin::text::bigint - txid_snapshot_xmax(t.tick_snapshot) % 4294967296 + 4294967296) % 4294967296
-               BETWEEN 1 AND 2147483647) AS others_running
+           ARRAY(SELECT txid_snapshot_xip(t.tick_snapshot)) AS sxip
       INTO last
       FROM pgq.tick t
      WHERE t.tick_queue = q.queue_id
@@ -79,7 +74,7 @@ BEGIN
             IF current_setting('skytools.tick_notify', true) = 'events'
                AND last.tick_event_seq >= coalesce(nullif(current_setting('skytools.forced_seq', true), '')::bigint, v_seq) - 1
             THEN
-                v_announce := last.others_running;
+                v_announce := pgq._late_events(q.queue_data_pfx, last.sxmax, last.sxip);
             END IF;
         ELSE
             -- idle queue: let the gap between ticks double each time, up to the idle period
@@ -97,7 +92,7 @@ BEGIN
             END IF;
             -- a new queue's first event takes the sequence's start value, which seq_getval
             -- already returned before: until the sequence moves on, that is no sign of idleness
-            v_announce := last.others_running OR v_seq <= 1;
+            v_announce := v_seq <= 1 OR pgq._late_events(q.queue_data_pfx, last.sxmax, last.sxip);
         END IF;
     END IF;
 

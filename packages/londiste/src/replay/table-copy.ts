@@ -8,7 +8,8 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { catalog, connect, describeError, session, SkytoolsError, type Logger } from '@skytools/core';
+import type pg from 'pg';
+import { catalog, describeError, session, SkytoolsError, type Logger } from '@skytools/core';
 import { checkColumns } from './column-check.js';
 import { analyze, copyInSql, copyOutSql, createIndex, dropIndex, emptyTable } from '../sql/copy-statements.js';
 import { setTableState, type TableState } from './table-state.js';
@@ -24,8 +25,9 @@ export interface CopyTask {
   table: TableState;
   /** Name of the table on the provider (its dest_table there). */
   sourceName: string;
-  providerConnstr: string;
-  localConnstr: string;
+  /** The provider ('copy_src') and this node ('copy_dst'), idle; closed when the signal aborts. */
+  src: pg.Client;
+  dst: pg.Client;
   log: Logger;
   progressEveryMs?: number;
   signal?: AbortSignal;
@@ -63,10 +65,8 @@ class Meter extends Transform {
 }
 
 export async function copyTable(task: CopyTask): Promise<CopyResult> {
-  const { log, table } = task;
+  const { log, table, src, dst } = task;
   const started = Date.now();
-  const src = await connect(task.providerConnstr, { name: 'copy_src', logger: log, applicationName: `londiste copy ${table.name}` });
-  const dst = await connect(task.localConnstr, { name: 'copy_dst', logger: log, applicationName: `londiste copy ${table.name}` });
   const onAbort = (): void => {
     // closing the connections aborts the COPY; both transactions roll back
     void src.end().catch(() => undefined);
@@ -131,7 +131,5 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
     throw err;
   } finally {
     task.signal?.removeEventListener('abort', onAbort);
-    await src.end().catch(() => undefined);
-    await dst.end().catch(() => undefined);
   }
 }

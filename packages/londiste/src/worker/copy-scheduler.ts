@@ -91,13 +91,15 @@ export class CopyScheduler {
   private async copy(name: string, providerLocation: string): Promise<'done' | 'provider-not-ready'> {
     if (this.abort.signal.aborted) return 'done';
     const { queue, log } = this.o;
-    const db = await connect(this.o.localConnstr, { name: 'db', logger: log });
+    // the two connections of the copy: its checks, the copy itself and the tick after it
+    const applicationName = `londiste copy ${name}`;
+    const db = await connect(this.o.localConnstr, { name: 'copy_dst', logger: log, applicationName });
     let provider: Awaited<ReturnType<typeof connect>> | undefined;
     let records = false;
     try {
       records = await londisteSql.recordsTableErrors(db);
-      provider = await connect(providerLocation, { name: 'provider_db', logger: log });
-      const outcome = await this.copyWith(db, provider, name, providerLocation);
+      provider = await connect(providerLocation, { name: 'copy_src', logger: log, applicationName });
+      const outcome = await this.copyWith(db, provider, name);
       if (records && outcome === 'done') {
         // the copy is committed: a failure to clear the record must not count as a failed copy
         await londisteSql.setTableError(db, queue, name, null).catch((e: unknown) => log.warning(`${name}: could not clear the recorded copy failure: ${describeError(e)}`));
@@ -115,7 +117,7 @@ export class CopyScheduler {
     }
   }
 
-  private async copyWith(db: pg.ClientBase, provider: pg.ClientBase, name: string, providerLocation: string): Promise<'done' | 'provider-not-ready'> {
+  private async copyWith(db: pg.Client, provider: pg.Client, name: string): Promise<'done' | 'provider-not-ready'> {
     const { queue, log } = this.o;
     // the state may have moved on while the copy waited for its turn
     const fresh = (await loadTableStates(db, queue)).get(name);
@@ -134,8 +136,8 @@ export class CopyScheduler {
       queue,
       table: fresh,
       sourceName: src?.dest ?? name,
-      providerConnstr: providerLocation,
-      localConnstr: this.o.localConnstr,
+      src: provider,
+      dst: db,
       log,
       signal: this.abort.signal,
       // a tick now lets the table reach 'ok' without waiting for the next scheduled one; a quiet
