@@ -25,7 +25,7 @@ SELECT pgq.upgrade_schema();
 \ir functions/pgq.insert_event_raw.sql
 \ir functions/pgq.insert_event.sql
 \ir functions/pgq.current_event_table.sql
-\ir functions/pgq._late_events.sql
+\ir functions/pgq._tick_has_events.sql
 \ir functions/pgq.ticker.sql
 \ir functions/pgq.force_tick.sql
 \ir functions/pgq.register_consumer.sql

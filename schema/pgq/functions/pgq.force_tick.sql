@@ -1,7 +1,6 @@
 -- pgq.force_tick(queue): make the next ticker run tick this queue at once, by pushing the event
 -- sequence past ticker_max_count. Returns the current (not the new) last tick id; callers poll
--- until it changes. Under skytools.tick_notify = 'events' the number it starts the skip from is
--- kept in skytools.forced_seq, so pgq.ticker can tell events that really came from the skip.
+-- until it changes.
 CREATE OR REPLACE FUNCTION pgq.force_tick(i_queue_name text)
 RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER
@@ -9,17 +8,12 @@ AS $$
 DECLARE
     q   record;
     v_last  bigint;
-    v_next  bigint;
 BEGIN
     SELECT queue_id, queue_event_seq, queue_ticker_max_count INTO q
       FROM pgq.queue
      WHERE queue_name = i_queue_name AND NOT queue_external_ticker AND NOT queue_ticker_paused;
     IF FOUND THEN
-        v_next := nextval(q.queue_event_seq);
-        IF current_setting('skytools.tick_notify', true) = 'events' THEN
-            PERFORM set_config('skytools.forced_seq', v_next::text, true);
-        END IF;
-        PERFORM setval(q.queue_event_seq, v_next + q.queue_ticker_max_count * 2 + 1000);
+        PERFORM setval(q.queue_event_seq, nextval(q.queue_event_seq) + q.queue_ticker_max_count * 2 + 1000);
     END IF;
     SELECT t.tick_id INTO v_last
       FROM pgq.tick t JOIN pgq.queue qq ON qq.queue_id = t.tick_queue

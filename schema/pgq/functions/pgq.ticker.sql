@@ -4,13 +4,16 @@
 -- gradually growing gaps up to ticker_idle_period.
 --
 -- A new tick that may carry events is announced with NOTIFY pgq_tick (payload: queue name) so
--- consumers can wake up at once instead of polling: when events arrived since the previous tick,
--- or when events of transactions still running at the previous tick have committed since (they
--- were numbered before it and show up in this one), or while the event sequence is at its start
--- value (its first number does not move it). An idle tick with neither is not announced:
--- a consumer picks it up on its own time, and many consumers of one queue are not all woken for
--- nothing. A forced tick is announced as if events had arrived, unless the transaction set
--- skytools.tick_notify to 'events' (then only real events count; see pgq.force_tick).
+-- consumers can wake up at once instead of polling: when the event sequence moved since the
+-- previous tick (events, or pgq.force_tick), or when the queue holds committed events the
+-- previous tick's snapshot did not see (transactions running then, with events numbered before
+-- it, and a new queue's first event, which does not move the sequence). An idle tick without them is not announced: consumers pick it up on their own time, and the
+-- hundred consumers of one queue are not all woken for an empty batch.
+--
+-- With skytools.quiet_tick set to 'on' in the transaction, the call ticks at once whatever the
+-- thresholds say, and announces the tick only if it holds committed events: a consumer that
+-- needs a tick for itself (a table's initial copy waits for one) makes it without waking the
+-- others, and wakes itself.
 CREATE OR REPLACE FUNCTION pgq.ticker(i_queue_name text)
 RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER
@@ -22,6 +25,7 @@ DECLARE
     v_prev_time timestamptz;
     v_lag       interval;
     v_tick_id   bigint;
+    v_quiet     boolean := coalesce(current_setting('skytools.quiet_tick', true), '') = 'on';
     v_announce  boolean := true;
 BEGIN
     SELECT queue_id, queue_tick_seq, queue_event_seq, queue_data_pfx, queue_external_ticker, queue_ticker_paused,
@@ -40,10 +44,9 @@ BEGIN
 
     v_seq := pgq.seq_getval(q.queue_event_seq);
 
-    SELECT t.tick_id, t.tick_time, t.tick_event_seq,
+    SELECT t.tick_id, t.tick_time, t.tick_event_seq, t.tick_snapshot,
            txid_snapshot_xmin(t.tick_snapshot) AS sxmin,
-           txid_snapshot_xmax(t.tick_snapshot) AS sxmax,
-           ARRAY(SELECT txid_snapshot_xip(t.tick_snapshot)) AS sxip
+           txid_snapshot_xmax(t.tick_snapshot) AS sxmax
       INTO last
       FROM pgq.tick t
      WHERE t.tick_queue = q.queue_id
@@ -64,17 +67,12 @@ BEGIN
         END IF;
 
         v_lag := now() - last.tick_time;
-        IF v_seq > last.tick_event_seq THEN
+        IF v_quiet THEN
+            v_announce := pgq._tick_has_events(q.queue_data_pfx, last.tick_snapshot);
+        ELSIF v_seq > last.tick_event_seq THEN
             -- events are waiting: tick once there are enough of them or they are old enough
             IF v_seq - last.tick_event_seq < q.queue_ticker_max_count AND v_lag < q.queue_ticker_max_lag THEN
                 RETURN NULL;
-            END IF;
-            -- a quiet forced tick (pgq.force_tick under skytools.tick_notify = 'events'): were
-            -- there events before the numbers force_tick skipped?
-            IF current_setting('skytools.tick_notify', true) = 'events'
-               AND last.tick_event_seq >= coalesce(nullif(current_setting('skytools.forced_seq', true), '')::bigint, v_seq) - 1
-            THEN
-                v_announce := pgq._late_events(q.queue_data_pfx, last.sxmax, last.sxip);
             END IF;
         ELSE
             -- idle queue: let the gap between ticks double each time, up to the idle period
@@ -90,9 +88,10 @@ BEGIN
                     RETURN NULL;
                 END IF;
             END IF;
-            -- a new queue's first event takes the sequence's start value, which seq_getval
-            -- already returned before: until the sequence moves on, that is no sign of idleness
-            v_announce := v_seq <= 1 OR pgq._late_events(q.queue_data_pfx, last.sxmax, last.sxip);
+            -- the sequence stays put for a new queue's first event (it takes the start value,
+            -- which seq_getval returned before) and for events numbered before the last tick by
+            -- transactions that committed after it: the event tables tell
+            v_announce := pgq._tick_has_events(q.queue_data_pfx, last.tick_snapshot);
         END IF;
     END IF;
 

@@ -38,7 +38,7 @@ BEGIN
                 'pgq.insert_event(text,text,text)', 'pgq.insert_event(text,text,text,text,text,text,text)',
                 'pgq.current_event_table(text)', 'pgq.logutriga()', 'pgq.jsontriga()', 'pgq.sqltriga()']),
             ('pgq_admin', ARRAY[
-                'pgq.ticker(text,bigint,timestamptz,bigint)', 'pgq.ticker(text)', 'pgq.ticker()', 'pgq._late_events(text,bigint,bigint[])',
+                'pgq.ticker(text,bigint,timestamptz,bigint)', 'pgq.ticker(text)', 'pgq.ticker()', 'pgq._tick_has_events(text,txid_snapshot)',
                 'pgq.maint_retry_events()', 'pgq.maint_rotate_tables_step1(text)', 'pgq.maint_rotate_tables_step2()',
                 'pgq.maint_tables_to_vacuum()', 'pgq.maint_operations()',
                 'pgq.event_retry_raw(text,text,timestamptz,bigint,timestamptz,integer,text,text,text,text,text,text)',

@@ -24,26 +24,25 @@ export async function tickAll(client: pg.ClientBase): Promise<number> {
 /**
  * Tick one queue now, whatever its thresholds say (force_tick, then ticker), and return its
  * newest tick id. A queue ticked from outside (a branch repeats its provider's ticks) or paused
- * is left as it is. `quiet`: the tick is announced (NOTIFY pgq_tick) only if events came since
- * the previous one, so a tick one consumer needs does not wake every consumer of the queue; the
- * caller wakes its own.
+ * is left as it is. `quiet` (skytools.quiet_tick): the tick is announced (NOTIFY pgq_tick) only
+ * if it holds events, so a tick one consumer needs does not wake every consumer of the queue;
+ * the caller wakes its own.
  */
 export async function tickNow(client: pg.ClientBase, queue: string, options: { quiet?: boolean } = {}): Promise<string | null> {
   const q = await client.query<{ own: boolean }>('SELECT NOT (queue_external_ticker OR queue_ticker_paused) AS own FROM pgq.queue WHERE queue_name = $1', [queue]);
   if (q.rows[0]?.own === true) {
+    // quiet: pgq.ticker ticks at once and announces only events (upstream's ignores the
+    // setting and may find no tick due: then the plain way, which upstream never announces)
+    let ticked = false;
     if (options.quiet === true) {
-      // one transaction: the settings pgq.force_tick and pgq.ticker read last until its end
-      await client.query('BEGIN');
-      try {
-        await client.query(`SELECT set_config('skytools.tick_notify', 'events', true)`);
-        await client.query('SELECT pgq.force_tick($1)', [queue]);
-        await client.query('SELECT pgq.ticker($1)', [queue]);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      }
-    } else {
+      // the setting lasts for the statement's transaction; the CTE (volatile: never inlined) sets it first
+      const r = await client.query<{ t: string | null }>(
+        `WITH s AS (SELECT set_config('skytools.quiet_tick', 'on', true)) SELECT pgq.ticker($1)::text AS t FROM s`,
+        [queue],
+      );
+      ticked = r.rows[0]?.t !== null && r.rows[0]?.t !== undefined;
+    }
+    if (!ticked) {
       await client.query('SELECT pgq.force_tick($1)', [queue]);
       await client.query('SELECT pgq.ticker($1)', [queue]);
     }
