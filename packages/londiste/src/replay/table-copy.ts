@@ -9,9 +9,9 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type pg from 'pg';
-import { catalog, describeError, session, SkytoolsError, type Logger } from '@skytools/core';
+import { catalog, session, SkytoolsError, type Logger } from '@skytools/core';
 import { checkColumns } from './column-check.js';
-import { analyze, copyInSql, copyOutSql, createIndex, dropIndex, emptyTable } from '../sql/copy-statements.js';
+import { copyInSql, copyOutSql, createIndex, dropIndex, emptyTable } from '../sql/copy-statements.js';
 import { setTableState, type TableState } from './table-state.js';
 
 export interface CopyResult {
@@ -31,7 +31,7 @@ export interface CopyTask {
   log: Logger;
   progressEveryMs?: number;
   signal?: AbortSignal;
-  /** Called once the copy is committed, before the statistics are gathered. */
+  /** Called once the copy is committed (the caller gathers statistics afterwards, with dst). */
   onCommitted?: () => Promise<void>;
 }
 
@@ -122,8 +122,6 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
         (seconds > 0 ? ` (${Math.round(meter.rows / seconds)} rows/s)` : ''),
     );
     await task.onCommitted?.();
-    // statistics for the planner of the apply statements; the table does not wait for them
-    await analyze(dst, table.dest).catch((err: unknown) => log.warning(`${table.name}: ANALYZE after the copy failed: ${describeError(err)}`));
     return { rows: meter.rows, bytes: meter.bytes, seconds };
   } catch (err) {
     await session.rollback(dst);

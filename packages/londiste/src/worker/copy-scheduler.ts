@@ -9,6 +9,7 @@ import PQueue from 'p-queue';
 import type pg from 'pg';
 import { connect, describeError, formatDuration, londisteSql, maskSecrets, pgq, type Logger } from '@skytools/core';
 import { copyTable } from '../replay/table-copy.js';
+import { analyze } from '../sql/copy-statements.js';
 import { checkTableAttrs, loadTableStates, needsCopy, type TableState } from '../replay/table-state.js';
 
 export type CopyLimiter = PQueue;
@@ -44,6 +45,8 @@ export class CopyScheduler {
   /** Table → failed copies in a row. */
   private readonly failures = new Map<string, number>();
   private readonly abort = new AbortController();
+  /** ANALYZE of copied tables, run after their copy gave its slot to the next one. */
+  private readonly analyzing = new Set<Promise<void>>();
 
   constructor(private readonly o: CopySchedulerOptions) {}
 
@@ -96,15 +99,18 @@ export class CopyScheduler {
     const db = await connect(this.o.localConnstr, { name: 'copy_dst', logger: log, applicationName });
     let provider: Awaited<ReturnType<typeof connect>> | undefined;
     let records = false;
+    let copied: string | null = null;
     try {
       records = await londisteSql.recordsTableErrors(db);
       provider = await connect(providerLocation, { name: 'copy_src', logger: log, applicationName });
       const outcome = await this.copyWith(db, provider, name);
-      if (records && outcome === 'done') {
+      if (records && outcome !== 'provider-not-ready') {
         // the copy is committed: a failure to clear the record must not count as a failed copy
         await londisteSql.setTableError(db, queue, name, null).catch((e: unknown) => log.warning(`${name}: could not clear the recorded copy failure: ${describeError(e)}`));
       }
-      return outcome;
+      if (outcome === 'provider-not-ready' || outcome === 'done') return outcome;
+      copied = outcome.copied;
+      return 'done';
     } catch (err) {
       // status and tables show it; a copy cut short by the job's stop is no failure
       if (records && !this.abort.signal.aborted) {
@@ -112,12 +118,24 @@ export class CopyScheduler {
       }
       throw err;
     } finally {
-      await db.end().catch(() => undefined);
       await provider?.end().catch(() => undefined);
+      if (copied === null) {
+        await db.end().catch(() => undefined);
+      } else {
+        // statistics for the planner of the apply statements: neither the table (ok without
+        // them) nor the next copy (this one's slot is free once this returns) waits for them
+        const dest = copied;
+        const p = analyze(db, dest)
+          .catch((e: unknown) => log.warning(`${name}: ANALYZE of ${dest} after the copy failed: ${describeError(e)}`))
+          .finally(() => db.end().catch(() => undefined))
+          .finally(() => this.analyzing.delete(p));
+        this.analyzing.add(p);
+      }
     }
   }
 
-  private async copyWith(db: pg.Client, provider: pg.Client, name: string): Promise<'done' | 'provider-not-ready'> {
+  /** 'done' when there was nothing to copy after all; { copied: dest table } after a copy. */
+  private async copyWith(db: pg.Client, provider: pg.Client, name: string): Promise<'done' | 'provider-not-ready' | { copied: string }> {
     const { queue, log } = this.o;
     // the state may have moved on while the copy waited for its turn
     const fresh = (await loadTableStates(db, queue)).get(name);
@@ -150,7 +168,7 @@ export class CopyScheduler {
         ),
     });
     log.debug(`copy of ${name} done`);
-    return 'done';
+    return { copied: fresh.dest };
   }
 
   /** Is a copy running? */
@@ -162,5 +180,6 @@ export class CopyScheduler {
   async stop(): Promise<void> {
     this.abort.abort();
     await Promise.allSettled([...this.running.values()]);
+    await Promise.allSettled([...this.analyzing]);
   }
 }
