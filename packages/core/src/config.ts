@@ -3,12 +3,14 @@
  * description); the same declaration validates files, fills defaults and prints the sample config.
  * Unknown keys and bad values are errors naming the key and the file.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import YAML from 'yaml';
 import { UsageError } from './errors.js';
+import { iniSection, isIniFile, parseIni } from './ini-file.js';
 import { parseDuration } from './duration.js';
-import { parseConnstr } from './connstr.js';
+import { maskConnstr, parseConnstr } from './connstr.js';
 
 export type FieldType = 'string' | 'int' | 'bool' | 'duration' | 'strings' | 'connstr' | 'path' | 'loglevel';
 
@@ -68,7 +70,10 @@ function coerce(key: string, spec: FieldSpec, value: unknown, source: string, ba
           throw bad(source, key, `is not a valid connection string: ${(err as Error).message}`);
         }
       }
-      if (spec.type === 'path') return isAbsolute(s) ? s : resolve(baseDir, s);
+      if (spec.type === 'path') {
+        const home = s === '~' || s.startsWith('~/') ? homedir() + s.slice(1) : s;
+        return isAbsolute(home) ? home : resolve(baseDir, home);
+      }
       return s;
     }
     case 'loglevel':
@@ -129,13 +134,55 @@ export function validateConfig<S extends ConfigSpec>(raw: unknown, spec: S, sour
   return out as ConfigOf<S>;
 }
 
-/** Read and validate a YAML file. */
-export function loadConfigFile<S extends ConfigSpec>(file: string, spec: S): ConfigOf<S> {
+/**
+ * A key upstream's file of the same program may hold that has no key here: `none` when it only
+ * tunes something this implementation does otherwise (logged once and dropped), `refused` when
+ * dropping it would change what gets replicated (an error naming the key).
+ */
+export interface UpstreamKey {
+  effect: 'none' | 'refused';
+  why: string;
+}
+
+/** How this program reads upstream's `.ini` files: its main section names and upstream's other keys. */
+export interface IniFormat {
+  /** Section names tried in order (upstream's service name: `londiste`, `londiste3`, `pgqd`). */
+  services: readonly string[];
+  upstreamKeys: Readonly<Record<string, UpstreamKey>>;
+}
+
+/** Receives one line per upstream key dropped from an .ini file. */
+export type ConfigWarn = (message: string) => void;
+
+/**
+ * The keys of an upstream .ini file as a document for validateConfig: upstream-only keys without
+ * effect dropped (with a warning), refused ones an error. Relative paths in .ini files resolve
+ * against the current directory, as upstream's do.
+ */
+function iniDocument(file: string, text: string, format: IniFormat, warn: ConfigWarn, spec: ConfigSpec): Record<string, string> {
+  const { service, values } = iniSection(parseIni(text, file), format.services);
+  const doc: Record<string, string> = {};
+  for (const [key, value] of Object.entries(values)) {
+    const upstream = format.upstreamKeys[key];
+    if (key in spec) doc[key] = value;
+    else if (upstream?.effect === 'none') warn(`${file}: [${service}] ${key} has no effect here and is ignored: ${upstream.why}`);
+    else if (upstream?.effect === 'refused') throw new UsageError(`${file}: [${service}] ${key} is not supported: ${upstream.why}; remove it from the file`);
+    else doc[key] = value; // validateConfig names it as an unknown key
+  }
+  return doc;
+}
+
+/** Read and validate a configuration file: YAML, or upstream's .ini format when the name ends in .ini and `ini` says how. */
+export function loadConfigFile<S extends ConfigSpec>(file: string, spec: S, ini?: IniFormat, warn: ConfigWarn = () => undefined): ConfigOf<S> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     throw new UsageError(`cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+  }
+  if (isIniFile(file)) {
+    if (ini === undefined) throw new UsageError(`${file}: .ini files are not read here; write the file as YAML`);
+    return validateConfig(iniDocument(file, text, ini, warn, spec), spec, file, process.cwd());
   }
   let doc: unknown;
   try {
@@ -145,6 +192,43 @@ export function loadConfigFile<S extends ConfigSpec>(file: string, spec: S): Con
     throw new UsageError(`${file}: invalid YAML: ${msg}`, { cause: err });
   }
   return validateConfig(doc, spec, file, dirname(resolve(file)));
+}
+
+/**
+ * The YAML equivalent of an upstream .ini file (`import-ini`): the keys this program knows, typed
+ * as they are read, each dropped key as a comment saying why. Values are validated first, so a
+ * file that would not load is refused here too.
+ */
+export function iniToYaml(file: string, spec: ConfigSpec, ini: IniFormat, opts: { hidePasswords: boolean }): string {
+  const dropped: string[] = [];
+  loadConfigFile(file, spec, ini, (m) => dropped.push(m));
+  const { service, values } = iniSection(parseIni(readFileSync(file, 'utf8'), file), ini.services);
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(values)) {
+    const field = spec[key];
+    if (field === undefined) continue;
+    if (field.type === 'int' || (field.type === 'duration' && /^\d+(\.\d+)?$/.test(value))) out[key] = Number(value);
+    else if (field.type === 'bool') out[key] = coerce(key, field, value, file, process.cwd());
+    else if (field.type === 'strings') out[key] = coerce(key, field, value, file, process.cwd());
+    else if (field.type === 'path') out[key] = coerce(key, field, value, file, process.cwd());
+    else if (field.type === 'connstr' && opts.hidePasswords) out[key] = maskConnstr(value);
+    else out[key] = value;
+  }
+  const head = [`# converted from ${resolve(file)} [${service}]`, ...dropped.map((d) => `# ${d.slice(d.indexOf(']') + 2)}`)];
+  if (opts.hidePasswords && Object.entries(values).some(([k, v]) => spec[k]?.type === 'connstr' && maskConnstr(v) !== v)) {
+    head.push('# passwords are left out here ([...]): write the file with --output FILE to keep them, or use ~/.pgpass');
+  }
+  return `${head.join('\n')}\n${YAML.stringify(out, { lineWidth: 0 })}`;
+}
+
+/** Write a converted config file that must not exist yet, readable by its owner only (it may hold passwords). */
+export function writeNewFile(path: string, text: string): void {
+  try {
+    writeFileSync(path, text, { flag: 'wx', mode: 0o600 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(code === 'EEXIST' ? `${path} exists already: choose another name or remove it first` : `cannot write ${path}: ${code ?? String(err)}`, { cause: err });
+  }
 }
 
 /** A commented sample file for `--ini`, generated from the spec. */

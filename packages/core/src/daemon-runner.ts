@@ -7,9 +7,10 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { iniToYaml, writeNewFile, type ConfigSpec, type ConfigWarn, type IniFormat } from './config.js';
 import { describeError } from './errors.js';
 import { createLogger, type ClosableLogger, type LogLevel } from './logger.js';
-import { PidFile, signalPidfile } from './pidfile.js';
+import { killPidfile, PidFile, signalPidfile } from './pidfile.js';
 import { SKYTOOLS_TS_VERSION } from './version.js';
 
 /** What a running daemon offers its binary. */
@@ -31,8 +32,11 @@ export interface DaemonSpec<C extends DaemonConfig> {
   name: string;
   /** One line under the usage in --help. */
   describe: string;
-  load(file: string): C;
+  /** Read the config file; `warn` hears each upstream-only key dropped from an .ini file. */
+  load(file: string, warn: ConfigWarn): C;
   sample(): string;
+  /** Upstream's .ini format for `--import-ini` (pgqd.ini); absent when there is no upstream file. */
+  importIni?: { spec: ConfigSpec; format: IniFormat };
   /** Start serving; `current()` always returns the newest valid configuration. */
   start(config: C, log: ClosableLogger, current: () => C): Promise<Daemon> | Daemon;
 }
@@ -45,14 +49,19 @@ function fail(message: string): never {
 export async function runDaemon<C extends DaemonConfig>(spec: DaemonSpec<C>, argv: readonly string[] = hideBin(process.argv)): Promise<void> {
   const args = await yargs([...argv])
     .scriptName(spec.name)
-    .usage(`$0 --config FILE.yaml [-v|-q]\n\n${spec.describe}`)
-    .option('config', { alias: 'c', type: 'string', describe: 'YAML configuration file' })
+    .usage(`$0 [--config] FILE [-v|-q]\n\n${spec.describe}\nFILE is YAML${spec.importIni === undefined ? '' : ", or upstream's .ini"}.`)
+    .command('$0 [file]', false, (y) => y.positional('file', { type: 'string', describe: 'configuration file (as --config)' }))
+    .option('config', { alias: 'c', type: 'string', describe: 'configuration file' })
     .option('verbose', { alias: 'v', type: 'boolean', describe: 'debug logging' })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'warnings and errors only' })
     .option('ini', { type: 'boolean', describe: 'print a commented sample configuration and exit' })
     .option('pidfile', { type: 'string', describe: 'pid file (overrides the config)' })
     .option('reload', { alias: 'r', type: 'boolean', describe: 'tell the running instance (pidfile) to reload its config' })
-    .option('stop', { alias: 's', type: 'boolean', describe: 'tell the running instance (pidfile) to stop' })
+    .option('stop', { alias: 's', type: 'boolean', describe: 'tell the running instance (pidfile) to stop gracefully' })
+    .option('kill', { alias: 'k', type: 'boolean', describe: 'kill the running instance (pidfile) at once; work in flight is redone at its next start' })
+    .option('daemon', { alias: 'd', type: 'boolean', hidden: true })
+    .option('import-ini', { type: 'string', hidden: spec.importIni === undefined, describe: "print upstream's .ini FILE as this program's YAML (passwords left out) and exit" })
+    .option('output', { alias: 'o', type: 'string', hidden: spec.importIni === undefined, describe: '--import-ini: write the YAML to this new file (mode 0600, passwords kept)' })
     .version(SKYTOOLS_TS_VERSION)
     .help()
     .strict()
@@ -62,18 +71,45 @@ export async function runDaemon<C extends DaemonConfig>(spec: DaemonSpec<C>, arg
     process.stdout.write(spec.sample());
     process.exit(0);
   }
-  if (args.config === undefined) fail(`--config FILE is required (${spec.name} --ini prints a sample)`);
-  const configFile = args.config;
+  const importFile = args['import-ini'];
+  if (importFile !== undefined) {
+    if (spec.importIni === undefined) fail(`${spec.name} has no upstream .ini format to import`);
+    try {
+      const output = args.output;
+      if (output === undefined) process.stdout.write(iniToYaml(importFile, spec.importIni.spec, spec.importIni.format, { hidePasswords: true }));
+      else writeNewFile(output, iniToYaml(importFile, spec.importIni.spec, spec.importIni.format, { hidePasswords: false }));
+    } catch (err) {
+      fail(describeError(err));
+    }
+    process.exit(0);
+  }
+  if (args.daemon === true) {
+    fail(`${spec.name} does not detach itself (-d): run it under systemd (docs/operations.md) or your shell's job control; it logs to logfile or stderr`);
+  }
+  const fileArg = typeof args['file'] === 'string' ? args['file'] : undefined;
+  if (args.config !== undefined && fileArg !== undefined && args.config !== fileArg) fail(`two config files given: ${fileArg} and --config ${args.config}`);
+  const configFile = args.config ?? fileArg;
+  if (configFile === undefined) fail(`a config file is required: ${spec.name} FILE (${spec.name} --ini prints a sample)`);
+  // a dropped upstream key is said once per process, not at every reload
+  const said = new Set<string>();
+  const early: string[] = [];
+  let sayWarning: (m: string) => void = (m) => early.push(m);
+  const warn: ConfigWarn = (m) => {
+    if (said.has(m)) return;
+    said.add(m);
+    sayWarning(m);
+  };
   let config: C;
   try {
-    config = spec.load(configFile);
+    config = spec.load(configFile, warn);
   } catch (err) {
     fail(describeError(err));
   }
   const pidPath = args.pidfile ?? config.pidfile;
-  if (args.reload === true || args.stop === true) {
+  if (args.reload === true || args.stop === true || args.kill === true) {
     try {
-      signalPidfile(pidPath, args.stop === true ? 'SIGTERM' : 'SIGHUP', spec.name);
+      if (args.kill === true) await killPidfile(pidPath, spec.name);
+      else signalPidfile(pidPath, args.stop === true ? 'SIGTERM' : 'SIGHUP', spec.name);
     } catch (err) {
       fail(describeError(err));
     }
@@ -82,6 +118,8 @@ export async function runDaemon<C extends DaemonConfig>(spec: DaemonSpec<C>, arg
 
   const levelOf = (c: C): LogLevel => (args.verbose === true ? 'debug' : args.quiet === true ? 'warning' : c.loglevel);
   const log = createLogger({ level: levelOf(config), ...(config.logfile !== undefined ? { logfile: config.logfile } : {}) });
+  sayWarning = (m) => log.warning(m);
+  for (const m of early) log.warning(m);
   let pidfile: PidFile | undefined;
   try {
     if (pidPath !== undefined) pidfile = PidFile.claim(pidPath, spec.name);
@@ -104,7 +142,7 @@ export async function runDaemon<C extends DaemonConfig>(spec: DaemonSpec<C>, arg
     if (stopping) return;
     log.info(`SIGHUP: reloading ${configFile}`);
     try {
-      const next = spec.load(configFile);
+      const next = spec.load(configFile, warn);
       config = next;
       log.setLevel(levelOf(next));
       void Promise.resolve(daemon?.reload()).catch((err: unknown) => log.error(`reload failed: ${describeError(err)}`));

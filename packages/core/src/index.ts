@@ -8,7 +8,8 @@ export { parseConnstr, formatConnstr, maskConnstr, maskSecrets, type ConnParams 
 export { SKYTOOLS_TS_VERSION } from './version.js';
 export { createLogger, silentLogger, quietLogger, type Logger, type ClosableLogger, type LogLevel, type LoggerOptions } from './logger.js';
 export { parseDuration, formatDuration } from './duration.js';
-export { loadConfigFile, validateConfig, sampleConfig, DAEMON_KEYS, type ConfigSpec, type ConfigOf, type FieldSpec, type FieldType } from './config.js';
+export { loadConfigFile, validateConfig, sampleConfig, iniToYaml, writeNewFile, DAEMON_KEYS, type ConfigSpec, type ConfigOf, type FieldSpec, type FieldType, type IniFormat, type UpstreamKey, type ConfigWarn } from './config.js';
+export { parseIni, iniSection, isIniFile, type IniDocument } from './ini-file.js';
 export { connect, disconnect, ConnectionError, type ConnectOptions } from './db.js';
 export { guardStalls } from './stall-guard.js';
 export { installSchemas, SchemaInstallError, type InstallOptions, type InstallResult, type InstallAction } from './schema-installer.js';
@@ -21,7 +22,7 @@ export { listenForTicks, TICK_CHANNEL } from './tick-listener.js';
 export { TickHub, type TickSubscription } from './tick-hub.js';
 export { WakeLatch } from './wake-latch.js';
 export { sleep, Backoff } from './sleep.js';
-export { PidFile, signalPidfile } from './pidfile.js';
+export { PidFile, signalPidfile, killPidfile } from './pidfile.js';
 export { runDaemon, type DaemonSpec, type Daemon } from './daemon-runner.js';
 export type { PgqEvent, BatchInfo } from './sql/pgq-batch.js';
 export type { NodeInfoRow, MemberInfo, NodeType, WorkerState } from './sql/pgq-node.js';

@@ -41,7 +41,7 @@ export class PidFile {
 }
 
 /** Send a signal to the process named in a pid file; throws a UsageError saying what is wrong. */
-export function signalPidfile(pidfile: string | undefined, signal: 'SIGHUP' | 'SIGTERM', program: string): void {
+export function signalPidfile(pidfile: string | undefined, signal: 'SIGHUP' | 'SIGTERM' | 'SIGKILL', program: string): void {
   if (pidfile === undefined) throw new UsageError(`${program}: no pidfile configured to find the running instance (set pidfile)`);
   if (!existsSync(pidfile)) throw new UsageError(`${program}: pidfile ${pidfile} does not exist; is it running?`);
   const pid = readPid(pidfile);
@@ -51,4 +51,16 @@ export function signalPidfile(pidfile: string | undefined, signal: 'SIGHUP' | 'S
   } catch (err) {
     throw new UsageError(`${program}: cannot signal pid ${pid} from ${pidfile}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/**
+ * `-k`: kill the process named in a pid file at once (SIGKILL; replication work in flight is
+ * redone from the last committed batch at its next start) and remove the file once it is gone.
+ */
+export async function killPidfile(pidfile: string | undefined, program: string): Promise<void> {
+  signalPidfile(pidfile, 'SIGKILL', program);
+  const pid = pidfile === undefined ? undefined : readPid(pidfile);
+  for (let i = 0; i < 100 && pid !== undefined && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+  if (pid !== undefined && alive(pid)) throw new UsageError(`${program}: pid ${pid} from ${pidfile ?? ''} is still alive 5s after SIGKILL`);
+  if (pidfile !== undefined) rmSync(pidfile, { force: true });
 }

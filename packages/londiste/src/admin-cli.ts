@@ -3,8 +3,8 @@
  * argv, a logger and an output function; this module never touches the console itself.
  */
 import yargs, { type Argv } from 'yargs';
-import { describeError, formatDuration, pgDiagnostics, SKYTOOLS_TS_VERSION, UsageError, type ClosableLogger, type LogLevel, type NodeType } from '@skytools/core';
-import { loadJobConfig, sampleJobConfig, type JobConfig } from './job-config.js';
+import { describeError, formatDuration, iniToYaml, writeNewFile, killPidfile, pgDiagnostics, signalPidfile, SKYTOOLS_TS_VERSION, UsageError, type ClosableLogger, type LogLevel, type NodeType } from '@skytools/core';
+import { JOB_INI, JOB_SPEC, loadJobConfig, sampleJobConfig, type JobConfig } from './job-config.js';
 import { NodeAdmin } from './node-admin.js';
 import { createNode } from './commands/create-node.js';
 import { cmdMembers, cmdNodeInfo, cmdNodeStatus, cmdStatus, type Output } from './commands/status.js';
@@ -25,6 +25,8 @@ export interface CliEnv {
   signal?: AbortSignal;
   /** Builds the logger once the job file (logfile, loglevel) and -v/-q are known. */
   makeLogger: (job: JobConfig | undefined, level: LogLevel) => ClosableLogger;
+  /** Registers the worker's reload (SIGHUP: re-read the job file); the binary owns the signal. */
+  onReload?: (reload: () => void) => void;
 }
 
 type Opts = Record<string, unknown>;
@@ -182,6 +184,10 @@ function addOptions(y: Argv): Argv {
     .option('verbose', { alias: 'v', type: 'boolean', describe: 'debug logging' })
     .option('quiet', { alias: 'q', type: 'boolean', describe: 'log only warnings and errors' })
     .option('ini', { type: 'boolean', describe: 'print a commented sample job file and exit' })
+    .option('reload', { alias: 'r', type: 'boolean', describe: "tell the job's running worker (its pidfile) to re-read the job file" })
+    .option('stop', { alias: 's', type: 'boolean', describe: "tell the job's running worker (its pidfile) to stop gracefully" })
+    .option('kill', { alias: 'k', type: 'boolean', describe: "kill the job's running worker (its pidfile) at once" })
+    .option('daemon', { alias: 'd', type: 'boolean', hidden: true })
     .option('provider', { type: 'string', describe: 'create-branch/leaf: connect string of the provider node' })
     .option('all', { type: 'boolean', describe: 'add/remove: every table (or sequence) available' })
     .option('force', { type: 'boolean', describe: 'go on despite missing objects / subscribers' })
@@ -205,7 +211,7 @@ function addOptions(y: Argv): Argv {
     .option('dump-file', { type: 'string', describe: 'resurrect: file for the lost events (JSON lines; default resurrect-NODE-lost-events.jsonl)' })
     .option('count-only', { type: 'boolean', describe: 'compare: row counts only, no checksums' })
     .option('apply', { type: 'boolean', describe: 'repair: apply the fixes on this node (one transaction per table)' })
-    .option('output', { alias: 'o', type: 'string', describe: 'repair: write the fixing SQL to this file (default: stdout)' })
+    .option('output', { alias: 'o', type: 'string', describe: 'repair: write the fixing SQL to this file (default: stdout); import-ini: write the YAML to this new file (mode 0600, passwords kept)' })
     .option('compact', { type: 'boolean', describe: 'status: one line per node' })
     .option('names-only', { type: 'boolean', describe: 'tables: only the names' })
     .option('node', { type: 'string', describe: 'pause/resume/change-provider: the node to act on (default: this one)' })
@@ -262,7 +268,7 @@ export async function runAdminCli(argv: readonly string[], env: CliEnv): Promise
   const parser = addOptions(
     yargs([...argv])
       .scriptName('londiste')
-      .usage(`$0 JOB.yaml COMMAND [ARGS] [options]\n\nLondiste replication admin tool.\n\nCommands:\n${commandList()}`)
+      .usage(`$0 JOB.yaml COMMAND [ARGS] [options]\n$0 JOB.yaml -r|-s|-k\n$0 import-ini JOB.ini\n\nLondiste replication admin tool. JOB files are YAML, or upstream's .ini.\n\nCommands:\n${commandList()}`)
       .version(SKYTOOLS_TS_VERSION)
       .help()
       .strictOptions()
@@ -278,19 +284,39 @@ export async function runAdminCli(argv: readonly string[], env: CliEnv): Promise
     return 0;
   }
   const positional = parsed._.map(String);
+  if (positional[0] === 'import-ini') {
+    if (positional.length !== 2 || positional[1] === undefined) throw new UsageError('import-ini needs exactly one .ini file: londiste import-ini JOB.ini [-o JOB.yaml]');
+    const output = str(parsed['output']);
+    if (output === undefined) env.out(iniToYaml(positional[1], JOB_SPEC, JOB_INI, { hidePasswords: true }).trimEnd());
+    else writeNewFile(output, iniToYaml(positional[1], JOB_SPEC, JOB_INI, { hidePasswords: false }));
+    return 0;
+  }
   const [jobFile, command, ...args] = positional;
   if (jobFile === undefined) throw new UsageError('missing JOB.yaml (see londiste --help)');
+  if (parsed['daemon'] === true) {
+    throw new UsageError(`-d: londiste does not detach itself; run the job under londisted (a file in its jobs_dir) or systemd (docs/londisted.md), or in your shell's background`);
+  }
+  if (parsed['reload'] === true || parsed['stop'] === true || parsed['kill'] === true) {
+    if (command !== undefined && command !== 'worker') throw new UsageError(`-r/-s/-k act on the running worker and take no command (got ${command})`);
+    const job = loadJobConfig(jobFile);
+    const who = `londiste job ${job.job_name}`;
+    if (parsed['kill'] === true) await killPidfile(job.pidfile, who);
+    else signalPidfile(job.pidfile, parsed['stop'] === true ? 'SIGTERM' : 'SIGHUP', who);
+    return 0;
+  }
   if (command === undefined) throw new UsageError(`missing COMMAND after ${jobFile} (see londiste --help)`);
   const def = COMMANDS[command];
   if (def === undefined && command !== 'worker') throw new UsageError(`unknown command "${command}" (see londiste --help)`);
   refuseNotImplemented(parsed);
-  const job = loadJobConfig(jobFile);
+  const dropped: string[] = [];
+  const job = loadJobConfig(jobFile, (m) => dropped.push(m));
   const level: LogLevel = parsed['verbose'] === true ? 'debug' : parsed['quiet'] === true ? 'warning' : job.loglevel;
   const log = env.makeLogger(job, level);
+  for (const m of dropped) log.warning(m);
   if (command === 'worker') {
     if (args.length > 0) throw new UsageError(`worker takes no arguments (got: ${args.join(' ')})`);
     try {
-      await runWorkerForeground(job, log, env.signal ?? new AbortController().signal);
+      await runWorkerForeground(job, log, env.signal ?? new AbortController().signal, env.onReload);
     } finally {
       await log.close();
     }

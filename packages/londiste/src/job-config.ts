@@ -4,12 +4,13 @@
  * Londiste 3 .ini files.
  */
 import { basename, extname } from 'node:path';
-import { loadConfigFile, sampleConfig, type ConfigOf, type ConfigSpec } from '@skytools/core';
+import { loadConfigFile, sampleConfig, type ConfigOf, type ConfigSpec, type ConfigWarn, type IniFormat } from '@skytools/core';
 
 export const JOB_SPEC = {
-  job_name: { type: 'string', describe: 'Name of the job, also the worker (consumer) name on the queue.\nDefault: the file name without .yaml.' },
+  job_name: { type: 'string', describe: 'Name of the job, also the worker (consumer) name on the queue.\nDefault: the file name without .yaml (or .ini).' },
   db: { type: 'connstr', required: true, describe: 'Connection string of the local node database.', example: "'host=127.0.0.1 port=5432 dbname=digoal_01 user=postgres'" },
   queue_name: { type: 'string', required: true, describe: 'The cascaded queue this node belongs to.', example: 'replika' },
+  node_name: { type: 'string', describe: 'Node name for create-root/create-branch/create-leaf when the command line gives none.' },
   public_node_location: { type: 'connstr', describe: 'How other nodes reach this one (create-* uses it when no CONNSTR argument is given).' },
   initial_provider_location: { type: 'connstr', describe: 'Provider for create-branch/create-leaf when --provider is not given.' },
   logfile: { type: 'path', describe: 'Append log lines here (default: stderr).' },
@@ -43,6 +44,69 @@ export const JOB_SPEC = {
   lock_timeout: { type: 'duration', default: '10s', describe: 'How long admin commands wait for a table lock (PostgreSQL lock_timeout\non the local node) before giving up with nothing changed; 0 waits for ever.' },
 } as const satisfies ConfigSpec;
 
+const LOGGING = 'logs go to logfile or stderr in this format (the journal under systemd)';
+const RETRIES = 'a failed round is retried with its own back-off here';
+const HANDLERS = 'handlers are not implemented yet (issue: handlers and merge)';
+
+/**
+ * Upstream Londiste's job keys without a key here. Those that only tune logging, retries or
+ * fetching are dropped with a warning; those that change what is replicated are refused.
+ */
+const UPSTREAM_JOB_KEYS: IniFormat['upstreamKeys'] = {
+  use_skylog: { effect: 'none', why: LOGGING },
+  skylog_locations: { effect: 'none', why: LOGGING },
+  log_count: { effect: 'none', why: 'log rotation is left to logrotate (SIGHUP reopens the file)' },
+  log_size: { effect: 'none', why: 'log rotation is left to logrotate (SIGHUP reopens the file)' },
+  logfmt_console: { effect: 'none', why: LOGGING },
+  logfmt_console_verbose: { effect: 'none', why: LOGGING },
+  logfmt_file: { effect: 'none', why: LOGGING },
+  logfmt_file_verbose: { effect: 'none', why: LOGGING },
+  logdatefmt_console: { effect: 'none', why: LOGGING },
+  logdatefmt_console_verbose: { effect: 'none', why: LOGGING },
+  logdatefmt_file: { effect: 'none', why: LOGGING },
+  logdatefmt_file_verbose: { effect: 'none', why: LOGGING },
+  pgq_autocommit: { effect: 'none', why: 'the worker manages its own transactions' },
+  pgq_lazy_fetch: { effect: 'none', why: 'a batch is read with one COPY, not a cursor' },
+  pgq_batch_collect_events: { effect: 'none', why: 'batches of a leaf behind are merged up to batch_merge_events instead' },
+  pgq_batch_collect_interval: { effect: 'none', why: 'batches of a leaf behind are merged up to batch_merge_events instead' },
+  threaded_copy_pool_size: { effect: 'none', why: 'parallel_copies says how many tables copy at once' },
+  threaded_copy_tables: { effect: 'none', why: 'parallel_copies says how many tables copy at once' },
+  keepalive_stats: { effect: 'none', why: 'status and londisted report the workers' },
+  connection_lifetime: { effect: 'none', why: 'the worker keeps its connections while they work' },
+  exception_sleep: { effect: 'none', why: RETRIES },
+  exception_reset: { effect: 'none', why: RETRIES },
+  exception_quiet: { effect: 'none', why: RETRIES },
+  exception_grace: { effect: 'none', why: RETRIES },
+  sql_retry: { effect: 'none', why: RETRIES },
+  sql_retry_max_count: { effect: 'none', why: RETRIES },
+  sql_retry_max_time: { effect: 'none', why: RETRIES },
+  sql_retry_formula_a: { effect: 'none', why: RETRIES },
+  sql_retry_formula_b: { effect: 'none', why: RETRIES },
+  sql_retry_formula_cap: { effect: 'none', why: RETRIES },
+  local_wm_publish_period: { effect: 'none', why: 'the watermark is published with every batch' },
+  global_wm_publish_period: { effect: 'none', why: 'the root publishes the global watermark with its maintenance' },
+  handler_modules: { effect: 'refused', why: HANDLERS },
+  obfuscator_map: { effect: 'refused', why: HANDLERS },
+  obfuscator_key: { effect: 'refused', why: HANDLERS },
+  shard_hash_func: { effect: 'refused', why: HANDLERS },
+  shard_info_sql: { effect: 'refused', why: HANDLERS },
+  local_only: { effect: 'refused', why: 'a node replaying only the tables it has locally is not implemented' },
+  local_only_drop_execute: { effect: 'refused', why: 'a node replaying only the tables it has locally is not implemented' },
+  register_only_tables: { effect: 'refused', why: 'registering only some tables is not implemented: add-table names the tables' },
+  register_only_seqs: { effect: 'refused', why: 'registering only some sequences is not implemented: add-seq names the sequences' },
+  register_skip_tables: { effect: 'refused', why: 'skipping tables at registration is not implemented: add-table names the tables' },
+  register_skip_seqs: { effect: 'refused', why: 'skipping sequences at registration is not implemented: add-seq names the sequences' },
+  compare_sql: { effect: 'refused', why: 'compare uses its own row digest (docs/londiste.md, compare)' },
+  compare_fmt: { effect: 'refused', why: 'compare uses its own row digest (docs/londiste.md, compare)' },
+  consumer_name: { effect: 'refused', why: 'the consumer name is the job_name' },
+  pgq_queue_name: { effect: 'refused', why: 'the key is queue_name' },
+  pgq_keep_lag: { effect: 'refused', why: 'a worker deliberately lagging behind is not implemented' },
+  extra_connstr: { effect: 'refused', why: 'put connection options into db' },
+};
+
+/** Upstream job files: `[londiste]` (Londiste 3.x, python3) or `[londiste3]` (Skytools 3.0-3.2). */
+export const JOB_INI: IniFormat = { services: ['londiste', 'londiste3'], upstreamKeys: UPSTREAM_JOB_KEYS };
+
 export type JobConfigValues = ConfigOf<typeof JOB_SPEC>;
 
 export interface JobConfig extends JobConfigValues {
@@ -51,8 +115,9 @@ export interface JobConfig extends JobConfigValues {
   file: string;
 }
 
-export function loadJobConfig(file: string): JobConfig {
-  const values = loadConfigFile(file, JOB_SPEC);
+/** A job file: YAML, or upstream's .ini (`warn` hears each upstream key dropped from it). */
+export function loadJobConfig(file: string, warn?: ConfigWarn): JobConfig {
+  const values = loadConfigFile(file, JOB_SPEC, JOB_INI, warn);
   const jobName = values.job_name ?? basename(file, extname(file));
   return { ...values, job_name: jobName, file };
 }

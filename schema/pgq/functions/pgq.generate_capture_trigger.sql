@@ -21,11 +21,13 @@ DECLARE
     v_op        text;
     v_arglist   text;
     v_keys      text[];
-    v_targs     record := pgq._trigger_args(i_args);
+    -- assigned below, not here: PostgreSQL 10 refuses a default value for a record variable
+    v_targs     record;
 BEGIN
     IF current_setting('server_version_num')::int < 100000 THEN
         RETURN 0;
     END IF;
+    v_targs := pgq._trigger_args(i_args);
     v_fn := pgq._write_capture_function(i_queue_name, i_table, i_args, i_format, i_trigger_name);
     IF v_fn IS NULL THEN
         RETURN 0;

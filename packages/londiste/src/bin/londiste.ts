@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// londiste JOB.yaml COMMAND [ARGS]: admin commands print results on stdout and log on stderr
+// londiste JOB.yaml COMMAND [ARGS] (JOB.ini: upstream's format): admin commands print results on stdout and log on stderr
 // (and to the job's logfile). Errors are one line on stderr and exit code 1.
 import { CommandFailedError, createLogger, describeError, maskSecrets } from '@skytools/core';
 import { runAdminCli } from '../admin-cli.js';
@@ -14,11 +14,17 @@ const onSignal = (): void => {
 };
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
+// until a worker registers its reload, SIGHUP must not kill an admin command (the default action)
+let reload: (() => void) | undefined;
+process.on('SIGHUP', () => reload?.());
 
 try {
   const code = await runAdminCli(process.argv.slice(2), {
     signal: stop.signal,
     out: (line) => process.stdout.write(`${line}\n`),
+    onReload: (fn) => {
+      reload = fn;
+    },
     makeLogger: (job, level) => createLogger({ level, ...(job?.logfile !== undefined ? { logfile: job.logfile, alsoStderr: true } : {}) }),
   });
   process.exitCode = code;

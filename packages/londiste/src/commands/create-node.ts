@@ -41,8 +41,8 @@ async function checkPublicLocation(admin: NodeAdmin, local: pg.ClientBase, locat
 export async function createNode(admin: NodeAdmin, opts: CreateNodeOptions): Promise<void> {
   const log = admin.log;
   const queue = admin.queue;
-  const name = opts.nodeName;
-  if (name === undefined || name === '') throw new UsageError('Node name must be given in the command line');
+  const name = opts.nodeName ?? admin.job.node_name;
+  if (name === undefined || name === '') throw new UsageError(`Node name must be given either in the command line or as node_name in ${admin.job.file}`);
   const location = opts.location ?? admin.job.public_node_location ?? admin.job.db;
   const params = parseConnstr(location);
   if (params['host'] === undefined && params['service'] === undefined && params['hostaddr'] === undefined) {

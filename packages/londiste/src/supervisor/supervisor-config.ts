@@ -2,7 +2,7 @@
 import { DAEMON_KEYS, loadConfigFile, sampleConfig, type ConfigOf, type ConfigSpec } from '@skytools/core';
 
 export const SUPERVISOR_SPEC = {
-  jobs_dir: { type: 'path', required: true, describe: 'Directory of job files (*.yaml), one replication job each.', example: 'jobs.d' },
+  jobs_dir: { type: 'path', required: true, describe: "Directory of job files (*.yaml, or upstream's *.ini), one replication job each.", example: 'jobs.d' },
   max_parallel_copy: { type: 'int', default: 4, min: 1, max: 64, describe: 'Initial copies running at once across all jobs\n(each job also honours its own parallel_copies).' },
   restart_delay_max: { type: 'duration', default: '60s', describe: 'Longest wait before restarting a job that failed to start\n(the delay doubles from 1s up to this).' },
   shutdown_timeout: { type: 'duration', default: '30s', describe: 'On SIGTERM/SIGINT, how long batches in flight may take to commit.' },

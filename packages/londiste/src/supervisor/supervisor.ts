@@ -32,11 +32,20 @@ export class Supervisor {
     this.ticks = new TickHub(log, 'londisted tick listener');
   }
 
+  /** Upstream keys dropped from .ini job files, said once per process rather than at every reload. */
+  private readonly warned = new Set<string>();
+
+  private warnOnce(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    this.log.warning(message);
+  }
+
   /** The job files of jobs_dir; throws when the directory cannot be read. */
   private listJobFiles(): string[] {
     const dir = this.config.jobs_dir;
     try {
-      return readdirSync(dir).filter((n) => n.endsWith('.yaml') || n.endsWith('.yml')).sort();
+      return readdirSync(dir).filter((n) => n.endsWith('.yaml') || n.endsWith('.yml') || n.endsWith('.ini')).sort();
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? 'does not exist' : code === 'ENOTDIR' ? 'is not a directory' : code === 'EACCES' ? 'cannot be read (permission denied)' : describeError(err);
@@ -58,7 +67,7 @@ export class Supervisor {
     for (const f of files) {
       const file = join(dir, f);
       try {
-        const job = loadJobConfig(file);
+        const job = loadJobConfig(file, (m) => this.warnOnce(m));
         if (found.has(job.job_name)) {
           this.log.error(`${file}: job name ${job.job_name} is used by another file too; skipped`);
           continue;
