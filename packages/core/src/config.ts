@@ -160,11 +160,13 @@ export type ConfigWarn = (message: string) => void;
  * against the current directory, as upstream's do.
  */
 function iniDocument(file: string, text: string, format: IniFormat, warn: ConfigWarn, spec: ConfigSpec): Record<string, string> {
-  const { service, values } = iniSection(parseIni(text, file), format.services);
+  const { service, values, fromDefaults } = iniSection(parseIni(text, file), format.services);
   const doc: Record<string, string> = {};
   for (const [key, value] of Object.entries(values)) {
     const upstream = format.upstreamKeys[key];
     if (key in spec) doc[key] = value;
+    // [DEFAULT] keys nobody reads are there for %(key)s: as upstream, they are no error
+    else if (fromDefaults.has(key) && upstream === undefined) continue;
     else if (upstream?.effect === 'none') warn(`${file}: [${service}] ${key} has no effect here and is ignored: ${upstream.why}`);
     else if (upstream?.effect === 'refused') throw new UsageError(`${file}: [${service}] ${key} is not supported: ${upstream.why}; remove it from the file`);
     else doc[key] = value; // validateConfig names it as an unknown key

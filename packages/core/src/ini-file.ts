@@ -81,7 +81,7 @@ const MAX_DEPTH = 10;
  * `londiste` or `londiste3` for a job, `pgqd` for the ticker), defaults applied and values
  * interpolated. Errors name the file, the section and the key.
  */
-export function iniSection(doc: IniDocument, services: readonly string[]): { service: string; values: Record<string, string> } {
+export function iniSection(doc: IniDocument, services: readonly string[]): { service: string; values: Record<string, string>; fromDefaults: Set<string> } {
   const service = services.find((s) => doc.sections.has(s));
   const own = service === undefined ? undefined : doc.sections.get(service);
   if (service === undefined || own === undefined) {
@@ -113,7 +113,8 @@ export function iniSection(doc: IniDocument, services: readonly string[]): { ser
   // Skytools' own defaults only feed interpolation: the file's keys are what it sets
   const values: Record<string, string> = {};
   for (const key of new Set([...doc.defaults.keys(), ...own.keys()])) if (key !== 'config_format') values[key] = expand(merged.get(key) ?? '', 0);
-  return { service, values };
+  const fromDefaults = new Set([...doc.defaults.keys()].filter((k) => !own.has(k)));
+  return { service, values, fromDefaults };
 }
 
 /** Does this file name say upstream .ini format? */

@@ -4,7 +4,7 @@
  */
 export { SKYTOOLS_TS_VERSION as LONDISTE_VERSION } from '@skytools/core';
 export { runAdminCli, COMMANDS, type CliEnv } from './admin-cli.js';
-export { loadJobConfig, sampleJobConfig, JOB_SPEC, type JobConfig } from './job-config.js';
+export { loadJobConfig, sampleJobConfig, JOB_SPEC, JOB_INI, type JobConfig } from './job-config.js';
 export { NodeAdmin } from './node-admin.js';
 export { renderStatusTree, renderStatusTreeCompact, formatLag } from './status-tree.js';
 export type { NodeStatus } from './node-status.js';
