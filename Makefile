@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup matrix-servers build lint typecheck test test-faults test-matrix demo bench clean
+.PHONY: help setup matrix-servers build lint typecheck test test-faults test-matrix test-upstream-sql demo bench clean
 
 help:
 	@echo "make test    install dependencies, build, lint, type-check and run every test against real PostgreSQL"
@@ -11,6 +11,7 @@ help:
 	@echo "make lint    type-aware ESLint"
 	@echo "make bench   performance figures as ratios against anchors (QUICK=1 for a short run)"
 	@echo "make test-matrix  the seed scenario between PostgreSQL majors 10..18, upgrades and downgrades (MATRIX_PAIRS=all: every pair)"
+	@echo "make test-upstream-sql DIR='pgq pgq-node londiste-sql'  upstream's own SQL regression suites against our schema (checkouts you fetched)"
 	@echo "make test-faults  fault injection on root -> branch -> leaf, 200 faults (FAULTS=n, FAULT_SEED=n to replay)"
 
 # npm ci when node_modules is missing or older than the lock file.
@@ -50,6 +51,12 @@ test-matrix: build matrix-servers
 FAULTS ?= 200
 test-faults: build
 	TEST_TIMEOUT_MS=14400000 FAULTS=$(FAULTS) npm test -- faults/
+
+# upstream's regression suites (sql/*.sql, expected/*.out of checkouts of github.com/pgq/pgq, pgq/pgq-node,
+# pgq/londiste-sql you fetched yourself; nothing of theirs is kept here) against our schema; PG_VERSION=15
+test-upstream-sql: build
+	@test -n "$(DIR)" || { echo "DIR= one or more upstream checkouts, e.g. make test-upstream-sql DIR='../pgq ../pgq-node ../londiste-sql'"; exit 2; }
+	node scripts/upstream-sql.mjs $(DIR)
 
 # PostgreSQL 13 -> 17, the seed scenario with pgqd and londisted, then status and comparisons
 demo: build

@@ -54,6 +54,7 @@ SELECT pgq.upgrade_schema();
 \ir functions/pgq._trigger_args.sql
 \ir functions/pgq._table_pkeys.sql
 \ir functions/pgq._urlenc_expr.sql
+\ir functions/pgq._magic_columns.sql
 \ir functions/pgq._row_encoder.sql
 \ir functions/pgq._capture.sql
 \ir functions/pgq.capture_triggers.sql

@@ -73,8 +73,9 @@ for (const major of testVersions()) {
         const sq = await events(client, `ev_extra1 = 'public.ts'`);
         assert.deepEqual(sq.map((e) => [e.ev_type, e.ev_data]), [
           ['I', `(id,t,b,i8,n,f,ts,tstz,d,arr,j,jb,ip,by,"Mixed Case") values ('1','a b&c=d%e/f "q" ''s'' 德哥','t','-9000000000','1.50','0.5','2012-05-30 21:32:36.853','2012-05-30 13:32:36+00','2012-05-30','{x,"y z"}','{"k": [1, "v"]}','{"k": 1}','10.0.0.1',E'\\\\x00ff','M')`],
-          ['I', `(id,t,b,i8,n,f,ts,tstz,d,arr,j,jb,ip,by,"Mixed Case") values ('2',NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL,NULL)`],
-          ['U', `t=NULL,b='f',i8=NULL,n=NULL,f=NULL,ts=NULL,tstz=NULL,d=NULL,arr=NULL,j=NULL,jb=NULL,ip=NULL,by=NULL,"Mixed Case"=NULL where id='2'`],
+          // as upstream: NULL written null, and an UPDATE sets only the columns it changed
+          ['I', `(id,t,b,i8,n,f,ts,tstz,d,arr,j,jb,ip,by,"Mixed Case") values ('2',null,null,null,null,null,null,null,null,null,null,null,null,null,null)`],
+          ['U', `b='f' where id='2'`],
           ['D', `id='2'`],
         ]);
       } finally {
@@ -124,6 +125,68 @@ for (const major of testVersions()) {
         await client.query(`CREATE TRIGGER c AFTER INSERT ON sk2 FOR EACH ROW EXECUTE PROCEDURE pgq.logutriga('q', 'SKIP')`);
         assert.equal(await errorOf(client, `INSERT INTO sk2 VALUES (1)`), 'SKIP does not work in AFTER trigger.');
         assert.equal(await errorOf(client, `INSERT INTO s VALUES (9, 'x', 0) ; UPDATE s SET id = 10 WHERE id = 9`), 'primary key update not allowed');
+      } finally {
+        await client.end();
+      }
+    });
+
+    it('as upstream: sqltriga sets only changed columns, a no-op update sets the key to itself, magic _pgq_ev_* columns, TRUNCATE keys in jsontriga, ids taken by refused inserts', async () => {
+      const { client } = await freshDatabase(cluster, 'upstream');
+      try {
+        await client.query(`SELECT pgq.create_queue('q')`);
+        // sqltriga (upstream's trigger_base, trigger_ignore, trigger_pkey)
+        await client.query(`CREATE TABLE s (id int, k text, a text, b numeric, noise int, PRIMARY KEY (id, k))`);
+        await client.query(`CREATE TRIGGER c AFTER INSERT OR UPDATE OR DELETE ON s FOR EACH ROW EXECUTE PROCEDURE pgq.sqltriga('q', 'ignore=noise')`);
+        await client.query(`INSERT INTO s VALUES (1, 'x y', 'a', NULL, 0)`);
+        await client.query(`UPDATE s SET b = 2.50`); // one column changed
+        await client.query(`UPDATE s SET a = a, b = b`); // nothing changed: logged as the first key set to itself
+        await client.query(`UPDATE s SET noise = 5`); // only an ignored column: not logged
+        await client.query(`UPDATE s SET noise = 6, a = NULL`); // the ignored column left out, NULL as null
+        await client.query(`DELETE FROM s`);
+        assert.deepEqual((await events(client, `ev_extra1 = 'public.s'`)).map((e) => [e.ev_type, e.ev_data]), [
+          ['I', `(id,k,a,b) values ('1','x y','a',null)`],
+          ['U', `b='2.50' where id='1' and k='x y'`],
+          ['U', `id='1' where id='1' and k='x y'`],
+          ['U', `a=null where id='1' and k='x y'`],
+          ['D', `id='1' and k='x y'`],
+        ]);
+
+        // magic columns give the event's fields, for row triggers and generated ones alike (upstream's trigger_extra_cols)
+        const magic = `(nr int PRIMARY KEY, col1 text, _pgq_ev_type text, _pgq_ev_extra1 text, _pgq_ev_extra2 text DEFAULT 'e2',
+          _pgq_ev_extra3 text DEFAULT 'e3', _pgq_ev_extra4 text DEFAULT 'e4')`;
+        for (const [t, how] of [['mj', 'jsontriga'], ['ml', 'logutriga'], ['ms', 'sqltriga'], ['mg', 'generated']] as const) {
+          await client.query(`CREATE TABLE ${t} ${magic}`);
+          if (how === 'generated') assert.equal(await scalar(client, `SELECT pgq.generate_capture_trigger('q', '${t}', 'c', '{}', 'urlenc') AS r`), 1);
+          else await client.query(`CREATE TRIGGER c AFTER INSERT OR UPDATE OR DELETE ON ${t} FOR EACH ROW EXECUTE PROCEDURE pgq.${how}('q')`);
+          await client.query(`INSERT INTO ${t} (nr, col1, _pgq_ev_type, _pgq_ev_extra1) VALUES (1, 'c1', 'xt', 'E1')`);
+          await client.query(`UPDATE ${t} SET col1 = 'c2', _pgq_ev_extra1 = 'X1'`);
+          await client.query(`DELETE FROM ${t}`);
+        }
+        const m = await client.query<{ ev_type: string; ev_data: string; ev_extra1: string; ev_extra2: string; ev_extra3: string; ev_extra4: string }>(
+          `SELECT ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4 FROM pgq.event_template WHERE ev_type = 'xt' ORDER BY ev_id`);
+        assert.deepEqual(m.rows.map((e) => [e.ev_data, e.ev_extra1, e.ev_extra2, e.ev_extra3, e.ev_extra4]), [
+          ['{"nr":1,"col1":"c1"}', 'E1', 'e2', 'e3', 'e4'], ['{"nr":1,"col1":"c2"}', 'X1', 'e2', 'e3', 'e4'], ['{"nr":1,"col1":"c2"}', 'X1', 'e2', 'e3', 'e4'],
+          ['nr=1&col1=c1', 'E1', 'e2', 'e3', 'e4'], ['nr=1&col1=c2', 'X1', 'e2', 'e3', 'e4'], ['nr=1&col1=c2', 'X1', 'e2', 'e3', 'e4'],
+          [`(nr,col1) values ('1','c1')`, 'E1', 'e2', 'e3', 'e4'], [`col1='c2' where nr='1'`, 'X1', 'e2', 'e3', 'e4'], [`nr='1'`, 'X1', 'e2', 'e3', 'e4'],
+          ['nr=1&col1=c1', 'E1', 'e2', 'e3', 'e4'], ['nr=1&col1=c2', 'X1', 'e2', 'e3', 'e4'], ['nr=1&col1=c2', 'X1', 'e2', 'e3', 'e4'],
+        ]);
+        await client.query(`CREATE TABLE bad (id int PRIMARY KEY, _pgq_ev_colour text)`);
+        await client.query(`CREATE TRIGGER c AFTER INSERT ON bad FOR EACH ROW EXECUTE PROCEDURE pgq.logutriga('q')`);
+        assert.equal(await errorOf(client, `INSERT INTO bad VALUES (1, 'red')`), 'Unknown magic column: _pgq_ev_colour');
+
+        // jsontriga's TRUNCATE event names the key like its row events (upstream's trigger_trunc)
+        await client.query(`CREATE TABLE tr (k1 int, k2 text, v int, PRIMARY KEY (k1, k2))`);
+        await client.query(`CREATE TRIGGER t AFTER TRUNCATE ON tr FOR EACH STATEMENT EXECUTE PROCEDURE pgq.jsontriga('q')`);
+        await client.query(`TRUNCATE tr`);
+        assert.equal((await events(client, `ev_extra1 = 'public.tr'`))[0]?.ev_type, '{"op":"TRUNCATE","table":["public","tr"],"pkey":["k1","k2"]}');
+
+        // an insert refused by a disabled queue or the per-transaction limit still takes its id (upstream's pgq_core_disabled)
+        await client.query(`SELECT pgq.create_queue('ids')`);
+        const first = await scalar<string>(client, `SELECT pgq.insert_event('ids', 't', 'd')::text AS r`);
+        await client.query(`UPDATE pgq.queue SET queue_disable_insert = true WHERE queue_name = 'ids'`);
+        assert.equal(await errorOf(client, `SELECT pgq.insert_event('ids', 't', 'd')`), 'Insert into queue disallowed');
+        await client.query(`UPDATE pgq.queue SET queue_disable_insert = false WHERE queue_name = 'ids'`);
+        assert.equal(await scalar<string>(client, `SELECT pgq.insert_event('ids', 't', 'd')::text AS r`), String(BigInt(first) + 2n));
       } finally {
         await client.end();
       }

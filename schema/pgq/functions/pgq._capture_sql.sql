@@ -18,6 +18,8 @@ DECLARE
     v_changed   text;
     v_ignored   text;
     v_join      text;
+    v_magic     text;
+    v_type_sql  text;
 BEGIN
     a := pgq._trigger_args(i_args);
     IF a.skip OR a.ev_type_expr IS NOT NULL THEN
@@ -67,7 +69,16 @@ BEGIN
         v_type := left(i_op, 1) || ':' || array_to_string(v_pkeys, ',');
     END IF;
     v_data := pgq._row_encoder(i_relid, i_format, a.ignore_cols);
-    v_extra[1] := coalesce('(' || a.extra1_expr || ')::text', quote_literal(v_table));
+    v_extra[1] := quote_literal(v_table);
+    -- magic columns of the table give their fields (see pgq._capture); the arguments still win
+    FOREACH v_magic IN ARRAY string_to_array(pgq._magic_columns(i_relid), chr(1)) LOOP
+        CASE v_magic
+            WHEN '_pgq_ev_type' THEN v_type_sql := format('r.%I::text', v_magic);
+            WHEN '_pgq_ev_data' THEN v_data := format('r.%I::text', v_magic);
+            ELSE v_extra[right(v_magic, 1)::int] := format('r.%I::text', v_magic);
+        END CASE;
+    END LOOP;
+    v_extra[1] := coalesce('(' || a.extra1_expr || ')::text', v_extra[1]);
     IF a.backup AND i_op = 'UPDATE' THEN
         -- the encoder reads alias r: give it the old row under that name
         v_extra[2] := '(SELECT ' || pgq._row_encoder(i_relid, i_format, a.ignore_cols) || ' FROM (SELECT o.*) r)';
@@ -79,9 +90,9 @@ BEGIN
     -- every column, each of its exact type: the planner then needs no projection of its own over
     -- the SELECT (one expression tree fewer to set up in every statement)
     RETURN format('INSERT INTO %s (ev_id, ev_time, ev_txid, ev_owner, ev_retry, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4)'
-               || ' SELECT nextval(%L), now(), txid_current(), NULL::int4, NULL::int4, %L::text, (%s)::text, (%s)::text, (%s)::text, (%s)::text, (%s)::text'
+               || ' SELECT nextval(%L), now(), txid_current(), NULL::int4, NULL::int4, %s, (%s)::text, (%s)::text, (%s)::text, (%s)::text, (%s)::text'
                || ' FROM %s WHERE %s',
                   i_event_table, (SELECT queue_event_seq FROM pgq.queue WHERE queue_name = i_queue),
-                  v_type, v_data, v_extra[1], v_extra[2], v_extra[3], v_extra[4], v_from, v_where);
+                  coalesce(v_type_sql, quote_literal(v_type) || '::text'), v_data, v_extra[1], v_extra[2], v_extra[3], v_extra[4], v_from, v_where);
 END;
 $$;

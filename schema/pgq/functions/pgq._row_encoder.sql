@@ -1,7 +1,8 @@
 -- pgq._row_encoder(table oid, format, skip_cols): internal; an SQL expression over a row
 -- variable `r` that renders it the way the triggers do: 'urlenc' (col=value&col2, a NULL
 -- without '='), 'json' (an object: integers and booleans bare, dates and timestamps in JSON
--- form, everything else as a string), 'insert'/'update'/'where' (sqltriga's SQL fragments). Values
+-- form, everything else as a string), 'insert'/'update'/'where' (sqltriga's SQL fragments; 'update'
+-- an array of col=value per column, 'names' their names). Values
 -- use the types' text output, like the C triggers. Dropped columns, skip_cols and the magic
 -- _pgq_ev_* columns are left out.
 CREATE OR REPLACE FUNCTION pgq._row_encoder(i_relid oid, i_format text, i_skip text[], i_keys text[] DEFAULT NULL)
@@ -34,9 +35,13 @@ AS $$
                 ', ' ORDER BY attnum) || ') || ''}''', '''{}''')
         WHEN 'insert' THEN
             '''(' || string_agg(quote_ident(name), ',' ORDER BY attnum) || ') values ('' || concat_ws('','', '
-            || string_agg(format('quote_nullable(%s)', pgq._text_expr(format('r.%I', name), typid)), ', ' ORDER BY attnum) || ') || '')'''
+            || string_agg(format('coalesce(quote_literal(%s), ''null'')', pgq._text_expr(format('r.%I', name), typid)), ', ' ORDER BY attnum) || ') || '')'''
         WHEN 'update' THEN
-            'concat_ws('','', ' || string_agg(format('%L || quote_nullable(%s)', quote_ident(name) || '=', pgq._text_expr(format('r.%I', name), typid)), ', ' ORDER BY attnum) || ')'
+            -- one col=value per column, in column order; the trigger keeps those that changed
+            'ARRAY[' || string_agg(format('%L || coalesce(quote_literal(%s), ''null'')', quote_ident(name) || '=', pgq._text_expr(format('r.%I', name), typid)), ', ' ORDER BY attnum) || ']::text[]'
+        WHEN 'names' THEN
+            -- the column names the 'update' array is made of, joined by chr(1)
+            quote_literal(string_agg(name, chr(1) ORDER BY attnum))
         WHEN 'where' THEN
             'concat_ws('' and '', ' || string_agg(format('%L || quote_nullable(%s)', quote_ident(name) || '=', pgq._text_expr(format('r.%I', name), typid)), ', ' ORDER BY attnum) || ')'
         END

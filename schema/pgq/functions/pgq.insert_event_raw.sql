@@ -13,7 +13,9 @@ DECLARE
     v_id    bigint := ev_id;
     v_count integer;
 BEGIN
-    SELECT queue_id, queue_data_pfx, queue_cur_table, queue_event_seq, queue_disable_insert, queue_per_tx_limit
+    -- the sequence moves even when the id is given or the insert is then refused, as upstream:
+    -- the ticker sees new events by it, and upstream's event ids come out the same
+    SELECT queue_id, queue_data_pfx, queue_cur_table, nextval(queue_event_seq) AS next_id, queue_disable_insert, queue_per_tx_limit
       INTO q
       FROM pgq.queue WHERE pgq.queue.queue_name = insert_event_raw.queue_name;
     IF NOT FOUND THEN
@@ -31,7 +33,7 @@ BEGIN
         PERFORM set_config('pgq.tx_events_' || q.queue_id, v_count::text, true);
     END IF;
     IF v_id IS NULL THEN
-        v_id := nextval(q.queue_event_seq);
+        v_id := q.next_id;
     END IF;
     EXECUTE 'INSERT INTO ' || pgq.quote_fqname(q.queue_data_pfx || '_' || q.queue_cur_table)
          || ' (ev_id, ev_time, ev_owner, ev_retry, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4)'
