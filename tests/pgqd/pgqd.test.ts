@@ -184,6 +184,48 @@ describe(`pgqd, PostgreSQL ${major}`, () => {
     }
   });
 
+  it('reads each maintenance result by its type: a count repeats until 0, a record, boolean or NULL runs once a round', async () => {
+    await newPgqDb('maint_types');
+    // maintenance operations of every result type, each call recorded (upstream's londiste.root_check_seqs
+    // returns a record: once a round, not a thousand times)
+    await cluster.withClient('maint_types', async (c) => {
+      await c.query(`CREATE SCHEMA tm;
+        CREATE TABLE tm.calls (fn text NOT NULL);
+        CREATE TABLE tm.budget (n int NOT NULL); INSERT INTO tm.budget VALUES (3);
+        CREATE FUNCTION tm.rec(text, OUT ret_code int4, OUT ret_note text) LANGUAGE plpgsql AS
+          $f$ BEGIN INSERT INTO tm.calls VALUES ('rec'); ret_code := 200; ret_note := 'ok'; END $f$;
+        CREATE FUNCTION tm.flag(text) RETURNS boolean LANGUAGE plpgsql AS $f$ BEGIN INSERT INTO tm.calls VALUES ('flag'); RETURN true; END $f$;
+        CREATE FUNCTION tm.nothing(text) RETURNS int LANGUAGE plpgsql AS $f$ BEGIN INSERT INTO tm.calls VALUES ('nothing'); RETURN NULL; END $f$;
+        CREATE FUNCTION tm.countdown(text) RETURNS int8 LANGUAGE plpgsql AS $f$
+          DECLARE v int; BEGIN INSERT INTO tm.calls VALUES ('countdown'); UPDATE tm.budget SET n = greatest(n - 1, 0) RETURNING n INTO v; RETURN v; END $f$;
+        CREATE OR REPLACE FUNCTION pgq.maint_operations(OUT func_name text, OUT func_arg text) RETURNS SETOF record LANGUAGE plpgsql AS $f$
+        BEGIN
+          INSERT INTO tm.calls VALUES ('round');
+          func_arg := 'q';
+          FOREACH func_name IN ARRAY ARRAY['tm.rec', 'tm.flag', 'tm.nothing', 'tm.countdown'] LOOP RETURN NEXT; END LOOP;
+        END $f$;`);
+    });
+    const calls = async (): Promise<Record<string, number>> => {
+      const r = await cluster.query<{ fn: string; n: number }>('maint_types', `SELECT fn, count(*)::int AS n FROM tm.calls GROUP BY fn`);
+      return Object.fromEntries(r.map((x) => [x.fn, x.n]));
+    };
+    const d = await startPgqd('maint_types', { database_list: 'maint_types' });
+    try {
+      await waitFor('four maintenance rounds', 20_000, async () => (((await calls())['round'] ?? 0) >= 4 ? true : undefined), d.logTail);
+    } finally {
+      assert.equal(await d.stop(), 0);
+    }
+    const n = await calls();
+    const rounds = n['round'] ?? 0;
+    for (const fn of ['rec', 'flag', 'nothing']) {
+      const got = n[fn] ?? 0;
+      assert.ok(got >= rounds - 1 && got <= rounds, `${fn}: ${got} calls in ${rounds} rounds (once a round)`);
+    }
+    // 3 -> 2 -> 1 -> 0 in the first round, then once a round finding 0
+    const cd = n['countdown'] ?? 0;
+    assert.ok(cd >= rounds + 1 && cd <= rounds + 2, `countdown: ${cd} calls in ${rounds} rounds (repeated while non-zero)`);
+  });
+
   it('applies a new ticker_period on SIGHUP, and survives a broken file', async () => {
     await newPgqDb('hup');
     const d = await startPgqd('hup');
