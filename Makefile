@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup matrix-servers build lint typecheck test test-faults test-matrix test-upstream-sql demo bench clean
+.PHONY: help setup matrix-servers upstream-skytools test-upstream build lint typecheck test test-faults test-matrix test-upstream-sql demo bench clean
 
 help:
 	@echo "make test    install dependencies, build, lint, type-check and run every test against real PostgreSQL"
@@ -11,6 +11,7 @@ help:
 	@echo "make lint    type-aware ESLint"
 	@echo "make bench   performance figures as ratios against anchors (QUICK=1 for a short run)"
 	@echo "make test-matrix  the seed scenario between PostgreSQL majors 10..18, upgrades and downgrades (MATRIX_PAIRS=all: every pair)"
+	@echo "make test-upstream  mixed setups with the real upstream Skytools (Debian packages; part of make test)"
 	@echo "make test-upstream-sql DIR='pgq pgq-node londiste-sql'  upstream's own SQL regression suites against our schema (checkouts you fetched)"
 	@echo "make test-faults  fault injection on root -> branch -> leaf, 200 faults (FAULTS=n, FAULT_SEED=n to replay)"
 
@@ -29,6 +30,10 @@ tests/matrix/node_modules/.package-lock.json: tests/matrix/package.json tests/ma
 
 matrix-servers: tests/matrix/node_modules/.package-lock.json
 
+# Debian's packages of upstream Skytools for tests/interop (skipped, with a note, where they cannot be installed)
+upstream-skytools:
+	@bash scripts/ensure-upstream-skytools.sh
+
 build: setup
 	npm run build
 
@@ -38,8 +43,12 @@ typecheck: build
 lint: build
 	npm run lint
 
-test: build lint matrix-servers
+test: build lint matrix-servers upstream-skytools
 	npm test
+
+# only the interop tests against upstream Skytools (also part of make test)
+test-upstream: build upstream-skytools
+	npm test -- interop/
 
 # every upgrade and downgrade between neighbouring majors and both extremes (18 runs, about 25 minutes);
 # MATRIX_PAIRS=all for all 81 source x target pairs, or a list such as MATRIX_PAIRS=10-15,15-10

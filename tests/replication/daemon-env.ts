@@ -33,7 +33,13 @@ export function pgqdBin(): string {
 }
 
 export function spawnDaemon(script: string, args: readonly string[]): Daemon {
-  const proc = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnProgram(process.execPath, [script, ...args]);
+}
+
+/** Any program as a daemon (upstream's pgqd or londiste in interop tests); `cwd` for relative paths in its config. */
+export function spawnProgram(command: string, args: readonly string[], cwd?: string): Daemon {
+  const script = command;
+  const proc = spawn(command, [...args], { stdio: ['ignore', 'pipe', 'pipe'], ...(cwd === undefined ? {} : { cwd }) });
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));

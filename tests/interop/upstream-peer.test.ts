@@ -1,0 +1,159 @@
+// The real upstream Skytools as a test peer (Debian's packages: PgQ 3.5 C extension, pgq_node,
+// londiste SQL 3.8, pgqd 3.5, londiste 3.x in Python), installed by `make test` when missing
+// (scripts/ensure-upstream-skytools.sh). The mixed setups a DBA migrating piece by piece goes
+// through, each under a load with checksums of both sides at the end:
+//   1. an upstream root (extensions, upstream root worker) ticked by OUR pgqd, feeding our leaf;
+//   2. our root ticked by UPSTREAM pgqd, feeding an upstream leaf (its own schema and worker) and a
+//      leaf our tools created run by the upstream worker (londiste.set_session_replication_role etc.);
+//   3. our worker taking over the upstream leaf mid-stream, and the upstream worker taking it back.
+// Where the packages are not installed (not root, no apt) the suite is skipped, saying why.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { findInstall, startCluster, type PgCluster } from '@skytools/harness';
+import { londisteBin, ok, runProgram, runScript, type RunResult } from '../cli/run-londiste.js';
+import { pgqdBin, spawnDaemon, spawnProgram, tail, type Daemon } from '../replication/daemon-env.js';
+import { tableDigest, waitCaughtUp, waitFor } from '../replication/replication-env.js';
+
+const MAJOR = 15;
+const UPSTREAM_LONDISTE = '/usr/bin/londiste';
+const UPSTREAM_PGQD = '/usr/bin/pgqd';
+
+/** Why the suite cannot run here, or undefined when upstream's packages are in place. */
+function missingUpstream(): string | undefined {
+  let share: string;
+  try {
+    const inst = findInstall(MAJOR);
+    if (inst.source !== 'system') return `PostgreSQL ${MAJOR} is not the system's (Debian's extension packages need it)`;
+    share = `/usr/share/postgresql/${MAJOR}/extension`;
+  } catch (err) {
+    return (err as Error).message;
+  }
+  for (const f of [UPSTREAM_LONDISTE, UPSTREAM_PGQD, `${share}/pgq.control`, `${share}/pgq_node.control`, `${share}/londiste.control`]) {
+    if (!existsSync(f)) return `${f} is missing: run make test as root on Debian (scripts/ensure-upstream-skytools.sh installs the packages)`;
+  }
+  return undefined;
+}
+
+const skip = missingUpstream();
+
+describe(`upstream Skytools as a peer, PostgreSQL ${MAJOR}`, { skip: skip ?? false }, () => {
+  let c: PgCluster;
+  const dir = mkdtempSync(join(tmpdir(), 'skytools-interop-'));
+  const daemons: Daemon[] = [];
+  const diag = (): string => daemons.map((d) => tail(d.output(), 12)).join('\n----\n');
+  const start = (d: Daemon): Daemon => {
+    daemons.push(d);
+    return d;
+  };
+  const upstream = (args: string[]): Promise<RunResult> => runProgram(UPSTREAM_LONDISTE, args, { cwd: dir });
+  const ours = (args: string[]): Promise<RunResult> => runScript(londisteBin(), args);
+  /** A job file in upstream's format: both tools read it. */
+  const iniJob = (name: string, queue: string): string => {
+    const f = join(dir, `${name}.ini`);
+    writeFileSync(f, `[londiste]\ndb = ${c.connectionString(name)}\nqueue_name = ${queue}\nlogfile = ${dir}/%(job_name)s.log\npidfile = ${dir}/%(job_name)s.pid\n`);
+    return f;
+  };
+  const yamlJob = (name: string, queue: string): string => {
+    const f = join(dir, `${name}.yaml`);
+    writeFileSync(f, `db: "${c.connectionString(name)}"\nqueue_name: ${queue}\nloop_delay: 200ms\n`);
+    return f;
+  };
+  /** Changes of every kind on the root's table, `rounds` transactions. */
+  const load = async (db: string, base: number, rounds: number): Promise<void> => {
+    for (let i = 0; i < rounds; i++) {
+      await c.query(db, `UPDATE acct SET v = v || 'x', n = n + 1 WHERE id % 10 = ${i % 10}`);
+      await c.query(db, `INSERT INTO acct (id, v, n) VALUES (${base + i}, 'new ' || ${i}, NULL)`);
+      await c.query(db, `DELETE FROM acct WHERE id = ${1 + ((base + i * 7) % 900)}`);
+    }
+  };
+  const same = async (root: string, leaves: string[]): Promise<void> => {
+    const a = await tableDigest(c, root, 'SELECT * FROM acct');
+    for (const leaf of leaves) assert.deepEqual(await tableDigest(c, leaf, 'SELECT * FROM acct'), a, `${leaf} equals ${root} (${a.rows} rows)`);
+  };
+  const tableOk = async (db: string, queue: string): Promise<boolean> =>
+    waitFor(`${db}: acct ok`, 60_000, async () => {
+      const r = await c.query<{ s: string | null }>(db, `SELECT merge_state AS s FROM londiste.get_table_list($1) WHERE table_name = 'public.acct'`, [queue]);
+      return r[0]?.s === 'ok' ? true : undefined;
+    }, diag);
+
+  before(async () => {
+    c = await startCluster(MAJOR);
+    for (const db of ['up_root', 'ours_leaf', 'ours_root', 'up_leaf', 'mixed_leaf']) {
+      await c.createDatabase(db);
+      await c.query(db, 'CREATE TABLE acct (id int PRIMARY KEY, v text, n numeric)');
+    }
+    for (const db of ['up_root', 'ours_root']) await c.query(db, `INSERT INTO acct SELECT g, 'v' || g, g / 3.0 FROM generate_series(1, 1000) g`);
+    for (const db of ['up_root', 'up_leaf']) await c.query(db, 'CREATE EXTENSION pgq; CREATE EXTENSION pgq_node; CREATE EXTENSION londiste');
+  });
+  after(async () => {
+    for (const d of daemons) await d.stop(10_000);
+    await c.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('upstream root (C PgQ, upstream worker) ticked by our pgqd feeds our leaf', async () => {
+    const root = iniJob('up_root', 'q_up');
+    const leaf = yamlJob('ours_leaf', 'q_up');
+    ok(await upstream([root, 'create-root', 'up_root', c.connectionString('up_root')]), 'upstream create-root');
+    ok(await upstream([root, 'add-table', 'public.acct']), 'upstream add-table');
+    ok(await ours([leaf, 'create-leaf', 'ours_leaf', c.connectionString('ours_leaf'), `--provider=${c.connectionString('up_root')}`]), 'our create-leaf under the upstream root');
+    ok(await ours([leaf, 'add-table', 'public.acct']), 'our add-table');
+    writeFileSync(join(dir, 'pgqd-ours.yaml'), `base_connstr: "host=127.0.0.1 port=${c.port} user=postgres"\ndatabase_list: [up_root]\nlogfile: ${dir}/pgqd-ours.log\n`);
+    start(spawnDaemon(pgqdBin(), [join(dir, 'pgqd-ours.yaml')]));
+    start(spawnProgram(UPSTREAM_LONDISTE, [root, 'worker'], dir));
+    start(spawnDaemon(londisteBin(), [leaf, 'worker']));
+    await load('up_root', 2000, 30);
+    await tableOk('ours_leaf', 'q_up');
+    await load('up_root', 3000, 30);
+    await waitCaughtUp(c, 'up_root', c, 'ours_leaf', 'q_up', 'ours_leaf', 60_000, diag);
+    await same('up_root', ['ours_leaf']);
+  });
+
+  let upLeafWorker: Daemon | undefined;
+
+  it('our root ticked by upstream pgqd feeds an upstream leaf and a leaf of ours run by the upstream worker', async () => {
+    const root = yamlJob('ours_root', 'q_ours');
+    ok(await ours([root, 'create-root', 'ours_root', c.connectionString('ours_root')]), 'our create-root');
+    ok(await ours([root, 'add-table', 'public.acct']), 'our add-table');
+    const upLeaf = iniJob('up_leaf', 'q_ours');
+    ok(await upstream([upLeaf, 'create-leaf', 'up_leaf', c.connectionString('up_leaf'), `--provider=${c.connectionString('ours_root')}`]), 'upstream create-leaf under our root');
+    ok(await upstream([upLeaf, 'add-table', 'public.acct']), 'upstream add-table');
+    const mixed = iniJob('mixed_leaf', 'q_ours');
+    ok(await ours([mixed, 'create-leaf', 'mixed_leaf', c.connectionString('mixed_leaf'), `--provider=${c.connectionString('ours_root')}`]), 'our create-leaf');
+    ok(await ours([mixed, 'add-table', 'public.acct']), 'our add-table on the mixed leaf');
+    writeFileSync(join(dir, 'pgqd-up.ini'), `[pgqd]\nbase_connstr = host=127.0.0.1 port=${c.port} user=postgres\ndatabase_list = ours_root\nlogfile = ${dir}/pgqd-up.log\npidfile = ${dir}/pgqd-up.pid\nticker_period = 0.2\n`);
+    start(spawnProgram(UPSTREAM_PGQD, [join(dir, 'pgqd-up.ini')], dir));
+    start(spawnDaemon(londisteBin(), [root, 'worker']));
+    upLeafWorker = start(spawnProgram(UPSTREAM_LONDISTE, [upLeaf, 'worker'], dir));
+    start(spawnProgram(UPSTREAM_LONDISTE, [mixed, 'worker'], dir));
+    await load('ours_root', 2000, 30);
+    await tableOk('up_leaf', 'q_ours');
+    await tableOk('mixed_leaf', 'q_ours');
+    await load('ours_root', 3000, 30);
+    await waitCaughtUp(c, 'ours_root', c, 'up_leaf', 'q_ours', 'up_leaf', 60_000, diag);
+    await waitCaughtUp(c, 'ours_root', c, 'mixed_leaf', 'q_ours', 'mixed_leaf', 60_000, diag);
+    await same('ours_root', ['up_leaf', 'mixed_leaf']);
+  });
+
+  it('our worker takes the upstream leaf over mid-stream and hands it back', async () => {
+    const upLeaf = join(dir, 'up_leaf.ini');
+    assert.ok(upLeafWorker !== undefined, 'the upstream leaf worker of the previous step runs');
+    const writer = load('ours_root', 4000, 60); // the switch happens while the root writes
+    await upLeafWorker.stop(10_000);
+    const oursOnIt = start(spawnDaemon(londisteBin(), [upLeaf, 'worker']));
+    await writer;
+    await waitCaughtUp(c, 'ours_root', c, 'up_leaf', 'q_ours', 'up_leaf', 60_000, diag);
+    await same('ours_root', ['up_leaf']);
+    assert.match(oursOnIt.output(), /Job up_leaf started/);
+
+    const writer2 = load('ours_root', 5000, 60);
+    assert.deepEqual(await oursOnIt.stop(10_000), { code: 0, signal: null });
+    start(spawnProgram(UPSTREAM_LONDISTE, [upLeaf, 'worker'], dir));
+    await writer2;
+    await waitCaughtUp(c, 'ours_root', c, 'up_leaf', 'q_ours', 'up_leaf', 60_000, diag);
+    await same('ours_root', ['up_leaf', 'mixed_leaf']);
+  });
+});
