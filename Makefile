@@ -72,7 +72,7 @@ demo: build
 	node tests/dist/demo/run-demo.js
 
 # QUICK=1 for the short version, BENCH=name1,name2 to pick benchmarks
-bench: build
+bench: build upstream-skytools
 	QUICK=$(QUICK) BENCH=$(BENCH) node bench/dist/run.js
 
 clean:

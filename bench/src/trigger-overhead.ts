@@ -2,17 +2,38 @@
  * Source-side cost of capture (docs/architecture.md, "One event's way", step 1): the blog's login/logout load with
  * no trigger, with the generic row trigger pgq.logutriga, and with the generated statement
  * triggers (urlencoded and JSON), plus the 200,000-row UPDATE of user_info. Ratios against the
- * no-trigger run of the same session. Upstream measured 0.81 (C logutriga) and 0.21 (its
+ * no-trigger run of the same session, and against upstream's C logutriga (Debian's package) in a
+ * second database of the same cluster when it is installed. Upstream measured 0.81 (C logutriga) and 0.21 (its
  * PL/pgSQL logutriga) of the no-trigger TPS, and 4.1x the UPDATE time with the C trigger.
  */
+import { existsSync } from 'node:fs';
 import { installSchemas } from '@skytools/core';
-import { createSeedSchema, seedPgbenchScript, startCluster } from '@skytools/harness';
+import { createSeedSchema, findInstall, seedPgbenchScript, startCluster, type PgCluster } from '@skytools/harness';
 import type { Benchmark, BenchOptions, BenchResult, Figure } from './result.js';
-import { plainFigure, ratioFigure } from './result.js';
+import { plainFigure, ratioFigure, speedupFigure } from './result.js';
 import { runPgbench } from './pgbench.js';
 
 const TABLES = ['user_info', 'user_session', 'user_login_rec', 'user_logout_rec'];
-type Mode = 'none' | 'generic' | 'fast' | 'fast-json' | 'native';
+type Mode = 'none' | 'generic' | 'fast' | 'fast-json' | 'native' | 'upstream-c';
+
+/** Upstream's C PgQ (Debian's postgresql-15-pgq3, installed by `make bench` when root with apt), or why not. */
+function upstreamCMissing(): string | undefined {
+  if (findInstall(15).source !== 'system') return 'PostgreSQL 15 is not the system one';
+  const control = '/usr/share/postgresql/15/extension/pgq.control';
+  return existsSync(control) ? undefined : `${control} missing (install postgresql-15-pgq3, or run make bench as root with apt)`;
+}
+
+/** A second database with the same schema and data, captured by upstream's C logutriga (CREATE EXTENSION pgq). */
+async function prepareUpstreamC(cluster: PgCluster, users: number): Promise<void> {
+  await cluster.createDatabase('digoal_c');
+  await cluster.withClient('digoal_c', async (c) => {
+    await createSeedSchema(c, { users, keyedLogs: true, functions: true });
+    await c.query('CREATE EXTENSION pgq');
+    await c.query(`SELECT pgq.create_queue('replika')`);
+    for (const t of TABLES) await c.query(`CREATE TRIGGER cap AFTER INSERT OR UPDATE OR DELETE ON digoal_01.${t} FOR EACH ROW EXECUTE PROCEDURE pgq.logutriga('replika')`);
+    await c.query('VACUUM ANALYZE');
+  });
+}
 
 export const triggerOverhead: Benchmark = {
   name: 'trigger-overhead',
@@ -33,7 +54,18 @@ export const triggerOverhead: Benchmark = {
         await c.query(`SELECT pgq.create_queue('replika')`);
         await c.query('VACUUM ANALYZE');
       });
+      const cMissing = upstreamCMissing();
+      if (cMissing === undefined) await prepareUpstreamC(cluster, users);
+      else opts.log(`upstream C logutriga not measured: ${cMissing}`);
+      const dbOf = (mode: Mode): string => (mode === 'upstream-c' ? 'digoal_c' : 'digoal_01');
       const setMode = async (mode: Mode): Promise<void> => {
+        if (mode === 'upstream-c') {
+          await cluster.withClient('digoal_c', async (c) => {
+            await c.query(`TRUNCATE pgq.event_1_0, pgq.event_1_1, pgq.event_1_2`);
+            await c.query('CHECKPOINT');
+          });
+          return;
+        }
         await cluster.withClient('digoal_01', async (c) => {
           for (const t of TABLES) {
             for (const name of ['cap', 'cap_i', 'cap_u', 'cap_d']) await c.query(`DROP TRIGGER IF EXISTS ${name} ON digoal_01.${t}`);
@@ -58,24 +90,25 @@ export const triggerOverhead: Benchmark = {
       };
       const script = seedPgbenchScript('digoal_01', users);
       const tps: Record<string, number> = {};
-      for (const mode of ['none', 'generic', 'fast', 'fast-json', 'native', 'none'] as Mode[]) {
+      const cModes: Mode[] = cMissing === undefined ? ['upstream-c'] : [];
+      for (const mode of ['none', 'generic', 'fast', ...cModes, 'fast-json', 'native', 'none'] as Mode[]) {
         await setMode(mode);
-        const r = await runPgbench(cluster, 'digoal_01', script, ['-c', '4', '-j', '2', '-T', String(seconds), '-M', 'prepared']);
+        const r = await runPgbench(cluster, dbOf(mode), script, ['-c', '4', '-j', '2', '-T', String(seconds), '-M', 'prepared']);
         opts.log(`${mode}: ${r.tps.toFixed(0)} tps (${r.transactions} transactions)`);
         // the no-trigger anchor runs first and last; keep the better to be fair to the anchor
         tps[mode] = Math.max(tps[mode] ?? 0, r.tps);
       }
       const updateMs: Record<string, number> = {};
-      for (const mode of ['none', 'fast'] as Mode[]) {
+      for (const mode of ['none', 'fast', ...cModes] as Mode[]) {
         await setMode(mode);
-        const ms = await cluster.withClient('digoal_01', async (c) => {
+        const ms = await cluster.withClient(dbOf(mode), async (c) => {
           const t0 = process.hrtime.bigint();
           await c.query('UPDATE digoal_01.user_info SET mod_time = now()');
           return Number(process.hrtime.bigint() - t0) / 1e6;
         });
         opts.log(`UPDATE of ${users} rows, ${mode}: ${ms.toFixed(0)} ms`);
         updateMs[mode] = ms;
-        await cluster.withClient('digoal_01', (c) => c.query('VACUUM digoal_01.user_info'));
+        await cluster.withClient(dbOf(mode), (c) => c.query('VACUUM digoal_01.user_info'));
       }
       const base = tps['none'] ?? NaN;
       const figures: Figure[] = [
@@ -87,6 +120,15 @@ export const triggerOverhead: Benchmark = {
         plainFigure('200k-row UPDATE without trigger', updateMs['none'] ?? NaN, 'ms'),
         ratioFigure('200k-row UPDATE with generated logutriga', updateMs['fast'] ?? NaN, 'ms', '200k-row UPDATE without trigger', updateMs['none'] ?? NaN, '<= 1.5'),
       ];
+      if (cMissing === undefined) {
+        const c = tps['upstream-c'] ?? NaN;
+        figures.push(
+          ratioFigure('TPS with upstream C logutriga (anchor)', c, 'tps', 'TPS without trigger', base),
+          ratioFigure('TPS: generated logutriga vs upstream C logutriga', tps['fast'] ?? NaN, 'tps', 'TPS with upstream C logutriga', c, '>= 1.0'),
+          ratioFigure('200k-row UPDATE with upstream C logutriga (anchor)', updateMs['upstream-c'] ?? NaN, 'ms', '200k-row UPDATE without trigger', updateMs['none'] ?? NaN),
+          speedupFigure('200k-row UPDATE: generated logutriga vs upstream C logutriga (speed)', updateMs['fast'] ?? NaN, 'ms', '200k-row UPDATE with upstream C logutriga', updateMs['upstream-c'] ?? NaN, '>= 1.0'),
+        );
+      }
       return {
         name: this.name,
         description: this.description,
@@ -96,6 +138,9 @@ export const triggerOverhead: Benchmark = {
           'the generic row trigger is not timed on the 200k-row UPDATE: it runs per row and is there for compatibility, not speed',
           'upstream on this kind of machine: C logutriga 0.81, PL/pgSQL logutriga 0.21 of the no-trigger TPS; 4.1x UPDATE time (C)',
           'native: a publication of the four tables streamed to a subscriber on a second cluster of the same machine',
+          cMissing === undefined
+            ? "upstream C: Debian's postgresql-15-pgq3 (CREATE EXTENSION pgq) in a second database of the same cluster, row trigger pgq.logutriga on the same four tables, measured in the same run"
+            : `upstream C logutriga not measured: ${cMissing}`,
         ],
       };
     } finally {

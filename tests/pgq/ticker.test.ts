@@ -148,6 +148,17 @@ class Listener {
   }
 }
 
+/** Sends numbered markers on pgq_tick, so that a listener can tell which notifications came before each. */
+function markers(client: pg.ClientBase): () => Promise<string> {
+  let marks = 0;
+  return async () => {
+    marks += 1;
+    const m = `marker-${marks}`;
+    await client.query(`SELECT pg_notify('pgq_tick', $1)`, [m]);
+    return m;
+  };
+}
+
 for (const major of testVersions()) {
   describe(`pgq.ticker thresholds and NOTIFY, PostgreSQL ${major}`, () => {
     let cluster: PgCluster;
@@ -314,13 +325,7 @@ for (const major of testVersions()) {
     it('announces every tick on pgq_tick with the queue name, and nothing else', async () => {
       const { db, client } = await freshDatabase(cluster, 'notify');
       const listener = await Listener.start(cluster, db);
-      let marks = 0;
-      const mark = async (): Promise<string> => {
-        marks += 1;
-        const m = `marker-${marks}`;
-        await client.query(`SELECT pg_notify('pgq_tick', $1)`, [m]);
-        return m;
-      };
+      const mark = markers(client);
       try {
         for (const q of ['a', 'b', 'c', 'd', 'x']) {
           await client.query('SELECT pgq.create_queue($1)', [q]);
@@ -371,13 +376,7 @@ for (const major of testVersions()) {
       const { db, client } = await freshDatabase(cluster, 'quiet');
       const listener = await Listener.start(cluster, db);
       const other = await connect(cluster, db);
-      let marks = 0;
-      const mark = async (): Promise<string> => {
-        marks += 1;
-        const m = `marker-${marks}`;
-        await client.query(`SELECT pg_notify('pgq_tick', $1)`, [m]);
-        return m;
-      };
+      const mark = markers(client);
       // an idle tick is due whenever asked (the idle gaps and ticker_max_lag as short as they go)
       const idleTick = async (): Promise<string> => {
         let id: string | null = null;

@@ -190,4 +190,18 @@ describe(`execute through the cascade, root on PostgreSQL ${srcMajor}, subscribe
     await dst.query('other', `SELECT * FROM londiste.local_set_table_attrs('q', 'public.t1', NULL)`);
     await allEqual();
   });
+
+  it('applies in one batch the rows of the old layout, the EXECUTE adding a column, and the rows that fill it', async () => {
+    // no tick while the three go in: the branch (tick by tick) and the leaves get them in one batch
+    await ticker?.stop();
+    await src.query('root', `UPDATE public.t1 SET v = 'before extra_b' WHERE id <= 40`);
+    ok(await runLondiste([files['root'] ?? '', 'execute', script('005_extra_b.sql', 'ALTER TABLE public.t1 ADD COLUMN extra_b int;\n')]), 'execute');
+    await src.query('root', `UPDATE public.t1 SET extra_b = id WHERE id BETWEEN 20 AND 60`);
+    const one = await src.query<{ t: string }>('root', `SELECT pgq.ticker('q')::text AS t`);
+    assert.notEqual(one[0]?.t, null, 'one tick holds all three');
+    ticker = startTicker(src, 'root', 100);
+    await allEqual();
+    for (const sub of SUBSCRIBERS) assert.deepEqual(await columns(dst, sub, 'public.t1'), ['id', 'v', 'extra', 'extra_b'], `${sub} got the column`);
+    assert.equal((await dst.query<{ n: number }>('leaf', `SELECT count(*)::int AS n FROM public.t1 WHERE extra_b IS NOT NULL`))[0]?.n, 41);
+  });
 });

@@ -116,6 +116,14 @@ class Cascade {
   diag = (): string => `londisted log:\n${tail(this.log(), 30)}${this.daemon === undefined ? '' : `\nlondisted output:\n${tail(this.daemon.output(), 10)}`}`;
 
   /** Start londisted and wait until its signal handlers are in place (its "starting" line). */
+  /** Every node built and enabled, londisted started, every leaf in sync. */
+  async startAll(): Promise<void> {
+    await this.build();
+    this.enable(this.root, ...this.leaves);
+    await this.startDaemon();
+    await this.synced(this.leaves);
+  }
+
   async startDaemon(): Promise<Daemon> {
     const before = countMatches(this.log(), /londisted \S+ starting/);
     const d = spawnDaemon(londistedBin(), ['--config', this.configFile]);
@@ -237,10 +245,7 @@ describe(`londisted lifecycle, PostgreSQL ${major}`, () => {
         l.body += 'provider_idle_release: 1s\n';
         writeFileSync(l.spare, l.body);
       }
-      await c.build();
-      c.enable(c.root, ...c.leaves);
-      await c.startDaemon();
-      await c.synced(c.leaves);
+      await c.startAll();
     });
     after(async () => {
       await c.close();
@@ -413,10 +418,7 @@ describe(`londisted lifecycle, PostgreSQL ${major}`, () => {
     let c: Cascade;
     before(async () => {
       c = new Cascade(cluster, 'f', ['f1', 'f2', 'f3', 'f4']);
-      await c.build();
-      c.enable(c.root, ...c.leaves);
-      await c.startDaemon();
-      await c.synced(c.leaves);
+      await c.startAll();
     });
     after(async () => {
       await c.close();

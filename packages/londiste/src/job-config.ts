@@ -4,7 +4,7 @@
  * Londiste 3 .ini files.
  */
 import { basename, extname } from 'node:path';
-import { loadConfigFile, sampleConfig, type ConfigOf, type ConfigSpec, type ConfigWarn, type IniFormat } from '@skytools/core';
+import { loadConfigFile, sampleConfig, type ConfigOf, type ConfigSpec, type ConfigWarn, type IniFormat, type UpstreamKey } from '@skytools/core';
 
 export const JOB_SPEC = {
   job_name: { type: 'string', describe: 'Name of the job, also the worker (consumer) name on the queue.\nDefault: the file name without .yaml (or .ini).' },
@@ -45,63 +45,46 @@ export const JOB_SPEC = {
 } as const satisfies ConfigSpec;
 
 const LOGGING = 'logs go to logfile or stderr in this format (the journal under systemd)';
+const ROTATION = 'rotate the log with logrotate and copytruncate (the file is written in append mode)';
 const RETRIES = 'a failed round is retried with its own back-off here';
+const MERGING = 'batches of a leaf behind are merged up to batch_merge_events instead';
+const COPIES = 'parallel_copies says how many tables copy at once';
 const HANDLERS = 'handlers are not implemented yet (issue: handlers and merge)';
+const LOCAL_ONLY = 'a node replaying only the tables it has locally is not implemented';
+const COMPARE = 'compare uses its own row digest (docs/londiste.md, compare)';
+
+/** Each of `keys` with the same effect and reason. */
+function keysWith(effect: UpstreamKey['effect'], why: string, ...keys: string[]): Record<string, UpstreamKey> {
+  return Object.fromEntries(keys.map((k) => [k, { effect, why }]));
+}
 
 /**
  * Upstream Londiste's job keys without a key here. Those that only tune logging, retries or
  * fetching are dropped with a warning; those that change what is replicated are refused.
  */
 const UPSTREAM_JOB_KEYS: IniFormat['upstreamKeys'] = {
-  use_skylog: { effect: 'none', why: LOGGING },
-  skylog_locations: { effect: 'none', why: LOGGING },
-  log_count: { effect: 'none', why: 'log rotation is left to logrotate (SIGHUP reopens the file)' },
-  log_size: { effect: 'none', why: 'log rotation is left to logrotate (SIGHUP reopens the file)' },
-  logfmt_console: { effect: 'none', why: LOGGING },
-  logfmt_console_verbose: { effect: 'none', why: LOGGING },
-  logfmt_file: { effect: 'none', why: LOGGING },
-  logfmt_file_verbose: { effect: 'none', why: LOGGING },
-  logdatefmt_console: { effect: 'none', why: LOGGING },
-  logdatefmt_console_verbose: { effect: 'none', why: LOGGING },
-  logdatefmt_file: { effect: 'none', why: LOGGING },
-  logdatefmt_file_verbose: { effect: 'none', why: LOGGING },
-  pgq_autocommit: { effect: 'none', why: 'the worker manages its own transactions' },
-  pgq_lazy_fetch: { effect: 'none', why: 'a batch is read with one COPY, not a cursor' },
-  pgq_batch_collect_events: { effect: 'none', why: 'batches of a leaf behind are merged up to batch_merge_events instead' },
-  pgq_batch_collect_interval: { effect: 'none', why: 'batches of a leaf behind are merged up to batch_merge_events instead' },
-  threaded_copy_pool_size: { effect: 'none', why: 'parallel_copies says how many tables copy at once' },
-  threaded_copy_tables: { effect: 'none', why: 'parallel_copies says how many tables copy at once' },
-  keepalive_stats: { effect: 'none', why: 'status and londisted report the workers' },
-  connection_lifetime: { effect: 'none', why: 'the worker keeps its connections while they work' },
-  exception_sleep: { effect: 'none', why: RETRIES },
-  exception_reset: { effect: 'none', why: RETRIES },
-  exception_quiet: { effect: 'none', why: RETRIES },
-  exception_grace: { effect: 'none', why: RETRIES },
-  sql_retry: { effect: 'none', why: RETRIES },
-  sql_retry_max_count: { effect: 'none', why: RETRIES },
-  sql_retry_max_time: { effect: 'none', why: RETRIES },
-  sql_retry_formula_a: { effect: 'none', why: RETRIES },
-  sql_retry_formula_b: { effect: 'none', why: RETRIES },
-  sql_retry_formula_cap: { effect: 'none', why: RETRIES },
-  local_wm_publish_period: { effect: 'none', why: 'the watermark is published with every batch' },
-  global_wm_publish_period: { effect: 'none', why: 'the root publishes the global watermark with its maintenance' },
-  handler_modules: { effect: 'refused', why: HANDLERS },
-  obfuscator_map: { effect: 'refused', why: HANDLERS },
-  obfuscator_key: { effect: 'refused', why: HANDLERS },
-  shard_hash_func: { effect: 'refused', why: HANDLERS },
-  shard_info_sql: { effect: 'refused', why: HANDLERS },
-  local_only: { effect: 'refused', why: 'a node replaying only the tables it has locally is not implemented' },
-  local_only_drop_execute: { effect: 'refused', why: 'a node replaying only the tables it has locally is not implemented' },
-  register_only_tables: { effect: 'refused', why: 'registering only some tables is not implemented: add-table names the tables' },
-  register_only_seqs: { effect: 'refused', why: 'registering only some sequences is not implemented: add-seq names the sequences' },
-  register_skip_tables: { effect: 'refused', why: 'skipping tables at registration is not implemented: add-table names the tables' },
-  register_skip_seqs: { effect: 'refused', why: 'skipping sequences at registration is not implemented: add-seq names the sequences' },
-  compare_sql: { effect: 'refused', why: 'compare uses its own row digest (docs/londiste.md, compare)' },
-  compare_fmt: { effect: 'refused', why: 'compare uses its own row digest (docs/londiste.md, compare)' },
-  consumer_name: { effect: 'refused', why: 'the consumer name is the job_name' },
-  pgq_queue_name: { effect: 'refused', why: 'the key is queue_name' },
-  pgq_keep_lag: { effect: 'refused', why: 'a worker deliberately lagging behind is not implemented' },
-  extra_connstr: { effect: 'refused', why: 'put connection options into db' },
+  ...keysWith('none', LOGGING, 'use_skylog', 'skylog_locations', 'logfmt_console', 'logfmt_console_verbose', 'logfmt_file', 'logfmt_file_verbose'),
+  ...keysWith('none', LOGGING, 'logdatefmt_console', 'logdatefmt_console_verbose', 'logdatefmt_file', 'logdatefmt_file_verbose'),
+  ...keysWith('none', ROTATION, 'log_count', 'log_size'),
+  ...keysWith('none', 'the worker manages its own transactions', 'pgq_autocommit'),
+  ...keysWith('none', 'a batch is read with one COPY, not a cursor', 'pgq_lazy_fetch'),
+  ...keysWith('none', MERGING, 'pgq_batch_collect_events', 'pgq_batch_collect_interval'),
+  ...keysWith('none', COPIES, 'threaded_copy_pool_size', 'threaded_copy_tables'),
+  ...keysWith('none', 'status and londisted report the workers', 'keepalive_stats'),
+  ...keysWith('none', 'the worker keeps its connections while they work', 'connection_lifetime'),
+  ...keysWith('none', RETRIES, 'exception_sleep', 'exception_reset', 'exception_quiet', 'exception_grace'),
+  ...keysWith('none', RETRIES, 'sql_retry', 'sql_retry_max_count', 'sql_retry_max_time', 'sql_retry_formula_a', 'sql_retry_formula_b', 'sql_retry_formula_cap'),
+  ...keysWith('none', 'the watermark is published with every batch', 'local_wm_publish_period'),
+  ...keysWith('none', 'the root publishes the global watermark with its maintenance', 'global_wm_publish_period'),
+  ...keysWith('refused', HANDLERS, 'handler_modules', 'obfuscator_map', 'obfuscator_key', 'shard_hash_func', 'shard_info_sql'),
+  ...keysWith('refused', LOCAL_ONLY, 'local_only', 'local_only_drop_execute'),
+  ...keysWith('refused', 'registering only some tables is not implemented: add-table names the tables', 'register_only_tables', 'register_skip_tables'),
+  ...keysWith('refused', 'registering only some sequences is not implemented: add-seq names the sequences', 'register_only_seqs', 'register_skip_seqs'),
+  ...keysWith('refused', COMPARE, 'compare_sql', 'compare_fmt'),
+  ...keysWith('refused', 'the consumer name is the job_name', 'consumer_name'),
+  ...keysWith('refused', 'the key is queue_name', 'pgq_queue_name'),
+  ...keysWith('refused', 'a worker deliberately lagging behind is not implemented', 'pgq_keep_lag'),
+  ...keysWith('refused', 'put connection options into db', 'extra_connstr'),
 };
 
 /** Upstream job files: `[londiste]` (Londiste 3.x, python3) or `[londiste3]` (Skytools 3.0-3.2). */

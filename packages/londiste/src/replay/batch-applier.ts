@@ -45,9 +45,16 @@ export interface BatchStats {
   skipped: number;
 }
 
+/** A column layout of a table's row events in the stage, and the span of its events' ids. */
+interface Layout {
+  cols: string;
+  first: bigint;
+  last: bigint;
+}
+
 /** A table's row events in the stage: their layouts and the span of their ids. */
 interface TableRows {
-  layouts: string[];
+  layouts: Layout[];
   events: number;
   first: bigint;
   last: bigint;
@@ -145,7 +152,7 @@ export class BatchApplier {
     const rows = new Map<string, TableRows>();
     for (const g of await stageGroups(this.client)) {
       const r = rows.get(g.table) ?? { layouts: [], events: 0, first: BigInt(g.firstEvent), last: BigInt(g.lastEvent), done: null };
-      r.layouts.push(g.cols);
+      r.layouts.push({ cols: g.cols, first: BigInt(g.firstEvent), last: BigInt(g.lastEvent) });
       r.events += g.events;
       if (BigInt(g.firstEvent) < r.first) r.first = BigInt(g.firstEvent);
       if (BigInt(g.lastEvent) > r.last) r.last = BigInt(g.lastEvent);
@@ -198,8 +205,13 @@ export class BatchApplier {
     if (t === undefined) return;
     const skipSnapshot = t.state === 'catching-up' && t.snapshot !== null ? t.snapshot.text : null;
     const applier = await this.applier(t);
+    // only the layouts with events in the range: a column added by an EXECUTE event further on in
+    // the batch is not there yet, and the rows before it do not carry it
+    const layouts = r.layouts
+      .filter((l) => (range.before === null || l.first < BigInt(range.before)) && (range.after === null || l.last >= BigInt(range.after)))
+      .map((l) => l.cols);
     try {
-      await applier.apply({ table: name, ...range, skipSnapshot }, r.layouts);
+      await applier.apply({ table: name, ...range, skipSnapshot }, layouts);
     } catch (err) {
       throw new SkytoolsError(`cannot apply the row events of ${name} in batch ${this.batch}${range.before === null ? '' : ` before event ${range.before}`}: ${(err as Error).message}`, { cause: err });
     }
