@@ -81,12 +81,12 @@ describe(`upstream Skytools as a peer, PostgreSQL ${MAJOR}`, { skip: skip ?? fal
 
   before(async () => {
     c = await startCluster(MAJOR);
-    for (const db of ['up_root', 'ours_leaf', 'ours_root', 'up_leaf', 'mixed_leaf']) {
+    for (const db of ['up_root', 'ours_leaf', 'ours_root', 'up_leaf', 'mixed_leaf', 'up_branch', 'ours_leaf2']) {
       await c.createDatabase(db);
       await c.query(db, 'CREATE TABLE acct (id int PRIMARY KEY, v text, n numeric)');
     }
     for (const db of ['up_root', 'ours_root']) await c.query(db, `INSERT INTO acct SELECT g, 'v' || g, g / 3.0 FROM generate_series(1, 1000) g`);
-    for (const db of ['up_root', 'up_leaf']) await c.query(db, 'CREATE EXTENSION pgq; CREATE EXTENSION pgq_node; CREATE EXTENSION londiste');
+    for (const db of ['up_root', 'up_leaf', 'up_branch']) await c.query(db, 'CREATE EXTENSION pgq; CREATE EXTENSION pgq_node; CREATE EXTENSION londiste');
   });
   after(async () => {
     for (const d of daemons) await d.stop(10_000);
@@ -154,6 +154,38 @@ describe(`upstream Skytools as a peer, PostgreSQL ${MAJOR}`, { skip: skip ?? fal
     start(spawnProgram(UPSTREAM_LONDISTE, [upLeaf, 'worker'], dir));
     await writer2;
     await waitCaughtUp(c, 'ours_root', c, 'up_leaf', 'q_ours', 'up_leaf', 60_000, diag);
+    await waitCaughtUp(c, 'ours_root', c, 'mixed_leaf', 'q_ours', 'mixed_leaf', 60_000, diag);
     await same('ours_root', ['up_leaf', 'mixed_leaf']);
+  });
+
+  it('an upstream branch between our root and our leaf passes everything on', async () => {
+    const branch = iniJob('up_branch', 'q_ours');
+    ok(await upstream([branch, 'create-branch', 'up_branch', c.connectionString('up_branch'), `--provider=${c.connectionString('ours_root')}`]), 'upstream create-branch under our root');
+    ok(await upstream([branch, 'add-table', 'public.acct']), 'upstream add-table on the branch');
+    const leaf = yamlJob('ours_leaf2', 'q_ours');
+    ok(await ours([leaf, 'create-leaf', 'ours_leaf2', c.connectionString('ours_leaf2'), `--provider=${c.connectionString('up_branch')}`]), 'our create-leaf under the upstream branch');
+    ok(await ours([leaf, 'add-table', 'public.acct']), 'our add-table under the upstream branch');
+    start(spawnProgram(UPSTREAM_LONDISTE, [branch, 'worker'], dir));
+    start(spawnDaemon(londisteBin(), [leaf, 'worker']));
+    await load('ours_root', 6000, 30);
+    await tableOk('up_branch', 'q_ours');
+    await tableOk('ours_leaf2', 'q_ours');
+    await load('ours_root', 7000, 30);
+    await waitCaughtUp(c, 'ours_root', c, 'up_branch', 'q_ours', 'up_branch', 60_000, diag);
+    await waitCaughtUp(c, 'ours_root', c, 'ours_leaf2', 'q_ours', 'ours_leaf2', 60_000, diag);
+    await same('ours_root', ['up_branch', 'ours_leaf2', 'up_leaf', 'mixed_leaf']);
+  });
+
+  it("upstream's compare finds our leaf equal to its provider, and names a damaged row's table", async () => {
+    const mixed = join(dir, 'mixed_leaf.ini');
+    await waitCaughtUp(c, 'ours_root', c, 'mixed_leaf', 'q_ours', 'mixed_leaf', 60_000, diag);
+    const good = ok(await upstream([mixed, 'compare']), 'upstream compare');
+    assert.match(good.stderr + good.stdout, /Counting public\.acct/);
+    assert.doesNotMatch(good.stderr + good.stdout, /Results do not match/);
+    // one row changed behind the worker's back: upstream's compare says so
+    // (a leaf refuses direct changes: the damage is done as replication would do it)
+    await c.query('mixed_leaf', `BEGIN; SET LOCAL session_replication_role = replica; UPDATE acct SET v = 'damaged' WHERE id = (SELECT min(id) FROM acct); COMMIT`);
+    const bad = await upstream([mixed, 'compare']);
+    assert.match(bad.stderr + bad.stdout, /public\.acct: Results do not match!/, bad.stderr);
   });
 });
