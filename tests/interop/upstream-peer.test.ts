@@ -176,6 +176,23 @@ describe(`upstream Skytools as a peer, PostgreSQL ${MAJOR}`, { skip: skip ?? fal
     await same('ours_root', ['up_branch', 'ours_leaf2', 'up_leaf', 'mixed_leaf']);
   });
 
+  it('our execute reaches every node of a cascade holding upstream nodes, in order with the rows that fill the column', async () => {
+    const root = join(dir, 'ours_root.yaml');
+    const sql = join(dir, '001_acct_note.sql');
+    writeFileSync(sql, 'ALTER TABLE public.acct ADD COLUMN note text;\n');
+    for (const db of ['up_leaf', 'mixed_leaf', 'up_branch', 'ours_leaf2']) {
+      assert.equal((await c.query(db, `SELECT 1 FROM pg_attribute WHERE attrelid = 'public.acct'::regclass AND attname = 'note'`)).length, 0);
+    }
+    const writer = load('ours_root', 8000, 20);
+    ok(await ours([root, 'execute', sql]), 'our execute on the root');
+    await writer;
+    await c.query('ours_root', `UPDATE acct SET note = 'n' || id WHERE id % 7 = 0`);
+    for (const [db, worker] of [['up_leaf', 'up_leaf'], ['mixed_leaf', 'mixed_leaf'], ['up_branch', 'up_branch'], ['ours_leaf2', 'ours_leaf2']] as const) {
+      await waitCaughtUp(c, 'ours_root', c, db, 'q_ours', worker, 60_000, diag);
+    }
+    await same('ours_root', ['up_leaf', 'mixed_leaf', 'up_branch', 'ours_leaf2']);
+  });
+
   it("upstream's compare finds our leaf equal to its provider, and names a damaged row's table", async () => {
     const mixed = join(dir, 'mixed_leaf.ini');
     await waitCaughtUp(c, 'ours_root', c, 'mixed_leaf', 'q_ours', 'mixed_leaf', 60_000, diag);
