@@ -49,6 +49,7 @@ SELECT londiste.upgrade_schema();
 \ir functions/londiste.restore_table_fkey.sql
 \ir functions/londiste.get_table_pending_fkeys.sql
 \ir functions/londiste.get_valid_pending_fkeys.sql
+\ir functions/londiste.create_partition.sql
 \ir functions/londiste.periodic_maintenance.sql
 
 \ir structure/triggers.sql
