@@ -7,10 +7,11 @@
  */
 import { seedPgbenchScript } from '@skytools/harness';
 import type { Benchmark, BenchOptions, BenchResult, Figure } from './result.js';
-import { plainFigure, speedupFigure } from './result.js';
+import { plainFigure, ratioFigure, speedupFigure } from './result.js';
 import { runPgbench } from './pgbench.js';
 import { peakRssMb } from './proc-stats.js';
 import { NativeReplica, Rig, SEED_TABLES, until } from './replication-rig.js';
+import { UpstreamReplica, upstreamMissing } from './upstream-replica.js';
 
 const WIDE = `(id bigint PRIMARY KEY, a int, b bigint, c numeric, d text, e text, f timestamptz, g date, h boolean, i double precision, run int)`;
 
@@ -45,6 +46,7 @@ export function bulkApply(name: string, srcMajor: number, dstMajor: number): Ben
       const wideRows = opts.quick ? 40_000 : 1_000_000;
       const drainSeconds = opts.quick ? 4 : 30;
       const rig = await Rig.start({ srcMajor, dstMajor, users, tickerPeriod: '100ms' });
+      let upstream: UpstreamReplica | undefined;
       try {
         await rig.src.query(rig.srcDb, `SELECT pgq.set_queue_config('replika', 'ticker_max_lag', '100 milliseconds')`);
         const createWide = `CREATE TABLE digoal_01.wide ${WIDE}`;
@@ -57,6 +59,18 @@ export function bulkApply(name: string, srcMajor: number, dstMajor: number): Ben
         opts.log(`ours: tables copied and in sync in ${oursCopy.toFixed(1)}s`);
         const { replica: native, syncSeconds } = await NativeReplica.create(rig, 'native', [...SEED_TABLES, 'wide'], (dst, db) => dst.query(db, createWide).then(() => undefined));
         opts.log(`native: subscription ready in ${syncSeconds.toFixed(1)}s`);
+        // upstream Londiste, a second anchor where its packages are installed; its worker runs only while measured
+        const upMissing = upstreamMissing(dstMajor);
+        let upSync = NaN;
+        if (upMissing === undefined) {
+          const made = await UpstreamReplica.create(rig, 'upstream', [...SEED_TABLES, 'wide'], (dst, db) => dst.query(db, createWide).then(() => undefined));
+          upstream = made.replica;
+          upSync = made.syncSeconds;
+          await upstream.stop();
+          opts.log(`upstream Londiste: tables copied and in sync in ${upSync.toFixed(1)}s`);
+        } else {
+          opts.log(`upstream Londiste not measured: ${upMissing}`);
+        }
 
         const cases: Case[] = [
           { label: `UPDATE of ${users} user_info rows`, table: 'user_info', rows: users,
@@ -102,6 +116,25 @@ export function bulkApply(name: string, srcMajor: number, dstMajor: number): Ben
           opts.log(`${c.label}: native ${nat.toFixed(2)}s`);
           figures.push(plainFigure(`${c.label}: native logical replication`, nat, 's'));
           figures.push(speedupFigure(`${c.label}: ours`, ours, 's', 'native', nat, '>= 2', '>= 3'));
+          if (upstream !== undefined) {
+            // upstream Londiste, with the native subscription stopped again
+            await native.enable(false);
+            upstream.start();
+            await upstream.waitCaughtUp();
+            marker += 1;
+            v = value(marker);
+            await rig.src.query(rig.srcDb, c.update, [v]);
+            const db = upstream.db;
+            const up = await until(`${c.table} applied by upstream Londiste`, 3_600_000, async () => {
+              const r = await rig.dst.query<{ done: boolean }>(db, c.probe, [v]);
+              return r[0]?.done === true;
+            });
+            await expectRows(rig, db, c, v);
+            await upstream.stop();
+            opts.log(`${c.label}: upstream Londiste ${up.toFixed(2)}s`);
+            figures.push(plainFigure(`${c.label}: upstream Londiste`, up, 's'));
+            figures.push(speedupFigure(`${c.label}: ours vs upstream Londiste`, ours, 's', 'upstream Londiste', up));
+          }
           figures.push(plainFigure(`${c.label}: ours, events applied per second`, c.rows / ours, 'events/s'));
           // the worker was started just before this case: its peak is this one batch's
           figures.push(plainFigure(`${c.label}: worker peak RSS (one batch of ${c.rows} events)`, peak, 'MB', '<= 200', '<= 100'));
@@ -112,6 +145,12 @@ export function bulkApply(name: string, srcMajor: number, dstMajor: number): Ben
         rig.startWorker();
         await rig.waitCaughtUp();
         await rig.stopWorker();
+        if (upstream !== undefined) {
+          // upstream starts from the same place: the backlog of both is the load's events
+          upstream.start();
+          await upstream.waitCaughtUp();
+          await upstream.stop();
+        }
         const before = await rig.eventSeq();
         const load = await runPgbench(rig.src, rig.srcDb, seedPgbenchScript('digoal_01', users), ['-c', '4', '-j', '2', '-T', String(drainSeconds), '-M', 'prepared']);
         const backlog = (await rig.eventSeq()) - before;
@@ -121,6 +160,15 @@ export function bulkApply(name: string, srcMajor: number, dstMajor: number): Ben
         const rate = backlog / drain;
         opts.log(`backlog drained in ${drain.toFixed(2)}s: ${rate.toFixed(0)} events/s`);
         figures.push(plainFigure('backlog drain rate (login/logout events)', rate, 'events/s', '>= 100000', '>= 150000'));
+        if (upstream !== undefined) {
+          await rig.stopWorker();
+          upstream.start();
+          const upDrain = await upstream.waitCaughtUp();
+          await upstream.stop();
+          opts.log(`backlog drained by upstream Londiste in ${upDrain.toFixed(2)}s: ${(backlog / upDrain).toFixed(0)} events/s`);
+          figures.push(plainFigure('backlog drain rate, upstream Londiste', backlog / upDrain, 'events/s'));
+          figures.push(ratioFigure('backlog drain rate: ours vs upstream Londiste', rate, 'events/s', 'upstream Londiste', backlog / upDrain));
+        }
         return {
           name,
           description: this.description,
@@ -129,9 +177,13 @@ export function bulkApply(name: string, srcMajor: number, dstMajor: number): Ben
             `source PostgreSQL ${rig.src.serverVersion}, target PostgreSQL ${rig.dst.serverVersion}; ours: pgqd ticker_period 100ms, queue ticker_max_lag 100ms; ratio = native time / our time`,
             `initial sync of the four seed tables and the wide table: ours ${oursCopy.toFixed(1)}s, native ${syncSeconds.toFixed(1)}s (the initial-copy benchmark measures this properly)`,
             `backlog: ${backlog} events (${drainSeconds}s of pgbench -c 4 -j 2 at ${load.tps.toFixed(0)} tps) applied in ${drain.toFixed(2)}s`,
+            upstream === undefined
+              ? `upstream Londiste not measured: ${upMissing ?? ''}`
+              : `upstream Londiste: Debian's python3-londiste worker on a leaf with upstream's extensions in a third target database, reading the same root; initial sync ${upSync.toFixed(1)}s; each figure measured with the others stopped`,
           ],
         };
       } finally {
+        await upstream?.stop();
         await rig.stop();
       }
     },

@@ -61,6 +61,12 @@ describe(`upstream Skytools as a peer, PostgreSQL ${MAJOR}`, { skip: skip ?? fal
     writeFileSync(f, `db: "${c.connectionString(name)}"\nqueue_name: ${queue}\nloop_delay: 200ms\n`);
     return f;
   };
+  /** A node set up under `provider` by one tool or the other, with the table added, as a DBA does it. */
+  const subscribe = async (tool: 'ours' | 'upstream', job: string, type: 'leaf' | 'branch', name: string, provider: string): Promise<void> => {
+    const run = tool === 'ours' ? ours : upstream;
+    ok(await run([job, `create-${type}`, name, c.connectionString(name), `--provider=${c.connectionString(provider)}`]), `${tool} create-${type} ${name} under ${provider}`);
+    ok(await run([job, 'add-table', 'public.acct']), `${tool} add-table on ${name}`);
+  };
   /** Changes of every kind on the root's table, `rounds` transactions. */
   const load = async (db: string, base: number, rounds: number): Promise<void> => {
     for (let i = 0; i < rounds; i++) {
@@ -99,8 +105,7 @@ describe(`upstream Skytools as a peer, PostgreSQL ${MAJOR}`, { skip: skip ?? fal
     const leaf = yamlJob('ours_leaf', 'q_up');
     ok(await upstream([root, 'create-root', 'up_root', c.connectionString('up_root')]), 'upstream create-root');
     ok(await upstream([root, 'add-table', 'public.acct']), 'upstream add-table');
-    ok(await ours([leaf, 'create-leaf', 'ours_leaf', c.connectionString('ours_leaf'), `--provider=${c.connectionString('up_root')}`]), 'our create-leaf under the upstream root');
-    ok(await ours([leaf, 'add-table', 'public.acct']), 'our add-table');
+    await subscribe('ours', leaf, 'leaf', 'ours_leaf', 'up_root');
     writeFileSync(join(dir, 'pgqd-ours.yaml'), `base_connstr: "host=127.0.0.1 port=${c.port} user=postgres"\ndatabase_list: [up_root]\nlogfile: ${dir}/pgqd-ours.log\n`);
     start(spawnDaemon(pgqdBin(), [join(dir, 'pgqd-ours.yaml')]));
     start(spawnProgram(UPSTREAM_LONDISTE, [root, 'worker'], dir));
@@ -119,11 +124,9 @@ describe(`upstream Skytools as a peer, PostgreSQL ${MAJOR}`, { skip: skip ?? fal
     ok(await ours([root, 'create-root', 'ours_root', c.connectionString('ours_root')]), 'our create-root');
     ok(await ours([root, 'add-table', 'public.acct']), 'our add-table');
     const upLeaf = iniJob('up_leaf', 'q_ours');
-    ok(await upstream([upLeaf, 'create-leaf', 'up_leaf', c.connectionString('up_leaf'), `--provider=${c.connectionString('ours_root')}`]), 'upstream create-leaf under our root');
-    ok(await upstream([upLeaf, 'add-table', 'public.acct']), 'upstream add-table');
+    await subscribe('upstream', upLeaf, 'leaf', 'up_leaf', 'ours_root');
     const mixed = iniJob('mixed_leaf', 'q_ours');
-    ok(await ours([mixed, 'create-leaf', 'mixed_leaf', c.connectionString('mixed_leaf'), `--provider=${c.connectionString('ours_root')}`]), 'our create-leaf');
-    ok(await ours([mixed, 'add-table', 'public.acct']), 'our add-table on the mixed leaf');
+    await subscribe('ours', mixed, 'leaf', 'mixed_leaf', 'ours_root');
     writeFileSync(join(dir, 'pgqd-up.ini'), `[pgqd]\nbase_connstr = host=127.0.0.1 port=${c.port} user=postgres\ndatabase_list = ours_root\nlogfile = ${dir}/pgqd-up.log\npidfile = ${dir}/pgqd-up.pid\nticker_period = 0.2\n`);
     start(spawnProgram(UPSTREAM_PGQD, [join(dir, 'pgqd-up.ini')], dir));
     start(spawnDaemon(londisteBin(), [root, 'worker']));
@@ -160,11 +163,9 @@ describe(`upstream Skytools as a peer, PostgreSQL ${MAJOR}`, { skip: skip ?? fal
 
   it('an upstream branch between our root and our leaf passes everything on', async () => {
     const branch = iniJob('up_branch', 'q_ours');
-    ok(await upstream([branch, 'create-branch', 'up_branch', c.connectionString('up_branch'), `--provider=${c.connectionString('ours_root')}`]), 'upstream create-branch under our root');
-    ok(await upstream([branch, 'add-table', 'public.acct']), 'upstream add-table on the branch');
+    await subscribe('upstream', branch, 'branch', 'up_branch', 'ours_root');
     const leaf = yamlJob('ours_leaf2', 'q_ours');
-    ok(await ours([leaf, 'create-leaf', 'ours_leaf2', c.connectionString('ours_leaf2'), `--provider=${c.connectionString('up_branch')}`]), 'our create-leaf under the upstream branch');
-    ok(await ours([leaf, 'add-table', 'public.acct']), 'our add-table under the upstream branch');
+    await subscribe('ours', leaf, 'leaf', 'ours_leaf2', 'up_branch');
     start(spawnProgram(UPSTREAM_LONDISTE, [branch, 'worker'], dir));
     start(spawnDaemon(londisteBin(), [leaf, 'worker']));
     await load('ours_root', 6000, 30);
