@@ -11,6 +11,7 @@ import { clientBinDir, createSeedSchema, type PgCluster } from '@skytools/harnes
 import type { Benchmark, BenchOptions, BenchResult, Figure } from './result.js';
 import { plainFigure, speedupFigure } from './result.js';
 import { NativeReplica, Rig, SEED_TABLES } from './replication-rig.js';
+import { UpstreamReplica, upstreamMissing } from './upstream-replica.js';
 
 const BIG = '(id bigint PRIMARY KEY, a int, b text, c timestamptz, d numeric)';
 
@@ -44,6 +45,17 @@ export const initialCopy: Benchmark = {
       opts.log(`ours: add-table --all until every table is ok: ${all.toFixed(2)}s`);
       const { syncSeconds: native } = await NativeReplica.create(rig, 'native', SEED_TABLES);
       opts.log(`native: CREATE SUBSCRIPTION until every table is ready: ${native.toFixed(2)}s`);
+      // upstream Londiste with the same two parallel copies, its worker stopped once in sync
+      const upMissing = upstreamMissing(15);
+      let upstream = NaN;
+      if (upMissing === undefined) {
+        const made = await UpstreamReplica.create(rig, 'upstream', SEED_TABLES, undefined, { parallel_copies: 2 });
+        await made.replica.stop();
+        upstream = made.syncSeconds;
+        opts.log(`upstream Londiste: add-table of the four tables until every one is ok: ${upstream.toFixed(2)}s`);
+      } else {
+        opts.log(`upstream Londiste not measured: ${upMissing}`);
+      }
 
       await rig.addTables(['big']);
       const copies = rig.copyTimes();
@@ -63,6 +75,12 @@ export const initialCopy: Benchmark = {
         plainFigure('native initial sync of the four seed tables', native, 's'),
         // the issue's target is a time ratio, ours / native <= 1.2: as a speed, >= 0.83
         speedupFigure('add-table --all until every table is ok', all, 's', 'native', native, '>= 0.83', '>= 1'),
+        ...(Number.isNaN(upstream)
+          ? []
+          : [
+              plainFigure('upstream Londiste initial sync of the four seed tables', upstream, 's'),
+              speedupFigure('add-table --all until every table is ok, vs upstream Londiste', all, 's', 'upstream Londiste', upstream),
+            ]),
         plainFigure(`psql COPY pipe of user_info (${users} rows)`, pipeInfo, 's'),
         speedupFigure(`copy of user_info (${users} rows)`, ourInfo, 's', 'pipe', pipeInfo, '>= 0.9', '>= 1'),
         plainFigure(`psql COPY pipe of a ${bigRows}-row table`, pipeBig, 's'),
@@ -76,6 +94,9 @@ export const initialCopy: Benchmark = {
           `ratios are speeds: anchor time / our time (>= 0.83 for --all is the issue's <= 1.2x native time); the leaf has parallel_copies 2, native logical replication two sync workers`,
           `copy times are the worker's own ("copied N rows ... in S s": snapshot, COPY, index rebuild, commit; ANALYZE follows); the pipe copies into a table with the same primary key`,
           `PostgreSQL ${rig.src.serverVersion} on both sides`,
+          upMissing === undefined
+            ? "upstream Londiste: Debian's python3-londiste worker (parallel_copies 2) on a leaf with upstream's extensions in another target database, timed from its worker's start after add-table"
+            : `upstream Londiste not measured: ${upMissing}`,
         ],
       };
     } finally {

@@ -33,7 +33,13 @@ export class UpstreamReplica {
   ) {}
 
   /** The leaf set up with upstream's tool, its tables copied by upstream's worker; resolves once all are ok. */
-  static async create(rig: Rig, db: string, tables: string[], prepare?: (dst: PgCluster, db: string) => Promise<void>): Promise<{ replica: UpstreamReplica; syncSeconds: number }> {
+  static async create(
+    rig: Rig,
+    db: string,
+    tables: string[],
+    prepare?: (dst: PgCluster, db: string) => Promise<void>,
+    jobKeys: Record<string, string | number> = {},
+  ): Promise<{ replica: UpstreamReplica; syncSeconds: number }> {
     await rig.dst.createDatabase(db);
     await rig.dst.withClient(db, async (c) => {
       await createSeedSchema(c, { users: 0, keyedLogs: true });
@@ -41,7 +47,8 @@ export class UpstreamReplica {
     });
     if (prepare !== undefined) await prepare(rig.dst, db);
     const ini = join(rig.work, `${NODE}.ini`);
-    writeFileSync(ini, `[londiste]\njob_name = ${NODE}\ndb = ${rig.dst.connectionString(db)}\nqueue_name = ${QUEUE}\nlogfile = ${join(rig.work, `${NODE}.log`)}\npidfile = ${join(rig.work, `${NODE}.pid`)}\n`);
+    const extra = Object.entries(jobKeys).map(([k, v]) => `${k} = ${v}\n`).join('');
+    writeFileSync(ini, `[londiste]\njob_name = ${NODE}\ndb = ${rig.dst.connectionString(db)}\nqueue_name = ${QUEUE}\nlogfile = ${join(rig.work, `${NODE}.log`)}\npidfile = ${join(rig.work, `${NODE}.pid`)}\n${extra}`);
     const replica = new UpstreamReplica(rig, db, ini);
     replica.run(['create-leaf', NODE, rig.dst.connectionString(db), `--provider=${rig.src.connectionString(rig.srcDb)}`]);
     const names = tables.map((t) => (t.includes('.') ? t : `digoal_01.${t}`));
