@@ -140,14 +140,7 @@ export class Rig {
     this.startWorker();
     const t0 = performance.now();
     await londiste([this.leafJob, 'add-table', ...names]);
-    await until('tables in sync', timeoutMs, async () => {
-      const r = await this.dst.query<{ n: number }>(
-        this.leafDb,
-        `SELECT count(*)::int AS n FROM londiste.get_table_list($1) WHERE local AND merge_state = 'ok' AND table_name = ANY ($2)`,
-        [QUEUE, names],
-      );
-      return (r[0]?.n ?? 0) >= names.length;
-    }, 20);
+    await until('tables in sync', timeoutMs, async () => (await tablesInSync(this.dst, this.leafDb, names)) >= names.length, 20);
     return (performance.now() - t0) / 1000;
   }
 
@@ -179,12 +172,7 @@ export class Rig {
 
   /** Wait until the leaf has applied every event committed so far. */
   async waitCaughtUp(timeoutMs = 900_000): Promise<number> {
-    const target = await this.tickNow();
-    return until('the leaf to catch up', timeoutMs, async () => {
-      const r = await this.dst.query<{ t: string | null }>(this.leafDb, `SELECT last_tick_id::text AS t FROM pgq_node.local_state WHERE queue_name = $1 AND consumer_name = 'leaf'`, [QUEUE]);
-      const t = r[0]?.t;
-      return t !== null && t !== undefined && BigInt(t) >= target;
-    }, 20);
+    return waitApplied(this, this.leafDb, 'leaf', timeoutMs);
   }
 
   /** Seconds of each initial copy the leaf has logged ("TABLE: copied N rows, M MB in Ss"). */
@@ -213,6 +201,26 @@ export class Rig {
     await Promise.all([this.src.stop(), this.dst.stop()]);
     rmSync(this.work, { recursive: true, force: true });
   }
+}
+
+/** How many of `names` (all the queue's tables when absent) are local and ok in `db` of `dst`. */
+export async function tablesInSync(dst: PgCluster, db: string, names?: readonly string[]): Promise<number> {
+  const r = await dst.query<{ n: number }>(
+    db,
+    `SELECT count(*)::int AS n FROM londiste.get_table_list($1) WHERE local AND merge_state = 'ok' AND ($2::text[] IS NULL OR table_name = ANY ($2))`,
+    [QUEUE, names ?? null],
+  );
+  return r[0]?.n ?? 0;
+}
+
+/** Seconds until `consumer`, the worker of a leaf in `db` of the target, has applied every event committed so far. */
+export async function waitApplied(rig: Rig, db: string, consumer: string, timeoutMs: number): Promise<number> {
+  const target = await rig.tickNow();
+  return until(`${consumer} to catch up`, timeoutMs, async () => {
+    const r = await rig.dst.query<{ t: string | null }>(db, `SELECT last_tick_id::text AS t FROM pgq_node.local_state WHERE queue_name = $1 AND consumer_name = $2`, [QUEUE, consumer]);
+    const t = r[0]?.t;
+    return t !== null && t !== undefined && BigInt(t) >= target;
+  }, 20);
 }
 
 /** Native logical replication of the same tables into another database of the target cluster. */

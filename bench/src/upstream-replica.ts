@@ -8,7 +8,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSeedSchema, findInstall, type PgCluster } from '@skytools/harness';
-import { QUEUE, stopProcess, until, type Rig } from './replication-rig.js';
+import { QUEUE, stopProcess, tablesInSync, until, waitApplied, type Rig } from './replication-rig.js';
 
 const LONDISTE = '/usr/bin/londiste';
 const NODE = 'upstream_leaf';
@@ -55,10 +55,7 @@ export class UpstreamReplica {
     replica.run(['add-table', ...names]);
     const t0 = performance.now();
     replica.start();
-    await until('upstream Londiste to copy the tables', 1_800_000, async () => {
-      const r = await rig.dst.query<{ n: number }>(db, `SELECT count(*)::int AS n FROM londiste.get_table_list($1) WHERE local AND merge_state = 'ok'`, [QUEUE]);
-      return (r[0]?.n ?? 0) >= names.length;
-    }, 100);
+    await until('upstream Londiste to copy the tables', 1_800_000, async () => (await tablesInSync(rig.dst, db)) >= names.length, 100);
     return { replica, syncSeconds: (performance.now() - t0) / 1000 };
   }
 
@@ -79,11 +76,6 @@ export class UpstreamReplica {
 
   /** Wait until upstream's worker has applied every event committed so far. */
   async waitCaughtUp(timeoutMs = 1_800_000): Promise<number> {
-    const target = await this.rig.tickNow();
-    return until('upstream Londiste to catch up', timeoutMs, async () => {
-      const r = await this.rig.dst.query<{ t: string | null }>(this.db, `SELECT last_tick_id::text AS t FROM pgq_node.local_state WHERE queue_name = $1 AND consumer_name = $2`, [QUEUE, NODE]);
-      const t = r[0]?.t;
-      return t !== null && t !== undefined && BigInt(t) >= target;
-    }, 20);
+    return waitApplied(this.rig, this.db, NODE, timeoutMs);
   }
 }

@@ -79,6 +79,18 @@ describe(`upstream Skytools as a peer, PostgreSQL ${MAJOR}`, { skip: skip ?? fal
     const a = await tableDigest(c, root, 'SELECT * FROM acct');
     for (const leaf of leaves) assert.deepEqual(await tableDigest(c, leaf, 'SELECT * FROM acct'), a, `${leaf} equals ${root} (${a.rows} rows)`);
   };
+  /** Each leaf (its node and database named alike) has applied all the root wrote; `compare` hold the root's rows. */
+  const caughtUpAndSame = async (root: string, queue: string, leaves: string[], compare = leaves): Promise<void> => {
+    for (const leaf of leaves) await waitCaughtUp(c, root, c, leaf, queue, leaf, 60_000, diag);
+    await same(root, compare);
+  };
+  /** Load on the root while the leaves copy, more once their table is ok, then caughtUpAndSame. */
+  const replicateUnderLoad = async (root: string, queue: string, leaves: string[], base: number, compare = leaves): Promise<void> => {
+    await load(root, base, 30);
+    for (const leaf of leaves) await tableOk(leaf, queue);
+    await load(root, base + 1000, 30);
+    await caughtUpAndSame(root, queue, leaves, compare);
+  };
   const tableOk = async (db: string, queue: string): Promise<boolean> =>
     waitFor(`${db}: acct ok`, 60_000, async () => {
       const r = await c.query<{ s: string | null }>(db, `SELECT merge_state AS s FROM londiste.get_table_list($1) WHERE table_name = 'public.acct'`, [queue]);
@@ -110,11 +122,7 @@ describe(`upstream Skytools as a peer, PostgreSQL ${MAJOR}`, { skip: skip ?? fal
     start(spawnDaemon(pgqdBin(), [join(dir, 'pgqd-ours.yaml')]));
     start(spawnProgram(UPSTREAM_LONDISTE, [root, 'worker'], dir));
     start(spawnDaemon(londisteBin(), [leaf, 'worker']));
-    await load('up_root', 2000, 30);
-    await tableOk('ours_leaf', 'q_up');
-    await load('up_root', 3000, 30);
-    await waitCaughtUp(c, 'up_root', c, 'ours_leaf', 'q_up', 'ours_leaf', 60_000, diag);
-    await same('up_root', ['ours_leaf']);
+    await replicateUnderLoad('up_root', 'q_up', ['ours_leaf'], 2000);
   });
 
   let upLeafWorker: Daemon | undefined;
@@ -132,13 +140,7 @@ describe(`upstream Skytools as a peer, PostgreSQL ${MAJOR}`, { skip: skip ?? fal
     start(spawnDaemon(londisteBin(), [root, 'worker']));
     upLeafWorker = start(spawnProgram(UPSTREAM_LONDISTE, [upLeaf, 'worker'], dir));
     start(spawnProgram(UPSTREAM_LONDISTE, [mixed, 'worker'], dir));
-    await load('ours_root', 2000, 30);
-    await tableOk('up_leaf', 'q_ours');
-    await tableOk('mixed_leaf', 'q_ours');
-    await load('ours_root', 3000, 30);
-    await waitCaughtUp(c, 'ours_root', c, 'up_leaf', 'q_ours', 'up_leaf', 60_000, diag);
-    await waitCaughtUp(c, 'ours_root', c, 'mixed_leaf', 'q_ours', 'mixed_leaf', 60_000, diag);
-    await same('ours_root', ['up_leaf', 'mixed_leaf']);
+    await replicateUnderLoad('ours_root', 'q_ours', ['up_leaf', 'mixed_leaf'], 2000);
   });
 
   it('our worker takes the upstream leaf over mid-stream and hands it back', async () => {
@@ -148,17 +150,14 @@ describe(`upstream Skytools as a peer, PostgreSQL ${MAJOR}`, { skip: skip ?? fal
     await upLeafWorker.stop(10_000);
     const oursOnIt = start(spawnDaemon(londisteBin(), [upLeaf, 'worker']));
     await writer;
-    await waitCaughtUp(c, 'ours_root', c, 'up_leaf', 'q_ours', 'up_leaf', 60_000, diag);
-    await same('ours_root', ['up_leaf']);
+    await caughtUpAndSame('ours_root', 'q_ours', ['up_leaf']);
     assert.match(oursOnIt.output(), /Job up_leaf started/);
 
     const writer2 = load('ours_root', 5000, 60);
     assert.deepEqual(await oursOnIt.stop(10_000), { code: 0, signal: null });
     start(spawnProgram(UPSTREAM_LONDISTE, [upLeaf, 'worker'], dir));
     await writer2;
-    await waitCaughtUp(c, 'ours_root', c, 'up_leaf', 'q_ours', 'up_leaf', 60_000, diag);
-    await waitCaughtUp(c, 'ours_root', c, 'mixed_leaf', 'q_ours', 'mixed_leaf', 60_000, diag);
-    await same('ours_root', ['up_leaf', 'mixed_leaf']);
+    await caughtUpAndSame('ours_root', 'q_ours', ['up_leaf', 'mixed_leaf']);
   });
 
   it('an upstream branch between our root and our leaf passes everything on', async () => {
@@ -168,13 +167,7 @@ describe(`upstream Skytools as a peer, PostgreSQL ${MAJOR}`, { skip: skip ?? fal
     await subscribe('ours', leaf, 'leaf', 'ours_leaf2', 'up_branch');
     start(spawnProgram(UPSTREAM_LONDISTE, [branch, 'worker'], dir));
     start(spawnDaemon(londisteBin(), [leaf, 'worker']));
-    await load('ours_root', 6000, 30);
-    await tableOk('up_branch', 'q_ours');
-    await tableOk('ours_leaf2', 'q_ours');
-    await load('ours_root', 7000, 30);
-    await waitCaughtUp(c, 'ours_root', c, 'up_branch', 'q_ours', 'up_branch', 60_000, diag);
-    await waitCaughtUp(c, 'ours_root', c, 'ours_leaf2', 'q_ours', 'ours_leaf2', 60_000, diag);
-    await same('ours_root', ['up_branch', 'ours_leaf2', 'up_leaf', 'mixed_leaf']);
+    await replicateUnderLoad('ours_root', 'q_ours', ['up_branch', 'ours_leaf2'], 6000, ['up_branch', 'ours_leaf2', 'up_leaf', 'mixed_leaf']);
   });
 
   it('our execute reaches every node of a cascade holding upstream nodes, in order with the rows that fill the column', async () => {
@@ -188,10 +181,7 @@ describe(`upstream Skytools as a peer, PostgreSQL ${MAJOR}`, { skip: skip ?? fal
     ok(await ours([root, 'execute', sql]), 'our execute on the root');
     await writer;
     await c.query('ours_root', `UPDATE acct SET note = 'n' || id WHERE id % 7 = 0`);
-    for (const [db, worker] of [['up_leaf', 'up_leaf'], ['mixed_leaf', 'mixed_leaf'], ['up_branch', 'up_branch'], ['ours_leaf2', 'ours_leaf2']] as const) {
-      await waitCaughtUp(c, 'ours_root', c, db, 'q_ours', worker, 60_000, diag);
-    }
-    await same('ours_root', ['up_leaf', 'mixed_leaf', 'up_branch', 'ours_leaf2']);
+    await caughtUpAndSame('ours_root', 'q_ours', ['up_leaf', 'mixed_leaf', 'up_branch', 'ours_leaf2']);
   });
 
   it("upstream's compare finds our leaf equal to its provider, and names a damaged row's table", async () => {

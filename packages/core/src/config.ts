@@ -154,12 +154,17 @@ export interface IniFormat {
 /** Receives one line per upstream key dropped from an .ini file. */
 export type ConfigWarn = (message: string) => void;
 
+/** Each of `keys` with the same effect and reason (for an IniFormat's upstreamKeys). */
+export function upstreamKeysWith(effect: UpstreamKey['effect'], why: string, ...keys: string[]): Record<string, UpstreamKey> {
+  return Object.fromEntries(keys.map((k) => [k, { effect, why }]));
+}
+
 /**
- * The keys of an upstream .ini file as a document for validateConfig: upstream-only keys without
- * effect dropped (with a warning), refused ones an error. Relative paths in .ini files resolve
- * against the current directory, as upstream's do.
+ * The keys of an upstream .ini file as a document for validateConfig: an upstream-only key that
+ * changes nothing here is left out with a warning saying what does its job here; one that would
+ * change what gets replicated is an error. Unknown keys stay for validateConfig to name.
  */
-function iniDocument(file: string, text: string, format: IniFormat, warn: ConfigWarn, spec: ConfigSpec): Record<string, string> {
+function iniDocument(file: string, text: string, format: IniFormat, warn: ConfigWarn, spec: ConfigSpec): { service: string; doc: Record<string, string> } {
   const { service, values, fromDefaults } = iniSection(parseIni(text, file), format.services);
   const doc: Record<string, string> = {};
   for (const [key, value] of Object.entries(values)) {
@@ -167,24 +172,27 @@ function iniDocument(file: string, text: string, format: IniFormat, warn: Config
     if (key in spec) doc[key] = value;
     // [DEFAULT] keys nobody reads are there for %(key)s: as upstream, they are no error
     else if (fromDefaults.has(key) && upstream === undefined) continue;
-    else if (upstream?.effect === 'none') warn(`${file}: [${service}] ${key} has no effect here and is ignored: ${upstream.why}`);
+    else if (upstream?.effect === 'none') warn(`${file}: [${service}] ${key} has no effect here: ${upstream.why}; remove it from the file to silence this`);
     else if (upstream?.effect === 'refused') throw new UsageError(`${file}: [${service}] ${key} is not supported: ${upstream.why}; remove it from the file`);
-    else doc[key] = value; // validateConfig names it as an unknown key
+    else doc[key] = value;
   }
-  return doc;
+  return { service, doc };
+}
+
+function readConfigText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+  }
 }
 
 /** Read and validate a configuration file: YAML, or upstream's .ini format when the name ends in .ini and `ini` says how. */
 export function loadConfigFile<S extends ConfigSpec>(file: string, spec: S, ini?: IniFormat, warn: ConfigWarn = () => undefined): ConfigOf<S> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`cannot read config file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
-  }
+  const text = readConfigText(file);
   if (isIniFile(file)) {
     if (ini === undefined) throw new UsageError(`${file}: .ini files are not read here; write the file as YAML`);
-    return validateConfig(iniDocument(file, text, ini, warn, spec), spec, file, process.cwd());
+    return validateConfig(iniDocument(file, text, ini, warn, spec).doc, spec, file, process.cwd());
   }
   let doc: unknown;
   try {
@@ -203,10 +211,10 @@ export function loadConfigFile<S extends ConfigSpec>(file: string, spec: S, ini?
  */
 export function iniToYaml(file: string, spec: ConfigSpec, ini: IniFormat, opts: { hidePasswords: boolean }): string {
   const dropped: string[] = [];
-  loadConfigFile(file, spec, ini, (m) => dropped.push(m));
-  const { service, values } = iniSection(parseIni(readFileSync(file, 'utf8'), file), ini.services);
+  const { service, doc } = iniDocument(file, readConfigText(file), ini, (m) => dropped.push(m), spec);
+  validateConfig(doc, spec, file, process.cwd());
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(values)) {
+  for (const [key, value] of Object.entries(doc)) {
     const field = spec[key];
     if (field === undefined) continue;
     if (field.type === 'int' || (field.type === 'duration' && /^\d+(\.\d+)?$/.test(value))) out[key] = Number(value);
@@ -216,8 +224,8 @@ export function iniToYaml(file: string, spec: ConfigSpec, ini: IniFormat, opts: 
     else if (field.type === 'connstr' && opts.hidePasswords) out[key] = maskConnstr(value);
     else out[key] = value;
   }
-  const head = [`# converted from ${resolve(file)} [${service}]`, ...dropped.map((d) => `# ${d.slice(d.indexOf(']') + 2)}`)];
-  if (opts.hidePasswords && Object.entries(values).some(([k, v]) => spec[k]?.type === 'connstr' && maskConnstr(v) !== v)) {
+  const head = [`# converted from ${resolve(file)} [${service}]`, ...dropped.map((d) => `# ${d.slice(d.indexOf(']') + 2).replace(/; remove it from the file to silence this$/, '')}`)];
+  if (opts.hidePasswords && Object.entries(doc).some(([k, v]) => spec[k]?.type === 'connstr' && maskConnstr(v) !== v)) {
     head.push('# passwords are left out here ([...]): write the file with --output FILE to keep them, or use ~/.pgpass');
   }
   return `${head.join('\n')}\n${YAML.stringify(out, { lineWidth: 0 })}`;

@@ -8,6 +8,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { iniToYaml, writeNewFile, type ConfigSpec, type ConfigWarn, type IniFormat } from './config.js';
+import { ConfigWarnings } from './config-warnings.js';
 import { describeError } from './errors.js';
 import { createLogger, type ClosableLogger, type LogLevel } from './logger.js';
 import { killPidfile, PidFile, signalPidfile } from './pidfile.js';
@@ -90,18 +91,10 @@ export async function runDaemon<C extends DaemonConfig>(spec: DaemonSpec<C>, arg
   if (args.config !== undefined && fileArg !== undefined && args.config !== fileArg) fail(`two config files given: ${fileArg} and --config ${args.config}`);
   const configFile = args.config ?? fileArg;
   if (configFile === undefined) fail(`a config file is required: ${spec.name} FILE (${spec.name} --ini prints a sample)`);
-  // a dropped upstream key is said once per process, not at every reload
-  const said = new Set<string>();
-  const early: string[] = [];
-  let sayWarning: (m: string) => void = (m) => early.push(m);
-  const warn: ConfigWarn = (m) => {
-    if (said.has(m)) return;
-    said.add(m);
-    sayWarning(m);
-  };
+  const warnings = new ConfigWarnings();
   let config: C;
   try {
-    config = spec.load(configFile, warn);
+    config = spec.load(configFile, warnings.warn);
   } catch (err) {
     fail(describeError(err));
   }
@@ -118,8 +111,7 @@ export async function runDaemon<C extends DaemonConfig>(spec: DaemonSpec<C>, arg
 
   const levelOf = (c: C): LogLevel => (args.verbose === true ? 'debug' : args.quiet === true ? 'warning' : c.loglevel);
   const log = createLogger({ level: levelOf(config), ...(config.logfile !== undefined ? { logfile: config.logfile } : {}) });
-  sayWarning = (m) => log.warning(m);
-  for (const m of early) log.warning(m);
+  warnings.attach(log);
   let pidfile: PidFile | undefined;
   try {
     if (pidPath !== undefined) pidfile = PidFile.claim(pidPath, spec.name);
@@ -142,7 +134,7 @@ export async function runDaemon<C extends DaemonConfig>(spec: DaemonSpec<C>, arg
     if (stopping) return;
     log.info(`SIGHUP: reloading ${configFile}`);
     try {
-      const next = spec.load(configFile, warn);
+      const next = spec.load(configFile, warnings.warn);
       config = next;
       log.setLevel(levelOf(next));
       void Promise.resolve(daemon?.reload()).catch((err: unknown) => log.error(`reload failed: ${describeError(err)}`));

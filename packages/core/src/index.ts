@@ -8,8 +8,9 @@ export { parseConnstr, formatConnstr, maskConnstr, maskSecrets, type ConnParams 
 export { SKYTOOLS_TS_VERSION } from './version.js';
 export { createLogger, silentLogger, quietLogger, type Logger, type ClosableLogger, type LogLevel, type LoggerOptions } from './logger.js';
 export { parseDuration, formatDuration } from './duration.js';
-export { loadConfigFile, validateConfig, sampleConfig, iniToYaml, writeNewFile, DAEMON_KEYS, type ConfigSpec, type ConfigOf, type FieldSpec, type FieldType, type IniFormat, type UpstreamKey, type ConfigWarn } from './config.js';
+export { loadConfigFile, validateConfig, sampleConfig, iniToYaml, writeNewFile, upstreamKeysWith, DAEMON_KEYS, type ConfigSpec, type ConfigOf, type FieldSpec, type FieldType, type IniFormat, type UpstreamKey, type ConfigWarn } from './config.js';
 export { parseIni, iniSection, isIniFile, type IniDocument } from './ini-file.js';
+export { ConfigWarnings } from './config-warnings.js';
 export { connect, disconnect, ConnectionError, type ConnectOptions } from './db.js';
 export { guardStalls } from './stall-guard.js';
 export { installSchemas, SchemaInstallError, type InstallOptions, type InstallResult, type InstallAction } from './schema-installer.js';

@@ -40,17 +40,26 @@ export class PidFile {
   }
 }
 
-/** Send a signal to the process named in a pid file; throws a UsageError saying what is wrong. */
-export function signalPidfile(pidfile: string | undefined, signal: 'SIGHUP' | 'SIGTERM' | 'SIGKILL', program: string): void {
+/** The pid a pid file names; throws a UsageError saying what is wrong. */
+function pidOf(pidfile: string | undefined, program: string): number {
   if (pidfile === undefined) throw new UsageError(`${program}: no pidfile configured to find the running instance (set pidfile)`);
   if (!existsSync(pidfile)) throw new UsageError(`${program}: pidfile ${pidfile} does not exist; is it running?`);
   const pid = readPid(pidfile);
   if (pid === undefined) throw new UsageError(`${program}: pidfile ${pidfile} does not hold a pid`);
+  return pid;
+}
+
+function signal(pid: number, sig: NodeJS.Signals, pidfile: string | undefined, program: string): void {
   try {
-    process.kill(pid, signal);
+    process.kill(pid, sig);
   } catch (err) {
-    throw new UsageError(`${program}: cannot signal pid ${pid} from ${pidfile}: ${(err as Error).message}`, { cause: err });
+    throw new UsageError(`${program}: cannot signal pid ${pid} from ${pidfile ?? ''}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/** Send a signal to the process named in a pid file; throws a UsageError saying what is wrong. */
+export function signalPidfile(pidfile: string | undefined, sig: 'SIGHUP' | 'SIGTERM', program: string): void {
+  signal(pidOf(pidfile, program), sig, pidfile, program);
 }
 
 /**
@@ -58,9 +67,9 @@ export function signalPidfile(pidfile: string | undefined, signal: 'SIGHUP' | 'S
  * redone from the last committed batch at its next start) and remove the file once it is gone.
  */
 export async function killPidfile(pidfile: string | undefined, program: string): Promise<void> {
-  signalPidfile(pidfile, 'SIGKILL', program);
-  const pid = pidfile === undefined ? undefined : readPid(pidfile);
-  for (let i = 0; i < 100 && pid !== undefined && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
-  if (pid !== undefined && alive(pid)) throw new UsageError(`${program}: pid ${pid} from ${pidfile ?? ''} is still alive 5s after SIGKILL`);
+  const pid = pidOf(pidfile, program);
+  signal(pid, 'SIGKILL', pidfile, program);
+  for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 50));
+  if (alive(pid)) throw new UsageError(`${program}: pid ${pid} from ${pidfile ?? ''} is still alive 5s after SIGKILL`);
   if (pidfile !== undefined) rmSync(pidfile, { force: true });
 }

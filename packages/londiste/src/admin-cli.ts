@@ -3,7 +3,7 @@
  * argv, a logger and an output function; this module never touches the console itself.
  */
 import yargs, { type Argv } from 'yargs';
-import { describeError, formatDuration, iniToYaml, writeNewFile, killPidfile, pgDiagnostics, signalPidfile, SKYTOOLS_TS_VERSION, UsageError, type ClosableLogger, type LogLevel, type NodeType } from '@skytools/core';
+import { ConfigWarnings, describeError, formatDuration, iniToYaml, writeNewFile, killPidfile, pgDiagnostics, signalPidfile, SKYTOOLS_TS_VERSION, UsageError, type ClosableLogger, type LogLevel, type NodeType } from '@skytools/core';
 import { JOB_INI, JOB_SPEC, loadJobConfig, sampleJobConfig, type JobConfig } from './job-config.js';
 import { NodeAdmin } from './node-admin.js';
 import { createNode } from './commands/create-node.js';
@@ -308,15 +308,15 @@ export async function runAdminCli(argv: readonly string[], env: CliEnv): Promise
   const def = COMMANDS[command];
   if (def === undefined && command !== 'worker') throw new UsageError(`unknown command "${command}" (see londiste --help)`);
   refuseNotImplemented(parsed);
-  const dropped: string[] = [];
-  const job = loadJobConfig(jobFile, (m) => dropped.push(m));
+  const warnings = new ConfigWarnings();
+  const job = loadJobConfig(jobFile, warnings.warn);
   const level: LogLevel = parsed['verbose'] === true ? 'debug' : parsed['quiet'] === true ? 'warning' : job.loglevel;
   const log = env.makeLogger(job, level);
-  for (const m of dropped) log.warning(m);
+  warnings.attach(log);
   if (command === 'worker') {
     if (args.length > 0) throw new UsageError(`worker takes no arguments (got: ${args.join(' ')})`);
     try {
-      await runWorkerForeground(job, log, env.signal ?? new AbortController().signal, env.onReload);
+      await runWorkerForeground(job, log, env.signal ?? new AbortController().signal, env.onReload, warnings.warn);
     } finally {
       await log.close();
     }

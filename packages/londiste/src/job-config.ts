@@ -3,8 +3,10 @@
  * (`londiste JOB.yaml COMMAND`, or a file in londisted's jobs_dir). Key names follow upstream
  * Londiste 3 .ini files.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { loadConfigFile, sampleConfig, type ConfigOf, type ConfigSpec, type ConfigWarn, type IniFormat, type UpstreamKey } from '@skytools/core';
+import { loadConfigFile, sampleConfig, type ConfigOf, type ConfigSpec, type ConfigWarn, type IniFormat, upstreamKeysWith } from '@skytools/core';
 
 export const JOB_SPEC = {
   job_name: { type: 'string', describe: 'Name of the job, also the worker (consumer) name on the queue.\nDefault: the file name without .yaml (or .ini).' },
@@ -53,38 +55,33 @@ const HANDLERS = 'handlers are not implemented yet (issue: handlers and merge)';
 const LOCAL_ONLY = 'a node replaying only the tables it has locally is not implemented';
 const COMPARE = 'compare uses its own row digest (docs/londiste.md, compare)';
 
-/** Each of `keys` with the same effect and reason. */
-function keysWith(effect: UpstreamKey['effect'], why: string, ...keys: string[]): Record<string, UpstreamKey> {
-  return Object.fromEntries(keys.map((k) => [k, { effect, why }]));
-}
-
 /**
  * Upstream Londiste's job keys without a key here. Those that only tune logging, retries or
  * fetching are dropped with a warning; those that change what is replicated are refused.
  */
 const UPSTREAM_JOB_KEYS: IniFormat['upstreamKeys'] = {
-  ...keysWith('none', LOGGING, 'use_skylog', 'skylog_locations', 'logfmt_console', 'logfmt_console_verbose', 'logfmt_file', 'logfmt_file_verbose'),
-  ...keysWith('none', LOGGING, 'logdatefmt_console', 'logdatefmt_console_verbose', 'logdatefmt_file', 'logdatefmt_file_verbose'),
-  ...keysWith('none', ROTATION, 'log_count', 'log_size'),
-  ...keysWith('none', 'the worker manages its own transactions', 'pgq_autocommit'),
-  ...keysWith('none', 'a batch is read with one COPY, not a cursor', 'pgq_lazy_fetch'),
-  ...keysWith('none', MERGING, 'pgq_batch_collect_events', 'pgq_batch_collect_interval'),
-  ...keysWith('none', COPIES, 'threaded_copy_pool_size', 'threaded_copy_tables'),
-  ...keysWith('none', 'status and londisted report the workers', 'keepalive_stats'),
-  ...keysWith('none', 'the worker keeps its connections while they work', 'connection_lifetime'),
-  ...keysWith('none', RETRIES, 'exception_sleep', 'exception_reset', 'exception_quiet', 'exception_grace'),
-  ...keysWith('none', RETRIES, 'sql_retry', 'sql_retry_max_count', 'sql_retry_max_time', 'sql_retry_formula_a', 'sql_retry_formula_b', 'sql_retry_formula_cap'),
-  ...keysWith('none', 'the watermark is published with every batch', 'local_wm_publish_period'),
-  ...keysWith('none', 'the root publishes the global watermark with its maintenance', 'global_wm_publish_period'),
-  ...keysWith('refused', HANDLERS, 'handler_modules', 'obfuscator_map', 'obfuscator_key', 'shard_hash_func', 'shard_info_sql'),
-  ...keysWith('refused', LOCAL_ONLY, 'local_only', 'local_only_drop_execute'),
-  ...keysWith('refused', 'registering only some tables is not implemented: add-table names the tables', 'register_only_tables', 'register_skip_tables'),
-  ...keysWith('refused', 'registering only some sequences is not implemented: add-seq names the sequences', 'register_only_seqs', 'register_skip_seqs'),
-  ...keysWith('refused', COMPARE, 'compare_sql', 'compare_fmt'),
-  ...keysWith('refused', 'the consumer name is the job_name', 'consumer_name'),
-  ...keysWith('refused', 'the key is queue_name', 'pgq_queue_name'),
-  ...keysWith('refused', 'a worker deliberately lagging behind is not implemented', 'pgq_keep_lag'),
-  ...keysWith('refused', 'put connection options into db', 'extra_connstr'),
+  ...upstreamKeysWith('none', LOGGING, 'use_skylog', 'skylog_locations', 'logfmt_console', 'logfmt_console_verbose', 'logfmt_file', 'logfmt_file_verbose'),
+  ...upstreamKeysWith('none', LOGGING, 'logdatefmt_console', 'logdatefmt_console_verbose', 'logdatefmt_file', 'logdatefmt_file_verbose'),
+  ...upstreamKeysWith('none', ROTATION, 'log_count', 'log_size'),
+  ...upstreamKeysWith('none', 'the worker manages its own transactions', 'pgq_autocommit'),
+  ...upstreamKeysWith('none', 'a batch is read with one COPY, not a cursor', 'pgq_lazy_fetch'),
+  ...upstreamKeysWith('none', MERGING, 'pgq_batch_collect_events', 'pgq_batch_collect_interval'),
+  ...upstreamKeysWith('none', COPIES, 'threaded_copy_pool_size', 'threaded_copy_tables'),
+  ...upstreamKeysWith('none', 'status and londisted report the workers', 'keepalive_stats'),
+  ...upstreamKeysWith('none', 'the worker keeps its connections while they work', 'connection_lifetime'),
+  ...upstreamKeysWith('none', RETRIES, 'exception_sleep', 'exception_reset', 'exception_quiet', 'exception_grace'),
+  ...upstreamKeysWith('none', RETRIES, 'sql_retry', 'sql_retry_max_count', 'sql_retry_max_time', 'sql_retry_formula_a', 'sql_retry_formula_b', 'sql_retry_formula_cap'),
+  ...upstreamKeysWith('none', 'the watermark is published with every batch', 'local_wm_publish_period'),
+  ...upstreamKeysWith('none', 'the root publishes the global watermark with its maintenance', 'global_wm_publish_period'),
+  ...upstreamKeysWith('refused', HANDLERS, 'handler_modules', 'obfuscator_map', 'obfuscator_key', 'shard_hash_func', 'shard_info_sql'),
+  ...upstreamKeysWith('refused', LOCAL_ONLY, 'local_only', 'local_only_drop_execute'),
+  ...upstreamKeysWith('refused', 'registering only some tables is not implemented: add-table names the tables', 'register_only_tables', 'register_skip_tables'),
+  ...upstreamKeysWith('refused', 'registering only some sequences is not implemented: add-seq names the sequences', 'register_only_seqs', 'register_skip_seqs'),
+  ...upstreamKeysWith('refused', COMPARE, 'compare_sql', 'compare_fmt'),
+  ...upstreamKeysWith('refused', 'the consumer name is the job_name', 'consumer_name'),
+  ...upstreamKeysWith('refused', 'the key is queue_name', 'pgq_queue_name'),
+  ...upstreamKeysWith('refused', 'a worker deliberately lagging behind is not implemented', 'pgq_keep_lag'),
+  ...upstreamKeysWith('refused', 'put connection options into db', 'extra_connstr'),
 };
 
 /** Upstream job files: `[londiste]` (Londiste 3.x, python3) or `[londiste3]` (Skytools 3.0-3.2). */
@@ -103,6 +100,11 @@ export function loadJobConfig(file: string, warn?: ConfigWarn): JobConfig {
   const values = loadConfigFile(file, JOB_SPEC, JOB_INI, warn);
   const jobName = values.job_name ?? basename(file, extname(file));
   return { ...values, job_name: jobName, file };
+}
+
+/** A job file's content hash: a reload restarts a job only when its file changed. */
+export function jobFileFingerprint(file: string): string {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
 export function sampleJobConfig(): string {

@@ -1,5 +1,5 @@
 /** pgqd.yaml: which cluster to serve and how often to tick, retry and maintain. */
-import { DAEMON_KEYS, loadConfigFile, sampleConfig, type ConfigOf, type ConfigSpec, type ConfigWarn, type IniFormat } from '@skytools/core';
+import { DAEMON_KEYS, loadConfigFile, sampleConfig, type ConfigOf, type ConfigSpec, type ConfigWarn, type IniFormat, upstreamKeysWith } from '@skytools/core';
 
 export const PGQD_SPEC = {
   base_connstr: { type: 'connstr', default: '', describe: 'Connection string without dbname (host, port, user, ...);\nempty uses the PG* environment / libpq defaults.', example: "'host=127.0.0.1 port=5432 user=postgres'" },
@@ -26,11 +26,7 @@ const SYSLOG = 'logs go to logfile or stderr (the journal under systemd)';
 /** Upstream pgqd.ini: section [pgqd]; its syslog keys have no counterpart here. */
 export const PGQD_INI: IniFormat = {
   services: ['pgqd'],
-  upstreamKeys: {
-    syslog: { effect: 'none', why: SYSLOG },
-    syslog_ident: { effect: 'none', why: SYSLOG },
-    syslog_facility: { effect: 'none', why: SYSLOG },
-  },
+  upstreamKeys: upstreamKeysWith('none', SYSLOG, 'syslog', 'syslog_ident', 'syslog_facility'),
 };
 
 /** pgqd's file: YAML, or upstream's pgqd.ini (`warn` hears each upstream key dropped from it). */

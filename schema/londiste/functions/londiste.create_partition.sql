@@ -28,8 +28,7 @@ DECLARE
     v_from      timestamptz;
     v_to        timestamptz;
     v_acl       record;
-    v_trg       record;
-    v_rule      record;
+    v_obj       record;
     v_def       text;
     v_state     text;
     v_names     text[];
@@ -97,49 +96,36 @@ BEGIN
     SELECT ARRAY[quote_ident(n.nspname) || '.' || quote_ident(c.relname), quote_ident(c.relname)] INTO v_names
       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = v_parent;
 
-    -- triggers: the parent's definition with the partition after ON
-    FOR v_trg IN
-        SELECT t.tgname, t.tgenabled, pg_catalog.pg_get_triggerdef(t.oid) AS def
-          FROM pg_catalog.pg_trigger t WHERE t.tgrelid = v_parent AND NOT t.tgisinternal ORDER BY t.tgname
+    -- triggers and rules: the parent's definition made the partition's, then its enabled state.
+    -- A trigger's table is the one after ON; in a rule every mention of the name its header
+    -- writes becomes the partition (a rule reading its own table reads the partition).
+    FOR v_obj IN
+        SELECT 'TRIGGER' AS kind, t.tgname AS name, t.tgenabled AS enabled, pg_catalog.pg_get_triggerdef(t.oid) AS def
+          FROM pg_catalog.pg_trigger t WHERE t.tgrelid = v_parent AND NOT t.tgisinternal
+        UNION ALL
+        SELECT 'RULE', r.rulename, r.ev_enabled, pg_catalog.pg_get_ruledef(r.oid)
+          FROM pg_catalog.pg_rewrite r WHERE r.ev_class = v_parent AND r.rulename <> '_RETURN'
+        ORDER BY 1 DESC, 2
     LOOP
         v_def := NULL;
         FOREACH v_name IN ARRAY v_names LOOP
-            v_pos := position(' ON ' || v_name || ' ' IN v_trg.def);
-            IF v_pos > 0 THEN
-                v_def := overlay(v_trg.def PLACING ' ON ' || v_part_q || ' ' FROM v_pos FOR char_length(v_name) + 5);
-                EXIT;
+            IF v_obj.kind = 'TRIGGER' THEN
+                v_pos := position(' ON ' || v_name || ' ' IN v_obj.def);
+                IF v_pos > 0 THEN
+                    v_def := overlay(v_obj.def PLACING ' ON ' || v_part_q || ' ' FROM v_pos FOR char_length(v_name) + 5);
+                END IF;
+            ELSIF position(' TO ' || v_name || E'\n' IN v_obj.def) > 0 OR position(' TO ' || v_name || ' ' IN v_obj.def) > 0 THEN
+                v_def := replace(v_obj.def, v_name, v_part_q);
             END IF;
+            EXIT WHEN v_def IS NOT NULL;
         END LOOP;
         IF v_def IS NULL THEN
-            RAISE EXCEPTION 'cannot find the table in the definition of trigger % on %: %', v_trg.tgname, i_table, v_trg.def;
+            RAISE EXCEPTION 'cannot find the table in the definition of % % on %: %', lower(v_obj.kind), v_obj.name, i_table, v_obj.def;
         END IF;
         EXECUTE v_def;
-        v_state := CASE v_trg.tgenabled WHEN 'D' THEN 'DISABLE' WHEN 'A' THEN 'ENABLE ALWAYS' WHEN 'R' THEN 'ENABLE REPLICA' END;
+        v_state := CASE v_obj.enabled WHEN 'D' THEN 'DISABLE' WHEN 'A' THEN 'ENABLE ALWAYS' WHEN 'R' THEN 'ENABLE REPLICA' END;
         IF v_state IS NOT NULL THEN
-            EXECUTE format('ALTER TABLE %s %s TRIGGER %I', v_part_q, v_state, v_trg.tgname);
-        END IF;
-    END LOOP;
-
-    -- rules: the parent's definition with each mention of the parent's name, as the rule's
-    -- header writes it, made the partition's (a rule reading its own table reads the partition)
-    FOR v_rule IN
-        SELECT r.rulename, r.ev_enabled, pg_catalog.pg_get_ruledef(r.oid) AS def
-          FROM pg_catalog.pg_rewrite r WHERE r.ev_class = v_parent AND r.rulename <> '_RETURN' ORDER BY r.rulename
-    LOOP
-        v_def := NULL;
-        FOREACH v_name IN ARRAY v_names LOOP
-            IF position(' TO ' || v_name || E'\n' IN v_rule.def) > 0 OR position(' TO ' || v_name || ' ' IN v_rule.def) > 0 THEN
-                v_def := replace(v_rule.def, v_name, v_part_q);
-                EXIT;
-            END IF;
-        END LOOP;
-        IF v_def IS NULL THEN
-            RAISE EXCEPTION 'cannot find the table in the definition of rule % on %: %', v_rule.rulename, i_table, v_rule.def;
-        END IF;
-        EXECUTE v_def;
-        v_state := CASE v_rule.ev_enabled WHEN 'D' THEN 'DISABLE' WHEN 'A' THEN 'ENABLE ALWAYS' WHEN 'R' THEN 'ENABLE REPLICA' END;
-        IF v_state IS NOT NULL THEN
-            EXECUTE format('ALTER TABLE %s %s RULE %I', v_part_q, v_state, v_rule.rulename);
+            EXECUTE format('ALTER TABLE %s %s %s %I', v_part_q, v_state, v_obj.kind, v_obj.name);
         END IF;
     END LOOP;
     RETURN 1;

@@ -1,14 +1,13 @@
 /**
- * londisted: every *.yaml file of jobs_dir is a job. reload() diffs the directory against the
+ * londisted: every *.yaml (or upstream *.ini) file of jobs_dir is a job. reload() diffs the directory against the
  * running jobs: new files start, removed ones stop, changed ones restart, the rest keep running
  * untouched. A job file that does not load is reported and skipped (a running job of that name
  * keeps running on its old file).
  */
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { describeError, TickHub, UsageError, type Logger } from '@skytools/core';
-import { loadJobConfig, type JobConfig } from '../job-config.js';
+import { ConfigWarnings, describeError, TickHub, UsageError, type Logger } from '@skytools/core';
+import { jobFileFingerprint, loadJobConfig, type JobConfig } from '../job-config.js';
 import { createCopyLimiter, type CopyLimiter } from '../worker/copy-scheduler.js';
 import { JobRunner } from './job-runner.js';
 import type { SupervisorConfig } from './supervisor-config.js';
@@ -23,6 +22,8 @@ export class Supervisor {
   private limiter: CopyLimiter;
   /** One LISTEN connection per provider database, shared by the jobs reading from it. */
   private readonly ticks: TickHub;
+  /** Upstream keys dropped from .ini job files, said once per process rather than at every reload. */
+  private readonly warnings: ConfigWarnings;
 
   constructor(
     private config: SupervisorConfig,
@@ -30,15 +31,7 @@ export class Supervisor {
   ) {
     this.limiter = createCopyLimiter(config.max_parallel_copy);
     this.ticks = new TickHub(log, 'londisted tick listener');
-  }
-
-  /** Upstream keys dropped from .ini job files, said once per process rather than at every reload. */
-  private readonly warned = new Set<string>();
-
-  private warnOnce(message: string): void {
-    if (this.warned.has(message)) return;
-    this.warned.add(message);
-    this.log.warning(message);
+    this.warnings = new ConfigWarnings(log);
   }
 
   /** The job files of jobs_dir; throws when the directory cannot be read. */
@@ -67,12 +60,12 @@ export class Supervisor {
     for (const f of files) {
       const file = join(dir, f);
       try {
-        const job = loadJobConfig(file, (m) => this.warnOnce(m));
+        const job = loadJobConfig(file, this.warnings.warn);
         if (found.has(job.job_name)) {
           this.log.error(`${file}: job name ${job.job_name} is used by another file too; skipped`);
           continue;
         }
-        found.set(job.job_name, { job, fingerprint: createHash('sha256').update(readFileSync(file)).digest('hex') });
+        found.set(job.job_name, { job, fingerprint: jobFileFingerprint(file) });
       } catch (err) {
         this.log.error(`${basename(file)}: ${describeError(err)}; job skipped`);
         // keep a running job on its previous, valid file (found by file: its job_name may differ)

@@ -4,26 +4,27 @@
  * a changed one stops the worker after its batch in flight and starts it again on the new file,
  * as londisted does with a changed file in its jobs_dir.
  */
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { describeError, PidFile, type Logger } from '@skytools/core';
-import { loadJobConfig, type JobConfig } from '../job-config.js';
+import { describeError, PidFile, type ConfigWarn, type Logger } from '@skytools/core';
+import { jobFileFingerprint, loadJobConfig, type JobConfig } from '../job-config.js';
 import { ReplicationWorker } from './replication-worker.js';
 
-function fingerprint(file: string): string {
-  return createHash('sha256').update(readFileSync(file)).digest('hex');
-}
-
-export async function runWorkerForeground(job: JobConfig, log: Logger, signal: AbortSignal, onReload?: (reload: () => void) => void): Promise<void> {
+/** `warn` hears the upstream keys dropped from the job file when it is read again. */
+export async function runWorkerForeground(
+  job: JobConfig,
+  log: Logger,
+  signal: AbortSignal,
+  onReload?: (reload: () => void) => void,
+  warn: ConfigWarn = (m) => log.warning(m),
+): Promise<void> {
   const pidfile = job.pidfile === undefined ? undefined : PidFile.claim(job.pidfile, `job ${job.job_name}`);
   let current = job;
-  let print = fingerprint(job.file);
+  let print = jobFileFingerprint(job.file);
   let round: AbortController | undefined;
   onReload?.(() => {
     log.info(`reload: reading ${current.file}`);
     try {
-      const next = loadJobConfig(current.file, (m) => log.warning(m));
-      const nextPrint = fingerprint(current.file);
+      const next = loadJobConfig(current.file, warn);
+      const nextPrint = jobFileFingerprint(current.file);
       if (nextPrint === print) {
         log.info('reload: the job file is unchanged');
         return;
