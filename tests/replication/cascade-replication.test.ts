@@ -112,6 +112,29 @@ describe(`cascade replication, root on PostgreSQL ${srcMajor}, branch and leaves
     assert.deepEqual(subs.map((x) => x.node_name), ['n_branch', 'n_leaf', 'n_part']);
   });
 
+  it('passes a run of location changes down the cascade in their order, rows between them', async () => {
+    // one transaction: one tick, so the branch and the leaf get them all in one batch
+    await src.withClient('db', async (c) => {
+      await c.query('BEGIN');
+      await c.query(`SELECT pgq_node.register_location('q', 'x1', 'dbname=x1', false)`);
+      await c.query(`SELECT pgq_node.register_location('q', 'x2', 'dbname=x2', false)`);
+      await c.query(`UPDATE digoal_01.user_info SET mod_time = now() WHERE userid BETWEEN 700 AND 720`);
+      // a NULL location keeps the known one: only in order does x1 end up known and dead
+      await c.query(`SELECT pgq_node.register_location('q', 'x1', NULL, true)`);
+      await c.query(`SELECT pgq_node.unregister_location('q', 'x2')`);
+      await c.query(`SELECT pgq_node.register_location('q', 'x3', 'dbname=x3', false)`);
+      await c.query('COMMIT');
+    });
+    await inSync();
+    await compare();
+    for (const db of ['branch', 'leaf', 'part']) {
+      const r = await dst.query<{ n: string }>(db, `SELECT node_name || ' ' || node_location || CASE WHEN dead THEN ' dead' ELSE '' END AS n FROM pgq_node.node_location WHERE node_name LIKE 'x%' ORDER BY 1`);
+      assert.deepEqual(r.map((x) => x.n), ['x1 dbname=x1 dead', 'x3 dbname=x3'], `locations on ${db}`);
+    }
+    // upstream's worker registers them silently: no line per location in the log
+    assert.doesNotMatch(workers.get('leaf')?.output() ?? '', /Location registered/);
+  });
+
   it('replicates TRUNCATE and rows moving across a --where boundary', async () => {
     await src.query('db', `TRUNCATE digoal_01.user_login_rec`);
     await src.query('db', `INSERT INTO digoal_01.user_login_rec (userid, login_time, ip) VALUES (1, now(), '10.0.0.9')`);

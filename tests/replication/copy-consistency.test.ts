@@ -43,10 +43,10 @@ describe(`initial copy under load, PostgreSQL ${srcMajor} -> ${dstMajor}`, () =>
   });
 
   /** A new target database with the seed's empty tables, subscribed as a leaf of the root; returns its job file. */
-  const newLeaf = async (db: string, parallelCopies: number): Promise<string> => {
+  const newLeaf = async (db: string, parallelCopies: number, keys: Record<string, string> = {}): Promise<string> => {
     await dst.createDatabase(db);
     await dst.withClient(db, (c) => createSeedSchema(c, { users: 0, keyedLogs: true }));
-    const job = jobs.write(`leaf_${db}`, { db: dst.connectionString(db), queue_name: 'q', loop_delay: '200ms', parallel_copies: String(parallelCopies) });
+    const job = jobs.write(`leaf_${db}`, { db: dst.connectionString(db), queue_name: 'q', loop_delay: '200ms', parallel_copies: String(parallelCopies), ...keys });
     ok(await runLondiste([job, 'create-leaf', `leaf_${db}`, dst.connectionString(db), `--provider=${src.connectionString('db')}`]), `create-leaf ${db}`);
     return job;
   };
@@ -197,6 +197,45 @@ describe(`initial copy under load, PostgreSQL ${srcMajor} -> ${dstMajor}`, () =>
       await tablesOk('par', () => w);
       await waitCaughtUp(src, 'db', dst, 'par', 'q', 'leaf_par', 60_000, () => w.output());
       await sameAsSource('par', 'after parallel copies');
+    } finally {
+      await w.stop();
+    }
+  });
+
+  it('keeps a job within its pool_size: copies wait for room in it', async () => {
+    // room for the lock, the worker's two and one copy: parallel_copies 3 is cut to one at a time
+    const leaf = await newLeaf('pool', 3, { pool_size: '5' });
+    ok(await runLondiste([leaf, 'add-table', '--all']), 'add-table leaf pool');
+    const holder = new pg.Client(dst.clientConfig('pool'));
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query('LOCK TABLE digoal_01.user_info, digoal_01.user_session, digoal_01.user_login_rec, digoal_01.user_logout_rec IN ACCESS EXCLUSIVE MODE');
+    const w = startWorker(leaf);
+    const jobConnections = async (): Promise<number> => {
+      const q = `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'londiste leaf_pool%' AND datname = $1`;
+      const onDst = await dst.query<{ n: number }>('postgres', q, ['pool']);
+      const onSrc = await src.query<{ n: number }>('postgres', q, ['db']);
+      return (onDst[0]?.n ?? 0) + (onSrc[0]?.n ?? 0);
+    };
+    try {
+      try {
+        await waitFor('a copy started', 30_000, async () => ((w.output().match(/starting copy/g) ?? []).length >= 1 ? true : undefined), () => w.output());
+        await waitFor('the copy holding its two connections', 30_000, async () => ((await jobConnections()) === 5 ? true : undefined), () => w.output());
+        // the worker offers copies every loop_delay (200 ms): 500 ms give it two chances to start a second one wrongly
+        await new Promise((r) => setTimeout(r, 500));
+        assert.equal((w.output().match(/starting copy/g) ?? []).length, 1, 'one copy at a time in a pool of 5');
+        const inCopy = await dst.query<{ n: number }>('pool', `SELECT count(*)::int AS n FROM londiste.table_info WHERE merge_state = 'in-copy'`);
+        assert.equal(inCopy[0]?.n, 1, 'one table in copy');
+        assert.equal(await jobConnections(), 5, 'the lock, the worker two and the copy two');
+      } finally {
+        await holder.query('COMMIT');
+        await holder.end();
+      }
+      await tablesOk('pool', () => w);
+      const copies = [...w.output().matchAll(/(\S+): (starting copy|copied \d+ rows)/g)].map((m) => (m[2]?.startsWith('starting') === true ? 'start' : 'end'));
+      assert.deepEqual(copies, ['start', 'end', 'start', 'end', 'start', 'end', 'start', 'end'], 'copies one after the other');
+      await waitCaughtUp(src, 'db', dst, 'pool', 'q', 'leaf_pool', 60_000, () => w.output());
+      await sameAsSource('pool', 'after copies within the pool');
     } finally {
       await w.stop();
     }

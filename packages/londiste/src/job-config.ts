@@ -20,6 +20,15 @@ export const JOB_SPEC = {
   loglevel: { type: 'loglevel', default: 'info', describe: 'debug, info, warning or error.' },
   loop_delay: { type: 'duration', default: '1s', minMs: 10, describe: 'Longest sleep of an idle worker between checks for a new batch\n(a worker also wakes at once on a new tick).' },
   parallel_copies: { type: 'int', default: 1, min: 1, max: 64, describe: 'Tables of this job copied at the same time during initial copy.' },
+  pool_size: {
+    type: 'int',
+    min: 5,
+    max: 1000,
+    describe:
+      "Most connections the job holds at once: its lock, the worker's local node and provider (3),\n" +
+      'two per running copy and one per ANALYZE after a copy. A copy waits for room; the smaller\n' +
+      'of pool_size and parallel_copies wins. Default: 4 + 2 x parallel_copies.',
+  },
   batch_merge_events: {
     type: 'int',
     default: 20000,

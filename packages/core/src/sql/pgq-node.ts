@@ -135,6 +135,32 @@ export async function registerLocation(client: pg.ClientBase, log: Logger, queue
   await execCmd(client, log, 'SELECT * FROM pgq_node.register_location($1, $2, $3, $4)', [queue, node, location, dead]);
 }
 
+export interface LocationInfo {
+  node: string;
+  location: string | null;
+  dead: boolean;
+}
+
+/**
+ * A run of the queue's pgq.location-info events, registered in one statement and in their order
+ * (a later event about a node overrides an earlier one; a NULL location keeps the known one).
+ * A leaf of a busy cascade sees one per node created, moved or tagged dead: one round trip each
+ * was most of a new leaf's first batches. Notes go to the debug level, as upstream's worker
+ * registers them silently.
+ */
+export async function registerLocations(client: pg.ClientBase, log: Logger, queue: string, events: readonly LocationInfo[]): Promise<void> {
+  if (events.length === 0) return;
+  await execCmd(
+    client,
+    log,
+    `SELECT r.* FROM unnest($2::text[], $3::text[], $4::bool[]) WITH ORDINALITY AS u(node, location, dead, ord),
+            LATERAL pgq_node.register_location($1, u.node, u.location, u.dead) AS r
+      ORDER BY u.ord`,
+    [queue, events.map((e) => e.node), events.map((e) => e.location), events.map((e) => e.dead)],
+    { quiet: true },
+  );
+}
+
 export async function unregisterLocation(client: pg.ClientBase, log: Logger, queue: string, node: string): Promise<void> {
   await execCmd(client, log, 'SELECT * FROM pgq_node.unregister_location($1, $2)', [queue, node]);
 }

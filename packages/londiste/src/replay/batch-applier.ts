@@ -33,6 +33,8 @@ import { checkTableAttrs, setTableState, type TableState } from './table-state.j
 const BIG_RANGE = 20_000;
 const APPLY_WORK_MEM_MB = 64;
 
+const LOCATION_INFO = 'pgq.location-info';
+
 /** Is a table's data applied on this node now (not another node's table, nor one waiting for its copy)? */
 function applies(t: TableState | undefined): boolean {
   return t !== undefined && t.local && (t.state === 'ok' || t.state === 'catching-up');
@@ -178,7 +180,18 @@ export class BatchApplier {
         if (!parked.has(name)) this.stats.skipped += r.events;
       }
     }
+    // location-info events touch no table: a run of them is registered in one statement, before
+    // the next other event (they stay in order with unregister-location and the rest)
+    const locations: pgqNode.LocationInfo[] = [];
+    const flushLocations = async (): Promise<void> => {
+      await pgqNode.registerLocations(this.client, this.log, this.queue, locations.splice(0));
+    };
     for (const ev of singles) {
+      if (ev.ev_type === LOCATION_INFO) {
+        locations.push({ node: ev.ev_data ?? '', location: ev.ev_extra2, dead: ev.ev_extra3 === 't' || ev.ev_extra3 === 'true' });
+        continue;
+      }
+      await flushLocations();
       if (isDataEvent(ev.ev_type)) {
         const name = ev.ev_extra1 ?? '';
         if (parked.has(name)) continue;
@@ -189,6 +202,7 @@ export class BatchApplier {
         await this.controlEvent(ev);
       }
     }
+    await flushLocations();
     for (const name of rows.keys()) await this.applyRows(rows, name, null);
     if (republish) await republishBatch(this.client, this.queue);
   }
@@ -255,8 +269,6 @@ export class BatchApplier {
         return londisteSql.globalRemoveSeq(c, this.log, q, ev.ev_data);
       case 'londiste.update-seq':
         return londisteSql.globalUpdateSeq(c, this.log, q, ev.ev_extra1, ev.ev_data);
-      case 'pgq.location-info':
-        return pgqNode.registerLocation(c, this.log, q, ev.ev_data ?? '', ev.ev_extra2, ev.ev_extra3 === 't' || ev.ev_extra3 === 'true');
       case 'pgq.unregister-location':
         return pgqNode.unregisterLocation(c, this.log, q, ev.ev_data ?? '');
       case 'pgq.global-watermark':

@@ -3,7 +3,8 @@
  * `parallel_copies` of the job run at once, and through a limiter shared across jobs (londisted's
  * max_parallel_copy). A table is never copied twice at the same time; a failed copy is retried
  * after 2 s, then twice as long after each failure, up to `retryMaxMs`. Copies use connections of
- * their own (the worker's are busy with batches).
+ * their own (the worker's are busy with batches), two each, counted against the job's pool_size
+ * with the one an ANALYZE keeps after its copy.
  */
 import PQueue from 'p-queue';
 import type pg from 'pg';
@@ -27,7 +28,14 @@ export function createCopyLimiter(concurrency: number): CopyLimiter {
 export interface CopySchedulerOptions {
   queue: string;
   localConnstr: string;
+  /** The job's application_name; its copies' connections add `copy TABLE`. */
+  applicationName: string;
   perJob: number;
+  /**
+   * Connections the job's copies may hold at once (what pool_size leaves after the worker's
+   * own): two per running copy, one per ANALYZE after a copy.
+   */
+  connections: number;
   limiter: CopyLimiter;
   /** The longest wait between two tries of a failing copy. */
   retryMaxMs: number;
@@ -55,6 +63,7 @@ export class CopyScheduler {
     for (const t of tables.values()) {
       if (!needsCopy(t)) continue;
       if (this.running.size >= this.o.perJob) return;
+      if (this.connectionsHeld + 2 > this.o.connections) return;
       if (this.running.has(t.name)) continue;
       // a table may ask that no more copies than this run while it is copied (upstream's attribute)
       const cap = Number(t.attrs['max_parallel_copy'] ?? Infinity);
@@ -95,7 +104,7 @@ export class CopyScheduler {
     if (this.abort.signal.aborted) return 'done';
     const { queue, log } = this.o;
     // the two connections of the copy: its checks, the copy itself and the tick after it
-    const applicationName = `londiste copy ${name}`;
+    const applicationName = `${this.o.applicationName} copy ${name}`;
     const db = await connect(this.o.localConnstr, { name: 'copy_dst', logger: log, applicationName });
     let provider: Awaited<ReturnType<typeof connect>> | undefined;
     let records = false;
@@ -128,7 +137,11 @@ export class CopyScheduler {
         const p = analyze(db, dest)
           .catch((e: unknown) => log.warning(`${name}: ANALYZE of ${dest} after the copy failed: ${describeError(e)}`))
           .finally(() => db.end().catch(() => undefined))
-          .finally(() => this.analyzing.delete(p));
+          .finally(() => {
+            this.analyzing.delete(p);
+            // its connection is back in the job's pool: a copy waiting for room may start
+            this.o.onDone();
+          });
         this.analyzing.add(p);
       }
     }
@@ -169,6 +182,11 @@ export class CopyScheduler {
     });
     log.debug(`copy of ${name} done`);
     return { copied: fresh.dest };
+  }
+
+  /** Connections the copies hold (or are about to open): a copy waiting for its turn counts. */
+  private get connectionsHeld(): number {
+    return 2 * this.running.size + this.analyzing.size;
   }
 
   /** Is a copy running? */

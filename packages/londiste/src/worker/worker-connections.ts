@@ -77,6 +77,11 @@ export class WorkerConnections {
     return provider;
   }
 
+  /** The provider connection was given back while the hub listens for its ticks. */
+  get providerReleased(): boolean {
+    return this.provider === undefined && this.hub !== undefined && this.ticks?.listening === true;
+  }
+
   /** Close the provider connection while idle; the hub still wakes the worker on a tick. */
   async releaseProvider(): Promise<void> {
     if (this.canReleaseProvider) await this.closeProvider();
