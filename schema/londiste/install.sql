@@ -31,6 +31,7 @@ SELECT londiste.upgrade_schema();
 \ir functions/londiste.local_set_table_state.sql
 \ir functions/londiste.local_set_table_attrs.sql
 \ir functions/londiste.local_set_table_struct.sql
+\ir functions/londiste._coordinate_copy.sql
 \ir functions/londiste.get_table_list.sql
 \ir functions/londiste.local_set_table_error.sql
 \ir functions/londiste.get_table_errors.sql

@@ -32,12 +32,12 @@ describe('per-table statements', () => {
         { name: 'name', type: 'text', notnull: false, def: "'x'::text", pk: false, category: 'S' },
       ],
       constraints: [
-        { name: 'user_info_pkey', type: 'p' as const, def: 'PRIMARY KEY (id)' },
-        { name: 'user_info_name_check', type: 'c' as const, def: 'CHECK (length(name) < 10)' },
+        { name: 'user_info_pkey', type: 'p' as const, def: 'PRIMARY KEY (id)', index: 'user_info_pkey' },
+        { name: 'user_info_name_check', type: 'c' as const, def: 'CHECK (length(name) < 10)', index: null },
       ],
       indexes: [
-        { name: 'user_info_pkey', def: 'CREATE UNIQUE INDEX user_info_pkey ON digoal_01.user_info USING btree (id)', ownConstraint: true, needed: true },
-        { name: 'user_info_name_idx', def: 'CREATE INDEX user_info_name_idx ON digoal_01.user_info USING btree (name)', ownConstraint: false, needed: false },
+        { name: 'user_info_pkey', def: 'CREATE UNIQUE INDEX user_info_pkey ON digoal_01.user_info USING btree (id)', ownConstraint: true, needed: true, foreignKeyTarget: false },
+        { name: 'user_info_name_idx', def: 'CREATE INDEX user_info_name_idx ON digoal_01.user_info USING btree (name)', ownConstraint: false, needed: false, foreignKeyTarget: false },
       ],
     };
     assert.deepEqual(createTableStatements(def, 'digoal_01.user_info', 'digoal_02.user_info1', 'minimal'), [

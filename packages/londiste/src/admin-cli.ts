@@ -47,7 +47,9 @@ function createCmd(type: NodeType): CommandDef {
     usage: 'NODE [CONNSTR]',
     run: async (admin, args, o) => {
       if (args.length > 2) throw new UsageError('Too many args, only node name and public connect string allowed');
-      await createNode(admin, { type, nodeName: args[0], location: args[1], provider: str(o['provider']) });
+      const merge = o['merge'];
+      if (merge === false || (merge !== undefined && type !== 'leaf')) throw new UsageError('--merge=QUEUE is for create-leaf only: the combined queue this leaf merges its queue into');
+      await createNode(admin, { type, nodeName: args[0], location: args[1], provider: str(o['provider']), merge: str(merge) });
     },
   };
 }
@@ -86,6 +88,7 @@ export const COMMANDS: Record<string, CommandDef> = {
         // yargs reads --no-X as X=false
         noTriggers: o['triggers'] === false,
         noMerge: o['merge'] === false,
+        mergeAll: bool(o['merge-all']),
         maxParallelCopy: typeof o['max-parallel-copy'] === 'number' ? o['max-parallel-copy'] : undefined,
         skipNonExisting: bool(o['skip-non-existing']),
       }),
@@ -204,8 +207,8 @@ function addOptions(y: Argv): Argv {
     .option('handler-arg', { type: 'string', describe: 'add-table: handler argument (not implemented yet: refused)' })
     .option('copy-node', { type: 'string', describe: 'add-table/resync: copy from another node (not implemented yet: refused)' })
     .option('find-copy-node', { type: 'boolean', describe: 'add-table/resync: find a node to copy from (not implemented yet: refused)' })
-    .option('merge-all', { type: 'boolean', describe: 'add-table: merge tables from all source queues (not implemented yet: refused)' })
-    .option('merge', { type: 'boolean', describe: 'add-table: --no-merge: do not merge tables from source queues' })
+    .option('merge-all', { type: 'boolean', describe: 'add-table: on a leaf merging several queues, replicate the table from all of them into one' })
+    .option('merge', { type: 'string', describe: 'create-leaf: --merge=QUEUE merges this queue into the combined queue QUEUE (a root on this database); add-table: --no-merge takes the table from this queue only' })
     .option('max-parallel-copy', { type: 'number', describe: 'add-table: max tables copied in parallel' })
     .option('skip-non-existing', { type: 'boolean', describe: 'add-*: skip objects that do not exist' })
     .option('dump-file', { type: 'string', describe: 'resurrect: file for the lost events (JSON lines; default resurrect-NODE-lost-events.jsonl)' })
@@ -237,7 +240,6 @@ const NOT_IMPLEMENTED: Record<string, string> = {
   'handler-arg': 'table handlers are not implemented yet',
   'copy-node': 'copying from another node than the provider is not implemented yet',
   'find-copy-node': 'copying from another node than the provider is not implemented yet',
-  'merge-all': 'merging tables of several source queues is not implemented yet',
 };
 
 function refuseNotImplemented(parsed: Opts): void {

@@ -2,6 +2,10 @@
 -- table on this node. On the root the table joins the queue (announced to subscribers) and gets
 -- its capture triggers; elsewhere it must be known from the provider, and waits for its initial
 -- copy (merge_state NULL) unless expect_sync says it is in sync already.
+-- On a leaf, a table that other source queues also feed (queues sharing this node's combined
+-- queue, or none, with the same local table) needs merge_all (it becomes local in all of them:
+-- their copies are coordinated by londiste._coordinate_copy) or no_merge (this queue only); a
+-- leaf merging into a combined root or branch adds the table there too.
 -- Trigger arguments: expect_sync, skip_truncate, merge_all, no_merge, virtual_table,
 -- no_triggers, tgflags=..., and anything else is passed to the trigger.
 CREATE OR REPLACE FUNCTION londiste.local_add_table(
@@ -24,6 +28,9 @@ DECLARE
     v_state         text;
     v_trg           record;
     v_before        text;
+    v_part          record;
+    v_parts         text[] := '{}';
+    v_combined      record;
 BEGIN
     FOREACH v_arg IN ARRAY coalesce(i_trg_args, '{}') LOOP
         IF v_arg = 'expect_sync' THEN
@@ -52,7 +59,14 @@ BEGIN
             ret_note := 'Table does not exist: ' || v_desc;
             RETURN;
         END IF;
-        IF position('k' in londiste.find_column_types(v_dest)) < 1 THEN
+        -- a merged table's lead drops its primary key during the copy: that is no reason to refuse
+        IF position('k' in londiste.find_column_types(v_dest)) < 1
+           AND NOT EXISTS (SELECT 1
+                             FROM pgq_node.node_info me
+                             JOIN pgq_node.node_info other ON other.combined_queue = me.combined_queue AND other.queue_name <> me.queue_name
+                             JOIN londiste.table_info t ON t.queue_name = other.queue_name
+                            WHERE me.queue_name = i_queue_name
+                              AND coalesce(t.dest_table, t.table_name) = v_dest AND t.dropped_ddl IS NOT NULL) THEN
             ret_code := 400;
             ret_note := 'Primary key missing on table: ' || v_desc;
             RETURN;
@@ -97,12 +111,60 @@ BEGIN
     ELSE
         v_state := NULL;
     END IF;
+    -- the other sources of the same local table, checked before anything changes
+    IF v_node.node_type = 'leaf' AND NOT v_no_merge THEN
+        FOR v_part IN
+            SELECT p.queue_name, p.table_name, p.local
+              FROM pgq_node.node_info me
+              JOIN pgq_node.node_info other ON other.combined_queue IS NOT DISTINCT FROM me.combined_queue
+              JOIN londiste.table_info p ON p.queue_name = other.queue_name
+             WHERE me.queue_name = i_queue_name AND other.queue_name <> i_queue_name
+               AND coalesce(p.dest_table, p.table_name) = v_dest
+             ORDER BY p.queue_name
+        LOOP
+            IF v_state IS DISTINCT FROM 'ok' THEN
+                IF v_part.local THEN
+                    ret_code := 405;
+                    ret_note := 'Found local table ' || v_desc || ' in queue ' || v_part.queue_name
+                                || ', use remove-table first to remove all previous table subscriptions';
+                    RETURN;
+                ELSIF NOT v_merge_all THEN
+                    ret_code := 405;
+                    ret_note := 'Found multiple sources for table ' || v_desc || ', use merge-all or no-merge to continue';
+                    RETURN;
+                END IF;
+            END IF;
+            v_parts := v_parts || array[v_part.queue_name, v_part.table_name];
+        END LOOP;
+    END IF;
+
     UPDATE londiste.table_info
        SET local = true, merge_state = v_state, table_attrs = coalesce(v_attrs, table_attrs),
            dest_table = nullif(v_dest, v_fq)
      WHERE queue_name = i_queue_name AND table_name = v_fq;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'lost table: %', v_fq;
+    END IF;
+    FOR i IN 1 .. coalesce(array_length(v_parts, 1), 0) / 2 LOOP
+        UPDATE londiste.table_info
+           SET local = true, merge_state = v_state, table_attrs = coalesce(v_attrs, table_attrs)
+         WHERE queue_name = v_parts[2 * i - 1] AND table_name = v_parts[2 * i];
+    END LOOP;
+
+    -- a leaf merging into a combined root or branch: the table joins the combined queue too
+    IF v_node.node_type = 'leaf' AND NOT v_no_merge THEN
+        SELECT c.queue_name, t.local INTO v_combined
+          FROM pgq_node.node_info me
+          JOIN pgq_node.node_info c ON c.queue_name = me.combined_queue AND c.node_type IN ('root', 'branch')
+          LEFT JOIN londiste.table_info t ON t.queue_name = c.queue_name AND t.table_name = v_fq
+         WHERE me.queue_name = i_queue_name;
+        IF FOUND AND v_combined.local IS NOT TRUE THEN
+            SELECT f.ret_code, f.ret_note INTO ret_code, ret_note
+              FROM londiste.local_add_table(v_combined.queue_name, v_fq, i_trg_args, v_attrs, v_dest) f;
+            IF ret_code >= 300 THEN
+                RETURN;
+            END IF;
+        END IF;
     END IF;
     -- the node's worker starts the copy at once instead of at its next look (delivered at commit)
     IF v_state IS NULL THEN

@@ -2,4 +2,4 @@
 CREATE OR REPLACE FUNCTION londiste.version()
 RETURNS text
 LANGUAGE sql IMMUTABLE
-AS $$ SELECT '3.8.0.3'::text $$;
+AS $$ SELECT '3.8.0.4'::text $$;

@@ -73,6 +73,8 @@ export interface IndexInfo {
   ownConstraint: boolean;
   /** Some constraint depends on it (its own, or another table's foreign key): it cannot be dropped. */
   needed: boolean;
+  /** A foreign key (of this or another table) points at it: its constraint cannot be dropped either. */
+  foreignKeyTarget: boolean;
 }
 
 /** Every index of a table, by name. */
@@ -81,7 +83,8 @@ export async function tableIndexes(client: pg.ClientBase, fqname: string): Promi
   const r = await client.query<IndexInfo>(
     `SELECT ic.relname AS name, pg_get_indexdef(i.indexrelid) AS def,
             EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid) AS "ownConstraint",
-            i.indisprimary OR EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid) AS needed
+            i.indisprimary OR EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid) AS needed,
+            EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype = 'f') AS "foreignKeyTarget"
        FROM pg_catalog.pg_index i
        JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
        JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
@@ -111,13 +114,16 @@ export interface ConstraintInfo {
   type: 'p' | 'u' | 'c' | 'x';
   /** pg_get_constraintdef() */
   def: string;
+  /** The index behind it (primary key, unique, exclusion), in the table's schema. */
+  index: string | null;
 }
 
 /** Primary key first, then the other non-foreign-key constraints by name. */
 export async function tableConstraints(client: pg.ClientBase, fqname: string): Promise<ConstraintInfo[]> {
   const { schema, name } = splitFqname(fqname);
   const r = await client.query<ConstraintInfo>(
-    `SELECT k.conname AS name, k.contype AS type, pg_get_constraintdef(k.oid) AS def
+    `SELECT k.conname AS name, k.contype AS type, pg_get_constraintdef(k.oid) AS def,
+            (SELECT ic.relname FROM pg_catalog.pg_class ic WHERE ic.oid = k.conindid) AS index
        FROM pg_catalog.pg_constraint k
        JOIN pg_catalog.pg_class c ON c.oid = k.conrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = $1 AND c.relname = $2 AND k.contype IN ('p', 'u', 'c', 'x')

@@ -109,6 +109,25 @@ export async function localSetTableState(client: pg.ClientBase, log: Logger, que
   await execCmd(client, log, 'SELECT * FROM londiste.local_set_table_state($1, $2, $3, $4)', [queue, table, snapshot, state], { quiet: true });
 }
 
+/**
+ * On a combined root (the queue `queue` that merge leaves on this database feed): is some part
+ * of the local table `dest` still copying? Its subscribers must not copy it before: the parts'
+ * copied rows never pass through the combined queue.
+ */
+export async function mergePartsPending(client: pg.ClientBase, queue: string, dest: string): Promise<boolean> {
+  const r = await client.query(
+    `SELECT 1 FROM pgq_node.node_info n JOIN londiste.table_info t ON t.queue_name = n.queue_name
+      WHERE n.combined_queue = $1 AND coalesce(t.dest_table, t.table_name) = $2 AND t.local AND t.merge_state IS DISTINCT FROM 'ok' LIMIT 1`,
+    [queue, dest],
+  );
+  return (r.rowCount ?? 0) > 0;
+}
+
+/** Keep (or, with null, forget) the structure a merged table's lead dropped for the copies. */
+export async function localSetTableStruct(client: pg.ClientBase, log: Logger, queue: string, table: string, droppedDdl: string | null): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM londiste.local_set_table_struct($1, $2, $3)', [queue, table, droppedDdl], { quiet: true });
+}
+
 export async function globalAddTable(client: pg.ClientBase, log: Logger, queue: string, table: string | null): Promise<void> {
   await execCmd(client, log, 'SELECT * FROM londiste.global_add_table($1, $2)', [queue, table], { quiet: true });
 }

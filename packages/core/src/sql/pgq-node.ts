@@ -86,11 +86,14 @@ export interface WorkerState {
   paused: boolean;
   uptodate: boolean;
   cur_error: string | null;
+  /** A leaf merging its queue into another one: that queue, and its node's type here. */
+  combined_queue: string | null;
+  combined_type: string | null;
 }
 
 export async function getWorkerState(client: pg.ClientBase, queue: string, consumer: string): Promise<WorkerState | undefined> {
   const r = await client.query<WorkerState>(
-    'SELECT s.*, n.node_type, n.node_name FROM pgq_node.get_consumer_state($1, $2) s, pgq_node.get_node_info($1) n',
+    'SELECT s.*, n.node_type, n.node_name, n.combined_queue, n.combined_type FROM pgq_node.get_consumer_state($1, $2) s, pgq_node.get_node_info($1) n',
     [queue, consumer],
   );
   return r.rows[0];

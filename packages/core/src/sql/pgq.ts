@@ -81,6 +81,12 @@ export async function setQueueConfig(client: pg.ClientBase, queue: string, key: 
   await client.query('SELECT pgq.set_queue_config($1, $2, $3)', [queue, key, value]);
 }
 
+/** An event into `queue` (pgq.insert_event with extra1 only); its id. */
+export async function insertEvent(client: pg.ClientBase, queue: string, type: string, data: string | null, extra1: string | null = null): Promise<string> {
+  const r = await client.query<{ id: string }>('SELECT pgq.insert_event($1, $2, $3, $4, NULL, NULL, NULL)::text AS id', [queue, type, data, extra1]);
+  return r.rows[0]?.id ?? '';
+}
+
 /** The event table events are written to now (it changes with rotation). */
 export async function currentEventTable(client: pg.ClientBase, queue: string): Promise<string> {
   const r = await client.query<{ t: string | null }>('SELECT pgq.current_event_table($1) AS t', [queue]);

@@ -17,6 +17,20 @@ export interface CreateNodeOptions {
   nodeName: string | undefined;
   location: string | undefined;
   provider: string | undefined;
+  /** create-leaf --merge=QUEUE: the combined queue (a root on the same database) this leaf feeds. */
+  merge?: string | undefined;
+}
+
+/** The combined queue of a merge leaf: a root node on this database (a combined branch is not supported). */
+async function checkCombinedQueue(db: pg.ClientBase, queue: string, combined: string): Promise<void> {
+  if (combined === queue) throw new UsageError(`--merge=${combined}: a queue cannot merge into itself; give the combined queue`);
+  const c = (await catalog.schemaExists(db, 'pgq_node')) ? await pgqNode.getNodeInfo(db, combined) : undefined;
+  if (c?.node_type === null || c?.node_type === undefined) {
+    throw new UsageError(`--merge=${combined}: no node for queue "${combined}" on this database; create the combined queue's root here first (create-root with a job for ${combined})`);
+  }
+  if (c.node_type !== 'root') {
+    throw new UsageError(`--merge=${combined}: the combined queue's node here is a ${c.node_type}; merging into a combined branch is not implemented, only into a combined root`);
+  }
 }
 
 /** Does the public location reach the same database as the local connection? */
@@ -101,6 +115,7 @@ export async function createNode(admin: NodeAdmin, opts: CreateNodeOptions): Pro
     throw new UsageError(`provider node not found: no node for queue "${queue}" at ${maskConnstr(providerLoc)}`);
   }
   if (prov?.node_type === 'leaf') throw new UsageError(`provider ${providerName} is a leaf node; a leaf cannot have subscribers`);
+  if (opts.merge !== undefined) await checkCombinedQueue(db, queue, opts.merge);
   if (!members.some((m) => m.name === providerName)) throw new UsageError(`Node ${providerName} does not exist`);
 
   await installSchemas(db, ['pgq', 'pgq_ext', 'pgq_node', 'londiste'], { logger: log });
@@ -118,7 +133,7 @@ export async function createNode(admin: NodeAdmin, opts: CreateNodeOptions): Pro
     await session.withTransaction(db, async () => {
       await pgqNode.registerLocation(db, log, queue, name, location, false);
       for (const m of members) await pgqNode.registerLocation(db, log, queue, m.name, m.location, m.dead);
-      await pgqNode.createNode(db, log, queue, { type: opts.type, node: name, worker, provider: providerName, globalWatermark, combinedQueue: null });
+      await pgqNode.createNode(db, log, queue, { type: opts.type, node: name, worker, provider: providerName, globalWatermark, combinedQueue: opts.merge ?? null });
       // the provider's table and sequence lists, so add-table here knows what exists upstream
       for (const t of tables) await londisteSql.globalAddTable(db, log, queue, t.table_name);
       for (const s of seqs) await londisteSql.globalUpdateSeq(db, log, queue, s.seq_name, s.last_value);

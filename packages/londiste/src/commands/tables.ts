@@ -22,6 +22,7 @@ export interface AddTableOptions {
   triggerArg: string[];
   noTriggers: boolean;
   noMerge: boolean;
+  mergeAll: boolean;
   maxParallelCopy?: number | undefined;
   skipNonExisting: boolean;
 }
@@ -57,6 +58,7 @@ function triggerArgs(o: AddTableOptions): string[] {
   if (o.triggerFlags !== undefined && o.triggerFlags !== '') args.push(`tgflags=${o.triggerFlags}`);
   if (o.noTriggers) args.push('no_triggers');
   if (o.noMerge) args.push('no_merge');
+  if (o.mergeAll) args.push('merge_all');
   if (o.expectSync) args.push('expect_sync');
   return args;
 }
@@ -64,6 +66,9 @@ function triggerArgs(o: AddTableOptions): string[] {
 export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o: AddTableOptions): Promise<void> {
   const info = await admin.localNodeInfo();
   const isRoot = info.node_type === 'root';
+  if ((o.mergeAll || o.noMerge) && info.node_type !== 'leaf') {
+    throw new UsageError(`--${o.mergeAll ? 'merge-all' : 'no-merge'} is for a leaf that merges several queues into one table; this node is a ${info.node_type ?? 'missing node'}; nothing was changed`);
+  }
   const dst = await admin.db();
   if (o.destTable !== undefined && names.length > 1) throw new UsageError('--dest-table can be given only for single table');
   const destArg = o.destTable === undefined ? undefined : parseObjectArg(o.destTable);

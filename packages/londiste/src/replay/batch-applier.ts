@@ -15,7 +15,7 @@ import { Readable } from 'node:stream';
 import { copyLine, londisteSql, pgq, pgqNode, SkytoolsError, TxidSnapshot, type Logger } from '@skytools/core';
 import { applySqlEvent, truncateTable } from '../sql/apply-statements.js';
 import {
-  batchStageWriter, createBatchStage, parkInBacklog, raiseWorkMem, republishBatch, setJsonLayouts, stagedSingles, stageGroups, type StagedEvent,
+  batchStageWriter, createBatchStage, forwardToCombinedQueue, parkInBacklog, raiseWorkMem, republishBatch, setJsonLayouts, stagedSingles, stageGroups, type StagedEvent,
 } from '../sql/batch-stage-statements.js';
 import { ExecAttrs } from '../execute/exec-attrs.js';
 import { runExecute } from '../execute/execute-script.js';
@@ -23,7 +23,7 @@ import { EventStager } from './event-stager.js';
 import { isDataEvent, parseDataEvent, type EventFields } from './event-parser.js';
 import { loadTableMeta, type TableMeta } from './table-meta.js';
 import { TableApplier } from './table-applier.js';
-import { checkTableAttrs, setTableState, type TableState } from './table-state.js';
+import { checkTableAttrs, setTableState, waitsForParts, type TableState } from './table-state.js';
 
 /**
  * A table with this many row events in a batch gets APPLY_WORK_MEM_MB of work_mem for the batch's
@@ -37,7 +37,20 @@ const LOCATION_INFO = 'pgq.location-info';
 
 /** Is a table's data applied on this node now (not another node's table, nor one waiting for its copy)? */
 function applies(t: TableState | undefined): boolean {
-  return t !== undefined && t.local && (t.state === 'ok' || t.state === 'catching-up');
+  return t !== undefined && t.local && (t.state === 'ok' || t.state === 'catching-up') && !waitsForParts(t);
+}
+
+/** Do a table's events wait in the copy backlog (its copy, or the other parts' of a merged table)? */
+function parks(t: TableState | undefined): boolean {
+  return t !== undefined && t.local && (t.state === null || t.state === 'in-copy' || waitsForParts(t));
+}
+
+/** Where the batch goes besides this node's tables. */
+export interface BatchOutlets {
+  /** A branch re-publishes the batch in its own queue. */
+  republish: boolean;
+  /** A merge leaf passes the data events on into this combined queue. */
+  combinedQueue: string | null;
 }
 
 export interface BatchStats {
@@ -72,6 +85,7 @@ export class BatchApplier {
   private batch = '';
   private node = '';
   private jsonRows = 0;
+  private isBranch = false;
   stats: BatchStats = { events: 0, applied: 0, backlogged: 0, skipped: 0 };
 
   constructor(
@@ -136,7 +150,7 @@ export class BatchApplier {
    */
   async load(provider: pg.ClientBase, batchId: string): Promise<number> {
     for (const t of this.tables.values()) {
-      if (!t.local || t.state !== 'catching-up') continue;
+      if (!t.local || t.state !== 'catching-up' || waitsForParts(t)) continue;
       const parked = await londisteSql.takeBacklog(this.client, this.queue, t.name);
       if (parked.length === 0) continue;
       // no ev_time: these passed (and were re-published) when they first came
@@ -148,8 +162,9 @@ export class BatchApplier {
     return events;
   }
 
-  /** Apply the loaded batch; a branch also re-publishes it in its own queue. */
-  async apply(republish: boolean): Promise<void> {
+  /** Apply the loaded batch; a branch also re-publishes it in its own queue, a merge leaf passes it on. */
+  async apply(outlets: BatchOutlets): Promise<void> {
+    this.isBranch = outlets.republish;
     if (this.jsonRows > 0) await setJsonLayouts(this.client);
     const rows = new Map<string, TableRows>();
     for (const g of await stageGroups(this.client)) {
@@ -166,8 +181,7 @@ export class BatchApplier {
     const parked = new Set<string>();
     const dataTables = new Set([...rows.keys(), ...singles.filter((e) => isDataEvent(e.ev_type)).map((e) => e.ev_extra1 ?? '')]);
     for (const name of dataTables) {
-      const t = this.tables.get(name);
-      if (t === undefined || !t.local || (t.state !== null && t.state !== 'in-copy')) continue;
+      if (!parks(this.tables.get(name))) continue;
       this.stats.backlogged += await parkInBacklog(this.client, this.queue, name);
       parked.add(name);
     }
@@ -204,7 +218,8 @@ export class BatchApplier {
     }
     await flushLocations();
     for (const name of rows.keys()) await this.applyRows(rows, name, null);
-    if (republish) await republishBatch(this.client, this.queue);
+    if (outlets.republish) await republishBatch(this.client, this.queue);
+    if (outlets.combinedQueue !== null) await forwardToCombinedQueue(this.client, outlets.combinedQueue);
   }
 
   /** The row events of `name` not applied yet that come before event `before` (null: all). */
@@ -274,7 +289,9 @@ export class BatchApplier {
       case 'pgq.global-watermark':
         return pgqNode.setGlobalWatermark(c, this.log, q, ev.ev_data);
       case 'pgq.tick-id':
-        return pgqNode.setPartitionWatermark(c, this.log, q, ev.ev_extra1, ev.ev_data);
+        // a merge leaf's tick in a combined queue: a combined branch keeps it as the part's
+        // watermark; a leaf has nothing to do with it (upstream's worker likewise)
+        return this.isBranch ? pgqNode.setPartitionWatermark(c, this.log, q, ev.ev_extra1, ev.ev_data) : undefined;
       case 'EXECUTE':
         return this.execute(ev);
       default:
@@ -318,7 +335,7 @@ export class BatchApplier {
   async finish(curTickSnapshot: TxidSnapshot | null): Promise<string[]> {
     const nowOk: string[] = [];
     for (const t of this.tables.values()) {
-      if (!t.local || t.state !== 'catching-up') continue;
+      if (!t.local || t.state !== 'catching-up' || waitsForParts(t)) continue;
       if (t.snapshot === null || (curTickSnapshot !== null && curTickSnapshot.xmin >= t.snapshot.xmax)) {
         await setTableState(this.client, this.log, this.queue, t.name, null, 'ok');
         nowOk.push(t.name);

@@ -4,14 +4,19 @@
  * the snapshot and moves the table to 'catching-up'. Secondary indexes are dropped before the
  * load and rebuilt after it (one sort instead of per-row index maintenance). Progress (rows,
  * MB, rate) is logged while it runs.
+ *
+ * A table several queues merge into (add-table --merge-all) is copied by every part: the lead
+ * first drops the table's indexes and key constraints and empties it in a transaction of its
+ * own (the structure is kept in dropped_ddl and put back once every part has copied), then each
+ * part copies its rows into the bare table without touching it (londiste._coordinate_copy).
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type pg from 'pg';
-import { catalog, session, SkytoolsError, type Logger } from '@skytools/core';
+import { catalog, londisteSql, session, SkytoolsError, type Logger } from '@skytools/core';
 import { checkColumns } from './column-check.js';
-import { copyInSql, copyOutSql, createIndex, dropIndex, emptyTable } from '../sql/copy-statements.js';
+import { addConstraintSql, copyInSql, copyOutSql, createIndex, dropConstraint, dropIndex, emptyTable } from '../sql/copy-statements.js';
 import { setTableState, type TableState } from './table-state.js';
 
 export interface CopyResult {
@@ -20,8 +25,16 @@ export interface CopyResult {
   seconds: number;
 }
 
+/**
+ * How the copy treats the local table: 'alone' empties it and rebuilds its secondary indexes in
+ * the copy's transaction; a merged table's 'lead' part drops its structure and empties it first;
+ * another part ('join') copies into it as it is.
+ */
+export type CopyMode = 'alone' | 'lead' | 'join';
+
 export interface CopyTask {
   queue: string;
+  mode: CopyMode;
   table: TableState;
   /** Name of the table on the provider (its dest_table there). */
   sourceName: string;
@@ -84,15 +97,17 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
     const dstCols = new Set((await catalog.tableColumns(dst, table.dest)).map((c) => c.name).filter((c) => !skip.has(c)));
     const cols = (await catalog.tableColumns(src, task.sourceName)).map((c) => c.name).filter((c) => dstCols.has(c));
 
+    if (task.mode === 'lead' && table.droppedDdl === null) await dropForMerge(task);
+
     await session.begin(src, { isolation: 'repeatable read', readOnly: true });
     const snapshot = await catalog.currentSnapshot(src);
 
     await session.begin(dst);
     await session.setLocalReplicaRole(dst);
     // one sort per index after the load instead of per-row index maintenance
-    const indexes = (await catalog.tableIndexes(dst, table.dest)).filter((i) => !i.needed);
+    const indexes = task.mode === 'alone' ? (await catalog.tableIndexes(dst, table.dest)).filter((i) => !i.needed) : [];
     for (const i of indexes) await dropIndex(dst, table.dest, i.name);
-    if (table.attrs['skip_truncate'] !== '1') {
+    if (task.mode === 'alone' && table.attrs['skip_truncate'] !== '1') {
       // the copy puts back the referenced rows that a DELETE (replica role) takes away
       await emptyTable(dst, table.dest, await catalog.isReferencedByOthers(dst, table.dest));
     }
@@ -129,5 +144,40 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
     throw err;
   } finally {
     task.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * The lead part of a merged table, before any part copies: its primary key, unique and exclusion
+ * constraints (those no foreign key points at) and its other indexes dropped, the table emptied,
+ * and the statements that put them back kept in dropped_ddl, committed so the other parts see
+ * it. A retry after a failed copy finds dropped_ddl set and does not empty the table again: the
+ * other parts may have copied into it meanwhile.
+ */
+async function dropForMerge(task: CopyTask): Promise<void> {
+  const { dst, table, log } = task;
+  await session.begin(dst);
+  try {
+    await session.setLocalReplicaRole(dst);
+    const indexes = await catalog.tableIndexes(dst, table.dest);
+    const fkTargets = new Set(indexes.filter((i) => i.foreignKeyTarget).map((i) => i.name));
+    const constraints = (await catalog.tableConstraints(dst, table.dest)).filter((c) => c.type !== 'c' && (c.index === null || !fkTargets.has(c.index)));
+    const restore: string[] = [];
+    for (const c of constraints) {
+      restore.push(addConstraintSql(table.dest, c.name, c.def));
+      await dropConstraint(dst, table.dest, c.name);
+    }
+    // what the dropped constraints took with them is gone already
+    for (const i of (await catalog.tableIndexes(dst, table.dest)).filter((x) => !x.needed)) {
+      restore.push(i.def);
+      await dropIndex(dst, table.dest, i.name);
+    }
+    if (table.attrs['skip_truncate'] !== '1') await emptyTable(dst, table.dest, await catalog.isReferencedByOthers(dst, table.dest));
+    await londisteSql.localSetTableStruct(dst, log, task.queue, table.name, restore.length === 0 ? null : `${restore.join(';\n')};`);
+    await session.commit(dst);
+    log.info(`${table.name}: leads the copies of merged table ${table.dest}: ${String(constraints.length)} constraints and ${String(restore.length - constraints.length)} indexes dropped until every part has copied`);
+  } catch (err) {
+    await session.rollback(dst);
+    throw err;
   }
 }

@@ -14,6 +14,13 @@ export interface TableState {
   attrs: Record<string, string | null>;
   /** --where condition, if any. */
   where: string | null;
+  /**
+   * A table several source queues merge into (add-table --merge-all): how this queue's copy goes
+   * along with the others' (londiste._coordinate_copy): lead, wait-copy, wait-replay or null.
+   */
+  copyRole: string | null;
+  /** The structure the lead part dropped for the copies (restored once every part copied). */
+  droppedDdl: string | null;
 }
 
 export async function loadTableStates(client: pg.ClientBase, queue: string): Promise<Map<string, TableState>> {
@@ -28,9 +35,24 @@ export async function loadTableStates(client: pg.ClientBase, queue: string): Pro
       snapshot: row.custom_snapshot === null || row.custom_snapshot === '' ? null : TxidSnapshot.parse(row.custom_snapshot),
       attrs,
       where: attrs['where'] ?? null,
+      copyRole: row.copy_role,
+      droppedDdl: row.dropped_ddl,
     });
   }
   return out;
+}
+
+/**
+ * A merged table copied from this queue whose other parts are still copying (or whose structure
+ * is still dropped): its events wait in the copy backlog, as during a copy.
+ */
+export function waitsForParts(t: TableState): boolean {
+  return t.state === 'catching-up' && (t.copyRole !== null || t.droppedDdl !== null);
+}
+
+/** A merged table every part of which has copied: the lead's dropped structure is put back now. */
+export function needsStructureBack(t: TableState): boolean {
+  return t.local && t.state === 'catching-up' && t.copyRole === null && t.droppedDdl !== null;
 }
 
 /** Tables whose data must still be copied here (a crashed copy left 'in-copy' behind: redo it). */

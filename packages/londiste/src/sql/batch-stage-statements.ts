@@ -94,6 +94,20 @@ export async function republishBatch(client: pg.ClientBase, queue: string): Prom
      WHERE ev_time IS NOT NULL ORDER BY ev_id`);
 }
 
+/**
+ * A leaf merging its queue into a combined queue passes the batch's data events on into it
+ * (upstream's merge leaf): new event ids, the rest as it came. Cascade (pgq.*) and londiste
+ * control events stay behind: the combined queue has its own. Events replayed from the copy
+ * backlog (no ev_time) were passed on when they first came.
+ */
+export async function forwardToCombinedQueue(client: pg.ClientBase, combinedQueue: string): Promise<number> {
+  const eventTable = await pgq.currentEventTable(client, combinedQueue);
+  const r = await client.query(`INSERT INTO ${quoteFqname(eventTable)} (ev_time, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4)
+    SELECT ev_time, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4 FROM ${BATCH_STAGE}
+     WHERE ev_time IS NOT NULL AND ev_type NOT LIKE 'pgq.%' AND ev_type NOT LIKE 'londiste.%' ORDER BY ev_id`);
+  return r.rowCount ?? 0;
+}
+
 /** What decides which of a table's row events of the stage are applied in one go. */
 export interface RowEventRange {
   table: string;

@@ -33,6 +33,21 @@ export async function createIndex(client: pg.ClientBase, definition: string): Pr
   await client.query(definition);
 }
 
+/** Drop a constraint of the table (the lead part of a merged table's copy). */
+export async function dropConstraint(client: pg.ClientBase, table: string, constraint: string): Promise<void> {
+  await client.query(`ALTER TABLE ${quoteFqname(table)} DROP CONSTRAINT ${quoteIdent(constraint)}`);
+}
+
+/** The statement that puts a dropped constraint back. */
+export function addConstraintSql(table: string, constraint: string, definition: string): string {
+  return `ALTER TABLE ${quoteFqname(table)} ADD CONSTRAINT ${quoteIdent(constraint)} ${definition}`;
+}
+
+/** Run the statements a merged table's lead kept when it dropped them (londiste.table_info.dropped_ddl). */
+export async function restoreStructure(client: pg.ClientBase, ddl: string): Promise<void> {
+  await client.query(ddl);
+}
+
 export async function analyze(client: pg.ClientBase, fqname: string): Promise<void> {
   await client.query(`ANALYZE ${quoteFqname(fqname)}`);
 }

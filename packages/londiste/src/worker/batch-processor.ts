@@ -16,6 +16,8 @@ export interface BatchTarget {
   provider: pg.Client;
   /** The local node re-publishes the events (a branch). */
   isBranch: boolean;
+  /** A merge leaf: the combined queue it passes the data events on into. */
+  combinedQueue: string | null;
   /** The tick this node last completed. */
   completedTick: string | null;
   tables: Map<string, TableState>;
@@ -87,7 +89,9 @@ export class BatchProcessor {
       // the provider's COPY streams the batch into this node's batch stage
       count = await applier.load(t.provider, batch.batchId);
       t1 = performance.now();
-      await applier.apply(t.isBranch);
+      await applier.apply({ republish: t.isBranch, combinedQueue: t.combinedQueue });
+      // the combined queue learns how far this part's queue has come (upstream's merge leaf)
+      if (t.combinedQueue !== null) await pgq.insertEvent(t.db, t.combinedQueue, 'pgq.tick-id', batch.curTickId, this.queue);
       const nowOk = await applier.finish(batch.curTickSnapshot === null ? null : TxidSnapshot.parse(batch.curTickSnapshot));
       await pgqNode.setConsumerCompletedAndCommit(t.db, this.queue, this.consumer, batch.curTickId);
       for (const name of nowOk) this.log.info(`${name}: in sync (ok)`);

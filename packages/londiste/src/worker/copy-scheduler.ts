@@ -8,10 +8,10 @@
  */
 import PQueue from 'p-queue';
 import type pg from 'pg';
-import { connect, describeError, formatDuration, londisteSql, maskSecrets, pgq, type Logger } from '@skytools/core';
-import { copyTable } from '../replay/table-copy.js';
-import { analyze } from '../sql/copy-statements.js';
-import { checkTableAttrs, loadTableStates, needsCopy, type TableState } from '../replay/table-state.js';
+import { connect, describeError, formatDuration, londisteSql, maskSecrets, pgq, session, SkytoolsError, type Logger } from '@skytools/core';
+import { copyTable, type CopyMode } from '../replay/table-copy.js';
+import { analyze, restoreStructure } from '../sql/copy-statements.js';
+import { checkTableAttrs, loadTableStates, needsCopy, needsStructureBack, setTableState, type TableState } from '../replay/table-state.js';
 
 export type CopyLimiter = PQueue;
 
@@ -20,6 +20,22 @@ const PROVIDER_WAIT_MS = 1000;
 
 /** The wait before the first retry of a failed copy. */
 const FIRST_RETRY_MS = 2000;
+
+/** How a table's copy goes, by its copy role (londiste._coordinate_copy); 'wait': not yet. */
+function copyMode(role: string | null): CopyMode | 'wait' {
+  switch (role) {
+    case null:
+      return 'alone';
+    case 'lead':
+      return 'lead';
+    case 'wait-replay':
+      return 'join';
+    case 'wait-copy':
+      return 'wait';
+    default:
+      throw new SkytoolsError(`unknown copy role ${role}: this worker does not know how to copy the table`);
+  }
+}
 
 export function createCopyLimiter(concurrency: number): CopyLimiter {
   return new PQueue({ concurrency: Math.max(1, concurrency) });
@@ -61,7 +77,8 @@ export class CopyScheduler {
   /** Start copies of the tables that need one, as far as the limits allow. */
   offer(tables: ReadonlyMap<string, TableState>, providerLocation: string): void {
     for (const t of tables.values()) {
-      if (!needsCopy(t)) continue;
+      const restore = needsStructureBack(t);
+      if (!needsCopy(t) && !restore) continue;
       if (this.running.size >= this.o.perJob) return;
       if (this.connectionsHeld + 2 > this.o.connections) return;
       if (this.running.has(t.name)) continue;
@@ -70,10 +87,10 @@ export class CopyScheduler {
       if (this.running.size >= cap) continue;
       if ((this.notBefore.get(t.name) ?? 0) > Date.now()) continue;
       const p = this.o.limiter
-        .add(() => this.copy(t.name, providerLocation))
+        .add(() => (restore ? this.restore(t.name) : this.copy(t.name, providerLocation)))
         .then(
           (outcome) => {
-            if (outcome === 'provider-not-ready') {
+            if (outcome === 'not-yet') {
               this.notBefore.set(t.name, Date.now() + PROVIDER_WAIT_MS);
               // wake the worker to offer it again, however long it would sleep otherwise
               setTimeout(() => this.o.onDone(), PROVIDER_WAIT_MS).unref();
@@ -89,7 +106,7 @@ export class CopyScheduler {
             this.notBefore.set(t.name, Date.now() + wait);
             // the worker sleeps up to loop_delay or longer when idle: it is woken for the retry
             setTimeout(() => this.o.onDone(), wait).unref();
-            this.o.log.error(`copy of ${t.name} failed (${String(n)} in a row; next try in ${formatDuration(wait)}): ${describeError(err)}`);
+            this.o.log.error(`${restore ? 'putting back the structure' : 'copy'} of ${t.name} failed (${String(n)} in a row; next try in ${formatDuration(wait)}): ${describeError(err)}`);
           },
         )
         .finally(() => {
@@ -100,7 +117,31 @@ export class CopyScheduler {
     }
   }
 
-  private async copy(name: string, providerLocation: string): Promise<'done' | 'provider-not-ready'> {
+  /**
+   * A merged table every part of which has copied: the structure its lead part dropped is put
+   * back (then the parts replay what waited for it), and the table analyzed.
+   */
+  private async restore(name: string): Promise<'done'> {
+    if (this.abort.signal.aborted) return 'done';
+    const { queue, log } = this.o;
+    const db = await connect(this.o.localConnstr, { name: 'copy_dst', logger: log, applicationName: `${this.o.applicationName} restore ${name}` });
+    try {
+      const t = (await loadTableStates(db, queue)).get(name);
+      if (t === undefined || !needsStructureBack(t) || t.droppedDdl === null) return 'done';
+      log.info(`${name}: every part of merged table ${t.dest} has copied: putting back its constraints and indexes`);
+      await session.withTransaction(db, async () => {
+        await restoreStructure(db, t.droppedDdl ?? '');
+        await londisteSql.localSetTableStruct(db, log, queue, name, null);
+      });
+      await analyze(db, t.dest);
+      log.info(`${name}: structure of ${t.dest} back; its parts replay what waited`);
+      return 'done';
+    } finally {
+      await db.end().catch(() => undefined);
+    }
+  }
+
+  private async copy(name: string, providerLocation: string): Promise<'done' | 'not-yet'> {
     if (this.abort.signal.aborted) return 'done';
     const { queue, log } = this.o;
     // the two connections of the copy: its checks, the copy itself and the tick after it
@@ -113,11 +154,11 @@ export class CopyScheduler {
       records = await londisteSql.recordsTableErrors(db);
       provider = await connect(providerLocation, { name: 'copy_src', logger: log, applicationName });
       const outcome = await this.copyWith(db, provider, name);
-      if (records && outcome !== 'provider-not-ready') {
+      if (records && outcome !== 'not-yet') {
         // the copy is committed: a failure to clear the record must not count as a failed copy
         await londisteSql.setTableError(db, queue, name, null).catch((e: unknown) => log.warning(`${name}: could not clear the recorded copy failure: ${describeError(e)}`));
       }
-      if (outcome === 'provider-not-ready' || outcome === 'done') return outcome;
+      if (outcome === 'not-yet' || outcome === 'done') return outcome;
       copied = outcome.copied;
       return 'done';
     } catch (err) {
@@ -147,24 +188,43 @@ export class CopyScheduler {
     }
   }
 
-  /** 'done' when there was nothing to copy after all; { copied: dest table } after a copy. */
-  private async copyWith(db: pg.Client, provider: pg.Client, name: string): Promise<'done' | 'provider-not-ready' | { copied: string }> {
+  /**
+   * 'done' when there was nothing to copy after all; 'not-yet' when the provider, or the lead
+   * part of a merged table, is not ready; { copied: dest table } after a copy.
+   */
+  private async copyWith(db: pg.Client, provider: pg.Client, name: string): Promise<'done' | 'not-yet' | { copied: string }> {
     const { queue, log } = this.o;
     // the state may have moved on while the copy waited for its turn
-    const fresh = (await loadTableStates(db, queue)).get(name);
+    let fresh = (await loadTableStates(db, queue)).get(name);
     if (fresh === undefined || !needsCopy(fresh)) return 'done';
     checkTableAttrs(fresh);
     const src = (await loadTableStates(provider, queue)).get(name);
-    // a provider that is copying the table itself has no complete data to give yet
-    if (src?.local !== true || src.state !== 'ok') {
-      if (!this.waiting.has(name)) log.info(`${name}: waiting for the provider to finish its own copy (state there: ${src?.state ?? 'not replicated'})`);
+    // a provider that is copying the table itself has no complete data to give yet, nor a
+    // combined root whose merge leaves are still copying their parts into it
+    const partsPending = src?.local === true && src.state === 'ok' && (await londisteSql.mergePartsPending(provider, queue, src.dest));
+    if (src?.local !== true || src.state !== 'ok' || partsPending) {
+      const why = partsPending ? 'merge leaves there are still copying their parts of it' : `state there: ${src?.state ?? 'not replicated'}`;
+      if (!this.waiting.has(name)) log.info(`${name}: waiting for the provider to finish its own copy (${why})`);
       this.waiting.add(name);
-      return 'provider-not-ready';
+      return 'not-yet';
+    }
+    // a merged table's parts learn each other's progress from their states: 'in-copy' first
+    if (fresh.state !== 'in-copy') {
+      await setTableState(db, log, queue, name, null, 'in-copy');
+      fresh = (await loadTableStates(db, queue)).get(name);
+      if (fresh === undefined) return 'done';
+    }
+    const mode = copyMode(fresh.copyRole);
+    if (mode === 'wait') {
+      if (!this.waiting.has(name)) log.info(`${name}: waiting for the part that leads the copies of merged table ${fresh.dest} to start`);
+      this.waiting.add(name);
+      return 'not-yet';
     }
     this.waiting.delete(name);
     log.info(`${name}: starting copy${fresh.dest !== name ? ` into ${fresh.dest}` : ''}`);
     await copyTable({
       queue,
+      mode,
       table: fresh,
       sourceName: src?.dest ?? name,
       src: provider,

@@ -129,6 +129,7 @@ export class ReplicationWorker {
     if (st.provider_location === null) throw new SkytoolsError(`node ${st.node_name} has no provider location`);
     const provider = await this.conns.providerAt(st.provider_location);
     const isBranch = st.node_type === 'branch';
+    const combinedQueue = this.combinedQueue(st);
     // a branch re-publishes every tick of its provider, so it takes them one by one
     const batch = await pgq.nextBatch(provider, this.job.queue_name, this.job.job_name, isBranch ? 0 : this.job.batch_merge_events);
     const tables = await loadTableStates(db, this.job.queue_name);
@@ -147,13 +148,22 @@ export class ReplicationWorker {
       return this.sleep(this.conns.providerReleased ? RELEASED_IDLE_MS : this.idle.take(), signal);
     }
     this.idle.reset();
-    const events = await this.batches.process({ db, provider, isBranch, completedTick: st.completed_tick, tables, node: st.node_name }, batch);
+    const events = await this.batches.process({ db, provider, isBranch, combinedQueue, completedTick: st.completed_tick, tables, node: st.node_name }, batch);
     // compare or repair is reading a table of this node: the batch waits
     if (events === 'frozen') return this.sleep(this.job.loop_delay, signal);
     this.eventCount += events;
     this.batchCount += 1;
     if (events > 0) this.busyAt = performance.now();
     await this.watermark.report(db, provider, st.node_name);
+  }
+
+  /** A merge leaf's combined queue (a root on the same database), or null for any other node. */
+  private combinedQueue(st: WorkerState): string | null {
+    if (st.combined_queue === null) return null;
+    if (st.node_type === 'leaf' && st.combined_type === 'root') return st.combined_queue;
+    throw new SkytoolsError(
+      `node ${st.node_name} (${st.node_type}) merges into queue ${st.combined_queue} whose node here is a ${st.combined_type ?? 'missing node'}: only a leaf merging into a combined root is implemented; the worker stops here`,
+    );
   }
 
   private async state(db: pg.ClientBase): Promise<WorkerState> {
