@@ -5,7 +5,9 @@
 //   1. an upstream root (extensions, upstream root worker) ticked by OUR pgqd, feeding our leaf;
 //   2. our root ticked by UPSTREAM pgqd, feeding an upstream leaf (its own schema and worker) and a
 //      leaf our tools created run by the upstream worker (londiste.set_session_replication_role etc.);
-//   3. our worker taking over the upstream leaf mid-stream, and the upstream worker taking it back.
+//   3. our worker taking over the upstream leaf mid-stream, and the upstream worker taking it back;
+//   4. an upstream branch in the middle, our execute through all of them, our takeover of the root
+//      with upstream nodes among the subscribers that move, and upstream's compare on our leaf.
 // Where the packages are not installed (not root, no apt) the suite is skipped, saying why.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -99,7 +101,7 @@ describe(`upstream Skytools as a peer, PostgreSQL ${MAJOR}`, { skip: skip ?? fal
 
   before(async () => {
     c = await startCluster(MAJOR);
-    for (const db of ['up_root', 'ours_leaf', 'ours_root', 'up_leaf', 'mixed_leaf', 'up_branch', 'ours_leaf2']) {
+    for (const db of ['up_root', 'ours_leaf', 'ours_root', 'up_leaf', 'mixed_leaf', 'up_branch', 'ours_leaf2', 'ours_branch']) {
       await c.createDatabase(db);
       await c.query(db, 'CREATE TABLE acct (id int PRIMARY KEY, v text, n numeric)');
     }
@@ -172,21 +174,49 @@ describe(`upstream Skytools as a peer, PostgreSQL ${MAJOR}`, { skip: skip ?? fal
 
   it('our execute reaches every node of a cascade holding upstream nodes, in order with the rows that fill the column', async () => {
     const root = join(dir, 'ours_root.yaml');
+    // a branch of ours beside the upstream nodes (it takes the root over in the next step)
+    const branch = yamlJob('ours_branch', 'q_ours');
+    await subscribe('ours', branch, 'branch', 'ours_branch', 'ours_root');
+    start(spawnDaemon(londisteBin(), [branch, 'worker']));
+    await tableOk('ours_branch', 'q_ours');
     const sql = join(dir, '001_acct_note.sql');
     writeFileSync(sql, 'ALTER TABLE public.acct ADD COLUMN note text;\n');
-    for (const db of ['up_leaf', 'mixed_leaf', 'up_branch', 'ours_leaf2']) {
+    for (const db of ['up_leaf', 'mixed_leaf', 'up_branch', 'ours_leaf2', 'ours_branch']) {
       assert.equal((await c.query(db, `SELECT 1 FROM pg_attribute WHERE attrelid = 'public.acct'::regclass AND attname = 'note'`)).length, 0);
     }
     const writer = load('ours_root', 8000, 20);
     ok(await ours([root, 'execute', sql]), 'our execute on the root');
     await writer;
     await c.query('ours_root', `UPDATE acct SET note = 'n' || id WHERE id % 7 = 0`);
-    await caughtUpAndSame('ours_root', 'q_ours', ['up_leaf', 'mixed_leaf', 'up_branch', 'ours_leaf2']);
+    await caughtUpAndSame('ours_root', 'q_ours', ['up_leaf', 'mixed_leaf', 'up_branch', 'ours_leaf2', 'ours_branch']);
+  });
+
+  it('our takeover makes a branch of ours the root, and the upstream nodes under the old root follow it', async () => {
+    const branch = join(dir, 'ours_branch.yaml');
+    await load('ours_root', 10000, 30);
+    await caughtUpAndSame('ours_root', 'q_ours', ['ours_branch', 'up_leaf', 'mixed_leaf', 'up_branch', 'ours_leaf2']);
+    // the new root's ticker, idle until it is one (a branch's queue is ticked by its worker)
+    writeFileSync(join(dir, 'pgqd-new.yaml'), `base_connstr: "host=127.0.0.1 port=${c.port} user=postgres"\ndatabase_list: [ours_branch]\nlogfile: ${dir}/pgqd-new.log\n`);
+    start(spawnDaemon(pgqdBin(), [join(dir, 'pgqd-new.yaml')]));
+
+    const t = ok(await ours([branch, 'takeover', 'ours_root']), 'our takeover of the root');
+    assert.match(t.stderr, /takeover done in .*: ours_branch is the root; ours_root is a branch under it/);
+    const providerOf = async (db: string): Promise<string | null> =>
+      (await c.query<{ p: string | null }>(db, `SELECT provider_node AS p FROM pgq_node.get_node_info('q_ours')`))[0]?.p ?? null;
+    // the old root's subscribers read from the new one, the upstream workers' nodes included
+    for (const db of ['up_leaf', 'mixed_leaf', 'up_branch', 'ours_root']) assert.equal(await providerOf(db), 'ours_branch', `${db} reads from the new root`);
+    assert.equal(await providerOf('ours_leaf2'), 'up_branch', 'a node under the upstream branch stays there');
+
+    // writes on the new root reach every node, through the upstream branch and the old root too
+    await load('ours_branch', 12000, 40);
+    await caughtUpAndSame('ours_branch', 'q_ours', ['ours_root', 'up_leaf', 'mixed_leaf', 'up_branch', 'ours_leaf2']);
+    // the old root refuses writes for good
+    await assert.rejects(c.query('ours_root', `INSERT INTO acct (id, v) VALUES (99999, 'on the old root')`), /disallowed|refus|read-only|not allowed/i);
   });
 
   it("upstream's compare finds our leaf equal to its provider, and names a damaged row's table", async () => {
     const mixed = join(dir, 'mixed_leaf.ini');
-    await waitCaughtUp(c, 'ours_root', c, 'mixed_leaf', 'q_ours', 'mixed_leaf', 60_000, diag);
+    await waitCaughtUp(c, 'ours_branch', c, 'mixed_leaf', 'q_ours', 'mixed_leaf', 60_000, diag);
     const good = ok(await upstream([mixed, 'compare']), 'upstream compare');
     assert.match(good.stderr + good.stdout, /Counting public\.acct/);
     assert.doesNotMatch(good.stderr + good.stdout, /Results do not match/);

@@ -175,7 +175,7 @@ describe(`execute through the cascade, root on PostgreSQL ${srcMajor}, subscribe
 
   it('refuses options that are not implemented, changing nothing, and stops at table attributes it does not implement', async () => {
     await src.query('root', 'CREATE TABLE public.t3 (id int PRIMARY KEY)');
-    for (const opt of ['--handler=bulk', '--copy-node=n_branch', '--find-copy-node']) {
+    for (const opt of ['--copy-node=n_branch', '--find-copy-node']) {
       refused(await runLondiste([files['root'] ?? '', 'add-table', 'public.t3', opt]), new RegExp(`${opt.split('=')[0] ?? ''}: .*not implemented yet; nothing was changed`));
     }
     // merging is for a leaf fed by several queues: on the root it would mean nothing
@@ -183,10 +183,10 @@ describe(`execute through the cascade, root on PostgreSQL ${srcMajor}, subscribe
     refused(await runLondiste([files['other'] ?? '', 'resync', 'public.t1', '--find-copy-node']), /--find-copy-node: .*not implemented yet/);
     assert.equal((await src.query('root', `SELECT 1 FROM londiste.table_info WHERE table_name = 'public.t3'`)).length, 0, 't3 was not added');
     // an attribute written by another tool (upstream's handlers): the worker stops, naming the table
-    await dst.query('other', `SELECT * FROM londiste.local_set_table_attrs('q', 'public.t1', 'handler=bulk')`);
+    await dst.query('other', `SELECT * FROM londiste.local_set_table_attrs('q', 'public.t1', 'handler=dispatch')`);
     await src.query('root', `UPDATE public.t1 SET v = 'after attr' WHERE id <= 5`);
     await waitFor('the worker names the table attribute', 60_000, async () =>
-      /table public\.t1 has handler=bulk in its attributes, which this worker does not implement/.test(workers.get('other')?.output() ?? '') ? true : undefined,
+      /table public\.t1 has handler=dispatch in its attributes: handler dispatch: time-partitioned targets are not implemented yet/.test(workers.get('other')?.output() ?? '') ? true : undefined,
     diag);
     assert.equal((await dst.query<{ n: number }>('other', `SELECT count(*)::int AS n FROM public.t1 WHERE v = 'after attr'`))[0]?.n, 0);
     await dst.query('other', `SELECT * FROM londiste.local_set_table_attrs('q', 'public.t1', NULL)`);

@@ -8,7 +8,8 @@ import { JOB_INI, JOB_SPEC, loadJobConfig, sampleJobConfig, type JobConfig } fro
 import { NodeAdmin } from './node-admin.js';
 import { createNode } from './commands/create-node.js';
 import { cmdMembers, cmdNodeInfo, cmdNodeStatus, cmdStatus, type Output } from './commands/status.js';
-import { cmdAddTable, cmdMissing, cmdRemoveTable, cmdResync, cmdTables } from './commands/tables.js';
+import { cmdAddTable, cmdChangeHandler, cmdMissing, cmdRemoveTable, cmdResync, cmdTables } from './commands/tables.js';
+import { describeHandlers } from './handlers/handler-registry.js';
 import { cmdExecute } from './commands/execute.js';
 import { cmdCompare } from './commands/compare.js';
 import { cmdRepair } from './commands/repair.js';
@@ -89,6 +90,8 @@ export const COMMANDS: Record<string, CommandDef> = {
         noTriggers: o['triggers'] === false,
         noMerge: o['merge'] === false,
         mergeAll: bool(o['merge-all']),
+        handler: str(o['handler']),
+        handlerArgs: strs(o['handler-arg']),
         maxParallelCopy: typeof o['max-parallel-copy'] === 'number' ? o['max-parallel-copy'] : undefined,
         skipNonExisting: bool(o['skip-non-existing']),
       }),
@@ -105,6 +108,19 @@ export const COMMANDS: Record<string, CommandDef> = {
   tables: { describe: 'list the tables of this node with their state', run: async (a, args, o, out) => { noArgs('tables', args); await cmdTables(a, out, bool(o['names-only'])); } },
   seqs: { describe: 'list the sequences of this node', run: async (a, args, _o, out) => { noArgs('seqs', args); await cmdSeqs(a, out); } },
   missing: { describe: 'list tables and sequences not replicated yet', run: async (a, args, _o, out) => { noArgs('missing', args); await cmdMissing(a, out); } },
+  'change-handler': {
+    describe: 'give a replicated table another handler (--handler=NAME --handler-arg=K=V ...; none: the default)',
+    usage: 'TABLE',
+    run: (a, args, o) => cmdChangeHandler(a, oneArg('change-handler', 'table', args), { handler: str(o['handler']), handlerArgs: strs(o['handler-arg']) }),
+  },
+  'show-handlers': {
+    describe: 'list the table handlers (with names: their arguments)',
+    usage: '[NAME ...]',
+    run: async (_a, args, _o, out) => {
+      out(describeHandlers(args));
+      await Promise.resolve();
+    },
+  },
   resync: {
     describe: 'copy tables again from the provider',
     usage: 'TABLE ...',
@@ -203,8 +219,8 @@ function addOptions(y: Argv): Argv {
     .option('trigger-flags', { type: 'string', describe: 'add-table: trigger flags (BAIUDLQ)' })
     .option('trigger-arg', { type: 'string', describe: 'add-table: extra trigger argument (repeatable)' })
     .option('triggers', { type: 'boolean', describe: 'add-table: --no-triggers: no capture triggers on the table' })
-    .option('handler', { type: 'string', describe: 'add-table: custom handler (not implemented yet: refused)' })
-    .option('handler-arg', { type: 'string', describe: 'add-table: handler argument (not implemented yet: refused)' })
+    .option('handler', { type: 'string', describe: 'add-table/change-handler: the table handler (show-handlers lists them)' })
+    .option('handler-arg', { type: 'string', describe: 'add-table/change-handler: handler argument KEY=VALUE (repeatable)' })
     .option('copy-node', { type: 'string', describe: 'add-table/resync: copy from another node (not implemented yet: refused)' })
     .option('find-copy-node', { type: 'boolean', describe: 'add-table/resync: find a node to copy from (not implemented yet: refused)' })
     .option('merge-all', { type: 'boolean', describe: 'add-table: on a leaf merging several queues, replicate the table from all of them into one' })
@@ -236,8 +252,6 @@ function commandList(): string {
 
 /** Options upstream has that this tool does not implement yet: refused, never stored and ignored. */
 const NOT_IMPLEMENTED: Record<string, string> = {
-  handler: 'table handlers are not implemented yet',
-  'handler-arg': 'table handlers are not implemented yet',
   'copy-node': 'copying from another node than the provider is not implemented yet',
   'find-copy-node': 'copying from another node than the provider is not implemented yet',
 };

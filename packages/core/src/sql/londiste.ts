@@ -123,6 +123,10 @@ export async function mergePartsPending(client: pg.ClientBase, queue: string, de
   return (r.rowCount ?? 0) > 0;
 }
 
+export async function localChangeHandler(client: pg.ClientBase, log: Logger, queue: string, table: string, triggerArgs: readonly string[], attrs: string | null): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM londiste.local_change_handler($1, $2, $3, $4)', [queue, table, triggerArgs, attrs]);
+}
+
 /** Keep (or, with null, forget) the structure a merged table's lead dropped for the copies. */
 export async function localSetTableStruct(client: pg.ClientBase, log: Logger, queue: string, table: string, droppedDdl: string | null): Promise<void> {
   await execCmd(client, log, 'SELECT * FROM londiste.local_set_table_struct($1, $2, $3)', [queue, table, droppedDdl], { quiet: true });

@@ -1,5 +1,7 @@
 /** Table membership of a node: add-table, remove-table, resync, tables, missing. */
 import type pg from 'pg';
+import { checkHandler } from '../handlers/handler-registry.js';
+import { formatHandler, parseHandlerArgs, type Handler, type HandlerChoice } from '../handlers/handler.js';
 import { catalog, CommandFailedError, formatDisplayTable, londisteSql, quietLogger, session, UsageError, urlDecode, urlEncode, type Cell, type TableErrorRow } from '@skytools/core';
 import { tableErrorLine } from '../node-status-loader.js';
 import type { NodeAdmin } from '../node-admin.js';
@@ -23,6 +25,9 @@ export interface AddTableOptions {
   noTriggers: boolean;
   noMerge: boolean;
   mergeAll: boolean;
+  /** --handler NAME and its --handler-arg KEY=VALUE list. */
+  handler?: string | undefined;
+  handlerArgs?: readonly string[];
   maxParallelCopy?: number | undefined;
   skipNonExisting: boolean;
 }
@@ -69,6 +74,9 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
   if ((o.mergeAll || o.noMerge) && info.node_type !== 'leaf') {
     throw new UsageError(`--${o.mergeAll ? 'merge-all' : 'no-merge'} is for a leaf that merges several queues into one table; this node is a ${info.node_type ?? 'missing node'}; nothing was changed`);
   }
+  const handler = chosenHandler(o.handler, o.handlerArgs ?? []);
+  // a handler that passes events elsewhere needs no table here
+  const needsTable = handler?.impl.needsTable ?? true;
   const dst = await admin.db();
   if (o.destTable !== undefined && names.length > 1) throw new UsageError('--dest-table can be given only for single table');
   const destArg = o.destTable === undefined ? undefined : parseObjectArg(o.destTable);
@@ -90,7 +98,7 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
     all: o.all,
     force: o.force,
     // a table to be created here is not local yet, and a skipped one is reported below
-    allowMissing: createLevel !== undefined || o.skipNonExisting,
+    allowMissing: createLevel !== undefined || o.skipNonExisting || !needsTable,
   });
 
   if (!isRoot && !o.expectSync) {
@@ -103,7 +111,7 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
   }
 
   // londiste.local_add_table refuses a table without primary key; find them all before adding any
-  if (!o.noTriggers || !isRoot) {
+  if (needsTable && (!o.noTriggers || !isRoot)) {
     for (const tbl of tables) {
       const dest = fqName(destArg ?? tbl);
       if ((await catalog.hasPrimaryKey(dst, dest)) === false) {
@@ -128,7 +136,7 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
   }
 
   // a subscriber's table must hold every column its provider sends; find every misfit before adding any
-  if (!isRoot) {
+  if (!isRoot && needsTable) {
     const misfits: string[] = [];
     for (const tbl of tables) {
       if (!(src.get(tbl)?.local ?? false)) continue;
@@ -141,7 +149,7 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
     }
   }
 
-  const tgargs = triggerArgs(o);
+  const tgargs = [...triggerArgs(o), ...(handler?.impl.triggerArgs?.(handler.choice.args) ?? [])];
   for (const tbl of tables) {
     if (!isRoot && !o.expectSync && !(src.get(tbl)?.local ?? false)) continue;
     const dest = fqName(destArg ?? tbl);
@@ -159,7 +167,7 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
       admin.log.info(`Created table ${dest}`);
     } else if (createLevel !== undefined) {
       admin.log.info(`Table ${desc} already exist, not touching`);
-    } else if (!exists) {
+    } else if (!exists && needsTable) {
       if (o.skipNonExisting) {
         admin.log.warning(`Table ${desc} does not exist on local node, skipping`);
         continue;
@@ -171,9 +179,41 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
     if (!o.expectSync && o.skipTruncate) attrs['skip_truncate'] = '1';
     if (o.maxParallelCopy !== undefined) attrs['max_parallel_copy'] = String(o.maxParallelCopy);
     if (o.where !== undefined && o.where !== '') attrs['where'] = o.where;
+    if (handler !== undefined) attrs['handler'] = formatHandler(handler.choice);
     const encoded = Object.keys(attrs).length > 0 ? urlEncode(attrs) : null;
     await londisteSql.localAddTable(dst, admin.log, admin.queue, tbl, tgargs, encoded, dest === tbl ? null : dest);
   }
+}
+
+/** The handler given on the command line, checked (unknown name or argument: refused, nothing changed). */
+function chosenHandler(name: string | undefined, argList: readonly string[]): { choice: HandlerChoice; impl: Handler } | undefined {
+  if (name === undefined) {
+    if (argList.length > 0) throw new UsageError('--handler-arg needs --handler=NAME; nothing was changed');
+    return undefined;
+  }
+  try {
+    const choice = { name, args: parseHandlerArgs(argList) };
+    return { choice, impl: checkHandler(choice) };
+  } catch (err) {
+    throw new UsageError(`--handler=${name}: ${(err as Error).message}; nothing was changed`, { cause: err });
+  }
+}
+
+/** change-handler: a replicated table's handler replaced (its triggers re-created to match). */
+export async function cmdChangeHandler(admin: NodeAdmin, table: string, o: { handler?: string | undefined; handlerArgs: readonly string[] }): Promise<void> {
+  await admin.localNodeInfo();
+  const db = await admin.db();
+  const [name] = await expandObjectArgs(db, admin.log, admin.queue, 'r', true, [table], { all: false, force: false });
+  if (name === undefined) throw new UsageError(`change-handler: table ${table} is not replicated on this node`);
+  const row = (await londisteSql.getTableList(db, admin.queue)).find((t) => t.table_name === name);
+  const attrs = urlDecode(row?.table_attrs ?? null);
+  // no --handler: back to the default
+  const handler = chosenHandler(o.handler, o.handlerArgs);
+  if (handler === undefined) delete attrs['handler'];
+  else attrs['handler'] = formatHandler(handler.choice);
+  const kept = Object.fromEntries(Object.entries(attrs).filter((e): e is [string, string] => e[1] !== null));
+  const tgargs = handler?.impl.triggerArgs?.(handler.choice.args) ?? [];
+  await londisteSql.localChangeHandler(db, admin.log, admin.queue, name, tgargs, Object.keys(kept).length === 0 ? null : urlEncode(kept));
 }
 
 export async function cmdRemoveTable(admin: NodeAdmin, names: readonly string[], o: { all: boolean; force: boolean }): Promise<void> {

@@ -15,7 +15,7 @@ import { Readable } from 'node:stream';
 import { copyLine, londisteSql, pgq, pgqNode, SkytoolsError, TxidSnapshot, type Logger } from '@skytools/core';
 import { applySqlEvent, truncateTable } from '../sql/apply-statements.js';
 import {
-  batchStageWriter, createBatchStage, forwardToCombinedQueue, parkInBacklog, raiseWorkMem, republishBatch, setJsonLayouts, stagedSingles, stageGroups, type StagedEvent,
+  batchStageWriter, createBatchStage, dataEventsCondition, forwardToCombinedQueue, parkInBacklog, raiseWorkMem, republishBatch, setJsonLayouts, stagedSingles, stageGroups, type StagedEvent,
 } from '../sql/batch-stage-statements.js';
 import { ExecAttrs } from '../execute/exec-attrs.js';
 import { runExecute } from '../execute/execute-script.js';
@@ -23,7 +23,8 @@ import { EventStager } from './event-stager.js';
 import { isDataEvent, parseDataEvent, type EventFields } from './event-parser.js';
 import { loadTableMeta, type TableMeta } from './table-meta.js';
 import { TableApplier } from './table-applier.js';
-import { checkTableAttrs, setTableState, waitsForParts, type TableState } from './table-state.js';
+import { checkTableAttrs, rowCondition, setTableState, tableHandler, waitsForParts, type TableState } from './table-state.js';
+import type { HandlerApplyContext } from '../handlers/handler.js';
 
 /**
  * A table with this many row events in a batch gets APPLY_WORK_MEM_MB of work_mem for the batch's
@@ -43,6 +44,12 @@ function applies(t: TableState | undefined): boolean {
 /** Do a table's events wait in the copy backlog (its copy, or the other parts' of a merged table)? */
 function parks(t: TableState | undefined): boolean {
   return t !== undefined && t.local && (t.state === null || t.state === 'in-copy' || waitsForParts(t));
+}
+
+/** A table whose handler applies its events: how, and up to which event it has (null: none yet). */
+interface CustomApply {
+  run: (ctx: HandlerApplyContext) => Promise<void>;
+  done: string | null;
 }
 
 /** Where the batch goes besides this node's tables. */
@@ -83,6 +90,7 @@ export class BatchApplier {
   private tables = new Map<string, TableState>();
   private stageReady = false;
   private batch = '';
+  private tick = '';
   private node = '';
   private jsonRows = 0;
   private isBranch = false;
@@ -95,7 +103,8 @@ export class BatchApplier {
   ) {}
 
   /** Start a batch with the current table states; `batch` and `node` name the batch in errors. */
-  begin(tables: Map<string, TableState>, batch: string, node: string): void {
+  begin(tables: Map<string, TableState>, batch: string, tick: string, node: string): void {
+    this.tick = tick;
     for (const t of tables.values()) if (t.local) checkTableAttrs(t);
     this.tables = tables;
     this.batch = batch;
@@ -112,7 +121,7 @@ export class BatchApplier {
         meta = await loadTableMeta(this.client, t.dest);
         this.metas.set(t.dest, meta);
       }
-      a = new TableApplier(this.client, meta, t.where);
+      a = new TableApplier(this.client, meta, rowCondition(t));
       this.appliers.set(t.name, a);
     }
     return a;
@@ -200,6 +209,24 @@ export class BatchApplier {
     const flushLocations = async (): Promise<void> => {
       await pgqNode.registerLocations(this.client, this.log, this.queue, locations.splice(0));
     };
+    // tables whose handler applies their events itself (all of them, row events or not), or not at all
+    const custom = new Map<string, CustomApply>();
+    const ignored = new Set<string>();
+    for (const name of dataTables) {
+      const t = this.tables.get(name);
+      if (!applies(t) || t === undefined) continue;
+      const how = tableHandler(t);
+      const apply = how.impl.apply(how.args);
+      if (apply.kind === 'rows') continue;
+      const r = rows.get(name);
+      if (r !== undefined) {
+        rows.delete(name);
+        this.stats.applied -= r.events;
+        if (apply.kind === 'ignore') this.stats.skipped += r.events;
+      }
+      if (apply.kind === 'custom') custom.set(name, { run: apply.run, done: null });
+      else ignored.add(name);
+    }
     for (const ev of singles) {
       if (ev.ev_type === LOCATION_INFO) {
         locations.push({ node: ev.ev_data ?? '', location: ev.ev_extra2, dead: ev.ev_extra3 === 't' || ev.ev_extra3 === 'true' });
@@ -208,16 +235,22 @@ export class BatchApplier {
       await flushLocations();
       if (isDataEvent(ev.ev_type)) {
         const name = ev.ev_extra1 ?? '';
-        if (parked.has(name)) continue;
+        if (parked.has(name) || custom.has(name)) continue;
+        if (ignored.has(name)) {
+          this.stats.skipped += 1;
+          continue;
+        }
         await this.applyRows(rows, name, ev.ev_id);
         await this.single(ev);
       } else {
         for (const name of rows.keys()) await this.applyRows(rows, name, ev.ev_id);
+        for (const [name, c] of custom) await this.applyCustom(name, c, ev.ev_id);
         await this.controlEvent(ev);
       }
     }
     await flushLocations();
     for (const name of rows.keys()) await this.applyRows(rows, name, null);
+    for (const [name, c] of custom) await this.applyCustom(name, c, null);
     if (outlets.republish) await republishBatch(this.client, this.queue);
     if (outlets.combinedQueue !== null) await forwardToCombinedQueue(this.client, outlets.combinedQueue);
   }
@@ -246,6 +279,21 @@ export class BatchApplier {
     }
   }
 
+  /** The data events of `name` not applied yet that come before `before` (null: all), by its handler. */
+  private async applyCustom(name: string, c: CustomApply, before: string | null): Promise<void> {
+    const t = this.tables.get(name);
+    if (t === undefined) return;
+    const skipSnapshot = t.state === 'catching-up' && t.snapshot !== null ? t.snapshot.text : null;
+    const range = { table: name, after: c.done, before, skipSnapshot };
+    try {
+      await c.run({ client: this.client, table: name, dest: t.dest, events: dataEventsCondition(range), tick: this.tick });
+    } catch (err) {
+      throw new SkytoolsError(`handler ${tableHandler(t).impl.name} of ${name} failed in batch ${this.batch}${before === null ? '' : ` before event ${before}`}: ${(err as Error).message}`, { cause: err });
+    }
+    // the next range starts at `before` (inclusive: that event is a control event, not the table's)
+    if (before !== null) c.done = (BigInt(before) - 1n).toString();
+  }
+
   /** A data event applied by itself: TRUNCATE or a sqltriga statement. */
   private async single(ev: StagedEvent): Promise<void> {
     const t = this.tables.get(ev.ev_extra1 ?? '');
@@ -260,6 +308,10 @@ export class BatchApplier {
     const d = this.named(ev, () => parseDataEvent(ev));
     switch (d.kind) {
       case 'truncate':
+        if (tableHandler(t).args['ignore_truncate'] === '1') {
+          this.stats.skipped += 1;
+          return;
+        }
         await truncateTable(this.client, t.dest);
         break;
       case 'sql':

@@ -1,6 +1,9 @@
 /** The local node's view of its tables (londiste.get_table_list) and their copy states. */
 import type pg from 'pg';
 import { londisteSql, SkytoolsError, TxidSnapshot, urlDecode, type Logger } from '@skytools/core';
+import { checkHandler } from '../handlers/handler-registry.js';
+import { defaultHandler } from '../handlers/default-handler.js';
+import { parseHandler, type Handler, type HandlerArgs } from '../handlers/handler.js';
 
 export interface TableState {
   /** Name on the source (events carry it in ev_extra1). */
@@ -64,8 +67,8 @@ export async function setTableState(client: pg.ClientBase, log: Logger, queue: s
   await londisteSql.localSetTableState(client, log, queue, table, snapshot, state);
 }
 
-/** Table attributes this worker implements; `handler` and `copy_node` come with other tools (upstream Londiste). */
-const KNOWN_ATTRS = new Set(['where', 'skip_truncate', 'max_parallel_copy']);
+/** Table attributes this worker implements; `copy_node` comes with other tools (upstream Londiste). */
+const KNOWN_ATTRS = new Set(['where', 'skip_truncate', 'max_parallel_copy', 'handler']);
 
 /**
  * A table whose attributes ask for something this worker does not do stops it (never copied or
@@ -73,9 +76,36 @@ const KNOWN_ATTRS = new Set(['where', 'skip_truncate', 'max_parallel_copy']);
  */
 export function checkTableAttrs(t: TableState): void {
   for (const key of Object.keys(t.attrs)) {
+    if (key === 'handler') {
+      try {
+        checkHandler(parseHandler(t.attrs[key] ?? ''));
+      } catch (err) {
+        throw new SkytoolsError(
+          `table ${t.name} has handler=${t.attrs[key] ?? ''} in its attributes: ${(err as Error).message}; give it a handler this worker has (change-handler) or remove and add it again`,
+          { cause: err },
+        );
+      }
+      continue;
+    }
     if (KNOWN_ATTRS.has(key)) continue;
     throw new SkytoolsError(
       `table ${t.name} has ${key}=${t.attrs[key] ?? ''} in its attributes, which this worker does not implement; remove the table (remove-table) and add it again without it`,
     );
   }
+}
+
+/** A table's handler and its arguments (the default when it names none); checkTableAttrs has checked it. */
+export function tableHandler(t: TableState): { impl: Handler; args: HandlerArgs } {
+  const text = t.attrs['handler'];
+  if (text === undefined || text === null || text === '') return { impl: defaultHandler, args: {} };
+  const choice = parseHandler(text);
+  return { impl: checkHandler(choice), args: choice.args };
+}
+
+/** The condition on a table's rows: its --where and its handler's row filter, both when both. */
+export function rowCondition(t: TableState): string | null {
+  const { impl, args } = tableHandler(t);
+  const parts = [t.where, impl.rowFilter?.(args) ?? null].filter((c): c is string => c !== null && c !== '');
+  if (parts.length === 0) return null;
+  return parts.length === 1 ? (parts[0] ?? null) : parts.map((c) => `(${c})`).join(' AND ');
 }

@@ -69,13 +69,16 @@ export async function stagedSingles(client: pg.ClientBase): Promise<StagedEvent[
   return r.rows;
 }
 
+/** A data event of the stage: a row event, TRUNCATE, or a sqltriga statement. */
+const DATA_EVENT = `(ld_op IS NOT NULL OR ev_type IN ('I', 'U', 'D', 'R') OR ev_type LIKE '{%')`;
+
 /** The data events of `table` (the row events and the others) parked in the copy backlog, in order. */
 export async function parkInBacklog(client: pg.ClientBase, queue: string, table: string): Promise<number> {
   const r = await client.query(
     `INSERT INTO londiste.copy_backlog (queue_name, table_name, ev_id, ev_txid, ev_type, ev_data, ev_extra1)
      SELECT $1, ev_extra1, ev_id, ev_txid, ev_type, ev_data, ev_extra1 FROM ${BATCH_STAGE}
       WHERE ev_extra1 = $2 AND ev_time IS NOT NULL
-        AND (ld_op IS NOT NULL OR ev_type IN ('I', 'U', 'D', 'R') OR ev_type LIKE '{%')
+        AND ${DATA_EVENT}
       ORDER BY ev_id`,
     [queue, table],
   );
@@ -119,12 +122,25 @@ export interface RowEventRange {
   skipSnapshot: string | null;
 }
 
-function rangeCondition(r: RowEventRange): string {
-  const parts = [`ev_extra1 = ${quoteLiteral(r.table)}`, 'ld_op IS NOT NULL'];
+/** The range's events of its table that satisfy `kind`. */
+function rangeOf(r: RowEventRange, kind: string): string {
+  const parts = [`ev_extra1 = ${quoteLiteral(r.table)}`, kind];
   if (r.after !== null) parts.push(`ev_id > ${BigInt(r.after).toString()}`);
   if (r.before !== null) parts.push(`ev_id < ${BigInt(r.before).toString()}`);
   if (r.skipSnapshot !== null) parts.push(`NOT txid_visible_in_snapshot(ev_txid, ${quoteLiteral(r.skipSnapshot)}::txid_snapshot)`);
   return parts.join(' AND ');
+}
+
+function rangeCondition(r: RowEventRange): string {
+  return rangeOf(r, 'ld_op IS NOT NULL');
+}
+
+/**
+ * Every data event of a range of a table in the stage (row events, TRUNCATE, sqltriga), for a
+ * handler that applies them itself.
+ */
+export function dataEventsCondition(r: RowEventRange): string {
+  return rangeOf(r, DATA_EVENT);
 }
 
 /** A column's value from a staged row image, in the target's type. */

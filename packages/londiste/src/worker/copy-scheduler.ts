@@ -11,7 +11,7 @@ import type pg from 'pg';
 import { connect, describeError, formatDuration, londisteSql, maskSecrets, pgq, session, SkytoolsError, type Logger } from '@skytools/core';
 import { copyTable, type CopyMode } from '../replay/table-copy.js';
 import { analyze, restoreStructure } from '../sql/copy-statements.js';
-import { checkTableAttrs, loadTableStates, needsCopy, needsStructureBack, setTableState, type TableState } from '../replay/table-state.js';
+import { checkTableAttrs, loadTableStates, needsCopy, needsStructureBack, setTableState, tableHandler, type TableState } from '../replay/table-state.js';
 
 export type CopyLimiter = PQueue;
 
@@ -198,6 +198,12 @@ export class CopyScheduler {
     let fresh = (await loadTableStates(db, queue)).get(name);
     if (fresh === undefined || !needsCopy(fresh)) return 'done';
     checkTableAttrs(fresh);
+    const handler = tableHandler(fresh).impl;
+    if (handler.copy === 'none') {
+      await setTableState(db, log, queue, name, null, 'ok');
+      log.info(`${name}: handler ${handler.name} copies nothing: in sync`);
+      return 'done';
+    }
     const src = (await loadTableStates(provider, queue)).get(name);
     // a provider that is copying the table itself has no complete data to give yet, nor a
     // combined root whose merge leaves are still copying their parts into it
