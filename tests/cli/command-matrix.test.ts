@@ -281,7 +281,7 @@ describe(`londiste command matrix, PostgreSQL ${major}`, () => {
       ['m_branch', ['add-seq', 'no_such_seq'], /no_such_seq/],
       ['m_branch', ['remove-seq', 'no_such_seq'], /no_such_seq/],
       ['m_branch', ['resync', 't_fail'], /public\.t_fail is not replicated on node m_branch; add it with add-table/],
-      ['m_branch', ['add-table', 't_fail', '--handler=bulk'], /handler/],
+      ['m_branch', ['add-table', 't_fail', '--handler=nosuch'], /--handler=nosuch: unknown handler nosuch/],
       ['m_branch', ['add-table', 't_fail', '--dest-table=a', 't_create'], /dest-table/],
       ['m_leaf', ['add-table', 'no_such', '--create'], /^ERROR Table public\.no_such not replicated by provider m_branch: add it there first/],
       ['m_root', ['drop-node', 'no_such_node'], /no_such_node/],

@@ -60,7 +60,7 @@ const ROTATION = 'rotate the log with logrotate and copytruncate (the file is wr
 const RETRIES = 'a failed round is retried with its own back-off here';
 const MERGING = 'batches of a leaf behind are merged up to batch_merge_events instead';
 const COPIES = 'parallel_copies says how many tables copy at once';
-const HANDLERS = 'handlers are not implemented yet';
+const HANDLERS = 'upstream\'s handler modules and their settings are not implemented here (built-in handlers: show-handlers)';
 const LOCAL_ONLY = 'a node replaying only the tables it has locally is not implemented';
 const COMPARE = 'compare uses its own row digest (docs/londiste.md, compare)';
 
