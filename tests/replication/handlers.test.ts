@@ -2,8 +2,11 @@
 // shard (copy and events, rows moving between shards), applyfn calls a function once per event in
 // order, vtable needs no table and applies nothing, qsplitter sends the table's events into
 // another queue, bulk with ignore_truncate keeps rows through a TRUNCATE, change-handler switches
-// a table to nop. Bad handlers are refused with nothing added; show-handlers lists them.
+// a table to nop, a third-party handler from the job's handler_modules counts events. Bad
+// handlers are refused with nothing added; show-handlers lists them.
 import assert from 'node:assert/strict';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
 import { jobDir, ok, refused, runLondiste } from '../cli/run-londiste.js';
@@ -32,11 +35,13 @@ describe(`table handlers, root on PostgreSQL ${srcMajor}, leaf on ${dstMajor}`, 
       CREATE TABLE logt (id int PRIMARY KEY, v text);
       CREATE TABLE keep (id int PRIMARY KEY, v text)`;
     await src.query('root', `${tables}; CREATE TABLE vt (id int PRIMARY KEY, v text); CREATE TABLE split (id int PRIMARY KEY, v text);
+      CREATE TABLE cnt (id int PRIMARY KEY);
       INSERT INTO acct SELECT g, g % 100, 'a' || g FROM generate_series(1, 3000) g;
       INSERT INTO logt SELECT g, 'l' || g FROM generate_series(1, 10) g;
       INSERT INTO keep SELECT g, 'k' || g FROM generate_series(1, 50) g`);
     // the leaf has no vt nor split: their handlers need no table
     await dst.query('leaf', `${tables};
+      CREATE TABLE ev_count (tbl text, n int);
       CREATE TABLE fn_log (n bigserial PRIMARY KEY, conf text, tick bigint, ev_id bigint, ev_type text, ev_data text, tbl text);
       CREATE FUNCTION public.record_event(conf text, tick bigint, ev_id bigint, ev_time timestamptz, ev_txid bigint, ev_retry int,
                                           ev_type text, ev_data text, e1 text, e2 text, e3 text, e4 text) RETURNS void
@@ -44,7 +49,7 @@ describe(`table handlers, root on PostgreSQL ${srcMajor}, leaf on ${dstMajor}`, 
     root = jobs.write('h_root', { db: src.connectionString('root'), queue_name: 'q', loop_delay: '200ms' });
     leaf = jobs.write('h_leaf', { db: dst.connectionString('leaf'), queue_name: 'q', loop_delay: '200ms' });
     ok(await runLondiste([root, 'create-root', 'h_root', src.connectionString('root')]), 'create-root');
-    ok(await runLondiste([root, 'add-table', 'acct', 'logt', 'keep', 'vt', 'split']), 'add-table root');
+    ok(await runLondiste([root, 'add-table', 'acct', 'logt', 'keep', 'vt', 'split', 'cnt']), 'add-table root');
     ok(await runLondiste([leaf, 'create-leaf', 'h_leaf', dst.connectionString('leaf'), `--provider=${src.connectionString('root')}`]), 'create-leaf');
     await dst.query('leaf', `SELECT pgq.create_queue('side_q'); SELECT pgq.register_consumer('side_q', 'reader')`);
     ticker = startTicker(src, 'root', 100);
@@ -66,6 +71,8 @@ describe(`table handlers, root on PostgreSQL ${srcMajor}, leaf on ${dstMajor}`, 
       [['--handler=bulk', '--handler-arg=method=7'], /handler bulk: method=7 is not one of 0, 1, 2/],
       [['--handler=vtable', '--handler-arg=x=1'], /handler vtable has no argument x \(it takes none\)/],
       [['--handler-arg=x=1'], /--handler-arg needs --handler=NAME/],
+      [['--handler=applyfn', '--handler-arg=func_name=public.nosuch'], /--handler=applyfn: function public\.nosuch does not exist on this node; nothing was changed/],
+      [['--handler=qsplitter', '--handler-arg=queue=noq'], /--handler=qsplitter: queue noq does not exist on this node; create it first .*; nothing was changed/],
     ];
     for (const [args, re] of cases) refused(await runLondiste([leaf, 'add-table', 'acct', ...args]), args.join(' '), re);
     const local = await dst.query('leaf', `SELECT 1 FROM londiste.table_info WHERE local`);
@@ -84,13 +91,25 @@ describe(`table handlers, root on PostgreSQL ${srcMajor}, leaf on ${dstMajor}`, 
     await add('keep', '--handler=bulk', '--handler-arg=ignore_truncate=1');
     await add('vt', '--handler=vtable');
     await add('split', '--handler=qsplitter', '--handler-arg=queue=side_q');
+    // a handler of the job's own, from a module next to the job file
+    writeFileSync(join(jobs.dir, 'count-handler.mjs'), `export const handlers = [{
+      name: 'counter', describe: 'Count the events of the table in ev_count.', args: {}, needsTable: false,
+      triggerArgs: () => ['virtual_table'], copy: 'none',
+      apply: () => ({ kind: 'custom', run: async (ctx) => {
+        await ctx.client.query('INSERT INTO ev_count SELECT ev_extra1, count(*) FROM ld_batch WHERE ' + ctx.events + ' GROUP BY 1');
+      } }),
+    }];\n`);
+    refused(await runLondiste([leaf, 'add-table', 'cnt', '--handler=counter']), 'a handler of a module not listed', /unknown handler counter/);
+    appendFileSync(leaf, 'handler_modules: [count-handler.mjs]\n');
+    assert.match(ok(await runLondiste([leaf, 'show-handlers']), 'show-handlers with the module').stdout, /^counter - Count the events/m);
+    await add('cnt', '--handler=counter');
     const attrs = await dst.query<{ a: string }>('leaf', `SELECT table_attrs AS a FROM londiste.table_info WHERE table_name = 'public.acct'`);
     assert.equal(attrs[0]?.a, 'handler=part%28hash_key%3Dgrp%26shard_count%3D3%26shard_nr%3D1%29', "upstream's form of the handler string");
     const w = startWorker(leaf);
     workers.push(w);
     await waitFor('every table of the leaf ok', 60_000, async () => {
       const r = await dst.query<{ n: number }>('leaf', `SELECT count(*)::int AS n FROM londiste.table_info WHERE local AND merge_state = 'ok'`);
-      return r[0]?.n === 5 ? true : undefined;
+      return r[0]?.n === 6 ? true : undefined;
     }, diag);
 
     for (let i = 0; i < 20; i++) {
@@ -103,6 +122,7 @@ describe(`table handlers, root on PostgreSQL ${srcMajor}, leaf on ${dstMajor}`, 
     await src.query('root', `INSERT INTO logt VALUES (11, 'x'); UPDATE logt SET v = 'y' WHERE id = 1; DELETE FROM logt WHERE id = 2`);
     await src.query('root', `INSERT INTO vt VALUES (1, 'v'); INSERT INTO split SELECT g, 's' FROM generate_series(1, 7) g; UPDATE split SET v = 't' WHERE id = 1`);
     await src.query('root', `TRUNCATE keep; INSERT INTO keep VALUES (1000, 'after')`);
+    await src.query('root', `INSERT INTO cnt SELECT g FROM generate_series(1, 13) g; DELETE FROM cnt WHERE id <= 4`);
     await waitCaughtUp(src, 'root', dst, 'leaf', 'q', 'h_leaf', 60_000, diag);
 
     assert.deepEqual(await tableDigest(dst, 'leaf', 'SELECT * FROM acct'), await tableDigest(src, 'root', `SELECT * FROM acct WHERE ${SHARD}`), 'acct holds shard 1 of 3 exactly');
@@ -124,6 +144,8 @@ describe(`table handlers, root on PostgreSQL ${srcMajor}, leaf on ${dstMajor}`, 
     const pfx = await dst.query<{ t: string }>('leaf', `SELECT queue_data_pfx AS t FROM pgq.queue WHERE queue_name = 'side_q'`);
     const split = await dst.query<{ op: string; n: number }>('leaf', `SELECT left(ev_type, 1) AS op, count(*)::int AS n FROM ${pfx[0]?.t ?? 'x'} WHERE ev_extra1 = 'public.split' GROUP BY 1 ORDER BY 1`);
     assert.deepEqual(split, [{ op: 'I', n: 7 }, { op: 'U', n: 1 }]);
+    const counted = await dst.query<{ n: number }>('leaf', `SELECT sum(n)::int AS n FROM ev_count WHERE tbl = 'public.cnt'`);
+    assert.equal(counted[0]?.n, 17, 'the module handler saw each of the 13 inserts and 4 deletes once');
 
     // change-handler: logt goes to nop, its events are no longer passed to the function
     ok(await runLondiste([leaf, 'change-handler', 'logt', '--handler=nop']), 'change-handler');

@@ -65,6 +65,7 @@ describe(`merge of two queues into one table, parts on PostgreSQL ${p1Major} and
   it('refuses --merge where it cannot work, with nothing changed', async () => {
     refused(await runLondiste([files['m1'] ?? '', 'create-leaf', 'm1', full.connectionString('full'), `--provider=${p1.connectionString('p1')}`, '--merge=nosuch']), 'merge into a missing queue', /no node for queue "nosuch" on this database/);
     refused(await runLondiste([files['m1'] ?? '', 'create-branch', 'm1', full.connectionString('full'), `--provider=${p1.connectionString('p1')}`, '--merge=combined']), 'merge on a branch', /--merge=QUEUE is for create-leaf only/);
+    refused(await runLondiste([files['p1'] ?? '', 'add-table', 'acct', '--merge=combined']), 'add-table --merge=QUEUE', /--merge=QUEUE is for create-leaf .*add-table takes --merge-all or --no-merge/);
     const members = await p1.query<{ n: string }>('p1', `SELECT node_name AS n FROM pgq_node.node_location WHERE queue_name = 'part1'`);
     assert.deepEqual(members.map((m) => m.n), ['p1root'], 'the root did not learn of a node');
   });
@@ -129,5 +130,8 @@ describe(`merge of two queues into one table, parts on PostgreSQL ${p1Major} and
     const pfx = await full.query<{ t: string }>('full', `SELECT queue_data_pfx AS t FROM pgq.queue WHERE queue_name = 'combined'`);
     const tickIds = await full.query<{ q: string }>('full', `SELECT DISTINCT ev_extra1 AS q FROM ${pfx[0]?.t ?? 'missing'} WHERE ev_type = 'pgq.tick-id' ORDER BY 1`);
     assert.deepEqual(tickIds.map((x) => x.q), ['part1', 'part2']);
+    // one part copied again by itself would empty the table of the other's rows: refused
+    refused(await runLondiste([files['m2'] ?? '', 'resync', 'acct']), 'resync of one part', /resync: public\.acct is one part of a table other queues here also feed.*nothing was changed/);
+    assert.deepEqual(await tableDigest(full, 'full', 'SELECT * FROM acct'), merged, 'nothing changed');
   });
 });

@@ -169,6 +169,8 @@ function iniDocument(file: string, text: string, format: IniFormat, warn: Config
   const doc: Record<string, string> = {};
   for (const [key, value] of Object.entries(values)) {
     const upstream = format.upstreamKeys[key];
+    // a key both have but meaning something else upstream (e.g. handler_modules: Python modules)
+    if (upstream?.effect === 'refused' && key in spec) throw new UsageError(`${file}: [${service}] ${key} is not supported: ${upstream.why}; remove it from the file`);
     if (key in spec) doc[key] = value;
     // [DEFAULT] keys nobody reads are there for %(key)s: as upstream, they are no error
     else if (fromDefaults.has(key) && upstream === undefined) continue;

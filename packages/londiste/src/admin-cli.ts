@@ -10,6 +10,7 @@ import { createNode } from './commands/create-node.js';
 import { cmdMembers, cmdNodeInfo, cmdNodeStatus, cmdStatus, type Output } from './commands/status.js';
 import { cmdAddTable, cmdChangeHandler, cmdMissing, cmdRemoveTable, cmdResync, cmdTables } from './commands/tables.js';
 import { describeHandlers } from './handlers/handler-registry.js';
+import { loadHandlerModules } from './handlers/handler-modules.js';
 import { cmdExecute } from './commands/execute.js';
 import { cmdCompare } from './commands/compare.js';
 import { cmdRepair } from './commands/repair.js';
@@ -55,6 +56,12 @@ function createCmd(type: NodeType): CommandDef {
   };
 }
 
+/** add-table's --no-merge; --merge=QUEUE is create-leaf's. */
+const noMergeFlag = (v: unknown): boolean => {
+  if (typeof v === 'string') throw new UsageError('--merge=QUEUE is for create-leaf (the combined queue of a merge leaf); add-table takes --merge-all or --no-merge; nothing was changed');
+  return v === false;
+};
+
 const noArgs = (name: string, args: string[]): void => {
   if (args.length > 0) throw new UsageError(`${name} takes no arguments (got: ${args.join(' ')})`);
 };
@@ -88,7 +95,7 @@ export const COMMANDS: Record<string, CommandDef> = {
         triggerArg: strs(o['trigger-arg']),
         // yargs reads --no-X as X=false
         noTriggers: o['triggers'] === false,
-        noMerge: o['merge'] === false,
+        noMerge: noMergeFlag(o['merge']),
         mergeAll: bool(o['merge-all']),
         handler: str(o['handler']),
         handlerArgs: strs(o['handler-arg']),
@@ -341,6 +348,7 @@ export async function runAdminCli(argv: readonly string[], env: CliEnv): Promise
   const admin = new NodeAdmin(job, log);
   try {
     if (def === undefined) return 2;
+    await loadHandlerModules(job.handler_modules ?? [], job.file);
     await def.run(admin, args, parsed, env.out);
   } catch (err) {
     throw explainError(err, job, command, args);

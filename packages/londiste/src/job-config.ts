@@ -52,6 +52,10 @@ export const JOB_SPEC = {
     default: '10s',
     describe: 'Under londisted, a job with no events and no copy for this long closes its provider\nconnection until the next tick (londisted hears ticks on one connection per provider\ndatabase); 0 keeps it open.',
   },
+  handler_modules: {
+    type: 'strings',
+    describe: 'JavaScript modules (paths, relative to this file) exporting handlers: third-party\ntable handlers for add-table --handler and the worker (docs/handlers.md).',
+  },
   lock_timeout: { type: 'duration', default: '10s', describe: 'How long admin commands wait for a table lock (PostgreSQL lock_timeout\non the local node) before giving up with nothing changed; 0 waits for ever.' },
 } as const satisfies ConfigSpec;
 
@@ -82,7 +86,8 @@ const UPSTREAM_JOB_KEYS: IniFormat['upstreamKeys'] = {
   ...upstreamKeysWith('none', RETRIES, 'sql_retry', 'sql_retry_max_count', 'sql_retry_max_time', 'sql_retry_formula_a', 'sql_retry_formula_b', 'sql_retry_formula_cap'),
   ...upstreamKeysWith('none', 'the watermark is published with every batch', 'local_wm_publish_period'),
   ...upstreamKeysWith('none', 'the root publishes the global watermark with its maintenance', 'global_wm_publish_period'),
-  ...upstreamKeysWith('refused', HANDLERS, 'handler_modules', 'obfuscator_map', 'obfuscator_key', 'shard_hash_func', 'shard_info_sql'),
+  ...upstreamKeysWith('refused', "upstream's handler modules are Python; list JavaScript handler modules in a YAML job file", 'handler_modules'),
+  ...upstreamKeysWith('refused', HANDLERS, 'obfuscator_map', 'obfuscator_key', 'shard_hash_func', 'shard_info_sql'),
   ...upstreamKeysWith('refused', LOCAL_ONLY, 'local_only', 'local_only_drop_execute'),
   ...upstreamKeysWith('refused', 'registering only some tables is not implemented: add-table names the tables', 'register_only_tables', 'register_skip_tables'),
   ...upstreamKeysWith('refused', 'registering only some sequences is not implemented: add-seq names the sequences', 'register_only_seqs', 'register_skip_seqs'),

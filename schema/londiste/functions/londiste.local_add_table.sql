@@ -138,6 +138,23 @@ BEGIN
         END LOOP;
     END IF;
 
+    -- a leaf merging into a combined root or branch: the table joins the combined queue too,
+    -- first (a refusal there leaves this queue's table as it was; a warning is no refusal)
+    IF v_node.node_type = 'leaf' AND NOT v_no_merge THEN
+        SELECT c.queue_name, t.local INTO v_combined
+          FROM pgq_node.node_info me
+          JOIN pgq_node.node_info c ON c.queue_name = me.combined_queue AND c.node_type IN ('root', 'branch')
+          LEFT JOIN londiste.table_info t ON t.queue_name = c.queue_name AND t.table_name = v_fq
+         WHERE me.queue_name = i_queue_name;
+        IF FOUND AND v_combined.local IS NOT TRUE THEN
+            SELECT f.ret_code, f.ret_note INTO ret_code, ret_note
+              FROM londiste.local_add_table(v_combined.queue_name, v_fq, i_trg_args, v_attrs, v_dest) f;
+            IF ret_code >= 400 THEN
+                RETURN;
+            END IF;
+        END IF;
+    END IF;
+
     UPDATE londiste.table_info
        SET local = true, merge_state = v_state, table_attrs = coalesce(v_attrs, table_attrs),
            dest_table = nullif(v_dest, v_fq)
@@ -149,23 +166,11 @@ BEGIN
         UPDATE londiste.table_info
            SET local = true, merge_state = v_state, table_attrs = coalesce(v_attrs, table_attrs)
          WHERE queue_name = v_parts[2 * i - 1] AND table_name = v_parts[2 * i];
+        IF v_state IS NULL THEN
+            PERFORM pg_notify('londiste_tables', v_parts[2 * i - 1]);
+        END IF;
     END LOOP;
 
-    -- a leaf merging into a combined root or branch: the table joins the combined queue too
-    IF v_node.node_type = 'leaf' AND NOT v_no_merge THEN
-        SELECT c.queue_name, t.local INTO v_combined
-          FROM pgq_node.node_info me
-          JOIN pgq_node.node_info c ON c.queue_name = me.combined_queue AND c.node_type IN ('root', 'branch')
-          LEFT JOIN londiste.table_info t ON t.queue_name = c.queue_name AND t.table_name = v_fq
-         WHERE me.queue_name = i_queue_name;
-        IF FOUND AND v_combined.local IS NOT TRUE THEN
-            SELECT f.ret_code, f.ret_note INTO ret_code, ret_note
-              FROM londiste.local_add_table(v_combined.queue_name, v_fq, i_trg_args, v_attrs, v_dest) f;
-            IF ret_code >= 300 THEN
-                RETURN;
-            END IF;
-        END IF;
-    END IF;
     -- the node's worker starts the copy at once instead of at its next look (delivered at commit)
     IF v_state IS NULL THEN
         PERFORM pg_notify('londiste_tables', i_queue_name);

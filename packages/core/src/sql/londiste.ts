@@ -127,6 +127,19 @@ export async function localChangeHandler(client: pg.ClientBase, log: Logger, que
   await execCmd(client, log, 'SELECT * FROM londiste.local_change_handler($1, $2, $3, $4)', [queue, table, triggerArgs, attrs]);
 }
 
+/** Is the local table of `table` also fed by other queues here (one part of a merged table)? */
+export async function otherMergeParts(client: pg.ClientBase, queue: string, table: string): Promise<boolean> {
+  const r = await client.query(
+    `SELECT 1 FROM londiste.table_info t JOIN pgq_node.node_info n ON n.queue_name = t.queue_name
+       JOIN pgq_node.node_info n2 ON n2.combined_queue IS NOT DISTINCT FROM n.combined_queue AND n2.queue_name <> n.queue_name
+       JOIN londiste.table_info p ON p.queue_name = n2.queue_name AND p.local
+                                 AND coalesce(p.dest_table, p.table_name) = coalesce(t.dest_table, t.table_name)
+      WHERE t.queue_name = $1 AND t.table_name = $2 LIMIT 1`,
+    [queue, table],
+  );
+  return (r.rowCount ?? 0) > 0;
+}
+
 /** Keep (or, with null, forget) the structure a merged table's lead dropped for the copies. */
 export async function localSetTableStruct(client: pg.ClientBase, log: Logger, queue: string, table: string, droppedDdl: string | null): Promise<void> {
   await execCmd(client, log, 'SELECT * FROM londiste.local_set_table_struct($1, $2, $3)', [queue, table, droppedDdl], { quiet: true });

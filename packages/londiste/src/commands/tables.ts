@@ -78,6 +78,7 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
   // a handler that passes events elsewhere needs no table here
   const needsTable = handler?.impl.needsTable ?? true;
   const dst = await admin.db();
+  if (handler !== undefined) await handlerFitsHere(handler, dst);
   if (o.destTable !== undefined && names.length > 1) throw new UsageError('--dest-table can be given only for single table');
   const destArg = o.destTable === undefined ? undefined : parseObjectArg(o.destTable);
   if (isRoot && o.where !== undefined) {
@@ -199,6 +200,15 @@ function chosenHandler(name: string | undefined, argList: readonly string[]): { 
   }
 }
 
+/** What the handler needs on this node is there (its function, its queue). */
+async function handlerFitsHere(handler: { choice: HandlerChoice; impl: Handler }, db: pg.ClientBase): Promise<void> {
+  try {
+    await handler.impl.checkNode?.(handler.choice.args, db);
+  } catch (err) {
+    throw new UsageError(`--handler=${handler.choice.name}: ${(err as Error).message}; nothing was changed`, { cause: err });
+  }
+}
+
 /** change-handler: a replicated table's handler replaced (its triggers re-created to match). */
 export async function cmdChangeHandler(admin: NodeAdmin, table: string, o: { handler?: string | undefined; handlerArgs: readonly string[] }): Promise<void> {
   await admin.localNodeInfo();
@@ -209,6 +219,7 @@ export async function cmdChangeHandler(admin: NodeAdmin, table: string, o: { han
   const attrs = urlDecode(row?.table_attrs ?? null);
   // no --handler: back to the default
   const handler = chosenHandler(o.handler, o.handlerArgs);
+  if (handler !== undefined) await handlerFitsHere(handler, db);
   if (handler === undefined) delete attrs['handler'];
   else attrs['handler'] = formatHandler(handler.choice);
   const kept = Object.fromEntries(Object.entries(attrs).filter((e): e is [string, string] => e[1] !== null));
@@ -236,6 +247,11 @@ export async function cmdResync(admin: NodeAdmin, names: readonly string[], o: {
     }
   }
   const tables = await expandObjectArgs(db, admin.log, admin.queue, 'r', true, names, o);
+  for (const t of tables) {
+    if (await londisteSql.otherMergeParts(db, admin.queue, t)) {
+      throw new UsageError(`resync: ${t} is one part of a table other queues here also feed; copying it again by itself would lose their rows: remove-table, then add-table --merge-all copies every part again; nothing was changed`);
+    }
+  }
   const src = await setTables(await admin.providerDb(), admin.queue);
   const problems = tables.filter((t) => !(src.get(t)?.local ?? false));
   if (problems.length > 0) {

@@ -3,9 +3,16 @@
  * in the batch's transaction (the function decides what to do with it); the table itself is
  * copied as usual. Slower than the set-based default: one call per event.
  */
+import type pg from 'pg';
 import { SkytoolsError } from '@skytools/core';
 import type { Handler, HandlerArgs } from './handler.js';
 import { callPerEvent, functionArgTypes } from '../sql/handler-statements.js';
+
+/** The function exists here, once, with the twelve arguments applyfn passes. */
+async function callableHere(client: pg.ClientBase, fn: string): Promise<void> {
+  const types = await functionArgTypes(client, fn);
+  if (types.length !== 12) throw new SkytoolsError(`function ${fn} takes ${String(types.length)} arguments; applyfn calls it with 12 (conf, tick, ev_id, ev_time, ev_txid, ev_retry, ev_type, ev_data, ev_extra1..4)`);
+}
 
 function functionName(args: HandlerArgs): string {
   const fn = args['func_name'];
@@ -28,6 +35,9 @@ export const applyFnHandler: Handler = {
   },
   needsTable: true,
   copy: 'full',
+  checkNode: async (args, client) => {
+    await callableHere(client, functionName(args));
+  },
   apply: (args) => {
     const fn = functionName(args);
     const conf = args['func_conf'] ?? '';

@@ -11,7 +11,7 @@ import { fakeLocalHandler, nopHandler, virtualTableHandler } from './virtual-tab
 import { queueSplitterHandler, queueTableHandler } from './queue-handlers.js';
 import { applyFnHandler } from './apply-fn-handler.js';
 
-export const HANDLERS: readonly Handler[] = [
+const BUILT_IN: readonly Handler[] = [
   defaultHandler,
   bulkHandler,
   partHandler,
@@ -24,6 +24,21 @@ export const HANDLERS: readonly Handler[] = [
   nopHandler,
 ];
 
+/** The handlers by name: the built-in ones, then those of handler_modules (where each came from). */
+const registry = new Map<string, { handler: Handler; source: string }>(BUILT_IN.map((h) => [h.name, { handler: h, source: 'built in' }]));
+
+/** Every handler there is, built-in first. */
+export function allHandlers(): Handler[] {
+  return [...registry.values()].map((r) => r.handler);
+}
+
+/** A third-party handler (handler_modules); a name taken by another handler is refused. */
+export function registerHandler(h: Handler, source: string): void {
+  const known = registry.get(h.name);
+  if (known !== undefined && known.handler !== h) throw new SkytoolsError(`handler ${h.name} from ${source}: the name is taken by the handler ${known.source === 'built in' ? 'built in' : `from ${known.source}`}`);
+  registry.set(h.name, { handler: h, source });
+}
+
 /** Upstream handlers this tool does not have (yet): named so that the refusal says so. */
 const NOT_HERE: Readonly<Record<string, string>> = {
   dispatch: 'time-partitioned targets are not implemented yet',
@@ -35,7 +50,7 @@ const NOT_HERE: Readonly<Record<string, string>> = {
 
 /** The handler of that name; throws when there is none. */
 export function findHandler(name: string): Handler {
-  const h = HANDLERS.find((x) => x.name === name);
+  const h = registry.get(name)?.handler;
   if (h !== undefined) return h;
   const why = NOT_HERE[name];
   throw new SkytoolsError(
@@ -66,7 +81,7 @@ export function checkHandler(choice: HandlerChoice): Handler {
 
 /** show-handlers: each handler with its description and arguments. */
 export function describeHandlers(names: readonly string[]): string {
-  const picked = names.length === 0 ? HANDLERS : names.map(findHandler);
+  const picked = names.length === 0 ? allHandlers() : names.map(findHandler);
   const lines: string[] = [];
   for (const h of picked) {
     const [first, ...rest] = h.describe.split('\n');

@@ -52,6 +52,8 @@ export interface Handler {
   /** A condition on the row's columns: rows not matching are neither copied nor kept (like --where). */
   rowFilter?: (args: HandlerArgs) => string;
   apply: (args: HandlerArgs) => HandlerApply;
+  /** What the handler needs on this node (a function, a queue), checked when it is given. */
+  checkNode?: (args: HandlerArgs, client: pg.ClientBase) => Promise<void>;
 }
 
 export type HandlerArgs = Readonly<Record<string, string>>;

@@ -4,15 +4,15 @@
  * once everywhere. `qsplitter`: the table's events of each batch go into another PgQ queue on
  * this node (as they came: type, data, extra fields, time), with no table here.
  */
-import { pgq, quoteFqname, SkytoolsError } from '@skytools/core';
+import { pgq, quoteLiteral, SkytoolsError } from '@skytools/core';
 import type { Handler, HandlerApplyContext, HandlerArgs } from './handler.js';
-import { BATCH_STAGE } from '../sql/batch-stage-statements.js';
+import { stageIntoQueue } from '../sql/batch-stage-statements.js';
 
 export const queueTableHandler: Handler = {
   name: 'qtable',
-  describe: 'Queue table (root): rows inserted go to the queue only (BEFORE INSERT trigger with SKIP); nothing copied or applied.',
+  describe: 'Queue table (root): rows inserted go to the queue only (BEFORE INSERT trigger with SKIP); nothing copied or applied (subscribers: vtable).',
   args: {},
-  needsTable: false,
+  needsTable: true,
   triggerArgs: () => ['tgflags=BI', 'SKIP', 'expect_sync'],
   copy: 'none',
   apply: () => ({ kind: 'ignore' }),
@@ -31,15 +31,16 @@ export const queueSplitterHandler: Handler = {
   needsTable: false,
   triggerArgs: () => ['virtual_table'],
   copy: 'none',
+  checkNode: async (args, client) => {
+    const queue = targetQueue(args);
+    if (!(await pgq.queueExists(client, queue))) throw new SkytoolsError(`queue ${queue} does not exist on this node; create it first (SELECT pgq.create_queue(${quoteLiteral(queue)}))`);
+  },
   apply: (args) => {
     const queue = targetQueue(args);
     return {
       kind: 'custom',
       run: async (ctx: HandlerApplyContext) => {
-        const table = await pgq.currentEventTable(ctx.client, queue);
-        await ctx.client.query(`INSERT INTO ${quoteFqname(table)} (ev_time, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4)
-          SELECT coalesce(ev_time, now()), ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4
-            FROM ${BATCH_STAGE} WHERE ${ctx.events} ORDER BY ev_id`);
+        await stageIntoQueue(ctx.client, queue, ctx.events);
       },
     };
   },

@@ -114,15 +114,18 @@ export class BatchApplier {
   }
 
   private async applier(t: TableState): Promise<TableApplier> {
-    let a = this.appliers.get(t.name);
+    // a changed handler or --where (change-handler) gets an applier of its own
+    const where = rowCondition(t);
+    const key = `${t.name}\u0000${where ?? ''}`;
+    let a = this.appliers.get(key);
     if (a === undefined) {
       let meta = this.metas.get(t.dest);
       if (meta === undefined) {
         meta = await loadTableMeta(this.client, t.dest);
         this.metas.set(t.dest, meta);
       }
-      a = new TableApplier(this.client, meta, rowCondition(t));
-      this.appliers.set(t.name, a);
+      a = new TableApplier(this.client, meta, where);
+      this.appliers.set(key, a);
     }
     return a;
   }

@@ -17,7 +17,7 @@ import type pg from 'pg';
 import { catalog, londisteSql, session, SkytoolsError, type Logger } from '@skytools/core';
 import { checkColumns } from './column-check.js';
 import { addConstraintSql, copyInSql, copyOutSql, createIndex, dropConstraint, dropIndex, emptyTable } from '../sql/copy-statements.js';
-import { rowCondition, setTableState, type TableState } from './table-state.js';
+import { copyCondition, setTableState, type TableState } from './table-state.js';
 
 export interface CopyResult {
   rows: number;
@@ -120,7 +120,7 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
     }, every);
     try {
       await pipeline(
-        src.query(copyTo(copyOutSql(task.sourceName, cols, rowCondition(table)))),
+        src.query(copyTo(copyOutSql(task.sourceName, cols, copyCondition(table)))),
         meter,
         dst.query(copyFrom(copyInSql(table.dest, cols))),
       );

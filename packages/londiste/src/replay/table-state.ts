@@ -102,10 +102,20 @@ export function tableHandler(t: TableState): { impl: Handler; args: HandlerArgs 
   return { impl: checkHandler(choice), args: choice.args };
 }
 
-/** The condition on a table's rows: its --where and its handler's row filter, both when both. */
-export function rowCondition(t: TableState): string | null {
-  const { impl, args } = tableHandler(t);
-  const parts = [t.where, impl.rowFilter?.(args) ?? null].filter((c): c is string => c !== null && c !== '');
+function allOf(conditions: readonly (string | null | undefined)[]): string | null {
+  const parts = conditions.filter((c): c is string => c !== null && c !== undefined && c !== '');
   if (parts.length === 0) return null;
   return parts.length === 1 ? (parts[0] ?? null) : parts.map((c) => `(${c})`).join(' AND ');
+}
+
+/** The condition on a table's row images: its --where and its handler's row filter, both when both. */
+export function rowCondition(t: TableState): string | null {
+  const { impl, args } = tableHandler(t);
+  return allOf([t.where, impl.rowFilter?.(args)]);
+}
+
+/** The condition on the provider's rows for the initial copy: its --where and its handler's copy condition. */
+export function copyCondition(t: TableState): string | null {
+  const { impl, args } = tableHandler(t);
+  return allOf([t.where, typeof impl.copy === 'function' ? impl.copy(args) : null]);
 }

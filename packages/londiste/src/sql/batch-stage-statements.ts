@@ -98,17 +98,25 @@ export async function republishBatch(client: pg.ClientBase, queue: string): Prom
 }
 
 /**
- * A leaf merging its queue into a combined queue passes the batch's data events on into it
- * (upstream's merge leaf): new event ids, the rest as it came. Cascade (pgq.*) and londiste
- * control events stay behind: the combined queue has its own. Events replayed from the copy
- * backlog (no ev_time) were passed on when they first came.
+ * Events of the stage selected by `where` into `queue`'s current event table, in order, with new
+ * event ids and the rest as they came (an event replayed from the copy backlog has no time: now).
+ */
+export async function stageIntoQueue(client: pg.ClientBase, queue: string, where: string): Promise<number> {
+  const eventTable = await pgq.currentEventTable(client, queue);
+  const r = await client.query(`INSERT INTO ${quoteFqname(eventTable)} (ev_time, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4)
+    SELECT coalesce(ev_time, now()), ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4 FROM ${BATCH_STAGE}
+     WHERE ${where} ORDER BY ev_id`);
+  return r.rowCount ?? 0;
+}
+
+/**
+ * A leaf merging its queue into a combined queue passes the batch's events on into it (upstream's
+ * merge leaf): data events and EXECUTE, not the cascade (pgq.*) and londiste control events (the
+ * combined queue has its own). Events replayed from the copy backlog (no ev_time) were passed on
+ * when they first came.
  */
 export async function forwardToCombinedQueue(client: pg.ClientBase, combinedQueue: string): Promise<number> {
-  const eventTable = await pgq.currentEventTable(client, combinedQueue);
-  const r = await client.query(`INSERT INTO ${quoteFqname(eventTable)} (ev_time, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4)
-    SELECT ev_time, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4 FROM ${BATCH_STAGE}
-     WHERE ev_time IS NOT NULL AND ev_type NOT LIKE 'pgq.%' AND ev_type NOT LIKE 'londiste.%' ORDER BY ev_id`);
-  return r.rowCount ?? 0;
+  return stageIntoQueue(client, combinedQueue, `ev_time IS NOT NULL AND ev_type NOT LIKE 'pgq.%' AND ev_type NOT LIKE 'londiste.%'`);
 }
 
 /** What decides which of a table's row events of the stage are applied in one go. */

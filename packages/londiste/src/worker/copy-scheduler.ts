@@ -200,10 +200,13 @@ export class CopyScheduler {
     checkTableAttrs(fresh);
     const handler = tableHandler(fresh).impl;
     if (handler.copy === 'none') {
-      await setTableState(db, log, queue, name, null, 'ok');
-      log.info(`${name}: handler ${handler.name} copies nothing: in sync`);
+      // catching-up without a snapshot: what waited in the copy backlog is replayed first, and
+      // the end of the next batch makes the table ok
+      await setTableState(db, log, queue, name, null, 'catching-up');
+      log.info(`${name}: handler ${handler.name} copies nothing`);
       return 'done';
     }
+
     const src = (await loadTableStates(provider, queue)).get(name);
     // a provider that is copying the table itself has no complete data to give yet, nor a
     // combined root whose merge leaves are still copying their parts into it
@@ -221,6 +224,10 @@ export class CopyScheduler {
       if (fresh === undefined) return 'done';
     }
     const mode = copyMode(fresh.copyRole);
+    if (mode === 'alone' && (await londisteSql.otherMergeParts(db, queue, name))) {
+      // one part copied again by itself would empty the table of the others' rows
+      throw new SkytoolsError(`${name}: cannot copy one part of merged table ${fresh.dest} by itself while its other parts are in sync (their rows would be lost); copy every part again: remove-table, then add-table --merge-all`);
+    }
     if (mode === 'wait') {
       if (!this.waiting.has(name)) log.info(`${name}: waiting for the part that leads the copies of merged table ${fresh.dest} to start`);
       this.waiting.add(name);

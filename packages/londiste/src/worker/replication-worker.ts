@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { JobConfig } from '../job-config.js';
 import { loadTableStates } from '../replay/table-state.js';
 import { BatchProcessor } from './batch-processor.js';
+import { loadHandlerModules } from '../handlers/handler-modules.js';
 import { CopyScheduler, createCopyLimiter, type CopyLimiter } from './copy-scheduler.js';
 import { ErrorRecorder } from './error-recorder.js';
 import { JobLock } from './job-lock.js';
@@ -82,6 +83,7 @@ export class ReplicationWorker {
 
   /** Run until the signal is aborted; one running copy per job (advisory lock on the node). */
   async run(signal: AbortSignal): Promise<void> {
+    await loadHandlerModules(this.job.handler_modules ?? [], this.job.file);
     const lock = await JobLock.acquire(this.job.db, this.job.queue_name, this.job.job_name, this.log);
     try {
       await this.loop(signal);
