@@ -140,6 +140,19 @@ export async function otherMergeParts(client: pg.ClientBase, queue: string, tabl
   return (r.rowCount ?? 0) > 0;
 }
 
+/** The queue whose part leads the copies of a merged table (the first by name, as londiste._coordinate_copy). */
+export async function mergeLeadQueue(client: pg.ClientBase, queue: string, table: string): Promise<string | null> {
+  const r = await client.query<{ q: string | null }>(
+    `SELECT min(p.queue_name) AS q FROM londiste.table_info t JOIN pgq_node.node_info n ON n.queue_name = t.queue_name
+       JOIN pgq_node.node_info n2 ON n2.combined_queue IS NOT DISTINCT FROM n.combined_queue
+       JOIN londiste.table_info p ON p.queue_name = n2.queue_name AND p.local AND p.merge_state IS DISTINCT FROM 'ok'
+                                 AND coalesce(p.dest_table, p.table_name) = coalesce(t.dest_table, t.table_name)
+      WHERE t.queue_name = $1 AND t.table_name = $2`,
+    [queue, table],
+  );
+  return r.rows[0]?.q ?? null;
+}
+
 /** Keep (or, with null, forget) the structure a merged table's lead dropped for the copies. */
 export async function localSetTableStruct(client: pg.ClientBase, log: Logger, queue: string, table: string, droppedDdl: string | null): Promise<void> {
   await execCmd(client, log, 'SELECT * FROM londiste.local_set_table_struct($1, $2, $3)', [queue, table, droppedDdl], { quiet: true });

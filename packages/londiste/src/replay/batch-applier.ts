@@ -224,8 +224,11 @@ export class BatchApplier {
       const r = rows.get(name);
       if (r !== undefined) {
         rows.delete(name);
-        this.stats.applied -= r.events;
-        if (apply.kind === 'ignore') this.stats.skipped += r.events;
+        // a custom apply applies them (counted as applied); ignored ones are skipped
+        if (apply.kind === 'ignore') {
+          this.stats.applied -= r.events;
+          this.stats.skipped += r.events;
+        }
       }
       if (apply.kind === 'custom') custom.set(name, { run: apply.run, done: null });
       else ignored.add(name);

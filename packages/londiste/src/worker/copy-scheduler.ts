@@ -229,7 +229,10 @@ export class CopyScheduler {
       throw new SkytoolsError(`${name}: cannot copy one part of merged table ${fresh.dest} by itself while its other parts are in sync (their rows would be lost); copy every part again: remove-table, then add-table --merge-all`);
     }
     if (mode === 'wait') {
-      if (!this.waiting.has(name)) log.info(`${name}: waiting for the part that leads the copies of merged table ${fresh.dest} to start`);
+      if (!this.waiting.has(name)) {
+        const lead = await londisteSql.mergeLeadQueue(db, queue, name);
+        log.info(`${name}: waiting for the part of queue ${lead ?? '?'} to start the copies of merged table ${fresh.dest} (its job must be running)`);
+      }
       this.waiting.add(name);
       return 'not-yet';
     }
