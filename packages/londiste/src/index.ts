@@ -12,3 +12,5 @@ export { Supervisor } from './supervisor/supervisor.js';
 export { loadSupervisorConfig, sampleSupervisorConfig, SUPERVISOR_SPEC, type SupervisorConfig } from './supervisor/supervisor-config.js';
 export { ReplicationWorker, type WorkerOptions } from './worker/replication-worker.js';
 export { createCopyLimiter, type CopyLimiter } from './worker/copy-scheduler.js';
+/** What a third-party table handler module exports (docs/handlers.md). */
+export type { Handler, HandlerApply, HandlerApplyContext, HandlerArg, HandlerArgs } from './handlers/handler.js';

@@ -12,3 +12,6 @@ export { columnMismatch } from './replay/column-check.js';
 export { diffSortedRows, type RowDifference } from './compare/row-diff.js';
 export { RowFixer, sortedRowsCopySql } from './sql/repair-statements.js';
 export { parseObjectArg, fqName } from './object-args.js';
+export { checkHandler, describeHandlers, findHandler } from './handlers/handler-registry.js';
+export { formatHandler, parseHandler, parseHandlerArgs } from './handlers/handler.js';
+export { shardCondition } from './handlers/part-handler.js';
