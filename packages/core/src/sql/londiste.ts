@@ -127,29 +127,25 @@ export async function localChangeHandler(client: pg.ClientBase, log: Logger, que
   await execCmd(client, log, 'SELECT * FROM londiste.local_change_handler($1, $2, $3, $4)', [queue, table, triggerArgs, attrs]);
 }
 
-/** Is the local table of `table` also fed by other queues here (one part of a merged table)? */
-export async function otherMergeParts(client: pg.ClientBase, queue: string, table: string): Promise<boolean> {
-  const r = await client.query(
-    `SELECT 1 FROM londiste.table_info t JOIN pgq_node.node_info n ON n.queue_name = t.queue_name
-       JOIN pgq_node.node_info n2 ON n2.combined_queue IS NOT DISTINCT FROM n.combined_queue AND n2.queue_name <> n.queue_name
+/**
+ * The parts (`p`) of the local table of queue $1's table $2: its rows, local, in every queue of this
+ * node that shares the queue's combined queue (or has none, as it does not).
+ */
+const MERGE_PARTS = `londiste.table_info t JOIN pgq_node.node_info n ON n.queue_name = t.queue_name
+       JOIN pgq_node.node_info n2 ON n2.combined_queue IS NOT DISTINCT FROM n.combined_queue
        JOIN londiste.table_info p ON p.queue_name = n2.queue_name AND p.local
                                  AND coalesce(p.dest_table, p.table_name) = coalesce(t.dest_table, t.table_name)
-      WHERE t.queue_name = $1 AND t.table_name = $2 LIMIT 1`,
-    [queue, table],
-  );
+      WHERE t.queue_name = $1 AND t.table_name = $2`;
+
+/** Is the local table of `table` also fed by other queues here (one part of a merged table)? */
+export async function otherMergeParts(client: pg.ClientBase, queue: string, table: string): Promise<boolean> {
+  const r = await client.query(`SELECT 1 FROM ${MERGE_PARTS} AND p.queue_name <> t.queue_name LIMIT 1`, [queue, table]);
   return (r.rowCount ?? 0) > 0;
 }
 
 /** The queue whose part leads the copies of a merged table (the first by name, as londiste._coordinate_copy). */
 export async function mergeLeadQueue(client: pg.ClientBase, queue: string, table: string): Promise<string | null> {
-  const r = await client.query<{ q: string | null }>(
-    `SELECT min(p.queue_name) AS q FROM londiste.table_info t JOIN pgq_node.node_info n ON n.queue_name = t.queue_name
-       JOIN pgq_node.node_info n2 ON n2.combined_queue IS NOT DISTINCT FROM n.combined_queue
-       JOIN londiste.table_info p ON p.queue_name = n2.queue_name AND p.local AND p.merge_state IS DISTINCT FROM 'ok'
-                                 AND coalesce(p.dest_table, p.table_name) = coalesce(t.dest_table, t.table_name)
-      WHERE t.queue_name = $1 AND t.table_name = $2`,
-    [queue, table],
-  );
+  const r = await client.query<{ q: string | null }>(`SELECT min(p.queue_name) AS q FROM ${MERGE_PARTS} AND p.merge_state IS DISTINCT FROM 'ok'`, [queue, table]);
   return r.rows[0]?.q ?? null;
 }
 

@@ -41,6 +41,11 @@ function applies(t: TableState | undefined): boolean {
   return t !== undefined && t.local && (t.state === 'ok' || t.state === 'catching-up') && !waitsForParts(t);
 }
 
+/** Events a table catching up must skip: those its copy's snapshot already holds. */
+function copySnapshotToSkip(t: TableState): string | null {
+  return t.state === 'catching-up' && t.snapshot !== null ? t.snapshot.text : null;
+}
+
 /** Do a table's events wait in the copy backlog (its copy, or the other parts' of a merged table)? */
 function parks(t: TableState | undefined): boolean {
   return t !== undefined && t.local && (t.state === null || t.state === 'in-copy' || waitsForParts(t));
@@ -271,7 +276,7 @@ export class BatchApplier {
     r.done = before ?? r.last.toString();
     const t = this.tables.get(name);
     if (t === undefined) return;
-    const skipSnapshot = t.state === 'catching-up' && t.snapshot !== null ? t.snapshot.text : null;
+    const skipSnapshot = copySnapshotToSkip(t);
     const applier = await this.applier(t);
     // only the layouts with events in the range: a column added by an EXECUTE event further on in
     // the batch is not there yet, and the rows before it do not carry it
@@ -289,7 +294,7 @@ export class BatchApplier {
   private async applyCustom(name: string, c: CustomApply, before: string | null): Promise<void> {
     const t = this.tables.get(name);
     if (t === undefined) return;
-    const skipSnapshot = t.state === 'catching-up' && t.snapshot !== null ? t.snapshot.text : null;
+    const skipSnapshot = copySnapshotToSkip(t);
     const range = { table: name, after: c.done, before, skipSnapshot };
     try {
       await c.run({ client: this.client, table: name, dest: t.dest, events: dataEventsCondition(range), tick: this.tick });
