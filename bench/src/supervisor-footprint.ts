@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
+import pg from 'pg';
 import { createSeedSchema, startCluster } from '@skytools/harness';
 import type { Benchmark, BenchOptions, BenchResult } from './result.js';
 import { plainFigure } from './result.js';
@@ -30,11 +31,13 @@ export const supervisorFootprint: Benchmark = {
   async run(opts: BenchOptions): Promise<BenchResult> {
     const jobs = opts.quick ? 8 : 100;
     const measureSeconds = opts.quick ? 5 : 30;
-    const settings = { max_connections: jobs * 2 + 50 };
+    // the jobs' connections, their copies' and the probe's one per leaf
+    const settings = { max_connections: jobs * 3 + 50 };
     const [src, dst] = await Promise.all([startCluster(15, { settings }), startCluster(15, { settings })]);
-    const work = mkdtempSync(join(tmpdir(), 'skytools-bench-sup-'));
+    // BENCH_LOG_DIR keeps londisted's and the jobs' logs there
+    const work = process.env['BENCH_LOG_DIR'] ?? mkdtempSync(join(tmpdir(), 'skytools-bench-sup-'));
     const jobsDir = join(work, 'jobs.d');
-    mkdirSync(jobsDir);
+    mkdirSync(jobsDir, { recursive: true });
     const procs: ReturnType<typeof spawn>[] = [];
     try {
       await src.createDatabase('digoal_01');
@@ -50,7 +53,7 @@ export const supervisorFootprint: Benchmark = {
       for (const n of names) await dst.query('postgres', `CREATE DATABASE ${n} TEMPLATE leaf_template`);
       await inParallel(names, 4, async (n) => {
         const file = join(jobsDir, `${n}.yaml`);
-        writeFileSync(file, yamlOf({ job_name: n, db: dst.connectionString(n), queue_name: QUEUE, logfile: join(work, `${n}.log`) }));
+        writeFileSync(file, yamlOf({ job_name: n, db: dst.connectionString(n), queue_name: QUEUE, logfile: join(work, `${n}.log`), ...(process.env['BENCH_LOG_DIR'] === undefined ? {} : { loglevel: 'debug' }) }));
         await londiste([file, 'create-leaf', n, dst.connectionString(n), `--provider=${src.connectionString('digoal_01')}`]);
         await londiste([file, 'add-table', '--all']);
       });
@@ -60,18 +63,34 @@ export const supervisorFootprint: Benchmark = {
       writeFileSync(pgqdConf, `base_connstr: "host=127.0.0.1 port=${src.port} user=${src.user}"\ndatabase_list: [digoal_01]\nlogfile: "${join(work, 'pgqd.log')}"\n`);
       procs.push(spawn(process.execPath, [binPath('pgqd', 'pgqd'), '--config', pgqdConf], { stdio: 'ignore' }));
       const supConf = join(work, 'londisted.yaml');
-      writeFileSync(supConf, yamlOf({ jobs_dir: jobsDir, logfile: join(work, 'londisted.log') }));
-      const sup = spawn(process.execPath, [binPath('londiste', 'londisted'), '--config', supConf], { stdio: 'ignore' });
+      writeFileSync(supConf, yamlOf({ jobs_dir: jobsDir, logfile: join(work, 'londisted.log'), ...(process.env['BENCH_LOG_DIR'] === undefined ? {} : { loglevel: 'debug' }) }));
+      // BENCH_WORKER_FLAGS passes node options to londisted (e.g. --cpu-prof)
+      const flags = (process.env['BENCH_WORKER_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
+      const sup = spawn(process.execPath, [...flags, binPath('londiste', 'londisted'), '--config', supConf], { stdio: 'ignore' });
       procs.push(sup);
+      // The probe keeps one connection per leaf and asks only those not in sync yet: a fresh
+      // connection per leaf and round (a hundred backends forked every round) took a good part
+      // of the two cores from the replication it was timing.
+      const probes = new Map<string, pg.Client>();
+      for (const n of names) {
+        const c = new pg.Client(dst.clientConfig(n));
+        await c.connect();
+        probes.set(n, c);
+      }
       const started = performance.now();
-      await until('every leaf in sync', 600_000, async () => {
-        let ok = 0;
-        for (const n of names) {
-          const r = await dst.query<{ n: number }>(n, `SELECT count(*)::int AS n FROM londiste.get_table_list($1) WHERE local AND merge_state = 'ok'`, [QUEUE]);
-          if (r[0]?.n === SEED_TABLES.length) ok += 1;
-        }
-        return ok === jobs;
-      }, 500);
+      try {
+        await until('every leaf in sync', 600_000, async () => {
+          for (const [n, c] of probes) {
+            const r = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM londiste.get_table_list($1) WHERE local AND merge_state = 'ok'`, [QUEUE]);
+            if (r.rows[0]?.n !== SEED_TABLES.length) return false;
+            await c.end();
+            probes.delete(n);
+          }
+          return true;
+        }, 500);
+      } finally {
+        for (const c of probes.values()) await c.end().catch(() => undefined);
+      }
       const syncSeconds = (performance.now() - started) / 1000;
       opts.log(`every job in sync after ${syncSeconds.toFixed(1)}s`);
       // warm-up: let copies' memory settle and idle loops reach their rhythm
@@ -97,7 +116,7 @@ export const supervisorFootprint: Benchmark = {
       };
     } finally {
       for (const p of procs) await stopProcess(p);
-      rmSync(work, { recursive: true, force: true });
+      if (process.env['BENCH_LOG_DIR'] === undefined) rmSync(work, { recursive: true, force: true });
       await Promise.all([src.stop(), dst.stop()]);
     }
   },

@@ -101,6 +101,7 @@ export const COMMANDS: Record<string, CommandDef> = {
         handlerArgs: strs(o['handler-arg']),
         maxParallelCopy: typeof o['max-parallel-copy'] === 'number' ? o['max-parallel-copy'] : undefined,
         skipNonExisting: bool(o['skip-non-existing']),
+        ...copyNodeOptions(o),
       }),
   },
   execute: { describe: 'run SQL files here and, from the root, on every node in order with the data', usage: 'FILE ...', run: (a, args) => cmdExecute(a, args) },
@@ -131,7 +132,7 @@ export const COMMANDS: Record<string, CommandDef> = {
   resync: {
     describe: 'copy tables again from the provider',
     usage: 'TABLE ...',
-    run: (a, args, o) => cmdResync(a, args, { all: bool(o['all']), force: bool(o['force']) }),
+    run: (a, args, o) => cmdResync(a, args, { all: bool(o['all']), force: bool(o['force']), ...copyNodeOptions(o) }),
   },
   pause: {
     describe: 'pause a worker (default: this node\'s)',
@@ -228,8 +229,8 @@ function addOptions(y: Argv): Argv {
     .option('triggers', { type: 'boolean', describe: 'add-table: --no-triggers: no capture triggers on the table' })
     .option('handler', { type: 'string', describe: 'add-table/change-handler: the table handler (show-handlers lists them)' })
     .option('handler-arg', { type: 'string', describe: 'add-table/change-handler: handler argument KEY=VALUE (repeatable)' })
-    .option('copy-node', { type: 'string', describe: 'add-table/resync: copy from another node (not implemented yet: refused)' })
-    .option('find-copy-node', { type: 'boolean', describe: 'add-table/resync: find a node to copy from (not implemented yet: refused)' })
+    .option('copy-node', { type: 'string', describe: 'add-table/resync: copy the tables from this node of the cascade (a branch or leaf that has them) instead of the provider' })
+    .option('find-copy-node', { type: 'boolean', describe: 'add-table/resync: copy from the first node, from the provider upwards, that has the tables' })
     .option('merge-all', { type: 'boolean', describe: 'add-table: on a leaf merging several queues, replicate the table from all of them into one' })
     .option('merge', { type: 'string', describe: 'create-leaf: --merge=QUEUE merges this queue into the combined queue QUEUE (a root on this database); add-table: --no-merge takes the table from this queue only' })
     .option('max-parallel-copy', { type: 'number', describe: 'add-table: max tables copied in parallel' })
@@ -257,16 +258,21 @@ function commandList(): string {
   return all.map(([, c], i) => `  ${(heads[i] ?? '').padEnd(w)}${c.describe}`).join('\n');
 }
 
-/** Options upstream has that this tool does not implement yet: refused, never stored and ignored. */
-const NOT_IMPLEMENTED: Record<string, string> = {
-  'copy-node': 'copying from another node than the provider is not implemented yet',
-  'find-copy-node': 'copying from another node than the provider is not implemented yet',
+/** Options only some commands take: given to another, refused (never stored and ignored). */
+const COMMAND_ONLY: Record<string, readonly string[]> = {
+  'copy-node': ['add-table', 'resync'],
+  'find-copy-node': ['add-table', 'resync'],
 };
 
-function refuseNotImplemented(parsed: Opts): void {
-  for (const [opt, why] of Object.entries(NOT_IMPLEMENTED)) {
-    if (parsed[opt] !== undefined && parsed[opt] !== false) throw new UsageError(`--${opt}: ${why}; nothing was changed`);
+function refuseMisplacedOptions(parsed: Opts, command: string): void {
+  for (const [opt, commands] of Object.entries(COMMAND_ONLY)) {
+    if (parsed[opt] === undefined || parsed[opt] === false || commands.includes(command)) continue;
+    throw new UsageError(`--${opt} is for ${commands.join(' and ')}, not ${command}; nothing was changed`);
   }
+}
+
+function copyNodeOptions(o: Opts): { copyNode: string | undefined; findCopyNode: boolean } {
+  return { copyNode: typeof o['copy-node'] === 'string' ? o['copy-node'] : undefined, findCopyNode: bool(o['find-copy-node']) };
 }
 
 /**
@@ -330,7 +336,7 @@ export async function runAdminCli(argv: readonly string[], env: CliEnv): Promise
   if (command === undefined) throw new UsageError(`missing COMMAND after ${jobFile} (see londiste --help)`);
   const def = COMMANDS[command];
   if (def === undefined && command !== 'worker') throw new UsageError(`unknown command "${command}" (see londiste --help)`);
-  refuseNotImplemented(parsed);
+  refuseMisplacedOptions(parsed, command);
   const warnings = new ConfigWarnings();
   const job = loadJobConfig(jobFile, warnings.warn);
   const level: LogLevel = parsed['verbose'] === true ? 'debug' : parsed['quiet'] === true ? 'warning' : job.loglevel;

@@ -33,6 +33,11 @@ export interface BatchInfo {
   prevTickEventSeq: string;
   /** The closing tick's snapshot (null if rotated away meanwhile). */
   curTickSnapshot: string | null;
+  /**
+   * Taken with next_batch_merged: the batch reaches as far as the provider's ticks allowed (an
+   * empty one ends at the last tick there was), rather than one tick further.
+   */
+  merged: boolean;
 }
 
 const TIMESTAMPTZ_OID = 1184;
@@ -90,6 +95,7 @@ export async function nextBatch(client: pg.ClientBase, queue: string, consumer: 
     curTickEventSeq: row.cur_tick_event_seq,
     prevTickEventSeq: row.prev_tick_event_seq,
     curTickSnapshot: row.cur_tick_snapshot,
+    merged,
   };
 }
 

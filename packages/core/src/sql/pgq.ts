@@ -166,6 +166,18 @@ export async function tickExists(client: pg.ClientBase, queue: string, tick: str
   return r.rows[0]?.ok === true;
 }
 
+/**
+ * The snapshot of tick `tick` of the queue (txid_snapshot text), or null when this database has
+ * no such tick (not reached yet, or rotated away).
+ */
+export async function tickSnapshot(client: pg.ClientBase, queue: string, tick: string): Promise<string | null> {
+  const r = await client.query<{ snap: string }>(
+    'SELECT t.tick_snapshot::text AS snap FROM pgq.tick t JOIN pgq.queue q ON q.queue_id = t.tick_queue WHERE q.queue_name = $1 AND t.tick_id = $2',
+    [queue, tick],
+  );
+  return r.rows[0]?.snap ?? null;
+}
+
 /** A demoted root's queue refuses inserts and is not ticked by pgqd. */
 export async function insertsDisabled(client: pg.ClientBase, queue: string): Promise<boolean> {
   const r = await client.query<{ off: boolean }>('SELECT queue_disable_insert AS off FROM pgq.queue WHERE queue_name = $1', [queue]);

@@ -158,3 +158,8 @@ export async function beginWithSnapshot(client: pg.ClientBase, snapshot: string)
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ');
   await client.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(snapshot)}`);
 }
+
+/** What pg_stat_activity shows for this session from now on (e.g. the table a copy is at). */
+export async function setApplicationName(client: pg.ClientBase, name: string): Promise<void> {
+  await client.query(`SELECT set_config('application_name', $1, false)`, [name]);
+}

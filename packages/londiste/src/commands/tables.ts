@@ -8,6 +8,7 @@ import type { NodeAdmin } from '../node-admin.js';
 import { checkColumns } from '../replay/column-check.js';
 import { expandObjectArgs, fqName, parseObjectArg } from '../object-args.js';
 import { createTable, loadTableDefinition, type CreateLevel } from '../sql/table-ddl.js';
+import { checkCopyNodeOptions, resolveCopyFrom, type CopyFrom, type CopyNodeOptions } from './copy-node-option.js';
 import { mirrorProviderList } from './provider-list.js';
 import type { Output } from './status.js';
 
@@ -30,6 +31,8 @@ export interface AddTableOptions {
   handlerArgs?: readonly string[];
   maxParallelCopy?: number | undefined;
   skipNonExisting: boolean;
+  copyNode?: string | undefined;
+  findCopyNode: boolean;
 }
 
 interface SetTable {
@@ -74,6 +77,7 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
   if ((o.mergeAll || o.noMerge) && info.node_type !== 'leaf') {
     throw new UsageError(`--${o.mergeAll ? 'merge-all' : 'no-merge'} is for a leaf that merges several queues into one table; this node is a ${info.node_type ?? 'missing node'}; nothing was changed`);
   }
+  checkCopyNodeOptions(o, { isRoot, expectSync: o.expectSync, mergeAll: o.mergeAll });
   const handler = chosenHandler(o.handler, o.handlerArgs ?? []);
   // a handler that passes events elsewhere needs no table here
   const needsTable = handler?.impl.needsTable ?? true;
@@ -87,10 +91,10 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
 
   const local = await setTables(dst, admin.queue);
   let src = local;
-  let srcDb: pg.ClientBase = dst;
+  let provider: pg.Client | undefined;
   if (!isRoot) {
-    srcDb = await admin.providerDb();
-    src = await setTables(srcDb, admin.queue);
+    provider = await admin.providerDb();
+    src = await setTables(provider, admin.queue);
     await session.withTransaction(dst, () => syncTableList(admin, dst, src, local));
   }
 
@@ -101,14 +105,44 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
     // a table to be created here is not local yet, and a skipped one is reported below
     allowMissing: createLevel !== undefined || o.skipNonExisting || !needsTable,
   });
+  // where the tables' rows come from (the provider, or the node --copy-node names or
+  // --find-copy-node finds): the tables are checked there; the events still come from the provider
+  const from = provider === undefined ? undefined : await resolveCopyFrom(admin, o, provider, tables);
+  try {
+    await addTables(admin, o, { isRoot, tables, src, from, handler, needsTable, createLevel, destArg });
+  } finally {
+    await from?.close();
+  }
+}
+
+interface AddPlan {
+  isRoot: boolean;
+  tables: string[];
+  /** The provider's table list (the root's own). */
+  src: Map<string, SetTable>;
+  /** Where the rows come from; undefined on the root. */
+  from: CopyFrom | undefined;
+  handler: { choice: HandlerChoice; impl: Handler } | undefined;
+  needsTable: boolean;
+  createLevel: CreateLevel | undefined;
+  destArg: string | undefined;
+}
+
+async function addTables(admin: NodeAdmin, o: AddTableOptions, p: AddPlan): Promise<void> {
+  const { isRoot, tables, from, handler, needsTable, createLevel, destArg } = p;
+  const dst = await admin.db();
+  const srcDb: pg.ClientBase = from?.db ?? dst;
+  // a table this node can copy: the provider's queue carries it, and the copy source has it
+  const copyable = (t: string): boolean => p.src.has(t) && (from?.tables.get(t)?.local ?? false);
+  const sourceName = (t: string): string => from?.tables.get(t)?.dest ?? t;
 
   if (!isRoot && !o.expectSync) {
-    const problems = tables.filter((t) => !(src.get(t)?.local ?? false));
+    const problems = tables.filter((t) => !copyable(t));
     if (problems.length > 0 && !o.skipNonExisting) {
-      const provider = info.provider_node ?? 'the provider';
-      throw new UsageError(`${problems.length === 1 ? 'Table' : 'Tables'} ${problems.join(', ')} not replicated by provider ${provider}: add ${problems.length === 1 ? 'it' : 'them'} there first, or switch to a different provider; nothing was changed`);
+      const where = from?.label ?? 'the provider';
+      throw new UsageError(`${problems.length === 1 ? 'Table' : 'Tables'} ${problems.join(', ')} not replicated by ${where}: add ${problems.length === 1 ? 'it' : 'them'} there first, or switch to a different provider${from?.attr === undefined ? '' : ' or copy node'}; nothing was changed`);
     }
-    for (const t of problems) admin.log.warning(`Table ${t} does not exist on provider: left out as --skip-non-existing asks`);
+    for (const t of problems) admin.log.warning(`Table ${t} does not exist on ${from?.label ?? 'provider'}: left out as --skip-non-existing asks`);
   }
 
   // londiste.local_add_table refuses a table without primary key; find them all before adding any
@@ -127,9 +161,9 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
   const cannotCreate = new Set<string>();
   if (createLevel !== undefined) {
     for (const tbl of tables) {
-      if (!isRoot && !o.expectSync && !(src.get(tbl)?.local ?? false)) continue;
+      if (!isRoot && !o.expectSync && !copyable(tbl)) continue;
       if (await catalog.relationExists(dst, fqName(destArg ?? tbl), 'table')) continue;
-      if (!(await catalog.relationExists(srcDb, src.get(tbl)?.dest_table ?? tbl, 'table'))) cannotCreate.add(tbl);
+      if (!(await catalog.relationExists(srcDb, sourceName(tbl), 'table'))) cannotCreate.add(tbl);
     }
     if (cannotCreate.size > 0 && !o.skipNonExisting) {
       throw new UsageError(`cannot create ${[...cannotCreate].join(', ')}: missing here and its table is missing on the provider; nothing was changed (--skip-non-existing leaves them out)`);
@@ -140,9 +174,9 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
   if (!isRoot && needsTable) {
     const misfits: string[] = [];
     for (const tbl of tables) {
-      if (!(src.get(tbl)?.local ?? false)) continue;
+      if (!copyable(tbl)) continue;
       const dest = fqName(destArg ?? tbl);
-      const problems = await checkColumns(srcDb, src.get(tbl)?.dest_table ?? tbl, dst, dest);
+      const problems = await checkColumns(srcDb, sourceName(tbl), dst, dest);
       if (problems.length > 0) misfits.push(`${dest === tbl ? tbl : `${tbl}(${dest})`}: ${problems.join(', ')}`);
     }
     if (misfits.length > 0) {
@@ -152,12 +186,12 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
 
   const tgargs = [...triggerArgs(o), ...(handler?.impl.triggerArgs?.(handler.choice.args) ?? [])];
   for (const tbl of tables) {
-    if (!isRoot && !o.expectSync && !(src.get(tbl)?.local ?? false)) continue;
+    if (!isRoot && !o.expectSync && !copyable(tbl)) continue;
     const dest = fqName(destArg ?? tbl);
     const desc = dest === tbl ? tbl : `${tbl}(${dest})`;
     const exists = await catalog.relationExists(dst, dest, 'table');
     if (createLevel !== undefined && !exists) {
-      const srcName = src.get(tbl)?.dest_table ?? tbl;
+      const srcName = sourceName(tbl);
       if (cannotCreate.has(tbl)) {
         // only with --skip-non-existing (refused above otherwise)
         admin.log.warning(`Table ${desc} missing on provider, cannot create: left out as --skip-non-existing asks`);
@@ -181,6 +215,7 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
     if (o.maxParallelCopy !== undefined) attrs['max_parallel_copy'] = String(o.maxParallelCopy);
     if (o.where !== undefined && o.where !== '') attrs['where'] = o.where;
     if (handler !== undefined) attrs['handler'] = formatHandler(handler.choice);
+    if (from?.attr !== undefined && !o.expectSync) attrs['copy_node'] = from.attr;
     const encoded = Object.keys(attrs).length > 0 ? urlEncode(attrs) : null;
     await londisteSql.localAddTable(dst, admin.log, admin.queue, tbl, tgargs, encoded, dest === tbl ? null : dest);
   }
@@ -234,13 +269,14 @@ export async function cmdRemoveTable(admin: NodeAdmin, names: readonly string[],
   for (const t of tables) await londisteSql.localRemoveTable(db, admin.log, admin.queue, t);
 }
 
-export async function cmdResync(admin: NodeAdmin, names: readonly string[], o: { all: boolean; force: boolean }): Promise<void> {
+export async function cmdResync(admin: NodeAdmin, names: readonly string[], o: { all: boolean; force: boolean } & CopyNodeOptions): Promise<void> {
   const info = await admin.localNodeInfo();
   if (info.node_type === 'root') throw new UsageError('resync: the root node has no provider to copy from');
+  checkCopyNodeOptions(o, { isRoot: false });
   const db = await admin.db();
+  const local = new Map((await londisteSql.getTableList(db, admin.queue)).filter((t) => t.local).map((t) => [t.table_name, t]));
   if (!o.force) {
     // upstream logs "already processed" and does nothing; a resync that copies nothing is a mistake to point out
-    const local = new Set((await londisteSql.getTableList(db, admin.queue)).filter((t) => t.local).map((t) => t.table_name));
     const notLocal = names.filter((n) => n.includes('"') || !/[*?]/.test(n)).map(parseObjectArg).filter((n) => !local.has(n));
     if (notLocal.length > 0) {
       throw new UsageError(`resync: ${notLocal.join(', ')} ${notLocal.length === 1 ? 'is' : 'are'} not replicated on node ${info.node_name}; add ${notLocal.length === 1 ? 'it' : 'them'} with add-table`);
@@ -252,13 +288,30 @@ export async function cmdResync(admin: NodeAdmin, names: readonly string[], o: {
       throw new UsageError(`resync: ${t} is one part of a table other queues here also feed; copying it again by itself would lose their rows: remove-table, then add-table --merge-all copies every part again; nothing was changed`);
     }
   }
-  const src = await setTables(await admin.providerDb(), admin.queue);
-  const problems = tables.filter((t) => !(src.get(t)?.local ?? false));
-  if (problems.length > 0) {
-    throw new UsageError(`resync: ${problems.join(', ')} not replicated by provider ${info.provider_node ?? '?'}: switch to a different provider first; nothing was changed`);
+  const provider = await admin.providerDb();
+  const queueTables = await setTables(provider, admin.queue);
+  const changesSource = o.copyNode !== undefined || o.findCopyNode;
+  const from = await resolveCopyFrom(admin, o, provider, tables);
+  try {
+    // without the options, each table's own copy_node (if any) says where its copy reads from
+    const ownSource = (t: string): boolean => !changesSource && urlDecode(local.get(t)?.table_attrs ?? null)['copy_node'] !== undefined;
+    const problems = tables.filter((t) => !queueTables.has(t) || (!ownSource(t) && !(from.tables.get(t)?.local ?? false)));
+    if (problems.length > 0) {
+      throw new UsageError(`resync: ${problems.join(', ')} not replicated by ${from.label}: switch to a different provider${changesSource ? ' or copy node' : ''} first; nothing was changed`);
+    }
+  } finally {
+    await from.close();
   }
   await session.withTransaction(db, async () => {
-    for (const t of tables) await londisteSql.localSetTableState(db, admin.log, admin.queue, t, null, null);
+    for (const t of tables) {
+      if (changesSource) {
+        const attrs = urlDecode(local.get(t)?.table_attrs ?? null);
+        if (from.attr === undefined) delete attrs['copy_node'];
+        else attrs['copy_node'] = from.attr;
+        await londisteSql.localSetTableAttrs(db, admin.log, admin.queue, t, Object.keys(attrs).length > 0 ? urlEncode(attrs) : null);
+      }
+      await londisteSql.localSetTableState(db, admin.log, admin.queue, t, null, null);
+    }
   });
 }
 

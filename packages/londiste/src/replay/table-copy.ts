@@ -44,6 +44,11 @@ export interface CopyTask {
   log: Logger;
   progressEveryMs?: number;
   signal?: AbortSignal;
+  /**
+   * The copy snapshot, read first in the source's repeatable-read transaction (default: its
+   * txid_current_snapshot(); a copy from another node than the provider maps it to a tick).
+   */
+  snapshot?: (src: pg.ClientBase) => Promise<string>;
   /** Called once the copy is committed (the caller gathers statistics afterwards, with dst). */
   onCommitted?: () => Promise<void>;
 }
@@ -100,7 +105,7 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
     if (task.mode === 'lead' && table.droppedDdl === null) await dropForMerge(task);
 
     await session.begin(src, { isolation: 'repeatable read', readOnly: true });
-    const snapshot = await catalog.currentSnapshot(src);
+    const snapshot = await (task.snapshot ?? catalog.currentSnapshot)(src);
 
     await session.begin(dst);
     await session.setLocalReplicaRole(dst);

@@ -67,12 +67,12 @@ export async function setTableState(client: pg.ClientBase, log: Logger, queue: s
   await londisteSql.localSetTableState(client, log, queue, table, snapshot, state);
 }
 
-/** Table attributes this worker implements; `copy_node` comes with other tools (upstream Londiste). */
-const KNOWN_ATTRS = new Set(['where', 'skip_truncate', 'max_parallel_copy', 'handler']);
+/** Table attributes this worker implements. */
+const KNOWN_ATTRS = new Set(['where', 'skip_truncate', 'max_parallel_copy', 'handler', 'copy_node']);
 
 /**
  * A table whose attributes ask for something this worker does not do stops it (never copied or
- * applied as a plain table instead): upstream's handlers, copy from another node.
+ * applied as a plain table instead): upstream's handlers this worker does not have, keys it does not know.
  */
 export function checkTableAttrs(t: TableState): void {
   for (const key of Object.keys(t.attrs)) {

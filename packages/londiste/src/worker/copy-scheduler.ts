@@ -10,6 +10,7 @@ import PQueue from 'p-queue';
 import type pg from 'pg';
 import { connect, describeError, formatDuration, londisteSql, maskSecrets, pgq, session, SkytoolsError, type Logger } from '@skytools/core';
 import { copyTable, type CopyMode } from '../replay/table-copy.js';
+import { CopySourceNotReady, openCopySource, type CopySource } from './copy-source.js';
 import { analyze, restoreStructure } from '../sql/copy-statements.js';
 import { checkTableAttrs, loadTableStates, needsCopy, needsStructureBack, setTableState, tableHandler, type TableState } from '../replay/table-state.js';
 
@@ -69,52 +70,79 @@ export class CopyScheduler {
   /** Table → failed copies in a row. */
   private readonly failures = new Map<string, number>();
   private readonly abort = new AbortController();
+  /**
+   * Table → the tick after which this worker has kept all its events (in the copy backlog) since
+   * it first saw the table waiting for a copy: a copy from another node may be as old as that.
+   */
+  private readonly parkedSince = new Map<string, string>();
+  /** Tables taken by a running turn after the one it was started for. */
+  private readonly inTurn = new Set<string>();
   /** ANALYZE of copied tables, run after their copy gave its slot to the next one. */
   private readonly analyzing = new Set<Promise<void>>();
 
   constructor(private readonly o: CopySchedulerOptions) {}
 
-  /** Start copies of the tables that need one, as far as the limits allow. */
-  offer(tables: ReadonlyMap<string, TableState>, providerLocation: string): void {
+  /**
+   * Start copies of the tables that need one, as far as the limits allow. `completedTick`: the
+   * tick this node has applied up to; the batch after it parks the events of tables not copied yet.
+   */
+  offer(tables: ReadonlyMap<string, TableState>, providerLocation: string, completedTick: string | null): void {
+    for (const t of tables.values()) {
+      if (!needsCopy(t)) this.parkedSince.delete(t.name);
+      else if (!this.parkedSince.has(t.name) && completedTick !== null) this.parkedSince.set(t.name, completedTick);
+    }
     for (const t of tables.values()) {
       const restore = needsStructureBack(t);
       if (!needsCopy(t) && !restore) continue;
       if (this.running.size >= this.o.perJob) return;
       if (this.connectionsHeld + 2 > this.o.connections) return;
-      if (this.running.has(t.name)) continue;
-      // a table may ask that no more copies than this run while it is copied (upstream's attribute)
-      const cap = Number(t.attrs['max_parallel_copy'] ?? Infinity);
-      if (this.running.size >= cap) continue;
-      if ((this.notBefore.get(t.name) ?? 0) > Date.now()) continue;
+      if (!this.mayStart(t)) continue;
       const p = this.o.limiter
-        .add(() => (restore ? this.restore(t.name) : this.copy(t.name, providerLocation)))
-        .then(
-          (outcome) => {
-            if (outcome === 'not-yet') {
-              this.notBefore.set(t.name, Date.now() + PROVIDER_WAIT_MS);
-              // wake the worker to offer it again, however long it would sleep otherwise
-              setTimeout(() => this.o.onDone(), PROVIDER_WAIT_MS).unref();
-            } else {
-              this.notBefore.delete(t.name);
-              this.failures.delete(t.name);
-            }
-          },
-          (err: unknown) => {
-            const n = (this.failures.get(t.name) ?? 0) + 1;
-            this.failures.set(t.name, n);
-            const wait = Math.min(this.o.retryMaxMs, FIRST_RETRY_MS * 2 ** Math.min(n - 1, 20));
-            this.notBefore.set(t.name, Date.now() + wait);
-            // the worker sleeps up to loop_delay or longer when idle: it is woken for the retry
-            setTimeout(() => this.o.onDone(), wait).unref();
-            this.o.log.error(`${restore ? 'putting back the structure' : 'copy'} of ${t.name} failed (${String(n)} in a row; next try in ${formatDuration(wait)}): ${describeError(err)}`);
-          },
-        )
+        .add(() => (restore ? this.restore(t.name).then((outcome) => this.settle(t.name, outcome)) : this.turn(t.name, providerLocation)))
+        .catch((err: unknown) => this.settle(t.name, err, restore ? 'putting back the structure' : 'copy'))
         .finally(() => {
           this.running.delete(t.name);
           this.o.onDone();
         });
       this.running.set(t.name, p);
     }
+  }
+
+  /**
+   * Whether a copy of t may start now, with `others` copies of the job running besides it (in a
+   * new slot: all that run; as the next of a turn: all but that turn).
+   */
+  private mayStart(t: TableState, others = this.running.size): boolean {
+    if (this.running.has(t.name) || this.inTurn.has(t.name)) return false;
+    // a table may ask that no more copies than this run while it is copied (upstream's attribute)
+    const cap = Number(t.attrs['max_parallel_copy'] ?? Infinity);
+    if (others >= cap) return false;
+    return (this.notBefore.get(t.name) ?? 0) <= Date.now();
+  }
+
+  /**
+   * What became of one table's copy (or putting back its structure): 'done', 'not-yet' (tried
+   * again in a while) or the error it failed with (retried later, waiting longer each time).
+   */
+  private settle(name: string, outcome: unknown, what = 'copy'): void {
+    if (outcome === 'done') {
+      this.notBefore.delete(name);
+      this.failures.delete(name);
+      return;
+    }
+    if (outcome === 'not-yet') {
+      this.notBefore.set(name, Date.now() + PROVIDER_WAIT_MS);
+      // wake the worker to offer it again, however long it would sleep otherwise
+      setTimeout(() => this.o.onDone(), PROVIDER_WAIT_MS).unref();
+      return;
+    }
+    const n = (this.failures.get(name) ?? 0) + 1;
+    this.failures.set(name, n);
+    const wait = Math.min(this.o.retryMaxMs, FIRST_RETRY_MS * 2 ** Math.min(n - 1, 20));
+    this.notBefore.set(name, Date.now() + wait);
+    // the worker sleeps up to loop_delay or longer when idle: it is woken for the retry
+    setTimeout(() => this.o.onDone(), wait).unref();
+    this.o.log.error(`${what} of ${name} failed (${String(n)} in a row; next try in ${formatDuration(wait)}): ${describeError(outcome)}`);
   }
 
   /**
@@ -141,42 +169,66 @@ export class CopyScheduler {
     }
   }
 
-  private async copy(name: string, providerLocation: string): Promise<'done' | 'not-yet'> {
-    if (this.abort.signal.aborted) return 'done';
+  /**
+   * One turn of a copy slot: the table offered, then the job's next tables waiting for a copy,
+   * one after the other on the same two connections. A tiny table's copy is mostly connection
+   * set-up and the first calls of a fresh session; a job whose tables copy in one turn pays them
+   * once. The turn ends at the first table that is not ready or fails, or when none is left;
+   * then the copied tables are analyzed, after the slot went to the next job.
+   */
+  private async turn(first: string, providerLocation: string): Promise<void> {
+    if (this.abort.signal.aborted) return;
     const { queue, log } = this.o;
-    // the two connections of the copy: its checks, the copy itself and the tick after it
-    const applicationName = `${this.o.applicationName} copy ${name}`;
+    const applicationName = `${this.o.applicationName} copy`;
     const db = await connect(this.o.localConnstr, { name: 'copy_dst', logger: log, applicationName });
     let provider: Awaited<ReturnType<typeof connect>> | undefined;
-    let records = false;
-    let copied: string | null = null;
+    const copied: string[] = [];
     try {
-      records = await londisteSql.recordsTableErrors(db);
-      provider = await connect(providerLocation, { name: 'copy_src', logger: log, applicationName });
-      const outcome = await this.copyWith(db, provider, name);
-      if (records && outcome !== 'not-yet') {
-        // the copy is committed: a failure to clear the record must not count as a failed copy
-        await londisteSql.setTableError(db, queue, name, null).catch((e: unknown) => log.warning(`${name}: could not clear the recorded copy failure: ${describeError(e)}`));
-      }
-      if (outcome === 'not-yet' || outcome === 'done') return outcome;
-      copied = outcome.copied;
-      return 'done';
-    } catch (err) {
-      // status and tables show it; a copy cut short by the job's stop is no failure
-      if (records && !this.abort.signal.aborted) {
+      const records = await londisteSql.recordsTableErrors(db);
+      const recordFailure = async (name: string, err: unknown): Promise<void> => {
+        // status and tables show it; a copy cut short by the job's stop is no failure
+        if (!records || this.abort.signal.aborted) return;
         await londisteSql.setTableError(db, queue, name, maskSecrets(describeError(err))).catch((e: unknown) => log.warning(`${name}: could not record the copy failure: ${describeError(e)}`));
+      };
+      provider = await connect(providerLocation, { name: 'copy_src', logger: log, applicationName }).catch(async (err: unknown) => {
+        await recordFailure(first, err);
+        throw err;
+      });
+      for (let name: string | undefined = first; name !== undefined && !this.abort.signal.aborted; ) {
+        this.inTurn.add(name);
+        try {
+          // pg_stat_activity on both sides names the table at hand
+          const app = `${applicationName} ${name}`;
+          await Promise.all([session.setApplicationName(db, app), session.setApplicationName(provider, app)]);
+          const outcome = await this.copyWith(db, provider, name);
+          if (records && outcome !== 'not-yet') {
+            // the copy is committed: a failure to clear the record must not count as a failed copy
+            await londisteSql.setTableError(db, queue, name, null).catch((e: unknown) => log.warning(`${name}: could not clear the recorded copy failure: ${describeError(e)}`));
+          }
+          if (typeof outcome === 'object') copied.push(outcome.copied);
+          this.settle(name, outcome === 'not-yet' ? outcome : 'done');
+          if (outcome === 'not-yet') break;
+        } catch (err) {
+          await recordFailure(name, err);
+          if (!this.abort.signal.aborted) this.settle(name, err);
+          break;
+        } finally {
+          this.inTurn.delete(name);
+        }
+        // the worker applies batches meanwhile: the copied table catches up while the next copies
+        this.o.onDone();
+        name = this.abort.signal.aborted ? undefined : await this.nextOfTurn(db);
       }
-      throw err;
     } finally {
       await provider?.end().catch(() => undefined);
-      if (copied === null) {
+      if (copied.length === 0) {
         await db.end().catch(() => undefined);
       } else {
-        // statistics for the planner of the apply statements: neither the table (ok without
-        // them) nor the next copy (this one's slot is free once this returns) waits for them
-        const dest = copied;
-        const p = analyze(db, dest)
-          .catch((e: unknown) => log.warning(`${name}: ANALYZE of ${dest} after the copy failed: ${describeError(e)}`))
+        // statistics for the planner of the apply statements: neither the tables (ok without
+        // them) nor the next copy (this turn's slot is free once this returns) wait for them
+        const p = (async () => {
+          for (const dest of copied) await analyze(db, dest).catch((e: unknown) => log.warning(`ANALYZE of ${dest} after its copy failed: ${describeError(e)}`));
+        })()
           .finally(() => db.end().catch(() => undefined))
           .finally(() => {
             this.analyzing.delete(p);
@@ -188,6 +240,14 @@ export class CopyScheduler {
     }
   }
 
+  /** The job's next table for this turn: one that needs a copy and may start now. */
+  private async nextOfTurn(db: pg.Client): Promise<string | undefined> {
+    for (const t of (await loadTableStates(db, this.o.queue)).values()) {
+      if (needsCopy(t) && !needsStructureBack(t) && this.mayStart(t, this.running.size - 1)) return t.name;
+    }
+    return undefined;
+  }
+
   /**
    * 'done' when there was nothing to copy after all; 'not-yet' when the provider, or the lead
    * part of a merged table, is not ready; { copied: dest table } after a copy.
@@ -195,7 +255,7 @@ export class CopyScheduler {
   private async copyWith(db: pg.Client, provider: pg.Client, name: string): Promise<'done' | 'not-yet' | { copied: string }> {
     const { queue, log } = this.o;
     // the state may have moved on while the copy waited for its turn
-    let fresh = (await loadTableStates(db, queue)).get(name);
+    const fresh = (await loadTableStates(db, queue)).get(name);
     if (fresh === undefined || !needsCopy(fresh)) return 'done';
     checkTableAttrs(fresh);
     const handler = tableHandler(fresh).impl;
@@ -207,23 +267,44 @@ export class CopyScheduler {
       return 'done';
     }
 
-    const src = (await loadTableStates(provider, queue)).get(name);
-    // a provider that is copying the table itself has no complete data to give yet, nor a
+    const source = await openCopySource({ queue, db, provider, log, applicationName: `${this.o.applicationName} copy ${name}`, parkedSince: this.parkedSince.get(name) }, fresh);
+    try {
+      return await this.copyFrom(db, provider, source, fresh);
+    } catch (err) {
+      if (!(err instanceof CopySourceNotReady)) throw err;
+      if (!this.waiting.has(name)) log.info(`${name}: ${err.message}`);
+      this.waiting.add(name);
+      return 'not-yet';
+    } finally {
+      await source.close();
+    }
+  }
+
+  private async copyFrom(db: pg.Client, provider: pg.Client, source: CopySource, table: TableState): Promise<'done' | 'not-yet' | { copied: string }> {
+    const { queue, log } = this.o;
+    const name = table.name;
+    let fresh = table;
+    const src = source.state;
+    // a source that is copying the table itself has no complete data to give yet, nor a
     // combined root whose merge leaves are still copying their parts into it
-    const partsPending = src?.local === true && src.state === 'ok' && (await londisteSql.mergePartsPending(provider, queue, src.dest));
+    const partsPending = src?.local === true && src.state === 'ok' && (await londisteSql.mergePartsPending(source.client, queue, src.dest));
     if (src?.local !== true || src.state !== 'ok' || partsPending) {
       const why = partsPending ? 'merge leaves there are still copying their parts of it' : `state there: ${src?.state ?? 'not replicated'}`;
-      if (!this.waiting.has(name)) log.info(`${name}: waiting for the provider to finish its own copy (${why})`);
+      if (!this.waiting.has(name)) log.info(`${name}: waiting for ${source.isProvider ? 'the provider' : `copy node ${source.node}`} to finish its own copy (${why})`);
       this.waiting.add(name);
       return 'not-yet';
     }
     // a merged table's parts learn each other's progress from their states: 'in-copy' first
     if (fresh.state !== 'in-copy') {
       await setTableState(db, log, queue, name, null, 'in-copy');
-      fresh = (await loadTableStates(db, queue)).get(name);
-      if (fresh === undefined) return 'done';
+      const reloaded = (await loadTableStates(db, queue)).get(name);
+      if (reloaded === undefined) return 'done';
+      fresh = reloaded;
     }
     const mode = copyMode(fresh.copyRole);
+    if (mode !== 'alone' && !source.isProvider) {
+      throw new SkytoolsError(`${name}: a part of merged table ${fresh.dest} copies from its provider only (copy_node=${fresh.attrs['copy_node'] ?? ''}); remove-table, then add-table --merge-all without --copy-node`);
+    }
     if (mode === 'alone' && (await londisteSql.otherMergeParts(db, queue, name))) {
       // one part copied again by itself would empty the table of the others' rows
       throw new SkytoolsError(`${name}: cannot copy one part of merged table ${fresh.dest} by itself while its other parts are in sync (their rows would be lost); copy every part again: remove-table, then add-table --merge-all`);
@@ -236,14 +317,15 @@ export class CopyScheduler {
       this.waiting.add(name);
       return 'not-yet';
     }
-    this.waiting.delete(name);
-    log.info(`${name}: starting copy${fresh.dest !== name ? ` into ${fresh.dest}` : ''}`);
+    // once per wait: a copy node behind this node is tried again every second
+    if (!this.waiting.has(name)) log.info(`${name}: starting copy${fresh.dest !== name ? ` into ${fresh.dest}` : ''}${source.isProvider ? '' : ` from node ${source.node}`}`);
     await copyTable({
       queue,
       mode,
       table: fresh,
-      sourceName: src?.dest ?? name,
-      src: provider,
+      sourceName: src.dest,
+      src: source.client,
+      snapshot: source.snapshot,
       dst: db,
       log,
       signal: this.abort.signal,
@@ -256,6 +338,7 @@ export class CopyScheduler {
           (err: unknown) => log.warning(`${name}: no tick after the copy (${describeError(err)}); the next scheduled one will do`),
         ),
     });
+    this.waiting.delete(name);
     log.debug(`copy of ${name} done`);
     return { copied: fresh.dest };
   }

@@ -135,28 +135,43 @@ export class ReplicationWorker {
     // a branch re-publishes every tick of its provider, so it takes them one by one
     const batch = await pgq.nextBatch(provider, this.job.queue_name, this.job.job_name, isBranch ? 0 : this.job.batch_merge_events);
     const tables = await loadTableStates(db, this.job.queue_name);
-    this.copies.offer(tables, st.provider_location);
+    this.copies.offer(tables, st.provider_location, st.completed_tick);
     if (this.copies.busy) this.busyAt = performance.now();
-    if (batch === null) {
-      // an idle queue backs off, as far as the provider wakes the worker by NOTIFY anyway
-      if (!this.conns.providerNotifies) this.idle.reset();
-      // under londisted (ticks heard through its TickHub) an idle job needs no provider
-      // connection until the next tick: a hundred idle leaf jobs hold none on their root
-      const release = this.job.provider_idle_release;
-      if (release > 0 && performance.now() - this.busyAt >= release) await this.conns.releaseProvider();
-      // without its provider connection the job still hears every tick that carries events; it
-      // reconnects only now and then to move past idle ticks (a hundred idle jobs reconnecting
-      // every 30 s cost londisted 6 % of a core)
-      return this.sleep(this.conns.providerReleased ? RELEASED_IDLE_MS : this.idle.take(), signal);
-    }
-    this.idle.reset();
+    if (batch === null) return this.rest(signal);
     const events = await this.batches.process({ db, provider, isBranch, combinedQueue, completedTick: st.completed_tick, tables, node: st.node_name }, batch);
     // compare or repair is reading a table of this node: the batch waits
     if (events === 'frozen') return this.sleep(this.job.loop_delay, signal);
     this.eventCount += events;
     this.batchCount += 1;
-    if (events > 0) this.busyAt = performance.now();
     await this.watermark.report(db, provider, st.node_name);
+    // Only a batch with events ends an idle spell. Empty ticks (another job's copy ended with a
+    // quiet tick, a tick after ticker_idle_period) keep the backoff growing: the next batch spans
+    // all of them, instead of a hundred idle jobs of a londisted each taking every tick in turn.
+    if (events > 0) {
+      this.busyAt = performance.now();
+      this.idle.reset();
+      return;
+    }
+    this.log.debug(`batch ${batch.batchId}: no events (ticks ${batch.prevTickId}..${batch.curTickId})`);
+    // An empty merged batch reached the provider's last tick: the job is idle. Going round again
+    // at once would take each new empty tick as its own batch (quiet ticks of other jobs' copies
+    // come several a second while a londisted syncs a hundred jobs, faster than a round under that
+    // load, so such a job never slept). Ticks with events, and this job's own copies, wake it.
+    if (batch.merged) await this.rest(signal);
+  }
+
+  /** Nothing to do for now: sleep, longer each time while the provider announces its ticks. */
+  private async rest(signal: AbortSignal): Promise<void> {
+    // an idle queue backs off, as far as the provider wakes the worker by NOTIFY anyway
+    if (!this.conns.providerNotifies) this.idle.reset();
+    // under londisted (ticks heard through its TickHub) an idle job needs no provider
+    // connection until the next tick: a hundred idle leaf jobs hold none on their root
+    const release = this.job.provider_idle_release;
+    if (release > 0 && performance.now() - this.busyAt >= release) await this.conns.releaseProvider();
+    // without its provider connection the job still hears every tick that carries events; it
+    // reconnects only now and then to move past idle ticks (a hundred idle jobs reconnecting
+    // every 30 s cost londisted 6 % of a core)
+    return this.sleep(this.conns.providerReleased ? RELEASED_IDLE_MS : this.idle.take(), signal);
   }
 
   /** A merge leaf's combined queue (a root on the same database), or null for any other node. */
@@ -179,6 +194,7 @@ export class ReplicationWorker {
   }
 
   private async sleep(ms: number, signal: AbortSignal): Promise<void> {
-    await this.latch.wait(ms, signal);
+    const why = await this.latch.wait(ms, signal);
+    if (this.log.isDebugEnabled()) this.log.debug(`idle ${String(ms)} ms: ${why}`);
   }
 }
