@@ -65,7 +65,9 @@ describe(`table handlers, root on PostgreSQL ${srcMajor}, leaf on ${dstMajor}`, 
   it('refuses a handler it does not have, or bad arguments, adding nothing; show-handlers lists them', async () => {
     const cases: [string[], RegExp][] = [
       [['--handler=nosuch'], /--handler=nosuch: unknown handler nosuch; see londiste JOB show-handlers .*; nothing was changed/],
-      [['--handler=dispatch'], /--handler=dispatch: handler dispatch: time-partitioned targets are not implemented yet/],
+      [['--handler=dispatch', '--handler-arg=part_mode=date_field'], /--handler=dispatch: handler dispatch: part_mode=date_field needs part_field=COLUMN; nothing was changed/],
+      [['--handler=daily_field', '--handler-arg=period=hour'], /handler daily_field has no argument period/],
+      [['--handler=obfuscate'], /handler obfuscate: column obfuscation is not implemented yet/],
       [['--handler=part', '--handler-arg=hash_key=id', '--handler-arg=shard_count=3'], /handler part needs shard_nr=\.\.\./],
       [['--handler=part', '--handler-arg=hash_key=id', '--handler-arg=shard_count=3', '--handler-arg=shard_nr=3'], /shard_nr 3 is not below shard_count 3/],
       [['--handler=bulk', '--handler-arg=method=7'], /handler bulk: method=7 is not one of 0, 1, 2/],

@@ -97,6 +97,17 @@ export async function tableIndexes(client: pg.ClientBase, fqname: string): Promi
 }
 
 /** Do other tables reference this one by foreign key (which makes TRUNCATE refuse it)? */
+/** Is the table declaratively partitioned (PARTITION BY: it holds no rows itself, its partitions do)? */
+export async function isPartitioned(client: pg.ClientBase, fqname: string): Promise<boolean> {
+  const { schema, name } = splitFqname(fqname);
+  const r = await client.query(
+    `SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind = 'p'`,
+    [schema, name],
+  );
+  return (r.rowCount ?? 0) > 0;
+}
+
 export async function isReferencedByOthers(client: pg.ClientBase, fqname: string): Promise<boolean> {
   const { schema, name } = splitFqname(fqname);
   const r = await client.query(

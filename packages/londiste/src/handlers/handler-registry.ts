@@ -10,6 +10,7 @@ import { partHandler, shardHandler } from './part-handler.js';
 import { fakeLocalHandler, nopHandler, virtualTableHandler } from './virtual-table-handler.js';
 import { queueSplitterHandler, queueTableHandler } from './queue-handlers.js';
 import { applyFnHandler } from './apply-fn-handler.js';
+import { dispatchHandler, dispatchVariants } from './dispatch-handler.js';
 
 const BUILT_IN: readonly Handler[] = [
   defaultHandler,
@@ -22,6 +23,8 @@ const BUILT_IN: readonly Handler[] = [
   virtualTableHandler,
   fakeLocalHandler,
   nopHandler,
+  dispatchHandler,
+  ...dispatchVariants(),
 ];
 
 /** The handlers by name: the built-in ones, then those of handler_modules (where each came from). */
@@ -41,8 +44,7 @@ export function registerHandler(h: Handler, source: string): void {
 
 /** Upstream handlers this tool does not have (yet): named so that the refusal says so. */
 const NOT_HERE: Readonly<Record<string, string>> = {
-  dispatch: 'time-partitioned targets are not implemented yet',
-  part_dispatch: 'time-partitioned targets are not implemented yet',
+  part_dispatch: 'upstream\'s older time partitioning handler: use dispatch (part_mode, period, part_field)',
   obfuscate: 'column obfuscation is not implemented yet',
   multimaster: 'conflict resolution between masters is not implemented yet',
   merge_on_time: 'conflict resolution between masters is not implemented yet',

@@ -25,8 +25,15 @@ export interface HandlerApplyContext {
   dest: string;
   /** The SQL condition selecting the range's data events of the table in the stage (`ld_batch`). */
   events: string;
-  /** The batch's closing tick. */
+  /** The batch's closing tick, and its time. */
   tick: string;
+  tickTime: Date;
+  /**
+   * Apply the range's row events that satisfy `where` (a condition on the stage's row `e`, or
+   * null: all) to table `dest` the way tables without a handler are (net effect per key, set
+   * statements; the table's --where applies). A handler routing rows to other tables uses it.
+   */
+  applyRows: (dest: string, where: string | null) => Promise<void>;
 }
 
 /** How a table's events are applied on this node. */

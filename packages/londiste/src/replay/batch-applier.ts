@@ -15,7 +15,7 @@ import { Readable } from 'node:stream';
 import { copyLine, londisteSql, pgq, pgqNode, SkytoolsError, TxidSnapshot, type Logger } from '@skytools/core';
 import { applySqlEvent, truncateTable } from '../sql/apply-statements.js';
 import {
-  batchStageWriter, createBatchStage, dataEventsCondition, forwardToCombinedQueue, parkInBacklog, raiseWorkMem, republishBatch, setJsonLayouts, stagedSingles, stageGroups, type StagedEvent,
+  batchStageWriter, createBatchStage, dataEventsCondition, rangeLayouts, forwardToCombinedQueue, parkInBacklog, raiseWorkMem, republishBatch, setJsonLayouts, stagedSingles, stageGroups, type StagedEvent,
 } from '../sql/batch-stage-statements.js';
 import { ExecAttrs } from '../execute/exec-attrs.js';
 import { runExecute } from '../execute/execute-script.js';
@@ -96,6 +96,7 @@ export class BatchApplier {
   private stageReady = false;
   private batch = '';
   private tick = '';
+  private tickTime = new Date(0);
   private node = '';
   private jsonRows = 0;
   private isBranch = false;
@@ -108,8 +109,9 @@ export class BatchApplier {
   ) {}
 
   /** Start a batch with the current table states; `batch` and `node` name the batch in errors. */
-  begin(tables: Map<string, TableState>, batch: string, tick: string, node: string): void {
+  begin(tables: Map<string, TableState>, batch: string, tick: string, tickTime: Date, node: string): void {
     this.tick = tick;
+    this.tickTime = tickTime;
     for (const t of tables.values()) if (t.local) checkTableAttrs(t);
     this.tables = tables;
     this.batch = batch;
@@ -118,16 +120,16 @@ export class BatchApplier {
     this.stats = { events: 0, applied: 0, backlogged: 0, skipped: 0 };
   }
 
-  private async applier(t: TableState): Promise<TableApplier> {
+  /** The applier of table `dest` (a table's own, or one a handler routes rows to) with row condition `where`. */
+  private async applier(dest: string, where: string | null): Promise<TableApplier> {
     // a changed handler or --where (change-handler) gets an applier of its own
-    const where = rowCondition(t);
-    const key = `${t.name}\u0000${where ?? ''}`;
+    const key = `${dest}\u0000${where ?? ''}`;
     let a = this.appliers.get(key);
     if (a === undefined) {
-      let meta = this.metas.get(t.dest);
+      let meta = this.metas.get(dest);
       if (meta === undefined) {
-        meta = await loadTableMeta(this.client, t.dest);
-        this.metas.set(t.dest, meta);
+        meta = await loadTableMeta(this.client, dest);
+        this.metas.set(dest, meta);
       }
       a = new TableApplier(this.client, meta, where);
       this.appliers.set(key, a);
@@ -277,7 +279,7 @@ export class BatchApplier {
     const t = this.tables.get(name);
     if (t === undefined) return;
     const skipSnapshot = copySnapshotToSkip(t);
-    const applier = await this.applier(t);
+    const applier = await this.applier(t.dest, rowCondition(t));
     // only the layouts with events in the range: a column added by an EXECUTE event further on in
     // the batch is not there yet, and the rows before it do not carry it
     const layouts = r.layouts
@@ -297,7 +299,11 @@ export class BatchApplier {
     const skipSnapshot = copySnapshotToSkip(t);
     const range = { table: name, after: c.done, before, skipSnapshot };
     try {
-      await c.run({ client: this.client, table: name, dest: t.dest, events: dataEventsCondition(range), tick: this.tick });
+      const applyRows = async (dest: string, where: string | null): Promise<void> => {
+        const rows = { ...range, where };
+        await (await this.applier(dest, rowCondition(t))).apply(rows, await rangeLayouts(this.client, rows));
+      };
+      await c.run({ client: this.client, table: name, dest: t.dest, events: dataEventsCondition(range), tick: this.tick, tickTime: this.tickTime, applyRows });
     } catch (err) {
       throw new SkytoolsError(`handler ${tableHandler(t).impl.name} of ${name} failed in batch ${this.batch}${before === null ? '' : ` before event ${before}`}: ${(err as Error).message}`, { cause: err });
     }

@@ -5,7 +5,7 @@
  * as is is what the user gave as SQL (--where) or what a capture trigger wrote as SQL (sqltriga).
  */
 import type pg from 'pg';
-import { quoteFqname, quoteIdent } from '@skytools/core';
+import { catalog, quoteFqname, quoteIdent } from '@skytools/core';
 import type { RowOp } from '../replay/event-parser.js';
 
 /** How a loaded stage is applied to its table; each statement reports its row count. */
@@ -72,12 +72,22 @@ function matches(where: string): string {
   return `coalesce((${where}), false)`;
 }
 
+/**
+ * ONLY for a plain table (its inheritance children are tables of their own), nothing for a table
+ * partitioned by PostgreSQL: there ONLY would find no rows (UPDATE ONLY and DELETE FROM ONLY
+ * change nothing, without an error) or be refused (TRUNCATE ONLY).
+ */
+export async function onlyKeyword(client: pg.ClientBase, fqname: string): Promise<string> {
+  return (await catalog.isPartitioned(client, fqname)) ? '' : 'ONLY ';
+}
+
 export async function truncateTable(client: pg.ClientBase, fqname: string): Promise<void> {
-  await client.query(`TRUNCATE ONLY ${quoteFqname(fqname)}`);
+  await client.query(`TRUNCATE ${await onlyKeyword(client, fqname)}${quoteFqname(fqname)}`);
 }
 
 /** A sqltriga event: the fragment the trigger wrote, completed for the target table. */
 export async function applySqlEvent(client: pg.ClientBase, op: RowOp, dest: string, fragment: string): Promise<void> {
   const t = quoteFqname(dest);
-  await client.query(op === 'I' ? `INSERT INTO ${t} ${fragment}` : op === 'U' ? `UPDATE ONLY ${t} SET ${fragment}` : `DELETE FROM ONLY ${t} WHERE ${fragment}`);
+  const only = op === 'I' ? '' : await onlyKeyword(client, dest);
+  await client.query(op === 'I' ? `INSERT INTO ${t} ${fragment}` : op === 'U' ? `UPDATE ${only}${t} SET ${fragment}` : `DELETE FROM ${only}${t} WHERE ${fragment}`);
 }

@@ -52,6 +52,12 @@ export interface StageGroup {
   lastEvent: string;
 }
 
+/** The column layouts of a range's row events. */
+export async function rangeLayouts(client: pg.ClientBase, range: RowEventRange): Promise<string[]> {
+  const r = await client.query<{ cols: string }>(`SELECT DISTINCT ld_cols AS cols FROM ${BATCH_STAGE} e WHERE ${rangeCondition(range)}`);
+  return r.rows.map((x) => x.cols);
+}
+
 /** The tables of the batch's row events and their column layouts. */
 export async function stageGroups(client: pg.ClientBase): Promise<StageGroup[]> {
   const r = await client.query<StageGroup>(`SELECT ev_extra1 AS "table", ld_cols AS cols, count(*)::int AS events, min(ev_id)::text AS "firstEvent", max(ev_id)::text AS "lastEvent"
@@ -128,6 +134,8 @@ export interface RowEventRange {
   before: string | null;
   /** A copy snapshot: events it already contains are left out (a table catching up). */
   skipSnapshot: string | null;
+  /** Only the events satisfying this condition on the stage's row `e` (a handler's split). */
+  where?: string | null;
 }
 
 /** The range's events of its table that satisfy `kind`. */
@@ -136,6 +144,7 @@ function rangeOf(r: RowEventRange, kind: string): string {
   if (r.after !== null) parts.push(`ev_id > ${BigInt(r.after).toString()}`);
   if (r.before !== null) parts.push(`ev_id < ${BigInt(r.before).toString()}`);
   if (r.skipSnapshot !== null) parts.push(`NOT txid_visible_in_snapshot(ev_txid, ${quoteLiteral(r.skipSnapshot)}::txid_snapshot)`);
+  if (r.where !== undefined && r.where !== null) parts.push(`(${r.where})`);
   return parts.join(' AND ');
 }
 

@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import { quoteFqname, quoteIdent, splitFqname } from '@skytools/core';
+import { onlyKeyword } from './apply-statements.js';
 
 export function copyOutSql(source: string, columns: readonly string[], where: string | null): string {
   const cond = where === null ? '' : ` WHERE ${where}`;
@@ -20,7 +21,8 @@ export function copyInSql(dest: string, columns: readonly string[]): string {
  * refuses it), a DELETE, which under the replica role leaves their rows alone.
  */
 export async function emptyTable(client: pg.ClientBase, fqname: string, referenced: boolean): Promise<void> {
-  await client.query(referenced ? `DELETE FROM ONLY ${quoteFqname(fqname)}` : `TRUNCATE ONLY ${quoteFqname(fqname)}`);
+  const only = await onlyKeyword(client, fqname);
+  await client.query(referenced ? `DELETE FROM ${only}${quoteFqname(fqname)}` : `TRUNCATE ${only}${quoteFqname(fqname)}`);
 }
 
 /** Drop an index of the table (named in the table's schema). */

@@ -1,6 +1,6 @@
 /** Statements of the table handlers that apply events themselves (handlers/*). */
 import type pg from 'pg';
-import { quoteLiteral, SkytoolsError } from '@skytools/core';
+import { quoteFqname, quoteLiteral, SkytoolsError } from '@skytools/core';
 import { BATCH_STAGE } from './batch-stage-statements.js';
 
 /** The argument types of the function `name` (a name as written in SQL, possibly schema-qualified). */
@@ -30,4 +30,52 @@ export async function callPerEvent(client: pg.ClientBase, fn: string, types: rea
   // volatile calls in the select list are made after the sort, in ev_id order
   const r = await client.query(`SELECT ${fn}(${args}) FROM ${BATCH_STAGE} WHERE ${events} ORDER BY ev_id`);
   return r.rowCount ?? 0;
+}
+
+/** The events of `events` in the stage that are not row events (TRUNCATE, SQL statements), in order. */
+export async function stagedNonRowEvents(client: pg.ClientBase, events: string): Promise<{ id: string; type: string }[]> {
+  const r = await client.query<{ id: string; type: string }>(`SELECT ev_id::text AS id, ev_type AS type FROM ${BATCH_STAGE} e WHERE ${events} AND e.ld_op IS NULL ORDER BY ev_id`);
+  return r.rows;
+}
+
+export interface StagedPeriod {
+  /** The period's start, 'YYYY-MM-DD HH24:MI:SS' in this session's time zone. */
+  start: string;
+  year: string;
+  month: string;
+  day: string;
+  hour: string;
+}
+
+/** The text of a period start for `key` (an expression on the stage's row `e`) truncated to `period`. */
+export function periodStartSql(key: string, period: string): string {
+  return `to_char(date_trunc(${quoteLiteral(period)}, ${key}), 'YYYY-MM-DD HH24:MI:SS')`;
+}
+
+/** The periods the row events of `where` fall into by `key`, in order. */
+export async function stagedPeriods(client: pg.ClientBase, where: string, key: string, period: string): Promise<StagedPeriod[]> {
+  const t = `date_trunc(${quoteLiteral(period)}, ${key})`;
+  const r = await client.query<StagedPeriod>(
+    `SELECT DISTINCT ${periodStartSql(key, period)} AS start, to_char(${t}, 'YYYY') AS year, to_char(${t}, 'MM') AS month,
+            to_char(${t}, 'DD') AS day, to_char(${t}, 'HH24') AS hour
+       FROM ${BATCH_STAGE} e WHERE ${where} AND e.ld_op IS NOT NULL ORDER BY 1`,
+  );
+  return r.rows;
+}
+
+/** The first row event of `where` whose `key` is NULL, if any. */
+export async function firstEventWithNull(client: pg.ClientBase, where: string, key: string): Promise<string | null> {
+  const r = await client.query<{ id: string | null }>(`SELECT min(ev_id)::text AS id FROM ${BATCH_STAGE} e WHERE ${where} AND e.ld_op IS NOT NULL AND (${key}) IS NULL`);
+  return r.rows[0]?.id ?? null;
+}
+
+/** londiste.create_partition: the partition of `parent` for the period holding `time`; true when it was created now. */
+export async function createPartition(client: pg.ClientBase, parent: string, part: string, pkeys: readonly string[], partField: string, time: string, period: string): Promise<boolean> {
+  const r = await client.query<{ n: number }>('SELECT londiste.create_partition($1, $2, $3, $4, $5::timestamptz, $6) AS n', [parent, part, pkeys.join(','), partField, time, period]);
+  return r.rows[0]?.n === 1;
+}
+
+/** TRUNCATE of a table with its partitions (inheritance children or declarative partitions). */
+export async function truncateWithPartitions(client: pg.ClientBase, table: string): Promise<void> {
+  await client.query(`TRUNCATE ${quoteFqname(table)}`);
 }

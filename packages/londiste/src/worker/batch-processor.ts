@@ -85,7 +85,7 @@ export class BatchProcessor {
       return 'frozen';
     }
     try {
-      applier.begin(t.tables, batch.batchId, batch.curTickId, t.node);
+      applier.begin(t.tables, batch.batchId, batch.curTickId, batch.curTickTime, t.node);
       // the provider's COPY streams the batch into this node's batch stage
       count = await applier.load(t.provider, batch.batchId);
       t1 = performance.now();
