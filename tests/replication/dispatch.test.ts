@@ -42,7 +42,7 @@ describe(`dispatch into time partitions, root on PostgreSQL ${srcMajor}, leaf on
       CREATE TABLE evs (id int PRIMARY KEY, created timestamp NOT NULL, v text);
       CREATE TABLE pt (id int, d date, v text, PRIMARY KEY (id, d));
       INSERT INTO pt SELECT g, date '2026-12-20' + g, 'p' || g FROM generate_series(1, 30) g;
-      INSERT INTO logs VALUES (1, '2026-10-15 12:00', 'before the copy')`);
+      INSERT INTO logs VALUES (1, '2026-10-15 12:00', 'before the copy'), (2, '2026-10-16 12:00', 'before the copy')`);
     await dst.query('leaf', `CREATE TABLE logs (id int PRIMARY KEY, created timestamp NOT NULL, v text);
       CREATE TABLE nlogs (id int, created timestamp NOT NULL, v text, PRIMARY KEY (id, created)) PARTITION BY RANGE (created);
       CREATE TABLE evs (id int PRIMARY KEY, created timestamp NOT NULL, v text);
@@ -103,6 +103,27 @@ describe(`dispatch into time partitions, root on PostgreSQL ${srcMajor}, leaf on
       await tableDigest(dst, 'leaf', 'SELECT * FROM nlogs_2026_12'),
       await tableDigest(src, 'root', `SELECT * FROM nlogs WHERE created >= '2026-12-01'`),
     );
+  });
+
+  it('moves a row whose date changes, changes and deletes copied rows, and copies again without doubles', async () => {
+    // copied rows live in the parent: an update files the row into its month, a delete removes it
+    await src.query('root', `UPDATE logs SET v = 'changed after the copy' WHERE id = 1; DELETE FROM logs WHERE id = 2`);
+    // a date moving a row from November to December, and one updated twice in the batch
+    await src.query('root', `BEGIN; UPDATE logs SET created = '2026-12-15 10:00' WHERE id = 101; UPDATE logs SET v = 'twice' WHERE id = 101; COMMIT`);
+    await waitCaughtUp(src, 'root', dst, 'leaf', 'q', 'd_leaf', 60_000, diag);
+    assert.deepEqual(await tableDigest(dst, 'leaf', 'SELECT * FROM logs'), await tableDigest(src, 'root', 'SELECT * FROM logs'), 'no row twice, none left behind');
+    assert.equal((await tableDigest(dst, 'leaf', 'SELECT * FROM ONLY logs')).rows, 0, 'the copied rows left the parent');
+    assert.deepEqual(await tableDigest(dst, 'leaf', 'SELECT * FROM ONLY logs_2026_10'), await tableDigest(src, 'root', 'SELECT * FROM logs WHERE id = 1'));
+    assert.deepEqual(await tableDigest(dst, 'leaf', `SELECT * FROM ONLY logs_2026_12 WHERE id = 101`), await tableDigest(src, 'root', 'SELECT * FROM logs WHERE id = 101'));
+    assert.equal((await tableDigest(dst, 'leaf', 'SELECT * FROM ONLY logs_2026_11 WHERE id = 101')).rows, 0, 'moved out of November');
+    // a copy again empties the partitions too: the rows are there once
+    ok(await runLondiste([leaf, 'resync', 'logs']), 'resync logs');
+    await waitFor('logs in sync again', 60_000, async () => {
+      const r = await dst.query<{ s: string }>('leaf', `SELECT merge_state AS s FROM londiste.table_info WHERE table_name = 'public.logs'`);
+      return r[0]?.s === 'ok' ? true : undefined;
+    }, diag);
+    await waitCaughtUp(src, 'root', dst, 'leaf', 'q', 'd_leaf', 60_000, diag);
+    assert.deepEqual(await tableDigest(dst, 'leaf', 'SELECT * FROM logs'), await tableDigest(src, 'root', 'SELECT * FROM logs'), 'equal after the copy again');
   });
 
   it('files rows by event time into daily partitions; TRUNCATE empties the target with its partitions', async () => {

@@ -183,10 +183,10 @@ describe(`execute through the cascade, root on PostgreSQL ${srcMajor}, subscribe
     refused(await runLondiste([files['other'] ?? '', 'resync', 'public.t1', '--copy-node=n_other']), /--copy-node=n_other: that is this node; nothing was changed/);
     assert.equal((await src.query('root', `SELECT 1 FROM londiste.table_info WHERE table_name = 'public.t3'`)).length, 0, 't3 was not added');
     // an attribute written by another tool (upstream's handlers): the worker stops, naming the table
-    await dst.query('other', `SELECT * FROM londiste.local_set_table_attrs('q', 'public.t1', 'handler=dispatch')`);
+    await dst.query('other', `SELECT * FROM londiste.local_set_table_attrs('q', 'public.t1', 'handler=obfuscate')`);
     await src.query('root', `UPDATE public.t1 SET v = 'after attr' WHERE id <= 5`);
     await waitFor('the worker names the table attribute', 60_000, async () =>
-      /table public\.t1 has handler=dispatch in its attributes: handler dispatch: time-partitioned targets are not implemented yet/.test(workers.get('other')?.output() ?? '') ? true : undefined,
+      /table public\.t1 has handler=obfuscate in its attributes: handler obfuscate: column obfuscation is not implemented yet/.test(workers.get('other')?.output() ?? '') ? true : undefined,
     diag);
     assert.equal((await dst.query<{ n: number }>('other', `SELECT count(*)::int AS n FROM public.t1 WHERE v = 'after attr'`))[0]?.n, 0);
     await dst.query('other', `SELECT * FROM londiste.local_set_table_attrs('q', 'public.t1', NULL)`);

@@ -166,7 +166,7 @@ async function addTables(admin: NodeAdmin, o: AddTableOptions, p: AddPlan): Prom
       if (!(await catalog.relationExists(srcDb, sourceName(tbl), 'table'))) cannotCreate.add(tbl);
     }
     if (cannotCreate.size > 0 && !o.skipNonExisting) {
-      throw new UsageError(`cannot create ${[...cannotCreate].join(', ')}: missing here and its table is missing on the provider; nothing was changed (--skip-non-existing leaves them out)`);
+      throw new UsageError(`cannot create ${[...cannotCreate].join(', ')}: missing here and its table is missing on ${from?.label ?? 'the provider'}; nothing was changed (--skip-non-existing leaves them out)`);
     }
   }
 
@@ -194,7 +194,7 @@ async function addTables(admin: NodeAdmin, o: AddTableOptions, p: AddPlan): Prom
       const srcName = sourceName(tbl);
       if (cannotCreate.has(tbl)) {
         // only with --skip-non-existing (refused above otherwise)
-        admin.log.warning(`Table ${desc} missing on provider, cannot create: left out as --skip-non-existing asks`);
+        admin.log.warning(`Table ${desc} missing on ${from?.label ?? 'provider'}, cannot create: left out as --skip-non-existing asks`);
         continue;
       }
       const def = await loadTableDefinition(srcDb, srcName);

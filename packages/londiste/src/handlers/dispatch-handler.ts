@@ -59,16 +59,20 @@ export function dispatchConf(args: HandlerArgs): DispatchConf {
   };
 }
 
-/** The time an event is filed under, as SQL on the stage's row `e`. */
-function timeKey(conf: DispatchConf, tickTime: Date): string {
+/**
+ * The time an event is filed under, as SQL: over the stage's event row (`e.ld_row`, `e.ev_time`)
+ * when the periods are listed, over a key's net row (`ld_image`, `ld_ev_time`: its last event)
+ * when rows are routed. The same expression both ways: a row is routed to a partition listed.
+ */
+function timeKey(conf: DispatchConf, tickTime: Date, image: string, evTime: string): string {
   switch (conf.partMode) {
     case 'event_time':
-      return 'e.ev_time';
+      return evTime;
     case 'current_time':
       return 'now()';
     case 'date_field':
       // the wall-clock time as the row carries it (upstream reads its first 19 characters)
-      return `left(e.ld_row ->> ${quoteLiteral(conf.partField ?? '')}, 19)::timestamp`;
+      return `left(${image} ->> ${quoteLiteral(conf.partField ?? '')}, 19)::timestamp`;
     default:
       return `${quoteLiteral(tickTime.toISOString())}::timestamptz`;
   }
@@ -82,28 +86,37 @@ export function partitionName(conf: DispatchConf, parent: string, p: StagedPerio
   return [parent, ...upTo.map((k) => parts[k] ?? '')].join('_');
 }
 
-/** Apply the row events of `where` to their partitions, creating those missing. */
+/**
+ * Apply the row events of `where` to their partitions, creating those missing. First every key
+ * the events touch is deleted from the target and all its partitions (the parent pass): a row
+ * may sit in the parent (copied there) or in another partition (filed by an earlier event's time,
+ * or its date changed). Then each key's last row goes into the partition of its last event.
+ */
 async function dispatchRows(ctx: HandlerApplyContext, conf: DispatchConf, where: string): Promise<void> {
-  const key = timeKey(conf, ctx.tickTime);
+  const eventKey = timeKey(conf, ctx.tickTime, 'e.ld_row', 'e.ev_time');
+  const rowKey = timeKey(conf, ctx.tickTime, 'ld_image', 'ld_ev_time');
   // the stage holds the whole batch: the range's events of this table only
   const mine = `(${ctx.events}) AND ${where}`;
-  const missing = await firstEventWithNull(ctx.client, mine, key);
+  const missing = await firstEventWithNull(ctx.client, mine, eventKey);
   if (missing !== null) throw new SkytoolsError(`event ${missing}: ${conf.partMode === 'date_field' ? `part_field ${conf.partField ?? ''} is NULL` : 'no time to file it under'}`);
   const native = await catalog.isPartitioned(ctx.client, ctx.dest);
   if (native && conf.partMode !== 'date_field') {
     throw new SkytoolsError(`${ctx.dest} is partitioned by PostgreSQL itself (PARTITION BY): rows go by its partition key, so give part_mode=date_field part_field=KEY_COLUMN`);
   }
-  const periods = await stagedPeriods(ctx.client, mine, key, conf.period);
+  // the periods of rows that stay (a deleted row needs no partition)
+  const periods = await stagedPeriods(ctx.client, `${mine} AND e.ld_op <> 'D'`, eventKey, conf.period);
   for (const p of periods) {
     await createPartition(ctx.client, ctx.dest, partitionName(conf, ctx.dest, p), [], conf.partMode === 'date_field' ? (conf.partField ?? '') : '', p.start, conf.period);
   }
+  // the parent pass: no row satisfies 'false', so every key is deleted (no ONLY: with the partitions)
+  await ctx.applyRows(ctx.dest, where, 'false');
   if (native) {
-    // PostgreSQL routes each row to its partition (and moves a row whose key changed)
-    await ctx.applyRows(ctx.dest, where);
+    // PostgreSQL routes each row to its partition
+    await ctx.applyRows(ctx.dest, where, 'true');
     return;
   }
   for (const p of periods) {
-    await ctx.applyRows(partitionName(conf, ctx.dest, p), `${where} AND ${periodStartSql(key, conf.period)} = ${quoteLiteral(p.start)}`);
+    await ctx.applyRows(partitionName(conf, ctx.dest, p), where, `${periodStartSql(rowKey, conf.period)} = ${quoteLiteral(p.start)}`);
   }
 }
 
@@ -146,6 +159,7 @@ export const dispatchHandler: Handler = {
   args: ARGS,
   needsTable: true,
   copy: 'full',
+  copyEmptiesChildren: true,
   checkNode: (args) => {
     dispatchConf(args);
     return Promise.resolve();

@@ -29,11 +29,14 @@ export interface HandlerApplyContext {
   tick: string;
   tickTime: Date;
   /**
-   * Apply the range's row events that satisfy `where` (a condition on the stage's row `e`, or
+   * Apply the range's row events that satisfy `events` (a condition on the stage's row `e`, or
    * null: all) to table `dest` the way tables without a handler are (net effect per key, set
-   * statements; the table's --where applies). A handler routing rows to other tables uses it.
+   * statements; the table's --where applies). With `rows` (a condition on each key's net row:
+   * the table's columns, and `ld_image` / `ld_ev_time`, the last event's raw image as jsonb and
+   * its time), the keys whose row does not satisfy it are deleted from `dest` instead and the
+   * others upserted, as with --where. A handler routing rows to other tables uses it.
    */
-  applyRows: (dest: string, where: string | null) => Promise<void>;
+  applyRows: (dest: string, events: string | null, rows?: string | null) => Promise<void>;
 }
 
 /** How a table's events are applied on this node. */
@@ -56,6 +59,11 @@ export interface Handler {
   triggerArgs?: (args: HandlerArgs) => string[];
   /** The initial copy: 'full', filtered by a condition, or none (the table is in sync at once). */
   copy: 'full' | 'none' | ((args: HandlerArgs) => string);
+  /**
+   * The initial copy empties the table's inheritance children too (a handler that files rows
+   * into them: a copy again must not leave their rows beside the copied ones).
+   */
+  copyEmptiesChildren?: boolean;
   /** A condition on the row's columns: rows not matching are neither copied nor kept (like --where). */
   rowFilter?: (args: HandlerArgs) => string;
   apply: (args: HandlerArgs) => HandlerApply;

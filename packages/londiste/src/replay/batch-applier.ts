@@ -299,9 +299,11 @@ export class BatchApplier {
     const skipSnapshot = copySnapshotToSkip(t);
     const range = { table: name, after: c.done, before, skipSnapshot };
     try {
-      const applyRows = async (dest: string, where: string | null): Promise<void> => {
-        const rows = { ...range, where };
-        await (await this.applier(dest, rowCondition(t))).apply(rows, await rangeLayouts(this.client, rows));
+      const applyRows = async (dest: string, events: string | null, rows: string | null = null): Promise<void> => {
+        const part = { ...range, where: events, withEvent: rows !== null };
+        const own = rowCondition(t);
+        const where = rows === null ? own : own === null ? rows : `(${own}) AND (${rows})`;
+        await (await this.applier(dest, where)).apply(part, await rangeLayouts(this.client, part));
       };
       await c.run({ client: this.client, table: name, dest: t.dest, events: dataEventsCondition(range), tick: this.tick, tickTime: this.tickTime, applyRows });
     } catch (err) {

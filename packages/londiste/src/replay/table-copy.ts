@@ -17,7 +17,7 @@ import type pg from 'pg';
 import { catalog, londisteSql, session, SkytoolsError, type Logger } from '@skytools/core';
 import { checkColumns } from './column-check.js';
 import { addConstraintSql, copyInSql, copyOutSql, createIndex, dropConstraint, dropIndex, emptyTable } from '../sql/copy-statements.js';
-import { copyCondition, setTableState, type TableState } from './table-state.js';
+import { copyCondition, setTableState, tableHandler, type TableState } from './table-state.js';
 
 export interface CopyResult {
   rows: number;
@@ -114,7 +114,7 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
     for (const i of indexes) await dropIndex(dst, table.dest, i.name);
     if (task.mode === 'alone' && table.attrs['skip_truncate'] !== '1') {
       // the copy puts back the referenced rows that a DELETE (replica role) takes away
-      await emptyTable(dst, table.dest, await catalog.isReferencedByOthers(dst, table.dest));
+      await emptyTable(dst, table.dest, await catalog.isReferencedByOthers(dst, table.dest), tableHandler(table).impl.copyEmptiesChildren === true);
     }
 
     const meter = new Meter();

@@ -136,6 +136,11 @@ export interface RowEventRange {
   skipSnapshot: string | null;
   /** Only the events satisfying this condition on the stage's row `e` (a handler's split). */
   where?: string | null;
+  /**
+   * Keep in the net effect, besides the table's columns, the last event's raw image and time
+   * (ld_image, ld_ev_time), for row conditions that route by them (dispatch).
+   */
+  withEvent?: boolean;
 }
 
 /** The range's events of its table that satisfy `kind`. */
@@ -209,7 +214,7 @@ export function applyNetSql(
       WINDOW w AS (PARTITION BY ${part} ORDER BY ev_id)
     ), ${NET} AS (
       SELECT CASE WHEN n.ld_op = 'D' THEN 'd' WHEN n.ld_first = 'I' THEN 'i' ELSE 'u' END::"char" AS ld_op,
-             ${stageCols.map((c) => `${valueOf(c, type(c))} AS ${quoteIdent(c)}`).join(', ')}
+             ${stageCols.map((c) => `${valueOf(c, type(c))} AS ${quoteIdent(c)}`).join(', ')}${range.withEvent === true ? ', e.ld_row AS ld_image, e.ev_time AS ld_ev_time' : ''}
         FROM n JOIN ${BATCH_STAGE} e ON e.ctid = n.ld_tid
        WHERE n.ld_next IS NULL AND e.ld_cols = ${quoteLiteral(layout)} AND ${keyed}
     )${parts.map((p) => `, ${p}`).join('')}

@@ -20,8 +20,8 @@ export function copyInSql(dest: string, columns: readonly string[]): string {
  * Empty the table before the copy: TRUNCATE, or, for a table other tables reference (TRUNCATE
  * refuses it), a DELETE, which under the replica role leaves their rows alone.
  */
-export async function emptyTable(client: pg.ClientBase, fqname: string, referenced: boolean): Promise<void> {
-  const only = await onlyKeyword(client, fqname);
+export async function emptyTable(client: pg.ClientBase, fqname: string, referenced: boolean, withChildren = false): Promise<void> {
+  const only = withChildren ? '' : await onlyKeyword(client, fqname);
   await client.query(referenced ? `DELETE FROM ${only}${quoteFqname(fqname)}` : `TRUNCATE ${only}${quoteFqname(fqname)}`);
 }
 

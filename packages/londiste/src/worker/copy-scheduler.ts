@@ -75,6 +75,8 @@ export class CopyScheduler {
    * it first saw the table waiting for a copy: a copy from another node may be as old as that.
    */
   private readonly parkedSince = new Map<string, string>();
+  /** Tables whose copy source made them wait (CopySourceNotReady, said once). */
+  private readonly sourceWaits = new Set<string>();
   /** Tables taken by a running turn after the one it was started for. */
   private readonly inTurn = new Set<string>();
   /** ANALYZE of copied tables, run after their copy gave its slot to the next one. */
@@ -217,7 +219,13 @@ export class CopyScheduler {
         }
         // the worker applies batches meanwhile: the copied table catches up while the next copies
         this.o.onDone();
-        name = this.abort.signal.aborted ? undefined : await this.nextOfTurn(db);
+        try {
+          name = this.abort.signal.aborted ? undefined : await this.nextOfTurn(db);
+        } catch (err) {
+          // no table's failure: the turn ends, the tables left are offered again next round
+          log.warning(`copies: could not look for the next table to copy (${describeError(err)}); the worker offers them again`);
+          name = undefined;
+        }
       }
     } finally {
       await provider?.end().catch(() => undefined);
@@ -243,7 +251,8 @@ export class CopyScheduler {
   /** The job's next table for this turn: one that needs a copy and may start now. */
   private async nextOfTurn(db: pg.Client): Promise<string | undefined> {
     for (const t of (await loadTableStates(db, this.o.queue)).values()) {
-      if (needsCopy(t) && !needsStructureBack(t) && this.mayStart(t, this.running.size - 1)) return t.name;
+      // only tables the worker's rounds have seen waiting: their events are being kept since then
+      if (needsCopy(t) && !needsStructureBack(t) && this.parkedSince.has(t.name) && this.mayStart(t, this.running.size - 1)) return t.name;
     }
     return undefined;
   }
@@ -272,8 +281,9 @@ export class CopyScheduler {
       return await this.copyFrom(db, provider, source, fresh);
     } catch (err) {
       if (!(err instanceof CopySourceNotReady)) throw err;
-      if (!this.waiting.has(name)) log.info(`${name}: ${err.message}`);
-      this.waiting.add(name);
+      // said once per wait: the copy is tried again every second
+      if (!this.sourceWaits.has(name)) log.info(`${name}: ${err.message}`);
+      this.sourceWaits.add(name);
       return 'not-yet';
     } finally {
       await source.close();
@@ -317,8 +327,9 @@ export class CopyScheduler {
       this.waiting.add(name);
       return 'not-yet';
     }
-    // once per wait: a copy node behind this node is tried again every second
-    if (!this.waiting.has(name)) log.info(`${name}: starting copy${fresh.dest !== name ? ` into ${fresh.dest}` : ''}${source.isProvider ? '' : ` from node ${source.node}`}`);
+    this.waiting.delete(name);
+    // not again for each try while the copy source makes it wait (see sourceWaits)
+    if (!this.sourceWaits.has(name)) log.info(`${name}: starting copy${fresh.dest !== name ? ` into ${fresh.dest}` : ''}${source.isProvider ? '' : ` from node ${source.node}`}`);
     await copyTable({
       queue,
       mode,
@@ -338,7 +349,7 @@ export class CopyScheduler {
           (err: unknown) => log.warning(`${name}: no tick after the copy (${describeError(err)}); the next scheduled one will do`),
         ),
     });
-    this.waiting.delete(name);
+    this.sourceWaits.delete(name);
     log.debug(`copy of ${name} done`);
     return { copied: fresh.dest };
   }

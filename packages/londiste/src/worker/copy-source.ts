@@ -16,7 +16,7 @@
  * root applies no batches, so it is a copy source only as this node's provider.
  */
 import type pg from 'pg';
-import { catalog, connect, pgq, pgqNode, SkytoolsError, type Logger } from '@skytools/core';
+import { catalog, connect, londisteSql, pgq, pgqNode, SkytoolsError, type Logger } from '@skytools/core';
 import { loadTableStates, tableHandler, type TableState } from '../replay/table-state.js';
 
 /** The source is not ready for the copy yet (behind this node, or ahead of its provider): tried again later. */
@@ -50,15 +50,24 @@ export interface CopySourceContext {
   applicationName: string;
   /**
    * The tick after which the worker has kept every event of the table (since it first saw it
-   * waiting for a copy); unknown (a worker restarted since): this node's position now.
+   * waiting for a copy); unknown: not seen by the worker's rounds yet (a copy from another node
+   * waits for that).
    */
   parkedSince?: string | undefined;
 }
 
-/** Does the copy of t on a node hold every row (no --where, no handler filtering or storing nothing)? */
+/**
+ * Does the copy of t on a node hold every row of the source as it is (no --where, and no handler
+ * that filters, stores elsewhere or reshapes: only the default one and bulk)?
+ */
 export function holdsEveryRow(t: TableState): boolean {
   const { impl } = tableHandler(t);
-  return t.where === null && impl.needsTable && impl.copy === 'full' && impl.rowFilter === undefined;
+  return t.where === null && (impl.name === 'londiste' || impl.name === 'bulk');
+}
+
+/** A table several queues merge into there holds other queues' rows too. */
+async function mergedThere(client: pg.ClientBase, queue: string, t: TableState): Promise<boolean> {
+  return londisteSql.otherMergeParts(client, queue, t.name);
 }
 
 /** Is t on a node a source another node may copy from? */
@@ -91,7 +100,7 @@ export async function openCopySource(ctx: CopySourceContext, t: TableState): Pro
   try {
     const there = await pgqNode.getNodeInfo(client, ctx.queue);
     if (there?.node_type === 'root') throw new SkytoolsError(`${t.name}: cannot copy from root ${wanted}: ${ROOT_ONLY_AS_PROVIDER}`);
-    return otherNodeSource(ctx, wanted, client, (await loadTableStates(client, ctx.queue)).get(t.name));
+    return await otherNodeSource(ctx, wanted, client, (await loadTableStates(client, ctx.queue)).get(t.name), t);
   } catch (err) {
     await client.end().catch(() => undefined);
     throw err;
@@ -138,11 +147,15 @@ export async function walkUp(
       if (!keep && client !== provider) await client.end().catch(() => undefined);
     }
   }
+  if (client !== provider) await client.end().catch(() => undefined);
   return { found: null, seen };
 }
 
 /** copy_node=?: the provider when it has the table in sync, else the first node above it that has. */
 async function findUpwards(ctx: CopySourceContext, t: TableState, providerNode: string): Promise<CopySource> {
+  // a provider that has the table (in sync, or still copying it: the copy waits for it) is the source
+  const providerState = (await loadTableStates(ctx.provider, ctx.queue)).get(t.name);
+  if (providerState?.local === true && holdsEveryRow(providerState)) return providerSource(ctx, providerNode, providerState);
   let state: TableState | undefined;
   const { found, seen } = await walkUp(
     ctx.provider,
@@ -159,19 +172,31 @@ async function findUpwards(ctx: CopySourceContext, t: TableState, providerNode: 
     await found.client.end().catch(() => undefined);
     throw new SkytoolsError(`${t.name}: the first node above the provider with the table in sync is root ${found.name}: ${ROOT_ONLY_AS_PROVIDER} (resync --copy-node=NODE)`);
   }
-  return otherNodeSource(ctx, found.name, found.client, state);
+  try {
+    return await otherNodeSource(ctx, found.name, found.client, state, t);
+  } catch (err) {
+    await found.client.end().catch(() => undefined);
+    throw err;
+  }
 }
 
-function otherNodeSource(ctx: CopySourceContext, node: string, client: pg.Client, state: TableState | undefined): CopySource {
-  if (state !== undefined && state.local && !holdsEveryRow(state)) {
-    throw new SkytoolsError(`${state.name}: cannot copy from node ${node}: its copy of the table is filtered there (--where or handler); name another with resync --copy-node=NODE`);
+async function otherNodeSource(ctx: CopySourceContext, node: string, client: pg.Client, state: TableState | undefined, table: TableState): Promise<CopySource> {
+  if (state?.local !== true) {
+    throw new SkytoolsError(`${table.name}: copy node ${node} does not replicate the table; name another with resync --copy-node=NODE`);
+  }
+  if (!holdsEveryRow(state) || (await mergedThere(client, ctx.queue, state))) {
+    throw new SkytoolsError(`${table.name}: cannot copy from node ${node}: the table there does not hold the source's rows as they are (--where, a handler, or other queues merged into it); name another with resync --copy-node=NODE`);
+  }
+  if (ctx.parkedSince === undefined) {
+    // the worker records it in its next round, before that round's batch
+    throw new CopySourceNotReady(`waiting for the worker to keep the table's events before copying from node ${node}`);
   }
   return {
     node,
     isProvider: false,
     client,
     state,
-    snapshot: (src) => tickSnapshotOfCopy(ctx, node, state?.name ?? '?', src),
+    snapshot: (src) => tickSnapshotOfCopy(ctx, node, table.name, src),
     close: () => client.end().catch(() => undefined),
   };
 }
@@ -181,12 +206,23 @@ async function tickSnapshotOfCopy(ctx: CopySourceContext, node: string, table: s
   // the first read of the copy's transaction: the tick goes with the rows the copy will read
   const applied = (await pgqNode.getNodeInfo(src, ctx.queue))?.worker_last_tick ?? null;
   if (applied === null) throw new SkytoolsError(`copy node ${node} has applied no batch of queue ${ctx.queue}; name another node`);
-  const since = ctx.parkedSince ?? (await pgqNode.getNodeInfo(ctx.db, ctx.queue))?.worker_last_tick ?? null;
-  if (since !== null && BigInt(applied) < BigInt(since)) {
+  // the table as the copy will read it: in sync there at that tick (it may have been resynced
+  // there since its state was first looked at; a fresh copy there holds rows of another moment)
+  const there = (await loadTableStates(src, ctx.queue)).get(table);
+  if (there?.local !== true || there.state !== 'ok') {
+    throw new CopySourceNotReady(`the table is not in sync on copy node ${node} (state there: ${there?.state ?? 'not replicated'}): waiting for it`);
+  }
+  const since = ctx.parkedSince ?? null;
+  if (since === null) throw new CopySourceNotReady(`waiting for the worker to keep the table's events before copying from node ${node}`);
+  if (BigInt(applied) < BigInt(since)) {
     throw new CopySourceNotReady(`copy node ${node} is at tick ${applied}, behind tick ${since} from which this node keeps the table's events: waiting for it to catch up`);
   }
   const snapshot = await pgq.tickSnapshot(ctx.provider, ctx.queue, applied);
-  if (snapshot === null) throw new CopySourceNotReady(`copy node ${node} is at tick ${applied}, which the provider does not have yet: waiting for the provider`);
+  if (snapshot === null) {
+    throw new CopySourceNotReady(
+      `copy node ${node} is at tick ${applied}, which the provider does not have: not yet (the copy waits for it), or no longer (then name a node further on, or the provider, with resync --copy-node=NODE)`,
+    );
+  }
   ctx.log.info(`${table}: reading node ${node}'s rows as of tick ${applied}`);
   return snapshot;
 }
