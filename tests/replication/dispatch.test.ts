@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
 import { jobDir, ok, runLondiste } from '../cli/run-londiste.js';
-import { startTicker, startWorker, tableDigest, waitCaughtUp, waitFor, type RunningWorker } from './replication-env.js';
+import { startTicker, startWorker, tableDigest, tearDown, waitCaughtUp, waitFor, waitTablesOk, workersDiag, type RunningWorker } from './replication-env.js';
 
 const versions = testVersions();
 const srcMajor = versions[0] ?? 15;
@@ -23,7 +23,7 @@ describe(`dispatch into time partitions, root on PostgreSQL ${srcMajor}, leaf on
   let ticker: { stop: () => Promise<void> } | undefined;
   let root = '';
   let leaf = '';
-  const diag = (): string => workers.map((w) => w.output().split('\n').slice(-15).join('\n')).join('\n----\n');
+  const diag = (): string => workersDiag(workers);
   const partitions = async (parent: string): Promise<string[]> =>
     (await dst.query<{ n: string }>('leaf', `SELECT c.relname::text AS n FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1::regclass ORDER BY 1`, [parent])).map((r) => r.n);
   /** Rows of the root's table around the end of November 2026, inserted, updated, deleted. */
@@ -63,17 +63,9 @@ describe(`dispatch into time partitions, root on PostgreSQL ${srcMajor}, leaf on
     ok(await runLondiste([leaf, 'add-table', 'evs', '--handler=daily_event']), 'add-table evs');
     ok(await runLondiste([leaf, 'add-table', 'pt']), 'add-table pt');
     workers.push(startWorker(leaf));
-    await waitFor('the leaf in sync', 60_000, async () => {
-      const r = await dst.query<{ n: number }>('leaf', `SELECT count(*)::int AS n FROM londiste.table_info WHERE local AND merge_state = 'ok'`);
-      return r[0]?.n === 4 ? true : undefined;
-    }, diag);
+    await waitTablesOk(dst, 'leaf', 4, diag);
   });
-  after(async () => {
-    for (const w of workers) await w.stop();
-    await ticker?.stop();
-    jobs.remove();
-    await Promise.all([src.stop(), dst.stop()]);
-  });
+  after(() => tearDown(workers, ticker, jobs, [src, dst]));
 
   it('files rows by their date column into monthly partitions across a month boundary', async () => {
     await writes('logs', 100);

@@ -83,3 +83,24 @@ export async function waitCaughtUp(root: PgCluster, rootDb: string, leaf: PgClus
     return t !== null && t !== undefined && BigInt(t) >= target ? true : undefined;
   }, diag);
 }
+
+/** The last lines of each worker's output, for a failure message. */
+export function workersDiag(workers: Iterable<RunningWorker>, lines = 15): string {
+  return [...workers].map((w) => w.output().split('\n').slice(-lines).join('\n')).join('\n----\n');
+}
+
+/** Wait until `n` local tables of queue `queue` on the node are ok. */
+export async function waitTablesOk(cluster: PgCluster, db: string, n: number, diag: () => string, queue = 'q', timeoutMs = 60_000): Promise<void> {
+  await waitFor(`${String(n)} tables of ${db} in sync`, timeoutMs, async () => {
+    const r = await cluster.query<{ n: number }>(db, `SELECT count(*)::int AS n FROM londiste.get_table_list($1) WHERE local AND merge_state = 'ok'`, [queue]);
+    return r[0]?.n === n ? true : undefined;
+  }, diag);
+}
+
+/** The end of a test file: its workers and ticker stopped, its job files removed, its clusters stopped. */
+export async function tearDown(workers: Iterable<RunningWorker>, ticker: { stop: () => Promise<void> } | undefined, jobs: { remove: () => void }, clusters: readonly (PgCluster | undefined)[]): Promise<void> {
+  for (const w of workers) await w.stop();
+  await ticker?.stop();
+  jobs.remove();
+  await Promise.all(clusters.map((c) => (c === undefined ? Promise.resolve() : c.stop())));
+}

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
 import { jobDir, ok, runLondiste } from '../cli/run-londiste.js';
-import { startTicker, startWorker, tableDigest, waitCaughtUp, waitFor, type RunningWorker } from './replication-env.js';
+import { startTicker, startWorker, tableDigest, tearDown, waitCaughtUp, waitTablesOk, workersDiag, type RunningWorker } from './replication-env.js';
 
 const versions = testVersions();
 const srcMajor = versions[0] ?? 15;
@@ -18,7 +18,7 @@ describe(`two shards of one table, root on PostgreSQL ${srcMajor}, shards on ${d
   const jobs = jobDir();
   const workers: RunningWorker[] = [];
   let ticker: { stop: () => Promise<void> } | undefined;
-  const diag = (): string => workers.map((w) => w.output().split('\n').slice(-15).join('\n')).join('\n----\n');
+  const diag = (): string => workersDiag(workers);
 
   before(async () => {
     [src, dst] = await Promise.all([startCluster(srcMajor), startCluster(dstMajor)]);
@@ -39,12 +39,7 @@ describe(`two shards of one table, root on PostgreSQL ${srcMajor}, shards on ${d
       workers.push(startWorker(file));
     }
   });
-  after(async () => {
-    for (const w of workers) await w.stop();
-    await ticker?.stop();
-    jobs.remove();
-    await Promise.all([src.stop(), dst.stop()]);
-  });
+  after(() => tearDown(workers, ticker, jobs, [src, dst]));
 
   it('keeps each shard exactly, and the two together are the whole table', async () => {
     for (let i = 0; i < 15; i++) {
@@ -55,10 +50,7 @@ describe(`two shards of one table, root on PostgreSQL ${srcMajor}, shards on ${d
     // a customer change moves orders between the shards
     await src.query('root', `UPDATE orders SET cust = cust + 1 WHERE id BETWEEN 500 AND 900`);
     for (const nr of [0, 1]) {
-      await waitFor(`shard ${String(nr)} in sync`, 60_000, async () => {
-        const r = await dst.query<{ n: number }>(`shard${String(nr)}`, `SELECT count(*)::int AS n FROM londiste.table_info WHERE local AND merge_state = 'ok'`);
-        return r[0]?.n === 1 ? true : undefined;
-      }, diag);
+      await waitTablesOk(dst, `shard${String(nr)}`, 1, diag);
       await waitCaughtUp(src, 'root', dst, `shard${String(nr)}`, 'q', `s_shard${String(nr)}`, 60_000, diag);
     }
     const parts = [];
