@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
 import { jobDir, ok, refused, runLondiste } from '../cli/run-londiste.js';
-import { startTicker, startWorker, tableDigest, waitCaughtUp, waitFor, type RunningWorker } from './replication-env.js';
+import { startTicker, startWorker, tableDigest, tearDown, waitCaughtUp, waitFor, workersDiag, type RunningWorker } from './replication-env.js';
 
 const versions = testVersions();
 const srcMajor = versions[0] ?? 15;
@@ -25,7 +25,7 @@ describe(`table handlers, root on PostgreSQL ${srcMajor}, leaf on ${dstMajor}`, 
   let ticker: { stop: () => Promise<void> } | undefined;
   let root = '';
   let leaf = '';
-  const diag = (): string => workers.map((w) => w.output().split('\n').slice(-15).join('\n')).join('\n----\n');
+  const diag = (): string => workersDiag(workers);
 
   before(async () => {
     [src, dst] = await Promise.all([startCluster(srcMajor), startCluster(dstMajor)]);
@@ -55,12 +55,7 @@ describe(`table handlers, root on PostgreSQL ${srcMajor}, leaf on ${dstMajor}`, 
     ticker = startTicker(src, 'root', 100);
     workers.push(startWorker(root));
   });
-  after(async () => {
-    for (const w of workers) await w.stop();
-    await ticker?.stop();
-    jobs.remove();
-    await Promise.all([src.stop(), dst.stop()]);
-  });
+  after(() => tearDown(workers, ticker, jobs, [src, dst]));
 
   it('refuses a handler it does not have, or bad arguments, adding nothing; show-handlers lists them', async () => {
     const cases: [string[], RegExp][] = [

@@ -8,12 +8,16 @@
  * TRUNCATE empties the target with all its partitions. The initial copy goes into the target
  * table itself, as upstream's does.
  */
-import { catalog, quoteLiteral, SkytoolsError } from '@skytools/core';
+import { catalog, SkytoolsError } from '@skytools/core';
 import type { Handler, HandlerApplyContext, HandlerArgs } from './handler.js';
 import {
   createPartition,
+  EVERY_NET_ROW,
+  filingTimeSql,
   firstEventWithNull,
-  periodStartSql,
+  inPeriodSql,
+  NO_NET_ROW,
+  rowEventsSql,
   stagedNonRowEvents,
   stagedPeriods,
   truncateWithPartitions,
@@ -59,25 +63,6 @@ export function dispatchConf(args: HandlerArgs): DispatchConf {
   };
 }
 
-/**
- * The time an event is filed under, as SQL: over the stage's event row (`e.ld_row`, `e.ev_time`)
- * when the periods are listed, over a key's net row (`ld_image`, `ld_ev_time`: its last event)
- * when rows are routed. The same expression both ways: a row is routed to a partition listed.
- */
-function timeKey(conf: DispatchConf, tickTime: Date, image: string, evTime: string): string {
-  switch (conf.partMode) {
-    case 'event_time':
-      return evTime;
-    case 'current_time':
-      return 'now()';
-    case 'date_field':
-      // the wall-clock time as the row carries it (upstream reads its first 19 characters)
-      return `left(${image} ->> ${quoteLiteral(conf.partField ?? '')}, 19)::timestamp`;
-    default:
-      return `${quoteLiteral(tickTime.toISOString())}::timestamptz`;
-  }
-}
-
 /** A partition's name: part_name's template, or the parent's name and the period's date parts. */
 export function partitionName(conf: DispatchConf, parent: string, p: StagedPeriod): string {
   const parts: Record<string, string> = { parent, year: p.year, month: p.month, day: p.day, hour: p.hour };
@@ -93,38 +78,35 @@ export function partitionName(conf: DispatchConf, parent: string, p: StagedPerio
  * or its date changed). Then each key's last row goes into the partition of its last event.
  */
 async function dispatchRows(ctx: HandlerApplyContext, conf: DispatchConf, where: string): Promise<void> {
-  const eventKey = timeKey(conf, ctx.tickTime, 'e.ld_row', 'e.ev_time');
-  const rowKey = timeKey(conf, ctx.tickTime, 'ld_image', 'ld_ev_time');
-  // the stage holds the whole batch: the range's events of this table only
-  const mine = `(${ctx.events}) AND ${where}`;
-  const missing = await firstEventWithNull(ctx.client, mine, eventKey);
+  const eventKey = filingTimeSql(conf.partMode, conf.partField, ctx.tickTime, 'event');
+  const rowKey = filingTimeSql(conf.partMode, conf.partField, ctx.tickTime, 'net');
+  // the stage holds the whole batch: ctx.events keeps the range's events of this table only
+  const missing = await firstEventWithNull(ctx.client, ctx.events, where, eventKey);
   if (missing !== null) throw new SkytoolsError(`event ${missing}: ${conf.partMode === 'date_field' ? `part_field ${conf.partField ?? ''} is NULL` : 'no time to file it under'}`);
   const native = await catalog.isPartitioned(ctx.client, ctx.dest);
   if (native && conf.partMode !== 'date_field') {
     throw new SkytoolsError(`${ctx.dest} is partitioned by PostgreSQL itself (PARTITION BY): rows go by its partition key, so give part_mode=date_field part_field=KEY_COLUMN`);
   }
   // the periods of rows that stay (a deleted row needs no partition)
-  const periods = await stagedPeriods(ctx.client, `${mine} AND e.ld_op <> 'D'`, eventKey, conf.period);
+  const periods = await stagedPeriods(ctx.client, ctx.events, where, eventKey, conf.period);
   for (const p of periods) {
     await createPartition(ctx.client, ctx.dest, partitionName(conf, ctx.dest, p), [], conf.partMode === 'date_field' ? (conf.partField ?? '') : '', p.start, conf.period);
   }
-  // the parent pass: no row satisfies 'false', so every key is deleted (no ONLY: with the partitions)
-  await ctx.applyRows(ctx.dest, where, 'false');
+  // the parent pass: no net row is kept, so every key is deleted (no ONLY: with the partitions)
+  await ctx.applyRows(ctx.dest, where, NO_NET_ROW);
   if (native) {
     // PostgreSQL routes each row to its partition
-    await ctx.applyRows(ctx.dest, where, 'true');
+    await ctx.applyRows(ctx.dest, where, EVERY_NET_ROW);
     return;
   }
   for (const p of periods) {
-    await ctx.applyRows(partitionName(conf, ctx.dest, p), where, `${periodStartSql(rowKey, conf.period)} = ${quoteLiteral(p.start)}`);
+    await ctx.applyRows(partitionName(conf, ctx.dest, p), where, inPeriodSql(rowKey, conf.period, p.start));
   }
 }
 
 async function runDispatch(ctx: HandlerApplyContext, conf: DispatchConf): Promise<void> {
-  const ops = `e.ld_op IN (${conf.ops.map(quoteLiteral).join(', ')})`;
   let after: string | null = null;
-  const segment = (before: string | null): string =>
-    [ops, after === null ? null : `e.ev_id > ${after}`, before === null ? null : `e.ev_id < ${before}`].filter((x) => x !== null).join(' AND ');
+  const segment = (before: string | null): string => rowEventsSql(conf.ops, after, before);
   const apply = (where: string): Promise<void> => (conf.tableMode === 'direct' ? ctx.applyRows(ctx.dest, where) : dispatchRows(ctx, conf, where));
   // row events in order around the TRUNCATEs among them
   for (const ev of await stagedNonRowEvents(ctx.client, ctx.events)) {

@@ -120,18 +120,23 @@ export class BatchApplier {
     this.stats = { events: 0, applied: 0, backlogged: 0, skipped: 0 };
   }
 
+  /** Table `dest`'s columns, key and kind, read once per session. */
+  private async meta(dest: string): Promise<TableMeta> {
+    let meta = this.metas.get(dest);
+    if (meta === undefined) {
+      meta = await loadTableMeta(this.client, dest);
+      this.metas.set(dest, meta);
+    }
+    return meta;
+  }
+
   /** The applier of table `dest` (a table's own, or one a handler routes rows to) with row condition `where`. */
   private async applier(dest: string, where: string | null): Promise<TableApplier> {
     // a changed handler or --where (change-handler) gets an applier of its own
     const key = `${dest}\u0000${where ?? ''}`;
     let a = this.appliers.get(key);
     if (a === undefined) {
-      let meta = this.metas.get(dest);
-      if (meta === undefined) {
-        meta = await loadTableMeta(this.client, dest);
-        this.metas.set(dest, meta);
-      }
-      a = new TableApplier(this.client, meta, where);
+      a = new TableApplier(this.client, await this.meta(dest), where);
       this.appliers.set(key, a);
     }
     return a;
@@ -331,10 +336,10 @@ export class BatchApplier {
           this.stats.skipped += 1;
           return;
         }
-        await truncateTable(this.client, t.dest);
+        await truncateTable(this.client, t.dest, (await this.meta(t.dest)).partitioned);
         break;
       case 'sql':
-        await applySqlEvent(this.client, d.op, t.dest, d.sql);
+        await applySqlEvent(this.client, d.op, t.dest, (await this.meta(t.dest)).partitioned, d.sql);
         break;
       default:
         throw new SkytoolsError(`cannot apply event ${ev.ev_id} (${ev.ev_type ?? 'no type'}) of ${ev.ev_extra1 ?? 'no table'} in batch ${this.batch}: a row event without row data`);

@@ -11,6 +11,8 @@ export interface TableMeta {
   generated: ReadonlySet<string>;
   /** Has GENERATED ALWAYS identity columns: inserts give their values with OVERRIDING SYSTEM VALUE. */
   overriding: boolean;
+  /** Partitioned by PostgreSQL (PARTITION BY): statements on it take no ONLY. */
+  partitioned: boolean;
 }
 
 export async function loadTableMeta(client: pg.ClientBase, fqname: string): Promise<TableMeta> {
@@ -26,5 +28,6 @@ export async function loadTableMeta(client: pg.ClientBase, fqname: string): Prom
     pkey,
     generated: new Set(computed.generated),
     overriding: computed.identityAlways.length > 0,
+    partitioned: await catalog.isPartitioned(client, fqname),
   };
 }

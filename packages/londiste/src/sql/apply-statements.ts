@@ -5,7 +5,7 @@
  * as is is what the user gave as SQL (--where) or what a capture trigger wrote as SQL (sqltriga).
  */
 import type pg from 'pg';
-import { catalog, quoteFqname, quoteIdent } from '@skytools/core';
+import { quoteFqname, quoteIdent } from '@skytools/core';
 import type { RowOp } from '../replay/event-parser.js';
 
 /** How a loaded stage is applied to its table; each statement reports its row count. */
@@ -77,17 +77,18 @@ function matches(where: string): string {
  * partitioned by PostgreSQL: there ONLY would find no rows (UPDATE ONLY and DELETE FROM ONLY
  * change nothing, without an error) or be refused (TRUNCATE ONLY).
  */
-export async function onlyKeyword(client: pg.ClientBase, fqname: string): Promise<string> {
-  return (await catalog.isPartitioned(client, fqname)) ? '' : 'ONLY ';
+export function onlyKeyword(partitioned: boolean): string {
+  return partitioned ? '' : 'ONLY ';
 }
 
-export async function truncateTable(client: pg.ClientBase, fqname: string): Promise<void> {
-  await client.query(`TRUNCATE ${await onlyKeyword(client, fqname)}${quoteFqname(fqname)}`);
+/** `partitioned`: the table is partitioned by PostgreSQL (TableMeta.partitioned). */
+export async function truncateTable(client: pg.ClientBase, fqname: string, partitioned: boolean): Promise<void> {
+  await client.query(`TRUNCATE ${onlyKeyword(partitioned)}${quoteFqname(fqname)}`);
 }
 
 /** A sqltriga event: the fragment the trigger wrote, completed for the target table. */
-export async function applySqlEvent(client: pg.ClientBase, op: RowOp, dest: string, fragment: string): Promise<void> {
+export async function applySqlEvent(client: pg.ClientBase, op: RowOp, dest: string, partitioned: boolean, fragment: string): Promise<void> {
   const t = quoteFqname(dest);
-  const only = op === 'I' ? '' : await onlyKeyword(client, dest);
+  const only = onlyKeyword(partitioned);
   await client.query(op === 'I' ? `INSERT INTO ${t} ${fragment}` : op === 'U' ? `UPDATE ${only}${t} SET ${fragment}` : `DELETE FROM ${only}${t} WHERE ${fragment}`);
 }

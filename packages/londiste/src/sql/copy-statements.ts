@@ -4,7 +4,7 @@
  * first, the secondary indexes dropped for the load and rebuilt after it, ANALYZE.
  */
 import type pg from 'pg';
-import { quoteFqname, quoteIdent, splitFqname } from '@skytools/core';
+import { catalog, quoteFqname, quoteIdent, splitFqname } from '@skytools/core';
 import { onlyKeyword } from './apply-statements.js';
 
 export function copyOutSql(source: string, columns: readonly string[], where: string | null): string {
@@ -21,7 +21,7 @@ export function copyInSql(dest: string, columns: readonly string[]): string {
  * refuses it), a DELETE, which under the replica role leaves their rows alone.
  */
 export async function emptyTable(client: pg.ClientBase, fqname: string, referenced: boolean, withChildren = false): Promise<void> {
-  const only = withChildren ? '' : await onlyKeyword(client, fqname);
+  const only = withChildren ? '' : onlyKeyword(await catalog.isPartitioned(client, fqname));
   await client.query(referenced ? `DELETE FROM ${only}${quoteFqname(fqname)}` : `TRUNCATE ${only}${quoteFqname(fqname)}`);
 }
 

@@ -48,24 +48,61 @@ export interface StagedPeriod {
 }
 
 /** The text of a period start for `key` (an expression on the stage's row `e`) truncated to `period`. */
-export function periodStartSql(key: string, period: string): string {
+function periodStartSql(key: string, period: string): string {
   return `to_char(date_trunc(${quoteLiteral(period)}, ${key}), 'YYYY-MM-DD HH24:MI:SS')`;
 }
 
-/** The periods the row events of `where` fall into by `key`, in order. */
-export async function stagedPeriods(client: pg.ClientBase, where: string, key: string, period: string): Promise<StagedPeriod[]> {
+/**
+ * The time dispatch files an event under (`mode`: batch_time, event_time, date_field of `field`,
+ * current_time), as SQL over an event's stage row `e` ('event'), or over a key's net row
+ * (`ld_image`, `ld_ev_time`: its last event; 'net'). The same expression both ways: a row is
+ * routed to a partition its events listed.
+ */
+export function filingTimeSql(mode: string, field: string | undefined, tickTime: Date, over: 'event' | 'net'): string {
+  switch (mode) {
+    case 'event_time':
+      return over === 'event' ? 'e.ev_time' : 'ld_ev_time';
+    case 'current_time':
+      return 'now()';
+    case 'date_field':
+      // the wall-clock time as the row carries it (upstream reads its first 19 characters)
+      return `left(${over === 'event' ? 'e.ld_row' : 'ld_image'} ->> ${quoteLiteral(field ?? '')}, 19)::timestamp`;
+    default:
+      return `${quoteLiteral(tickTime.toISOString())}::timestamptz`;
+  }
+}
+
+/** The stage's row events of kinds `ops` (I, U, D) between two event ids (exclusive; null: open). */
+export function rowEventsSql(ops: readonly string[], after: string | null, before: string | null): string {
+  const parts = [`e.ld_op IN (${ops.map(quoteLiteral).join(', ')})`];
+  if (after !== null) parts.push(`e.ev_id > ${BigInt(after).toString()}`);
+  if (before !== null) parts.push(`e.ev_id < ${BigInt(before).toString()}`);
+  return parts.join(' AND ');
+}
+
+/** Net rows whose `key` (filingTimeSql over 'net') falls in the period starting at `start`. */
+export function inPeriodSql(key: string, period: string, start: string): string {
+  return `${periodStartSql(key, period)} = ${quoteLiteral(start)}`;
+}
+
+/** Row conditions for applyRows: none of the net rows (every key deleted), or all of them. */
+export const NO_NET_ROW = 'false';
+export const EVERY_NET_ROW = 'true';
+
+/** The periods the row events of `events` and `where` that leave a row (not deletes) fall into by `key`, in order. */
+export async function stagedPeriods(client: pg.ClientBase, events: string, where: string, key: string, period: string): Promise<StagedPeriod[]> {
   const t = `date_trunc(${quoteLiteral(period)}, ${key})`;
   const r = await client.query<StagedPeriod>(
     `SELECT DISTINCT ${periodStartSql(key, period)} AS start, to_char(${t}, 'YYYY') AS year, to_char(${t}, 'MM') AS month,
             to_char(${t}, 'DD') AS day, to_char(${t}, 'HH24') AS hour
-       FROM ${BATCH_STAGE} e WHERE ${where} AND e.ld_op IS NOT NULL ORDER BY 1`,
+       FROM ${BATCH_STAGE} e WHERE (${events}) AND ${where} AND e.ld_op IS NOT NULL AND e.ld_op <> 'D' ORDER BY 1`,
   );
   return r.rows;
 }
 
-/** The first row event of `where` whose `key` is NULL, if any. */
-export async function firstEventWithNull(client: pg.ClientBase, where: string, key: string): Promise<string | null> {
-  const r = await client.query<{ id: string | null }>(`SELECT min(ev_id)::text AS id FROM ${BATCH_STAGE} e WHERE ${where} AND e.ld_op IS NOT NULL AND (${key}) IS NULL`);
+/** The first row event of `events` and `where` whose `key` is NULL, if any. */
+export async function firstEventWithNull(client: pg.ClientBase, events: string, where: string, key: string): Promise<string | null> {
+  const r = await client.query<{ id: string | null }>(`SELECT min(ev_id)::text AS id FROM ${BATCH_STAGE} e WHERE (${events}) AND ${where} AND e.ld_op IS NOT NULL AND (${key}) IS NULL`);
   return r.rows[0]?.id ?? null;
 }
 

@@ -187,7 +187,8 @@ async function otherNodeSource(ctx: CopySourceContext, node: string, client: pg.
   if (!holdsEveryRow(state) || (await mergedThere(client, ctx.queue, state))) {
     throw new SkytoolsError(`${table.name}: cannot copy from node ${node}: the table there does not hold the source's rows as they are (--where, a handler, or other queues merged into it); name another with resync --copy-node=NODE`);
   }
-  if (ctx.parkedSince === undefined) {
+  const since = ctx.parkedSince;
+  if (since === undefined) {
     // the worker records it in its next round, before that round's batch
     throw new CopySourceNotReady(`waiting for the worker to keep the table's events before copying from node ${node}`);
   }
@@ -196,13 +197,13 @@ async function otherNodeSource(ctx: CopySourceContext, node: string, client: pg.
     isProvider: false,
     client,
     state,
-    snapshot: (src) => tickSnapshotOfCopy(ctx, node, table.name, src),
+    snapshot: (src) => tickSnapshotOfCopy(ctx, node, table.name, since, src),
     close: () => client.end().catch(() => undefined),
   };
 }
 
 /** The provider's snapshot of the tick the source node had applied when the copy's snapshot was taken. */
-async function tickSnapshotOfCopy(ctx: CopySourceContext, node: string, table: string, src: pg.ClientBase): Promise<string> {
+async function tickSnapshotOfCopy(ctx: CopySourceContext, node: string, table: string, since: string, src: pg.ClientBase): Promise<string> {
   // the first read of the copy's transaction: the tick goes with the rows the copy will read
   const applied = (await pgqNode.getNodeInfo(src, ctx.queue))?.worker_last_tick ?? null;
   if (applied === null) throw new SkytoolsError(`copy node ${node} has applied no batch of queue ${ctx.queue}; name another node`);
@@ -212,8 +213,6 @@ async function tickSnapshotOfCopy(ctx: CopySourceContext, node: string, table: s
   if (there?.local !== true || there.state !== 'ok') {
     throw new CopySourceNotReady(`the table is not in sync on copy node ${node} (state there: ${there?.state ?? 'not replicated'}): waiting for it`);
   }
-  const since = ctx.parkedSince ?? null;
-  if (since === null) throw new CopySourceNotReady(`waiting for the worker to keep the table's events before copying from node ${node}`);
   if (BigInt(applied) < BigInt(since)) {
     throw new CopySourceNotReady(`copy node ${node} is at tick ${applied}, behind tick ${since} from which this node keeps the table's events: waiting for it to catch up`);
   }
