@@ -179,7 +179,7 @@ export class Rig {
   copyTimes(): Map<string, { rows: number; seconds: number }> {
     const out = new Map<string, { rows: number; seconds: number }>();
     const text = existsSync(this.leafLogFile) ? readFileSync(this.leafLogFile, 'utf8') : '';
-    for (const m of text.matchAll(/ (\S+): copied (\d+) rows, [\d.]+ MB in ([\d.]+)s/g)) {
+    for (const m of text.matchAll(/ (\S+): copied (\d+) rows, [\d.]+ MB (?:\(\w+\) )?in ([\d.]+)s/g)) {
       out.set(m[1] ?? '', { rows: Number(m[2]), seconds: Number(m[3]) });
     }
     return out;

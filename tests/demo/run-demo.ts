@@ -122,7 +122,7 @@ async function main(): Promise<number> {
     }
     say(`   every table copied and in sync after ${((Date.now() - copyStart) / 1000).toFixed(1)}s`);
     const logs = readFileSync(join(work, 'log', 'londisted.log'), 'utf8');
-    for (const m of logs.matchAll(/(\S+): copied (\d+) rows, ([\d.]+) MB in ([\d.]+)s/g)) say(`   copy ${m[1]}: ${m[2]} rows, ${m[3]} MB in ${m[4]}s`);
+    for (const m of logs.matchAll(/(\S+): copied (\d+) rows, ([\d.]+) MB (?:\(\w+\) )?in ([\d.]+)s/g)) say(`   copy ${m[1]}: ${m[2]} rows, ${m[3]} MB in ${m[4]}s`);
 
     say(`== Load: pgbench -n -c 4 -j 2 -T ${LOAD_SECONDS} -M prepared, the blog's login/logout over TCP`);
     const script = join(work, 'login_logout.sql');

@@ -4,7 +4,8 @@
 // values with NULLs, CJK, backslashes, tabs, newlines, bytea, jsonb, arrays and timestamps; a
 // --where condition crossed both ways; sqltriga and jsontriga events (written with
 // pgq.insert_event, as those triggers write them) among urlencoded ones; a TRUNCATE between
-// writes in one transaction. Each table is compared on both sides by count and checksum.
+// writes in one transaction. Each table is compared on both sides by count and checksum. Initial copies
+// of every built-in type in binary COPY, and in text where a type differs or is a user's.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ok, runLondiste } from '../cli/run-londiste.js';
@@ -123,5 +124,37 @@ describe(`set-based apply of hard batches, ${String(RootLeaf.versions.root)} -> 
         { id: 2, v: 'json over sql', n: 23 },
       ],
     );
+  });
+
+  it('copies in binary where every column has the same built-in type on both sides, in text otherwise', async () => {
+    const ddl = (leaf: boolean): string => `
+      CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
+      CREATE DOMAIN short_text AS text CHECK (length(VALUE) < 100);
+      CREATE TABLE public.cb (id int PRIMARY KEY, t text, bin bytea, j json, jb jsonb, arr text[], ia int[], ts timestamptz,
+        tsn timestamp, d date, iv interval, n numeric, f8 float8, f4 real, m money, ip inet, net cidr, u uuid, b bool,
+        r tsrange, pt point, bits varbit, ch char(3), vc varchar(20), big bigint, sm smallint, tm time);
+      CREATE TABLE public.ct (id int PRIMARY KEY, k ${leaf ? 'bigint' : 'int'}, e mood, s short_text);`;
+    await rl.root.query(rl.rootDb, ddl(false));
+    await rl.leaf.query(rl.leafDb, ddl(true));
+    await rl.root.query(rl.rootDb, `
+      INSERT INTO cb VALUES
+        (1, E'德哥 \\\\ back\\tslash\\nnew line\\r ''q''', '\\x00ff5c0a0d09'::bytea, '{"k": [1, "二"], "z": 1}', '{"k": [1, "二", null]}',
+         '{"a b", NULL, "德", "\\\\"}', '{1,NULL,-3}', '2026-12-02 10:00:00.123456+09', '2026-12-02 10:00:00.5', '2024-02-29', '1 year 2 mons 3 days 04:05:06.7',
+         123456789012345678901234567890.123456789, 1.0000000000000002, 3.4e38, '$1,234.56', '192.168.0.1/24', '10.0.0.0/8', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', true,
+         '[2026-01-01,2026-02-01)', '(1.5,-2.25)', B'10110', 'ab', 'varchar', 9223372036854775807, -32768, '23:59:59.999999'),
+        (2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+        (3, '', '', '""', '{}', '{}', '{}', 'infinity', '-infinity', 'infinity', '0', 'NaN', 'NaN', '-Infinity', 0, '::1', '::/0', '00000000-0000-0000-0000-000000000000', false,
+         'empty', '(0,0)', B'', '', '', -9223372036854775808, 32767, '00:00');
+      INSERT INTO cb (id, t, n, f8) SELECT g, repeat('長', g % 50), g / 7.0, g * 1e-300 FROM generate_series(4, 5000) g;
+      INSERT INTO ct VALUES (1, 2147483647, 'happy', 'x'), (2, NULL, NULL, NULL), (3, -1, 'sad', E'德\\t');`);
+    ok(await runLondiste([rl.rootJob, 'add-table', 'cb', 'ct']), 'root add-table');
+    ok(await runLondiste([rl.leafJob, 'add-table', 'cb', 'ct']), 'leaf add-table');
+    await rl.inSync('public.cb');
+    await rl.inSync('public.ct');
+    await same('cb');
+    await same('ct');
+    const out = rl.leafWorker?.output() ?? '';
+    assert.match(out, /public\.cb: copied 5000 rows, [\d.]+ MB \(binary\)/, 'cb copied in binary');
+    assert.match(out, /public\.ct: copied 3 rows, [\d.]+ MB \(text\)/, 'ct (int into bigint, an enum, a domain) copied in text');
   });
 });

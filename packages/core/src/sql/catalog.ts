@@ -30,6 +30,12 @@ export interface ColumnInfo {
   pk: boolean;
   /** pg_type.typcategory of the type: N numeric, S string, D date/time, B boolean, U user-defined, ... */
   category: string;
+  /**
+   * A built-in type (or an array of one) with binary send and receive functions: its binary COPY
+   * format is the wire protocol's, the same in every major version (drivers rely on it). A user's
+   * type (its OID differs between databases, an extension's format between versions) is not.
+   */
+  builtin: boolean;
 }
 
 /** The live columns of a table in attnum order; empty when the table does not exist. */
@@ -38,7 +44,8 @@ export async function tableColumns(client: pg.ClientBase, fqname: string): Promi
   const r = await client.query<ColumnInfo>(
     `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull,
             pg_get_expr(d.adbin, d.adrelid) AS def,
-            coalesce(a.attnum = ANY (i.indkey::int2[]), false) AS pk, ty.typcategory::text AS category
+            coalesce(a.attnum = ANY (i.indkey::int2[]), false) AS pk, ty.typcategory::text AS category,
+            (ty.oid < 16384 AND ty.typsend::oid <> 0 AND ty.typreceive::oid <> 0) AS builtin
        FROM pg_catalog.pg_class c
        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
        JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped

@@ -10,11 +10,11 @@
  * own (the structure is kept in dropped_ddl and put back once every part has copied), then each
  * part copies its rows into the bare table without touching it (londiste._coordinate_copy).
  */
-import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type pg from 'pg';
-import { catalog, londisteSql, session, SkytoolsError, type Logger } from '@skytools/core';
+import { catalog, londisteSql, session, SkytoolsError, type ColumnInfo, type Logger } from '@skytools/core';
+import { CopyMeter, type CopyFormat } from './copy-meter.js';
 import { checkColumns } from './column-check.js';
 import { addConstraintSql, copyInSql, copyOutSql, createIndex, dropConstraint, dropIndex, emptyTable } from '../sql/copy-statements.js';
 import { copyCondition, setTableState, tableHandler, type TableState } from './table-state.js';
@@ -54,32 +54,20 @@ export interface CopyTask {
 }
 
 /**
- * Counts what passes, and passes it on in chunks of about 256 kB: COPY TO delivers a row at a
- * time, and handing each on as a message of its own costs more than the data.
+ * Binary when every column has the same built-in type on both sides: the target then reads
+ * values without parsing text (timestamps, numerics: about 1.6 times the rows per second of a
+ * text COPY). Text otherwise: it converts between types (int4 into int8, anything into text) and
+ * carries a user's types, whose binary form holds OIDs or an extension version's layout.
  */
-class Meter extends Transform {
-  bytes = 0;
-  rows = 0;
-  private held: Buffer[] = [];
-  private heldBytes = 0;
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.bytes += chunk.length;
-    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) this.rows += 1;
-    this.held.push(chunk);
-    this.heldBytes += chunk.length;
-    if (this.heldBytes >= 262_144) this.release();
-    cb();
-  }
-  override _flush(cb: TransformCallback): void {
-    this.release();
-    cb();
-  }
-  private release(): void {
-    if (this.held.length === 0) return;
-    this.push(this.held.length === 1 ? this.held[0] : Buffer.concat(this.held, this.heldBytes));
-    this.held = [];
-    this.heldBytes = 0;
-  }
+function copyFormat(src: readonly ColumnInfo[], dst: readonly ColumnInfo[], cols: readonly string[]): CopyFormat {
+  const there = new Map(src.map((c) => [c.name, c]));
+  const here = new Map(dst.map((c) => [c.name, c]));
+  const same = cols.every((name) => {
+    const s = there.get(name);
+    const d = here.get(name);
+    return s !== undefined && d !== undefined && s.builtin && d.builtin && s.type === d.type;
+  });
+  return same ? 'binary' : 'text';
 }
 
 export async function copyTable(task: CopyTask): Promise<CopyResult> {
@@ -99,8 +87,11 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
     }
     // generated columns here compute their own values; COPY refuses to write them
     const skip = new Set((await catalog.computedColumns(dst, table.dest)).generated);
-    const dstCols = new Set((await catalog.tableColumns(dst, table.dest)).map((c) => c.name).filter((c) => !skip.has(c)));
-    const cols = (await catalog.tableColumns(src, task.sourceName)).map((c) => c.name).filter((c) => dstCols.has(c));
+    const dstColumns = await catalog.tableColumns(dst, table.dest);
+    const srcColumns = await catalog.tableColumns(src, task.sourceName);
+    const dstCols = new Set(dstColumns.map((c) => c.name).filter((c) => !skip.has(c)));
+    const cols = srcColumns.map((c) => c.name).filter((c) => dstCols.has(c));
+    const format = copyFormat(srcColumns, dstColumns, cols);
 
     if (task.mode === 'lead' && table.droppedDdl === null) await dropForMerge(task);
 
@@ -117,7 +108,7 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
       await emptyTable(dst, table.dest, await catalog.isReferencedByOthers(dst, table.dest), tableHandler(table).impl.copyEmptiesChildren === true);
     }
 
-    const meter = new Meter();
+    const meter = new CopyMeter(format);
     const every = task.progressEveryMs ?? 5000;
     const timer = setInterval(() => {
       const s = (Date.now() - started) / 1000;
@@ -125,9 +116,9 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
     }, every);
     try {
       await pipeline(
-        src.query(copyTo(copyOutSql(task.sourceName, cols, copyCondition(table)))),
+        src.query(copyTo(copyOutSql(task.sourceName, cols, copyCondition(table), format))),
         meter,
-        dst.query(copyFrom(copyInSql(table.dest, cols))),
+        dst.query(copyFrom(copyInSql(table.dest, cols, format))),
       );
     } finally {
       clearInterval(timer);
@@ -138,7 +129,7 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
     await session.commit(src);
     const seconds = (Date.now() - started) / 1000;
     log.info(
-      `${table.name}: copied ${meter.rows} rows, ${(meter.bytes / 1048576).toFixed(1)} MB in ${seconds.toFixed(2)}s` +
+      `${table.name}: copied ${meter.rows} rows, ${(meter.bytes / 1048576).toFixed(1)} MB (${format}) in ${seconds.toFixed(2)}s` +
         (seconds > 0 ? ` (${Math.round(meter.rows / seconds)} rows/s)` : ''),
     );
     await task.onCommitted?.();

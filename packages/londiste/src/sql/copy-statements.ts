@@ -6,14 +6,17 @@
 import type pg from 'pg';
 import { catalog, quoteFqname, quoteIdent, splitFqname } from '@skytools/core';
 import { onlyKeyword } from './apply-statements.js';
+import type { CopyFormat } from '../replay/copy-meter.js';
 
-export function copyOutSql(source: string, columns: readonly string[], where: string | null): string {
+const formatOption = (format: CopyFormat): string => (format === 'binary' ? ' (FORMAT binary)' : '');
+
+export function copyOutSql(source: string, columns: readonly string[], where: string | null, format: CopyFormat = 'text'): string {
   const cond = where === null ? '' : ` WHERE ${where}`;
-  return `COPY (SELECT ${columns.map(quoteIdent).join(', ')} FROM ${quoteFqname(source)}${cond}) TO STDOUT`;
+  return `COPY (SELECT ${columns.map(quoteIdent).join(', ')} FROM ${quoteFqname(source)}${cond}) TO STDOUT${formatOption(format)}`;
 }
 
-export function copyInSql(dest: string, columns: readonly string[]): string {
-  return `COPY ${quoteFqname(dest)} (${columns.map(quoteIdent).join(', ')}) FROM STDIN`;
+export function copyInSql(dest: string, columns: readonly string[], format: CopyFormat = 'text'): string {
+  return `COPY ${quoteFqname(dest)} (${columns.map(quoteIdent).join(', ')}) FROM STDIN${formatOption(format)}`;
 }
 
 /**
