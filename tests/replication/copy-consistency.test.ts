@@ -137,6 +137,10 @@ describe(`initial copy under load, PostgreSQL ${srcMajor} -> ${dstMajor}`, () =>
         assert.equal(events[i]?.split(' ')[0], 'start');
         assert.equal(events[i + 1], `end ${events[i]?.split(' ')[1] ?? ''}`, `copies overlapped: ${events.join(', ')}`);
       }
+      // the longest copies start first (the sync ends soonest with parallel copies): the two big
+      // tables (200k rows each) before the logs, whatever the list's (alphabetical) order
+      const sizes = await src.query<{ t: string }>('db', `SELECT 'digoal_01.' || relname AS t FROM pg_class WHERE relnamespace = 'digoal_01'::regnamespace AND relkind = 'r' ORDER BY pg_table_size(oid) DESC LIMIT 2`);
+      assert.deepEqual([events[0], events[2]], sizes.map((r) => `start ${r.t}`), `the biggest tables first: ${events.join(', ')}`);
 
       // SIGTERM while changes stream in: the worker exits 0, a new one resumes, nothing is lost
       const applied = async (): Promise<number> =>

@@ -8,7 +8,7 @@
  */
 import PQueue from 'p-queue';
 import type pg from 'pg';
-import { connect, describeError, formatDuration, londisteSql, maskSecrets, pgq, session, SkytoolsError, type Logger } from '@skytools/core';
+import { catalog, connect, describeError, formatDuration, londisteSql, maskSecrets, pgq, session, SkytoolsError, type Logger } from '@skytools/core';
 import { copyTable, type CopyMode } from '../replay/table-copy.js';
 import { CopySourceNotReady, openCopySource, type CopySource } from './copy-source.js';
 import { analyze, restoreStructure } from '../sql/copy-statements.js';
@@ -81,6 +81,8 @@ export class CopyScheduler {
   private readonly inTurn = new Set<string>();
   /** ANALYZE of copied tables, run after their copy gave its slot to the next one. */
   private readonly analyzing = new Set<Promise<void>>();
+  /** Table → its size on the provider when first seen waiting for a copy: the biggest copy starts first. */
+  private readonly sizes = new Map<string, number>();
 
   constructor(private readonly o: CopySchedulerOptions) {}
 
@@ -90,10 +92,13 @@ export class CopyScheduler {
    */
   offer(tables: ReadonlyMap<string, TableState>, providerLocation: string, completedTick: string | null): void {
     for (const t of tables.values()) {
-      if (!needsCopy(t)) this.parkedSince.delete(t.name);
+      if (!needsCopy(t)) {
+        this.parkedSince.delete(t.name);
+        this.sizes.delete(t.name);
+      }
       else if (!this.parkedSince.has(t.name) && completedTick !== null) this.parkedSince.set(t.name, completedTick);
     }
-    for (const t of tables.values()) {
+    for (const t of this.biggestFirst(tables)) {
       const restore = needsStructureBack(t);
       if (!needsCopy(t) && !restore) continue;
       if (this.running.size >= this.o.perJob) return;
@@ -248,9 +253,29 @@ export class CopyScheduler {
     }
   }
 
+  /**
+   * Learn the provider's size of each table waiting for a copy (once a table): with copies in
+   * parallel, the whole sync ends soonest when the longest copies start first instead of after
+   * the small ones. Only an order: a size that cannot be read counts as 0.
+   */
+  async learnSizes(provider: pg.ClientBase, tables: ReadonlyMap<string, TableState>): Promise<void> {
+    const unknown = [...tables.values()].filter((t) => needsCopy(t) && !this.sizes.has(t.name)).map((t) => t.name);
+    if (unknown.length === 0) return;
+    const sizes = await catalog.tableSizes(provider, unknown).catch((err: unknown) => {
+      this.o.log.debug(`copies: sizes of ${unknown.join(', ')} on the provider not read (${describeError(err)}); copied in list order`);
+      return new Map<string, number>();
+    });
+    for (const name of unknown) this.sizes.set(name, sizes.get(name) ?? 0);
+  }
+
+  private biggestFirst(tables: ReadonlyMap<string, TableState>): TableState[] {
+    // a stable sort: equal sizes keep the list's order
+    return [...tables.values()].sort((a, b) => (this.sizes.get(b.name) ?? 0) - (this.sizes.get(a.name) ?? 0));
+  }
+
   /** The job's next table for this turn: one that needs a copy and may start now. */
   private async nextOfTurn(db: pg.Client): Promise<string | undefined> {
-    for (const t of (await loadTableStates(db, this.o.queue)).values()) {
+    for (const t of this.biggestFirst(await loadTableStates(db, this.o.queue))) {
       // only tables the worker's rounds have seen waiting: their events are being kept since then
       if (needsCopy(t) && !needsStructureBack(t) && this.parkedSince.has(t.name) && this.mayStart(t, this.running.size - 1)) return t.name;
     }

@@ -135,6 +135,7 @@ export class ReplicationWorker {
     // a branch re-publishes every tick of its provider, so it takes them one by one
     const batch = await pgq.nextBatch(provider, this.job.queue_name, this.job.job_name, isBranch ? 0 : this.job.batch_merge_events);
     const tables = await loadTableStates(db, this.job.queue_name);
+    await this.copies.learnSizes(provider, tables);
     this.copies.offer(tables, st.provider_location, st.completed_tick);
     if (this.copies.busy) this.busyAt = performance.now();
     if (batch === null) return this.rest(signal);
