@@ -136,6 +136,10 @@ describe(`set-based apply of hard batches, ${String(RootLeaf.versions.root)} -> 
       CREATE TABLE public.ct (id int PRIMARY KEY, k ${leaf ? 'bigint' : 'int'}, e mood, s short_text);`;
     await rl.root.query(rl.rootDb, ddl(false));
     await rl.leaf.query(rl.leafDb, ddl(true));
+    // indexes here whose CREATE INDEX statement does not say everything are kept through the copy
+    await rl.leaf.query(rl.leafDb, `
+      CREATE INDEX cb_t ON cb (t); CREATE INDEX cb_n ON cb (n); COMMENT ON INDEX cb_n IS 'kept'; CREATE INDEX cb_f8 ON cb (f8);
+      ALTER TABLE cb CLUSTER ON cb_t; CREATE UNIQUE INDEX ct_ri ON ct (id); ALTER TABLE ct REPLICA IDENTITY USING INDEX ct_ri;`);
     await rl.root.query(rl.rootDb, `
       INSERT INTO cb VALUES
         (1, E'德哥 \\\\ back\\tslash\\nnew line\\r ''q''', '\\x00ff5c0a0d09'::bytea, '{"k": [1, "二"], "z": 1}', '{"k": [1, "二", null]}',
@@ -153,6 +157,16 @@ describe(`set-based apply of hard batches, ${String(RootLeaf.versions.root)} -> 
     await rl.inSync('public.ct');
     await same('cb');
     await same('ct');
+    assert.deepEqual(
+      await rl.leaf.query(rl.leafDb, `SELECT ic.relname AS name, i.indisclustered AS clustered, i.indisreplident AS ident, obj_description(ic.oid, 'pg_class') AS comment
+        FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE ic.relname IN ('cb_t', 'cb_n', 'cb_f8', 'ct_ri') ORDER BY 1`),
+      [
+        { name: 'cb_f8', clustered: false, ident: false, comment: null },
+        { name: 'cb_n', clustered: false, ident: false, comment: 'kept' },
+        { name: 'cb_t', clustered: true, ident: false, comment: null },
+        { name: 'ct_ri', clustered: false, ident: true, comment: null },
+      ],
+    );
     const out = rl.leafWorker?.output() ?? '';
     assert.match(out, /public\.cb: copied 5000 rows, [\d.]+ MB \(binary\)/, 'cb copied in binary');
     assert.match(out, /public\.ct: copied 3 rows, [\d.]+ MB \(text\)/, 'ct (int into bigint, an enum, a domain) copied in text');

@@ -78,7 +78,11 @@ export interface IndexInfo {
   def: string;
   /** Backs a constraint of the table itself (primary key, unique, exclusion): made by the constraint. */
   ownConstraint: boolean;
-  /** Some constraint depends on it (its own, or another table's foreign key): it cannot be dropped. */
+  /**
+   * Not to be dropped and rebuilt: a constraint depends on it (its own, or another table's foreign
+   * key), or it carries what its CREATE INDEX statement does not (replica identity, the CLUSTER
+   * mark, a tablespace, a comment, statistics targets).
+   */
   needed: boolean;
   /** A foreign key (of this or another table) points at it: its constraint cannot be dropped either. */
   foreignKeyTarget: boolean;
@@ -90,7 +94,10 @@ export async function tableIndexes(client: pg.ClientBase, fqname: string): Promi
   const r = await client.query<IndexInfo>(
     `SELECT ic.relname AS name, pg_get_indexdef(i.indexrelid) AS def,
             EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid) AS "ownConstraint",
-            i.indisprimary OR EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid) AS needed,
+            i.indisprimary OR i.indisreplident OR i.indisclustered OR ic.reltablespace <> 0
+              OR EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid)
+              OR EXISTS (SELECT 1 FROM pg_catalog.pg_description d WHERE d.objoid = i.indexrelid AND d.classoid = 'pg_catalog.pg_class'::regclass)
+              OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = i.indexrelid AND a.attstattarget > 0) AS needed,
             EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype = 'f') AS "foreignKeyTarget"
        FROM pg_catalog.pg_index i
        JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
