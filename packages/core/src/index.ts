@@ -38,3 +38,6 @@ export * as catalog from './sql/catalog.js';
 export * as session from './sql/session.js';
 export { copyField, copyLine, decodeCopyField } from './copy-text.js';
 export { copyOutLines } from './copy-out.js';
+export { parseListenAddress, formatListenAddress, type ListenAddress } from './listen-address.js';
+export { MetricsText, PROMETHEUS_CONTENT_TYPE, type MetricType, type Labels } from './prometheus-text.js';
+export { StatusServer, type StatusContent } from './status-server.js';

@@ -9,6 +9,7 @@
 import type pg from 'pg';
 import { Backoff, connect, describeError, formatConnstr, parseConnstr, pgq, sleep, type Logger } from '@skytools/core';
 import type { PgqdConfig } from './pgqd-config.js';
+import { DatabaseStats } from './pgqd-metrics.js';
 
 export interface Counters {
   ticks: number;
@@ -60,6 +61,7 @@ export class DatabaseWorker {
     private readonly config: () => PgqdConfig,
     private readonly counters: Counters,
     private readonly log: Logger,
+    readonly stats = new DatabaseStats(),
   ) {}
 
   start(): void {
@@ -96,11 +98,14 @@ export class DatabaseWorker {
       const started = Date.now();
       try {
         await work(await conn.get(this.config().connection_lifetime));
+        this.stats.failing.delete(what);
         if (retryIn > 0) this.log.info(`${this.dbname}: ${what} works again`);
         retryIn = 0;
         backoff.reset();
       } catch (err) {
         await conn.close();
+        this.stats.errors += 1;
+        this.stats.failing.add(what);
         retryIn = backoff.take();
         this.log.error(`${this.dbname}: ${what} failed: ${describeError(err)} (retry in ${retryIn / 1000}s)`);
       }
@@ -115,23 +120,34 @@ export class DatabaseWorker {
   }
 
   private async tick(c: pg.Client): Promise<void> {
-    this.counters.ticks += await pgq.tickAll(c);
+    const started = performance.now();
+    const n = await pgq.tickAll(c);
+    this.counters.ticks += n;
+    this.stats.ticks += n;
+    this.stats.tickerRuns += 1;
+    this.stats.tickerSeconds += (performance.now() - started) / 1000;
+    this.stats.lastTickerAt = Date.now();
   }
 
   private async retry(c: pg.Client): Promise<void> {
     while (!this.abort.signal.aborted) {
       const n = await pgq.maintRetryEvents(c);
       this.counters.retry += n;
+      this.stats.retriedEvents += n;
       if (n === 0) return;
     }
   }
 
   private async maint(c: pg.Client): Promise<void> {
+    this.stats.maintRuns += 1;
     for (const op of await pgq.maintOperations(c)) {
       if (this.abort.signal.aborted) return;
       if (pgq.isVacuumOperation(op)) {
         this.log.debug(`${this.dbname}: ${op.func_name} ${String(op.func_arg)}`);
-        if (await pgq.runVacuumOperation(c, op)) this.counters.maint += 1;
+        if (await pgq.runVacuumOperation(c, op)) {
+          this.counters.maint += 1;
+          this.stats.maintOperations += 1;
+        }
         else this.log.warning(`${this.dbname}: skipping ${op.func_name} of unexpected table name ${String(op.func_arg)}`);
         continue;
       }
@@ -144,6 +160,7 @@ export class DatabaseWorker {
           break;
         }
         this.counters.maint += 1;
+        this.stats.maintOperations += 1;
         if (!moreToDo(r.value)) break;
       }
     }

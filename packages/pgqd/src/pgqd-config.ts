@@ -1,5 +1,5 @@
 /** pgqd.yaml: which cluster to serve and how often to tick, retry and maintain. */
-import { DAEMON_KEYS, loadConfigFile, sampleConfig, type ConfigOf, type ConfigSpec, type ConfigWarn, type IniFormat, upstreamKeysWith } from '@skytools/core';
+import { DAEMON_KEYS, loadConfigFile, parseListenAddress, sampleConfig, type ConfigOf, type ConfigSpec, type ConfigWarn, type IniFormat, upstreamKeysWith } from '@skytools/core';
 
 export const PGQD_SPEC = {
   base_connstr: { type: 'connstr', default: '', describe: 'Connection string without dbname (host, port, user, ...);\nempty uses the PG* environment / libpq defaults.', example: "'host=127.0.0.1 port=5432 user=postgres'" },
@@ -16,6 +16,11 @@ export const PGQD_SPEC = {
   maint_period: { type: 'duration', default: '120s', minMs: 10, describe: 'How often to run the maintenance operations (rotation, vacuum, watermarks).' },
   stats_period: { type: 'duration', default: '30s', minMs: 100, describe: 'How often to log the ticks/maint/retry counters.' },
   connection_lifetime: { type: 'duration', default: '1h', minMs: 1000, describe: 'Reconnect after this long (lets server settings and memory refresh).' },
+  metrics_listen: {
+    type: 'string',
+    describe: 'Serve Prometheus metrics (/metrics), a status page (/) and /status.json here:\nPORT (on 127.0.0.1), HOST:PORT or [IPv6]:PORT; read-only. Off when absent.',
+    example: '127.0.0.1:9188',
+  },
   ...DAEMON_KEYS,
 } as const satisfies ConfigSpec;
 
@@ -31,7 +36,9 @@ export const PGQD_INI: IniFormat = {
 
 /** pgqd's file: YAML, or upstream's pgqd.ini (`warn` hears each upstream key dropped from it). */
 export function loadPgqdConfig(file: string, warn?: ConfigWarn): PgqdConfig {
-  return loadConfigFile(file, PGQD_SPEC, PGQD_INI, warn);
+  const config = loadConfigFile(file, PGQD_SPEC, PGQD_INI, warn);
+  if (config.metrics_listen !== undefined) parseListenAddress(config.metrics_listen, `${file}: metrics_listen`);
+  return config;
 }
 
 export function samplePgqdConfig(): string {

@@ -7,6 +7,7 @@
 import { catalog, connect, describeError, maskConnstr, sleep, WakeLatch, type Logger } from '@skytools/core';
 import { DatabaseWorker, databaseConnstr, hasPgq, type Counters } from './database-worker.js';
 import type { PgqdConfig } from './pgqd-config.js';
+import type { DatabaseStats } from './pgqd-metrics.js';
 
 export class PgqdDaemon {
   private readonly workers = new Map<string, DatabaseWorker>();
@@ -36,6 +37,11 @@ export class PgqdDaemon {
     this.log.info('configuration reloaded');
     for (const w of this.workers.values()) w.wake();
     if (discoveryChanged) this.discoveryLatch.wake();
+  }
+
+  /** Each served database's totals, by name. */
+  databaseStats(): Map<string, DatabaseStats> {
+    return new Map([...this.workers].map(([name, w]) => [name, w.stats]));
   }
 
   async stop(): Promise<void> {

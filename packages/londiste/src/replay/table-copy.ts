@@ -15,6 +15,7 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type pg from 'pg';
 import { catalog, londisteSql, session, SkytoolsError, type ColumnInfo, type Logger } from '@skytools/core';
 import { CopyMeter, type CopyFormat } from './copy-meter.js';
+import type { CopyProgress } from '../worker/job-stats.js';
 import { checkColumns } from './column-check.js';
 import { addConstraintSql, copyInSql, copyOutSql, createIndex, dropConstraint, dropIndex, emptyTable } from '../sql/copy-statements.js';
 import { copyCondition, setTableState, tableHandler, type TableState } from './table-state.js';
@@ -51,6 +52,8 @@ export interface CopyTask {
   snapshot?: (src: pg.ClientBase) => Promise<string>;
   /** Called once the copy is committed (the caller gathers statistics afterwards, with dst). */
   onCommitted?: () => Promise<void>;
+  /** Called when the rows start to flow, with a live count of them (londisted's metrics). */
+  onStreaming?: (progress: CopyProgress) => void;
 }
 
 /**
@@ -109,6 +112,7 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
     }
 
     const meter = new CopyMeter(format);
+    task.onStreaming?.(meter);
     const every = task.progressEveryMs ?? 5000;
     const timer = setInterval(() => {
       const s = (Date.now() - started) / 1000;

@@ -2,14 +2,17 @@
  * One job inside londisted: runs its worker, restarts it with back-off when it cannot start
  * (or stops unexpectedly), and stops it on request. Nothing it does can take other jobs down.
  */
-import { Backoff, describeError, type Logger, type TickHub } from '@skytools/core';
+import { Backoff, describeError, maskSecrets, type Logger, type TickHub } from '@skytools/core';
 import type { JobConfig } from '../job-config.js';
 import type { CopyLimiter } from '../worker/copy-scheduler.js';
+import { JobStats } from '../worker/job-stats.js';
 import { ReplicationWorker } from '../worker/replication-worker.js';
 
 export class JobRunner {
   private readonly abort = new AbortController();
   private done: Promise<void> | undefined;
+  /** Kept across the worker's restarts: metrics count over the job's life in this process. */
+  readonly stats: JobStats;
 
   constructor(
     readonly job: JobConfig,
@@ -19,7 +22,9 @@ export class JobRunner {
     private readonly limiter: CopyLimiter,
     private readonly maxDelayMs: number,
     private readonly tickHub: TickHub,
-  ) {}
+  ) {
+    this.stats = new JobStats(job.job_name);
+  }
 
   start(): void {
     this.done = this.supervise();
@@ -28,15 +33,20 @@ export class JobRunner {
   private async supervise(): Promise<void> {
     const backoff = new Backoff(1000, this.maxDelayMs);
     const signal = this.abort.signal;
+    let first = true;
     while (!signal.aborted) {
       const started = Date.now();
+      if (!first) this.stats.restarts += 1;
+      first = false;
       try {
-        await new ReplicationWorker(this.job, this.log, { copyLimiter: this.limiter, tickHub: this.tickHub }).run(signal);
+        await new ReplicationWorker(this.job, this.log, { copyLimiter: this.limiter, tickHub: this.tickHub, stats: this.stats }).run(signal);
         if (signal.aborted) return;
         this.log.warning('worker stopped by itself; restarting');
       } catch (err) {
         if (signal.aborted) return;
-        this.log.error(`cannot run: ${describeError(err)}`);
+        const msg = maskSecrets(describeError(err));
+        this.stats.failed(msg);
+        this.log.error(`cannot run: ${msg}`);
       }
       // a worker that ran for a while before failing starts over from the shortest delay
       if (Date.now() - started > 60_000) backoff.reset();

@@ -10,6 +10,7 @@ import { ConfigWarnings, describeError, TickHub, UsageError, type Logger } from 
 import { jobFileFingerprint, loadJobConfig, type JobConfig } from '../job-config.js';
 import { createCopyLimiter, type CopyLimiter } from '../worker/copy-scheduler.js';
 import { JobRunner } from './job-runner.js';
+import type { JobStats } from '../worker/job-stats.js';
 import type { SupervisorConfig } from './supervisor-config.js';
 
 interface JobFile {
@@ -114,6 +115,11 @@ export class Supervisor {
     }
     for (const [name, f] of found) if (!this.jobs.has(name) && !restarting.has(name)) this.startJob(f);
     await Promise.all(stops);
+  }
+
+  /** Every job's statistics, by job name. */
+  jobStats(): JobStats[] {
+    return [...this.jobs.values()].map((r) => r.stats).sort((a, b) => a.job.localeCompare(b.job));
   }
 
   /** Stop every job; resolves true when all finished within shutdown_timeout. */

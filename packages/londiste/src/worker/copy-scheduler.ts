@@ -10,6 +10,7 @@ import PQueue from 'p-queue';
 import type pg from 'pg';
 import { catalog, connect, describeError, formatDuration, londisteSql, maskSecrets, pgq, session, SkytoolsError, type Logger } from '@skytools/core';
 import { copyTable, type CopyMode } from '../replay/table-copy.js';
+import type { JobStats } from './job-stats.js';
 import { CopySourceNotReady, openCopySource, type CopySource } from './copy-source.js';
 import { analyze, restoreStructure } from '../sql/copy-statements.js';
 import { checkTableAttrs, loadTableStates, needsCopy, needsStructureBack, setTableState, tableHandler, type TableState } from '../replay/table-state.js';
@@ -59,6 +60,8 @@ export interface CopySchedulerOptions {
   log: Logger;
   /** Called when a copy ends (successfully or not), to wake the worker. */
   onDone: () => void;
+  /** Where running copies show their progress. */
+  stats?: JobStats;
 }
 
 export class CopyScheduler {
@@ -355,6 +358,8 @@ export class CopyScheduler {
     this.waiting.delete(name);
     // not again for each try while the copy source makes it wait (see sourceWaits)
     if (!this.sourceWaits.has(name)) log.info(`${name}: starting copy${fresh.dest !== name ? ` into ${fresh.dest}` : ''}${source.isProvider ? '' : ` from node ${source.node}`}`);
+    const stats = this.o.stats;
+    let streaming = false;
     await copyTable({
       queue,
       mode,
@@ -373,7 +378,17 @@ export class CopyScheduler {
           () => undefined,
           (err: unknown) => log.warning(`${name}: no tick after the copy (${describeError(err)}); the next scheduled one will do`),
         ),
-    });
+      onStreaming: (progress) => {
+        streaming = true;
+        stats?.copyStarted(name, progress);
+      },
+    }).then(
+      () => stats?.copyEnded(name, true),
+      (err: unknown) => {
+        if (streaming) stats?.copyEnded(name, false);
+        throw err;
+      },
+    );
     this.sourceWaits.delete(name);
     log.debug(`copy of ${name} done`);
     return { copied: fresh.dest };

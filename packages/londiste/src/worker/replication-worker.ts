@@ -12,6 +12,7 @@ import { loadHandlerModules } from '../handlers/handler-modules.js';
 import { CopyScheduler, createCopyLimiter, type CopyLimiter } from './copy-scheduler.js';
 import { ErrorRecorder } from './error-recorder.js';
 import { JobLock } from './job-lock.js';
+import { JobStats } from './job-stats.js';
 import { RootDuties, WatermarkReporter } from './node-duties.js';
 import { WorkerConnections } from './worker-connections.js';
 
@@ -38,6 +39,8 @@ export interface WorkerOptions {
   watermarkEveryMs?: number;
   /** londisted's shared tick listeners (one connection per provider database). */
   tickHub?: TickHub;
+  /** Where the worker reports its rounds, batches and copies (londisted keeps it across restarts). */
+  stats?: JobStats;
 }
 
 export class ReplicationWorker {
@@ -54,6 +57,7 @@ export class ReplicationWorker {
   private eventCount = 0;
   /** When the worker last had events to apply or a copy running. */
   private busyAt = performance.now();
+  private readonly stats: JobStats;
 
   constructor(
     private readonly job: JobConfig,
@@ -61,6 +65,7 @@ export class ReplicationWorker {
     options: WorkerOptions = {},
   ) {
     const queue = job.queue_name;
+    this.stats = options.stats ?? new JobStats(job.job_name);
     this.conns = new WorkerConnections(job.db, queue, `londiste ${job.job_name}`, log, this.latch, job.provider_timeout, options.tickHub);
     this.batches = new BatchProcessor(queue, job.job_name, log);
     const limiter = options.copyLimiter ?? createCopyLimiter(job.parallel_copies);
@@ -74,6 +79,7 @@ export class ReplicationWorker {
       retryMaxMs: job.copy_retry_max,
       log,
       onDone: () => this.latch.wake(),
+      stats: this.stats,
     });
     this.errors = new ErrorRecorder(job.db, queue, job.job_name, log);
     this.root = new RootDuties(queue, log, options.rootDutyEveryMs ?? 30_000);
@@ -85,9 +91,11 @@ export class ReplicationWorker {
   async run(signal: AbortSignal): Promise<void> {
     await loadHandlerModules(this.job.handler_modules ?? [], this.job.file);
     const lock = await JobLock.acquire(this.job.db, this.job.queue_name, this.job.job_name, this.log);
+    this.stats.up = true;
     try {
       await this.loop(signal);
     } finally {
+      this.stats.up = false;
       await lock.release();
     }
   }
@@ -105,6 +113,7 @@ export class ReplicationWorker {
         const hint = pgDiagnostics(err).code === '42501' ? `; see what this job's users lack with: londiste ${this.job.file} check-privileges` : '';
         const msg = maskSecrets(describeError(err)) + hint;
         this.log.error(`Job ${this.job.job_name} got error: ${msg}`);
+        this.stats.failed(msg);
         // closed first: recording takes a connection of its own, within the job's pool
         await this.conns.closeAll();
         await this.errors.record(msg);
@@ -123,9 +132,11 @@ export class ReplicationWorker {
     const st = await this.state(db);
     if (!st.uptodate) await pgqNode.setConsumerUptodate(db, this.log, this.job.queue_name, this.job.job_name, true);
     this.errors.seen(st.cur_error);
+    this.stats.seenNode({ queue: this.job.queue_name, name: st.node_name, type: st.node_type, provider: st.node_type === 'root' ? null : st.provider_node, paused: st.paused });
     if (st.paused) return this.sleep(this.job.loop_delay, signal);
     if (st.node_type === 'root') {
       await this.root.run(db);
+      this.stats.seenTables((await loadTableStates(db, this.job.queue_name)).values());
       return this.sleep(this.job.loop_delay, signal);
     }
     if (st.provider_location === null) throw new SkytoolsError(`node ${st.node_name} has no provider location`);
@@ -135,6 +146,7 @@ export class ReplicationWorker {
     // a branch re-publishes every tick of its provider, so it takes them one by one
     const batch = await pgq.nextBatch(provider, this.job.queue_name, this.job.job_name, isBranch ? 0 : this.job.batch_merge_events);
     const tables = await loadTableStates(db, this.job.queue_name);
+    this.stats.seenTables(tables.values());
     await this.copies.learnSizes(provider, tables);
     this.copies.offer(tables, st.provider_location, st.completed_tick);
     if (this.copies.busy) this.busyAt = performance.now();
@@ -144,6 +156,7 @@ export class ReplicationWorker {
     if (events === 'frozen') return this.sleep(this.job.loop_delay, signal);
     this.eventCount += events;
     this.batchCount += 1;
+    this.stats.batchDone(events, batch.curTickId, batch.curTickTime);
     await this.watermark.report(db, provider, st.node_name);
     // Only a batch with events ends an idle spell. Empty ticks (another job's copy ended with a
     // quiet tick, a tick after ticker_idle_period) keep the backoff growing: the next batch spans
@@ -163,6 +176,7 @@ export class ReplicationWorker {
 
   /** Nothing to do for now: sleep, longer each time while the provider announces its ticks. */
   private async rest(signal: AbortSignal): Promise<void> {
+    this.stats.idle();
     // an idle queue backs off, as far as the provider wakes the worker by NOTIFY anyway
     if (!this.conns.providerNotifies) this.idle.reset();
     // under londisted (ticks heard through its TickHub) an idle job needs no provider

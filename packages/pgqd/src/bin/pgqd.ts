@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // pgqd pgqd.yaml (or upstream's pgqd.ini): the PgQ ticker daemon, in the foreground (systemd style). Options,
 // pidfile and signals are those of every daemon (core's runDaemon).
-import { runDaemon } from '@skytools/core';
-import { loadPgqdConfig, PGQD_INI, PGQD_SPEC, PgqdDaemon, samplePgqdConfig } from '../index.js';
+import { parseListenAddress, runDaemon, StatusServer } from '@skytools/core';
+import { loadPgqdConfig, PGQD_INI, PGQD_SPEC, PGQD_STATUS_PAGE, PgqdDaemon, pgqdMetrics, pgqdStatus, samplePgqdConfig } from '../index.js';
 
 await runDaemon({
   name: 'pgqd',
@@ -10,12 +10,19 @@ await runDaemon({
   load: loadPgqdConfig,
   sample: samplePgqdConfig,
   importIni: { spec: PGQD_SPEC, format: PGQD_INI },
-  start: (config, log, current) => {
+  start: async (config, log, current) => {
     const daemon = new PgqdDaemon(config, log);
+    const server = new StatusServer({ metrics: () => pgqdMetrics(daemon.databaseStats()), status: () => pgqdStatus(daemon.databaseStats()), page: PGQD_STATUS_PAGE }, log);
+    const listen = (at: string | undefined): Promise<void> => server.listen(at === undefined ? undefined : parseListenAddress(at));
+    await listen(config.metrics_listen);
     daemon.start();
     return {
-      reload: () => daemon.reload(current()),
+      reload: async () => {
+        daemon.reload(current());
+        await listen(current().metrics_listen).catch((err: unknown) => log.error(`${err instanceof Error ? err.message : String(err)}; the listener stays as it was`));
+      },
       stop: async () => {
+        await server.close();
         await daemon.stop();
         return true;
       },
