@@ -12,7 +12,7 @@ import { iniSection, isIniFile, parseIni } from './ini-file.js';
 import { parseDuration } from './duration.js';
 import { maskConnstr, parseConnstr } from './connstr.js';
 
-export type FieldType = 'string' | 'int' | 'bool' | 'duration' | 'strings' | 'connstr' | 'path' | 'loglevel';
+export type FieldType = 'string' | 'int' | 'bool' | 'duration' | 'strings' | 'connstr' | 'path' | 'loglevel' | 'choice';
 
 interface FieldBase {
   describe: string;
@@ -27,7 +27,9 @@ export interface BoolField extends FieldBase { type: 'bool'; default?: boolean }
 /** Durations are returned in milliseconds; defaults are written in the same units as files. */
 export interface DurationField extends FieldBase { type: 'duration'; default?: number | string; minMs?: number }
 export interface StringsField extends FieldBase { type: 'strings'; default?: string[] }
-export type FieldSpec = StringField | LogLevelField | IntField | BoolField | DurationField | StringsField;
+/** One word out of a fixed list (e.g. log_format: text or json). */
+export interface ChoiceField extends FieldBase { type: 'choice'; choices: readonly string[]; default?: string }
+export type FieldSpec = StringField | LogLevelField | IntField | BoolField | DurationField | StringsField | ChoiceField;
 export type ConfigSpec = Record<string, FieldSpec>;
 
 type BaseValue<F extends FieldSpec> = F extends IntField
@@ -40,7 +42,9 @@ type BaseValue<F extends FieldSpec> = F extends IntField
         ? string[]
         : F extends LogLevelField
           ? 'debug' | 'info' | 'warning' | 'error'
-          : string;
+          : F extends ChoiceField
+            ? F['choices'][number]
+            : string;
 
 type HasValue<F> = F extends { default: unknown } ? true : F extends { required: true } ? true : false;
 
@@ -78,6 +82,9 @@ function coerce(key: string, spec: FieldSpec, value: unknown, source: string, ba
     }
     case 'loglevel':
       if (typeof value !== 'string' || !LOG_LEVELS.includes(value)) throw bad(source, key, `must be one of ${LOG_LEVELS.join(', ')}`);
+      return value;
+    case 'choice':
+      if (typeof value !== 'string' || !spec.choices.includes(value)) throw bad(source, key, `must be one of ${spec.choices.join(', ')} (got ${JSON.stringify(value)})`);
       return value;
     case 'int': {
       const n = typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
@@ -261,4 +268,10 @@ export const DAEMON_KEYS = {
   logfile: { type: 'path', describe: 'Append log lines here (default: stderr).' },
   pidfile: { type: 'path', describe: 'Write the daemon pid here (--reload/--stop use it; a second instance is refused).' },
   loglevel: { type: 'loglevel', default: 'info', describe: 'debug, info, warning or error.' },
+  log_format: {
+    type: 'choice',
+    choices: ['text', 'json'],
+    default: 'text',
+    describe: "text: upstream's lines (time pid LEVEL message); json: one JSON object per line\nwith time, pid, level, job (lines of a job) and message, for log shippers.",
+  },
 } as const satisfies ConfigSpec;

@@ -1,16 +1,16 @@
 /**
  * The start-up every daemon binary shares (pgqd, londisted): options (--config, -v/-q, --ini,
  * --reload/--stop, --pidfile), the config file, logger and pidfile, and the signals: SIGHUP
- * re-reads the config (a broken file is logged and the running config kept), SIGTERM/SIGINT stop
- * gracefully, a second one exits at once. Only binaries call runDaemon: it installs process
- * signal handlers and writes to the console.
+ * opens the log file again (logrotate) and re-reads the config (a broken file is logged and the
+ * running config kept), SIGTERM/SIGINT stop gracefully, a second one exits at once. Only binaries
+ * call runDaemon: it installs process signal handlers and writes to the console.
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { iniToYaml, writeNewFile, type ConfigSpec, type ConfigWarn, type IniFormat } from './config.js';
 import { ConfigWarnings } from './config-warnings.js';
 import { describeError } from './errors.js';
-import { createLogger, type ClosableLogger, type LogLevel } from './logger.js';
+import { createLogger, type ClosableLogger, type LogFormat, type LogLevel } from './logger.js';
 import { killPidfile, PidFile, signalPidfile } from './pidfile.js';
 import { SKYTOOLS_TS_VERSION } from './version.js';
 
@@ -26,6 +26,7 @@ export interface DaemonConfig {
   logfile?: string;
   pidfile?: string;
   loglevel: LogLevel;
+  log_format: LogFormat;
 }
 
 export interface DaemonSpec<C extends DaemonConfig> {
@@ -110,7 +111,12 @@ export async function runDaemon<C extends DaemonConfig>(spec: DaemonSpec<C>, arg
   }
 
   const levelOf = (c: C): LogLevel => (args.verbose === true ? 'debug' : args.quiet === true ? 'warning' : c.loglevel);
-  const log = createLogger({ level: levelOf(config), ...(config.logfile !== undefined ? { logfile: config.logfile } : {}) });
+  let log: ClosableLogger;
+  try {
+    log = createLogger({ level: levelOf(config), format: config.log_format, ...(config.logfile !== undefined ? { logfile: config.logfile } : {}) });
+  } catch (err) {
+    fail(describeError(err));
+  }
   warnings.attach(log);
   let pidfile: PidFile | undefined;
   try {
@@ -132,15 +138,28 @@ export async function runDaemon<C extends DaemonConfig>(spec: DaemonSpec<C>, arg
   // handlers before start: a signal arriving during start-up must not hit the default action
   process.on('SIGHUP', () => {
     if (stopping) return;
-    log.info(`SIGHUP: reloading ${configFile}`);
+    let next: C | undefined;
+    let loadError: unknown;
     try {
-      const next = spec.load(configFile, warnings.warn);
-      config = next;
-      log.setLevel(levelOf(next));
-      void Promise.resolve(daemon?.reload()).catch((err: unknown) => log.error(`reload failed: ${describeError(err)}`));
+      next = spec.load(configFile, warnings.warn);
     } catch (err) {
-      log.error(`reload failed, keeping the running configuration: ${describeError(err)}`);
+      loadError = err;
     }
+    // the file is opened again whatever became of the config: logrotate's postrotate sends this signal
+    const target = next ?? config;
+    try {
+      log.reopen({ logfile: target.logfile, format: target.log_format });
+    } catch (err) {
+      log.error(`${describeError(err)}; logging goes on where it went`);
+    }
+    log.info(`SIGHUP: reloading ${configFile} (log file reopened)`);
+    if (next === undefined) {
+      log.error(`reload failed, keeping the running configuration: ${describeError(loadError)}`);
+      return;
+    }
+    config = next;
+    log.setLevel(levelOf(next));
+    void Promise.resolve(daemon?.reload()).catch((err: unknown) => log.error(`reload failed: ${describeError(err)}`));
   });
   const shutdown = (sig: string): void => {
     if (stopping) {

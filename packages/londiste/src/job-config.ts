@@ -60,7 +60,7 @@ export const JOB_SPEC = {
 } as const satisfies ConfigSpec;
 
 const LOGGING = 'logs go to logfile or stderr in this format (the journal under systemd)';
-const ROTATION = 'rotate the log with logrotate and copytruncate (the file is written in append mode)';
+const ROTATION = 'rotate the log with logrotate: SIGHUP opens it again (docs/operations.md)';
 const RETRIES = 'a failed round is retried with its own back-off here';
 const MERGING = 'batches of a leaf behind are merged up to batch_merge_events instead';
 const COPIES = 'parallel_copies says how many tables copy at once';

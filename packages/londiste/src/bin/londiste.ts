@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // londiste JOB.yaml COMMAND [ARGS] (JOB.ini: upstream's format): admin commands print results on stdout and log on stderr
 // (and to the job's logfile). Errors are one line on stderr and exit code 1.
-import { CommandFailedError, createLogger, describeError, maskSecrets } from '@skytools/core';
+import { CommandFailedError, createLogger, describeError, maskSecrets, type ClosableLogger } from '@skytools/core';
 import { runAdminCli } from '../admin-cli.js';
 
 const stop = new AbortController();
 let signals = 0;
+let log: ClosableLogger | undefined;
 const onSignal = (): void => {
   signals += 1;
   // the first signal lets the batch in flight commit; a second one does not wait
@@ -16,7 +17,16 @@ process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 // until a worker registers its reload, SIGHUP must not kill an admin command (the default action)
 let reload: (() => void) | undefined;
-process.on('SIGHUP', () => reload?.());
+process.on('SIGHUP', () => {
+  if (reload === undefined) return;
+  // logrotate's postrotate signal: the job's logfile is opened again at its path
+  try {
+    log?.reopen();
+  } catch (err) {
+    log?.error(`${describeError(err)}; logging goes on where it went`);
+  }
+  reload();
+});
 
 try {
   const code = await runAdminCli(process.argv.slice(2), {
@@ -25,7 +35,10 @@ try {
     onReload: (fn) => {
       reload = fn;
     },
-    makeLogger: (job, level) => createLogger({ level, ...(job?.logfile !== undefined ? { logfile: job.logfile, alsoStderr: true } : {}) }),
+    makeLogger: (job, level) => {
+      log = createLogger({ level, ...(job?.logfile !== undefined ? { logfile: job.logfile, alsoStderr: true } : {}) });
+      return log;
+    },
   });
   process.exitCode = code;
 } catch (err) {
