@@ -2,8 +2,10 @@
  * The start-up every daemon binary shares (pgqd, londisted): options (--config, -v/-q, --ini,
  * --reload/--stop, --pidfile), the config file, logger and pidfile, and the signals: SIGHUP
  * opens the log file again (logrotate) and re-reads the config (a broken file is logged and the
- * running config kept), SIGTERM/SIGINT stop gracefully, a second one exits at once. Only binaries
- * call runDaemon: it installs process signal handlers and writes to the console.
+ * running config kept), SIGTERM/SIGINT stop gracefully, a second one exits at once. Under a
+ * systemd unit of Type=notify it tells systemd when it is ready, reloading and stopping
+ * (docs/operations.md). Only binaries call runDaemon: it installs process signal handlers and
+ * writes to the console.
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -12,6 +14,7 @@ import { ConfigWarnings } from './config-warnings.js';
 import { describeError } from './errors.js';
 import { createLogger, type ClosableLogger, type LogFormat, type LogLevel } from './logger.js';
 import { killPidfile, PidFile, signalPidfile } from './pidfile.js';
+import { serviceNotifier } from './service-notify.js';
 import { SKYTOOLS_TS_VERSION } from './version.js';
 
 /** What a running daemon offers its binary. */
@@ -118,6 +121,7 @@ export async function runDaemon<C extends DaemonConfig>(spec: DaemonSpec<C>, arg
     fail(describeError(err));
   }
   warnings.attach(log);
+  const notify = serviceNotifier(log);
   let pidfile: PidFile | undefined;
   try {
     if (pidPath !== undefined) pidfile = PidFile.claim(pidPath, spec.name);
@@ -131,6 +135,7 @@ export async function runDaemon<C extends DaemonConfig>(spec: DaemonSpec<C>, arg
   const exit = async (code: number): Promise<never> => {
     pidfile?.release();
     clearInterval(keepAlive);
+    await notify.close(2000);
     await log.close();
     process.exit(code);
   };
@@ -138,6 +143,9 @@ export async function runDaemon<C extends DaemonConfig>(spec: DaemonSpec<C>, arg
   // handlers before start: a signal arriving during start-up must not hit the default action
   process.on('SIGHUP', () => {
     if (stopping) return;
+    // during start-up, the READY=1 at its end covers the reload too
+    const started = daemon !== undefined;
+    if (started) notify.reloading();
     let next: C | undefined;
     let loadError: unknown;
     try {
@@ -155,11 +163,16 @@ export async function runDaemon<C extends DaemonConfig>(spec: DaemonSpec<C>, arg
     log.info(`SIGHUP: reloading ${configFile} (log file reopened)`);
     if (next === undefined) {
       log.error(`reload failed, keeping the running configuration: ${describeError(loadError)}`);
+      if (started) notify.ready();
       return;
     }
     config = next;
     log.setLevel(levelOf(next));
-    void Promise.resolve(daemon?.reload()).catch((err: unknown) => log.error(`reload failed: ${describeError(err)}`));
+    void Promise.resolve(daemon?.reload())
+      .catch((err: unknown) => log.error(`reload failed: ${describeError(err)}`))
+      .finally(() => {
+        if (started && !stopping) notify.ready();
+      });
   });
   const shutdown = (sig: string): void => {
     if (stopping) {
@@ -167,6 +180,7 @@ export async function runDaemon<C extends DaemonConfig>(spec: DaemonSpec<C>, arg
       process.exit(1);
     }
     stopping = true;
+    notify.stopping();
     log.info(`${sig}: stopping`);
     void (daemon?.stop() ?? Promise.resolve(true)).then(
       async (clean) => {
@@ -189,4 +203,5 @@ export async function runDaemon<C extends DaemonConfig>(spec: DaemonSpec<C>, arg
     log.error(describeError(err));
     await exit(1);
   }
+  if (!stopping) notify.ready();
 }

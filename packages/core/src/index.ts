@@ -7,6 +7,7 @@ export { quoteIdent, quoteLiteral, quoteFqname, splitFqname } from './identifier
 export { parseConnstr, formatConnstr, maskConnstr, maskSecrets, type ConnParams } from './connstr.js';
 export { SKYTOOLS_TS_VERSION } from './version.js';
 export { createLogger, silentLogger, quietLogger, type Logger, type ClosableLogger, type LogLevel, type LogFormat, type LoggerOptions } from './logger.js';
+export { serviceNotifier, type ServiceNotifier } from './service-notify.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { loadConfigFile, validateConfig, sampleConfig, iniToYaml, writeNewFile, upstreamKeysWith, DAEMON_KEYS, type ConfigSpec, type ConfigOf, type FieldSpec, type FieldType, type IniFormat, type UpstreamKey, type ConfigWarn } from './config.js';
 export { parseIni, iniSection, isIniFile, type IniDocument } from './ini-file.js';
