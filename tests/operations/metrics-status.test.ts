@@ -83,12 +83,12 @@ describe(`metrics and status page, PostgreSQL ${major}`, () => {
     assert.match(base, /^http:\/\/127\.0\.0\.1:\d+\/$/);
     await waitFor('leaf tables ok (status.json)', 120_000, leafTablesOk, () => londisted.output());
     const m1 = (await get(`${base}metrics`)).body;
-    const events1 = sample(m1, 'londiste_job_events_total{job="mleaf"}') ?? NaN;
+    const events1 = sample(m1, 'londiste_job_events_total{job_name="mleaf"}') ?? NaN;
     assert.ok(events1 >= 0, m1);
-    assert.equal(sample(m1, 'londiste_job_up{job="mleaf",queue="mq",node="mleaf",type="leaf"}'), 1, m1);
-    assert.equal(sample(m1, 'londiste_job_tables{job="mleaf",state="ok"}'), 2, m1);
-    assert.equal(sample(m1, 'londiste_job_copies_total{job="mleaf"}'), 2, m1);
-    assert.equal(sample(m1, 'londiste_job_copied_rows_total{job="mleaf"}'), 4000, 'the copies moved 2000 users and 2000 sessions');
+    assert.equal(sample(m1, 'londiste_job_up{job_name="mleaf",queue="mq",node="mleaf",type="leaf"}'), 1, m1);
+    assert.equal(sample(m1, 'londiste_job_tables{job_name="mleaf",state="ok"}'), 2, m1);
+    assert.equal(sample(m1, 'londiste_job_copies_total{job_name="mleaf"}'), 2, m1);
+    assert.equal(sample(m1, 'londiste_job_copied_rows_total{job_name="mleaf"}'), 4000, 'the copies moved 2000 users and 2000 sessions');
     assert.equal(sample(m1, 'londisted_jobs'), 2);
     const ticks1 = sample((await get(`${pgqdBase}metrics`)).body, 'pgqd_ticks_total{database="mroot"}') ?? NaN;
 
@@ -104,13 +104,13 @@ describe(`metrics and status page, PostgreSQL ${major}`, () => {
     }
     const m2 = await waitFor('the events counted', 10_000, async () => {
       const text = (await get(`${base}metrics`)).body;
-      return (sample(text, 'londiste_job_events_total{job="mleaf"}') ?? 0) >= events1 + 800 ? text : undefined;
+      return (sample(text, 'londiste_job_events_total{job_name="mleaf"}') ?? 0) >= events1 + 800 ? text : undefined;
     });
-    const lag = sample(m2, 'londiste_job_lag_seconds{job="mleaf"}') ?? NaN;
+    const lag = sample(m2, 'londiste_job_lag_seconds{job_name="mleaf"}') ?? NaN;
     assert.ok(lag >= 0 && lag < 30, `lag ${String(lag)}`);
-    assert.ok((sample(m2, 'londiste_job_batches_total{job="mleaf"}') ?? 0) > 0);
-    assert.ok((sample(m2, 'londiste_job_last_tick_id{job="mleaf"}') ?? 0) > 0);
-    assert.equal(sample(m2, 'londiste_job_errors_total{job="mleaf"}'), 0, londisted.output());
+    assert.ok((sample(m2, 'londiste_job_batches_total{job_name="mleaf"}') ?? 0) > 0);
+    assert.ok((sample(m2, 'londiste_job_last_tick_id{job_name="mleaf"}') ?? 0) > 0);
+    assert.equal(sample(m2, 'londiste_job_errors_total{job_name="mleaf"}'), 0, londisted.output());
     const pm = (await get(`${pgqdBase}metrics`)).body;
     assert.ok((sample(pm, 'pgqd_ticks_total{database="mroot"}') ?? 0) > ticks1, pm);
     assert.ok((sample(pm, 'pgqd_ticker_runs_total{database="mroot"}') ?? 0) > 0, pm);

@@ -1,7 +1,8 @@
 /**
  * londisted's metrics (Prometheus text) and status (JSON for the status page), both read from
  * the jobs' in-memory statistics: a scrape costs no database round trip, however many jobs.
- * docs/londisted.md "Metrics and status page" lists each metric with its meaning.
+ * docs/londisted.md "Metrics and status page" lists each metric with its meaning. The job's label
+ * is job_name: Prometheus gives every scraped series a label `job` of its own (the scrape job).
  */
 import { MetricsText, SKYTOOLS_TS_VERSION } from '@skytools/core';
 import type { JobStats, TableView } from '../worker/job-stats.js';
@@ -13,11 +14,11 @@ export function supervisorMetrics(jobs: readonly JobStats[], now = Date.now()): 
     m.family(name, type, help);
     for (const j of jobs) {
       const v = value(j);
-      if (v !== null) m.sample(name, v, { job: j.job });
+      if (v !== null) m.sample(name, v, { job_name: j.job });
     }
   };
   m.family('londiste_job_up', 'gauge', "1 while the job's worker runs (holds its lock and goes round), 0 while it fails or waits to restart.");
-  for (const j of jobs) m.sample('londiste_job_up', j.up ? 1 : 0, { job: j.job, queue: j.node?.queue ?? '', node: j.node?.name ?? '', type: j.node?.type ?? '' });
+  for (const j of jobs) m.sample('londiste_job_up', j.up ? 1 : 0, { job_name: j.job, queue: j.node?.queue ?? '', node: j.node?.name ?? '', type: j.node?.type ?? '' });
   perJob('londiste_job_paused', 'gauge', '1 while the node is paused (londiste pause).', (j) => (j.node === undefined ? null : j.node.paused ? 1 : 0));
   perJob('londiste_job_lag_seconds', 'gauge', 'Seconds between the newest tick the job applied and now; while idle (nothing waiting), the lag when it caught up.', (j) => j.lagSeconds(now));
   perJob('londiste_job_last_tick_id', 'gauge', 'The newest tick the job applied.', (j) => (j.lastTickId === null ? null : Number(j.lastTickId)));
@@ -32,14 +33,14 @@ export function supervisorMetrics(jobs: readonly JobStats[], now = Date.now()): 
   for (const j of jobs) {
     const byState = new Map<string, number>();
     for (const t of j.tableViews(now)) byState.set(t.state, (byState.get(t.state) ?? 0) + 1);
-    for (const [state, n] of [...byState].sort()) m.sample('londiste_job_tables', n, { job: j.job, state });
+    for (const [state, n] of [...byState].sort()) m.sample('londiste_job_tables', n, { job_name: j.job, state });
   }
   m.family('londiste_copy_rows', 'gauge', 'Rows streamed so far by a running initial copy.');
   m.family('londiste_copy_bytes', 'gauge', 'Bytes streamed so far by a running initial copy.');
   m.family('londiste_copy_seconds', 'gauge', 'Seconds since a running initial copy started streaming.');
   for (const j of jobs) {
     for (const c of j.runningCopies(now)) {
-      const labels = { job: j.job, table: c.table };
+      const labels = { job_name: j.job, table: c.table };
       m.sample('londiste_copy_rows', c.rows, labels).sample('londiste_copy_bytes', c.bytes, labels).sample('londiste_copy_seconds', c.seconds, labels);
     }
   }
