@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup matrix-servers upstream-skytools test-upstream build lint typecheck test test-faults test-matrix test-upstream-sql demo bench clean
+.PHONY: help setup matrix-servers upstream-skytools systemd-tools test-upstream build lint typecheck test test-faults test-matrix test-upstream-sql demo bench clean install uninstall dist
 
 help:
 	@echo "make test    install dependencies, build, lint, type-check and run every test against real PostgreSQL"
@@ -14,10 +14,13 @@ help:
 	@echo "make test-upstream  mixed setups with the real upstream Skytools (Debian packages; part of make test)"
 	@echo "make test-upstream-sql DIR='pgq pgq-node londiste-sql'  upstream's own SQL regression suites against our schema (checkouts you fetched)"
 	@echo "make test-faults  fault injection on root -> branch -> leaf, 200 faults (FAULTS=n, FAULT_SEED=n to replay)"
+	@echo "make install [PREFIX=/usr/local] [SYSCONFDIR=/etc/skytools] [DESTDIR=]  pgqd, londisted, londiste, the SQL, systemd units, example config"
+	@echo "make uninstall  remove what make install wrote (the configuration stays)"
+	@echo "make dist    npm tarballs of the packages in dist/ (npm install -g: docs/operations.md)"
 
 # npm ci when node_modules is missing or older than the lock file.
 node_modules/.package-lock.json: package.json package-lock.json packages/*/package.json tests/package.json tests/harness/package.json bench/package.json
-	@bash scripts/ensure-system-postgres.sh
+	@[ -n "$(NO_TEST_SERVERS)" ] || bash scripts/ensure-system-postgres.sh
 	npm ci --no-audit --no-fund
 	@touch $@
 
@@ -34,6 +37,10 @@ matrix-servers: tests/matrix/node_modules/.package-lock.json
 upstream-skytools:
 	@bash scripts/ensure-upstream-skytools.sh
 
+# systemd-analyze and systemd-notify for tests/packaging and tests/operations (skipped, with a note, where missing)
+systemd-tools:
+	@bash scripts/ensure-systemd-tools.sh
+
 build: setup
 	npm run build
 
@@ -43,7 +50,7 @@ typecheck: build
 lint: build
 	npm run lint
 
-test: build lint matrix-servers upstream-skytools
+test: build lint matrix-servers upstream-skytools systemd-tools
 	npm test
 
 # only the interop tests against upstream Skytools (also part of make test)
@@ -75,6 +82,35 @@ demo: build
 bench: build upstream-skytools
 	QUICK=$(QUICK) BENCH=$(BENCH) node bench/dist/run.js
 
+# make install PREFIX=/usr/local SYSCONFDIR=/etc/skytools (DESTDIR for staging, e.g. a distribution package):
+# launchers on BINDIR, the built packages and their production node_modules in LIBDIR, the SQL in DATADIR/schema,
+# systemd units and sysusers file, example config in SYSCONFDIR (existing files are never replaced); see docs/operations.md
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc/skytools
+DESTDIR ?=
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib/skytools-ts
+DATADIR ?= $(PREFIX)/share/skytools-ts
+DOCDIR ?= $(PREFIX)/share/doc/skytools-ts
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+# the node the launchers run (units have a short PATH, so it is written in full)
+NODE ?= $(shell command -v node)
+INSTALL_ENV = PREFIX='$(PREFIX)' SYSCONFDIR='$(SYSCONFDIR)' DESTDIR='$(DESTDIR)' BINDIR='$(BINDIR)' LIBDIR='$(LIBDIR)' DATADIR='$(DATADIR)' \
+	DOCDIR='$(DOCDIR)' SYSTEMDUNITDIR='$(SYSTEMDUNITDIR)' SYSUSERSDIR='$(SYSUSERSDIR)' NODE='$(NODE)'
+
+# installing and packing need no PostgreSQL (only the tests do): a production host gets none from here
+install dist: NO_TEST_SERVERS := 1
+
+install: build
+	@$(INSTALL_ENV) node scripts/install.mjs install
+
+uninstall:
+	@$(INSTALL_ENV) node scripts/install.mjs uninstall
+
+dist: build
+	@node scripts/pack.mjs
+
 clean:
 	npm run clean --if-present
-	rm -rf packages/*/dist tests/dist
+	rm -rf packages/*/dist tests/dist dist

@@ -19,11 +19,18 @@ export const SCHEMAS: readonly { name: SchemaName; requires: readonly SchemaName
   { name: 'londiste', requires: ['pgq_node'] },
 ];
 
-/** The schema/ directory: SKYTOOLS_SCHEMA_DIR, else the repository's (packages/core/dist/ → ../../../schema). */
+/**
+ * The schema/ directory: SKYTOOLS_SCHEMA_DIR (set by the launchers `make install` writes), else the
+ * copy a packed @skytools/core carries (`make dist`: <package>/schema), else the repository's
+ * (packages/core/dist/ → ../../../schema).
+ */
 export function schemaDir(): string {
   const env = process.env['SKYTOOLS_SCHEMA_DIR'];
   if (env !== undefined && env !== '') return resolve(env);
-  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'schema');
+  const here = dirname(fileURLToPath(import.meta.url));
+  const packed = resolve(here, '..', 'schema');
+  if (existsSync(join(packed, 'pgq', 'install.sql'))) return packed;
+  return resolve(here, '..', '..', '..', 'schema');
 }
 
 /** Expand `\ir` / `\i` includes recursively and drop other psql meta-commands. */
