@@ -94,9 +94,9 @@ describe(`metrics and status page, PostgreSQL ${major}`, () => {
 
     await cluster.query('mroot', `INSERT INTO digoal_01.user_info (userid, engname) SELECT g, 'n' || g FROM generate_series(100001, 100500) g`);
     await cluster.query('mroot', `UPDATE digoal_01.user_session SET login_count = login_count + 1 WHERE userid <= 300`);
-    await waitFor('the leaf has the new rows', 60_000, async () => {
-      const r = await cluster.query<{ n: number }>('mleaf', 'SELECT count(*)::int AS n FROM digoal_01.user_info WHERE userid > 100000');
-      return r[0]?.n === 500 ? true : undefined;
+    await waitFor('the leaf has the new rows and the updates', 60_000, async () => {
+      const r = await cluster.query<{ n: number; s: number }>('mleaf', 'SELECT (SELECT count(*)::int FROM digoal_01.user_info WHERE userid > 100000) AS n, (SELECT sum(login_count)::int FROM digoal_01.user_session) AS s');
+      return r[0]?.n === 500 && r[0].s === 300 ? true : undefined;
     });
     for (const t of TABLES) {
       const a = await tableDigest(cluster, 'mroot', `SELECT * FROM ${t}`);
