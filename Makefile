@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup matrix-servers upstream-skytools systemd-tools test-upstream build lint typecheck test test-faults test-matrix test-upstream-sql demo bench clean install uninstall dist
+.PHONY: help setup matrix-servers upstream-skytools systemd-tools browser test-upstream build lint typecheck test test-faults test-matrix test-upstream-sql demo bench clean install uninstall dist
 
 help:
 	@echo "make test    install dependencies, build, lint, type-check and run every test against real PostgreSQL"
@@ -37,9 +37,13 @@ matrix-servers: tests/matrix/node_modules/.package-lock.json
 upstream-skytools:
 	@bash scripts/ensure-upstream-skytools.sh
 
-# systemd-analyze and systemd-notify for tests/packaging and tests/operations (skipped, with a note, where missing)
+# systemd-analyze and systemd-notify for tests/packaging and tests/operations, chromium for the status page test
+# (each skipped, with a note, where it cannot be installed)
 systemd-tools:
-	@bash scripts/ensure-systemd-tools.sh
+	@bash scripts/ensure-debian-tools.sh systemd "the unit verification and service notification tests" systemd-analyze systemd-notify
+
+browser:
+	@bash scripts/ensure-debian-tools.sh chromium "the status page test in headless Chromium" chromium
 
 build: setup
 	npm run build
@@ -50,7 +54,7 @@ typecheck: build
 lint: build
 	npm run lint
 
-test: build lint matrix-servers upstream-skytools systemd-tools
+test: build lint matrix-servers upstream-skytools systemd-tools browser
 	npm test
 
 # only the interop tests against upstream Skytools (also part of make test)

@@ -16,7 +16,7 @@ function findBrowser(): string | undefined {
 
 /** Why the browser tests cannot run here (undefined: they can). */
 export function chromiumMissing(): string | undefined {
-  return findBrowser() === undefined ? `no ${CANDIDATES.join('/')} on PATH (make test installs Debian's chromium when root with apt)` : undefined;
+  return findBrowser() === undefined ? `no ${CANDIDATES.join('/')} on PATH (make test installs Debian's chromium when root with apt: scripts/ensure-debian-tools.sh)` : undefined;
 }
 
 function browserArgs(): string[] {

@@ -21,7 +21,7 @@ while True:
 export function notifyToolsMissing(): string | undefined {
   for (const [tool, args] of [['python3', ['--version']], ['systemd-notify', ['--version']]] as const) {
     const r = spawnSync(tool, [...args], { stdio: 'ignore' });
-    if (r.error !== undefined || r.status !== 0) return `${tool} not found (make test installs systemd as root with apt: scripts/ensure-systemd-tools.sh)`;
+    if (r.error !== undefined || r.status !== 0) return `${tool} not found (make test installs systemd as root with apt: scripts/ensure-debian-tools.sh)`;
   }
   return undefined;
 }

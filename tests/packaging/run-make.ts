@@ -27,5 +27,5 @@ export function made(r: MakeResult, what: string): MakeResult {
 /** Why systemd-analyze cannot run here, or undefined when it can. */
 export function systemdAnalyzeMissing(): string | undefined {
   const r = spawnSync('systemd-analyze', ['--version'], { stdio: 'ignore' });
-  return r.error !== undefined || r.status !== 0 ? 'systemd-analyze not found (make test installs systemd as root with apt: scripts/ensure-systemd-tools.sh)' : undefined;
+  return r.error !== undefined || r.status !== 0 ? 'systemd-analyze not found (make test installs systemd as root with apt: scripts/ensure-debian-tools.sh)' : undefined;
 }
