@@ -4,6 +4,7 @@
 // the second run must do nothing), pgqd for each server, londisted on the mounted config, the healthchecks'
 // own commands, the load; every table of both subscribers must equal the source (rows and checksums).
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +19,15 @@ import { made, runMake } from './run-make.js';
 const USERS = 3000;
 const TABLES = ['user_info', 'user_session', 'user_login_rec', 'user_logout_rec'] as const;
 
+/** A TCP port of the loopback interface that nothing listens on just now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 describe('the compose demo on real servers, from the image tree (PostgreSQL 13 -> 17)', () => {
   const work = mkdtempSync(join(tmpdir(), 'skytools-compose-'));
   const prefix = join(work, 'usr-local');
@@ -28,8 +38,12 @@ describe('the compose demo on real servers, from the image tree (PostgreSQL 13 -
   let dst: PgCluster;
   const compose = YAML.parse(readFileSync(join(repoRoot(), 'docker', 'compose.yaml'), 'utf8'), { merge: true }) as { services: Record<string, { healthcheck?: { test: string[] }; environment?: Record<string, string> }> };
   // the services' names and paths, as this test's servers and directories
+  // londisted's metrics port inside its container; here a free one of this machine's loopback
+  let metricsPort = 0;
   const local = (text: string): string =>
     text
+      .replaceAll('0.0.0.0:9187', `127.0.0.1:${String(metricsPort)}`)
+      .replaceAll('127.0.0.1:9187', `127.0.0.1:${String(metricsPort)}`)
       .replaceAll('host=source port=5432', `host=127.0.0.1 port=${src.port}`)
       .replaceAll('host=target port=5432', `host=127.0.0.1 port=${dst.port}`)
       .replaceAll('/run/skytools/', `${run}/`)
@@ -39,6 +53,7 @@ describe('the compose demo on real servers, from the image tree (PostgreSQL 13 -
 
   before(async () => {
     [src, dst] = await Promise.all([startCluster(13), startCluster(17)]);
+    metricsPort = await freePort();
     made(runMake('install', { PREFIX: prefix, SYSCONFDIR: join(work, 'etc-installed') }), 'make install');
     // the Dockerfile's own copies into the image's /usr/local
     const dockerfile = readFileSync(join(repoRoot(), 'docker', 'Dockerfile'), 'utf8');
@@ -69,6 +84,8 @@ describe('the compose demo on real servers, from the image tree (PostgreSQL 13 -
   };
   const healthy = (service: string): boolean => {
     const test = compose.services[service]?.healthcheck?.test ?? [];
+    // the image's node is this test's node
+    if (test[0] === 'CMD') return spawnSync(test[1] === 'node' ? process.execPath : (test[1] ?? ''), test.slice(2).map(local), { env: env() }).status === 0;
     assert.equal(test[0], 'CMD-SHELL');
     // compose's $$ is a literal $
     return spawnSync('sh', ['-c', local(test[1] ?? '').replaceAll('$$', '$')], { env: env() }).status === 0;
@@ -113,7 +130,7 @@ describe('the compose demo on real servers, from the image tree (PostgreSQL 13 -
       assert.deepEqual(await tableDigest(dst, 'digoal_02', `SELECT * FROM digoal_02.${t}1`), await tableDigest(src, 'digoal_01', `SELECT * FROM digoal_01.${t} WHERE userid < 1000`), `dst2 ${t}1`);
     }
     for (const d of daemons) assert.equal((await d.stop()).code, 0, diag());
-    assert.ok(!healthy('londisted'), 'the pidfile goes with the process');
+    assert.ok(!healthy('londisted'), 'the metrics listener goes with the process');
     assert.equal(readTextFile(`${run}/londisted.pid`), '');
   });
 });

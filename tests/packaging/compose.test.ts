@@ -21,6 +21,7 @@ interface Service {
   environment?: Record<string, string>;
   volumes?: string[];
   healthcheck?: { test: string[] };
+  ports?: string[];
   depends_on?: Record<string, { condition: string }>;
 }
 
@@ -52,14 +53,20 @@ describe('docker/compose.yaml and docker/Dockerfile', () => {
 
   it('every long-running service has a healthcheck, and start-up waits on them', () => {
     for (const name of ['source', 'target']) assert.deepEqual(svc(name).healthcheck?.test.slice(0, 2), ['CMD', 'pg_isready'], name);
-    for (const name of ['pgqd-source', 'pgqd-target', 'londisted']) {
+    for (const name of ['pgqd-source', 'pgqd-target']) {
       const test = svc(name).healthcheck?.test ?? [];
       assert.equal(test[0], 'CMD-SHELL', name);
       // the pid file the check reads is the one the daemon's config writes
       const pidfile = /test -s (\S+) && kill -0/.exec(test[1] ?? '')?.[1];
-      const config = name === 'londisted' ? loadSupervisorConfig(join(dockerDir, 'demo', 'londisted.yaml')) : loadPgqdConfig(join(dockerDir, 'demo', `${name}.yaml`));
-      assert.equal(config.pidfile, pidfile, name);
+      assert.equal(loadPgqdConfig(join(dockerDir, 'demo', `${name}.yaml`)).pidfile, pidfile, name);
     }
+    // londisted is healthy once its metrics answer, on the port its config listens on, published on the host's loopback only
+    const test = svc('londisted').healthcheck?.test ?? [];
+    assert.deepEqual(test.slice(0, 3), ['CMD', 'node', '-e'], 'londisted healthcheck');
+    const listen = loadSupervisorConfig(join(dockerDir, 'demo', 'londisted.yaml')).metrics_listen ?? '';
+    const port = /:(\d+)$/.exec(listen)?.[1] ?? '?';
+    assert.match(test[3] ?? '', new RegExp(`fetch\\('http://127\\.0\\.0\\.1:${port}/metrics'\\)`));
+    assert.deepEqual(svc('londisted').ports, [`127.0.0.1:${port}:${port}`]);
     assert.deepEqual(svc('seed').depends_on, { source: { condition: 'service_healthy' }, target: { condition: 'service_healthy' } });
     assert.deepEqual(svc('londisted').depends_on, {
       seed: { condition: 'service_completed_successfully' },
