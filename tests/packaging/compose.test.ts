@@ -2,8 +2,10 @@
 // runs the seed and the daemons on real servers): a PostgreSQL 13 source and a 17 target with healthchecks,
 // pgqd for each, londisted on the image's default command with the demo config mounted at /etc/skytools,
 // the seed and the load; the demo's job files are config/jobs.d's with the services' host names, and every
-// config file the services name loads with the programs' own loaders.
+// config file the services name loads with the programs' own loaders. Where a Docker daemon answers, the
+// image is built and its programs run.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
@@ -118,5 +120,25 @@ describe('docker/compose.yaml and docker/Dockerfile', () => {
     assert.equal(major(load.image), 13);
     assert.equal(mounted(load, '/load/login_logout.sql'), join(dockerDir, 'demo', 'login_logout.sql'));
     assert.equal(readFileSync(join(dockerDir, 'demo', 'login_logout.sql'), 'utf8'), seedPgbenchScript('digoal_01', Number(seed.environment?.['DEMO_USERS'])));
+  });
+
+  // the image itself, where a Docker daemon answers (CI machines without one skip this with the reason)
+  const docker = spawnSync('docker', ['info', '--format', '{{.ServerVersion}}'], { encoding: 'utf8' });
+  const noDocker = docker.status === 0 ? undefined : 'no Docker daemon here (docker info failed): the image is not built';
+  it('builds the image, whose programs run and whose default command is londisted on /etc/skytools', { skip: noDocker, timeout: 1_800_000 }, () => {
+    const tag = `skytools-ts-test:${String(process.pid)}`;
+    const build = spawnSync('docker', ['build', '-q', '-f', 'docker/Dockerfile', '-t', tag, '.'], { cwd: repoRoot(), encoding: 'utf8', timeout: 1_700_000 });
+    assert.equal(build.status, 0, build.stderr);
+    try {
+      for (const prog of ['pgqd', 'londisted', 'londiste']) {
+        const r = spawnSync('docker', ['run', '--rm', tag, prog, '--version'], { encoding: 'utf8' });
+        assert.equal(r.status, 0, `${prog}: ${r.stderr}`);
+        assert.match(r.stdout.trim(), /^\d+\.\d+\.\d+/);
+      }
+      const cmd = spawnSync('docker', ['image', 'inspect', '--format', '{{json .Config.Cmd}}', tag], { encoding: 'utf8' });
+      assert.deepEqual(JSON.parse(cmd.stdout) as unknown, ['londisted', '--config', '/etc/skytools/londisted.yaml']);
+    } finally {
+      spawnSync('docker', ['image', 'rm', '-f', tag]);
+    }
   });
 });
