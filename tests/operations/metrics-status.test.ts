@@ -5,6 +5,7 @@
 // (a screenshot is saved on failure); a bad address is refused in one line.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -135,6 +136,18 @@ describe(`metrics and status page, PostgreSQL ${major}`, () => {
     }
     assert.equal((await get(`${base}metrics`, 'POST')).status, 405);
     assert.equal((await get(`${base}nothing-here`)).status, 404);
+    // a page of another site whose name was re-pointed at 127.0.0.1 (DNS rebinding) is refused
+    const port = new URL(base).port;
+    const rebound = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/status.json', headers: { Host: `evil.example:${port}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(rebound, 421);
+    assert.equal((await fetch(`http://localhost:${port}/metrics`)).status, 200, 'localhost is the listener too');
   });
 
   it('renders the cascade with lag, tables and states in headless Chromium', { skip: chromiumMissing() }, async () => {
@@ -150,6 +163,23 @@ describe(`metrics and status page, PostgreSQL ${major}`, () => {
       assert.match(html, /2 jobs/);
     });
     assert.ok(dom.length > 0);
+  });
+
+  it('shows a second londisted with the same jobs as a standby, not as failing', async () => {
+    writeFileSync(join(work, 'second.yaml'), `jobs_dir: ${jobs.dir}\nmetrics_listen: "0"\n`);
+    const second = spawnDaemon(londistedBin(), ['--config', join(work, 'second.yaml')]);
+    daemons.push(second);
+    const url = await listenerOf(second, 'second londisted');
+    const m = await waitFor('both jobs standing by', 30_000, async () => {
+      const text = (await get(`${url}metrics`)).body;
+      return sample(text, 'londiste_job_standby{job_name="mleaf"}') === 1 && sample(text, 'londiste_job_standby{job_name="mroot"}') === 1 ? text : undefined;
+    }, () => second.output());
+    assert.equal(sample(m, 'londiste_job_errors_total{job_name="mleaf"}'), 0, m);
+    assert.equal(sample(m, 'londiste_job_restarts_total{job_name="mleaf"}'), 0, m);
+    assert.equal(sample(m, 'londiste_job_up{job_name="mleaf",queue="",node="",type=""}'), 0, m);
+    assert.equal((await second.stop()).code, 0, second.output());
+    // the first one kept working all along
+    assert.equal(sample((await get(`${base}metrics`)).body, 'londiste_job_standby{job_name="mleaf"}'), 0);
   });
 
   it('refuses a metrics_listen that is no address, in one line, before starting anything', async () => {

@@ -133,7 +133,8 @@ describe(`set-based apply of hard batches, ${String(RootLeaf.versions.root)} -> 
       CREATE TABLE public.cb (id int PRIMARY KEY, t text, bin bytea, j json, jb jsonb, arr text[], ia int[], ts timestamptz,
         tsn timestamp, d date, iv interval, n numeric, f8 float8, f4 real, m money, ip inet, net cidr, u uuid, b bool,
         r tsrange, pt point, bits varbit, ch char(3), vc varchar(20), big bigint, sm smallint, tm time);
-      CREATE TABLE public.ct (id int PRIMARY KEY, k ${leaf ? 'bigint' : 'int'}, e mood, s short_text);`;
+      CREATE TABLE public.ct (id int PRIMARY KEY, k ${leaf ? 'bigint' : 'int'}, e mood, s short_text);
+      CREATE TABLE public.cr (id int PRIMARY KEY, rel regclass, cfg regconfig, typ regtype);`;
     await rl.root.query(rl.rootDb, ddl(false));
     await rl.leaf.query(rl.leafDb, ddl(true));
     // indexes here whose CREATE INDEX statement does not say everything are kept through the copy
@@ -150,13 +151,12 @@ describe(`set-based apply of hard batches, ${String(RootLeaf.versions.root)} -> 
         (3, '', '', '""', '{}', '{}', '{}', 'infinity', '-infinity', 'infinity', '0', 'NaN', 'NaN', '-Infinity', 0, '::1', '::/0', '00000000-0000-0000-0000-000000000000', false,
          'empty', '(0,0)', B'', '', '', -9223372036854775808, 32767, '00:00');
       INSERT INTO cb (id, t, n, f8) SELECT g, repeat('長', g % 50), g / 7.0, g * 1e-300 FROM generate_series(4, 5000) g;
-      INSERT INTO ct VALUES (1, 2147483647, 'happy', 'x'), (2, NULL, NULL, NULL), (3, -1, 'sad', E'德\\t');`);
-    ok(await runLondiste([rl.rootJob, 'add-table', 'cb', 'ct']), 'root add-table');
-    ok(await runLondiste([rl.leafJob, 'add-table', 'cb', 'ct']), 'leaf add-table');
-    await rl.inSync('public.cb');
-    await rl.inSync('public.ct');
-    await same('cb');
-    await same('ct');
+      INSERT INTO ct VALUES (1, 2147483647, 'happy', 'x'), (2, NULL, NULL, NULL), (3, -1, 'sad', E'德\\t');
+      INSERT INTO cr VALUES (1, 'public.ct', 'english', 'mood'), (2, 'pg_class', 'simple', 'int4');`);
+    ok(await runLondiste([rl.rootJob, 'add-table', 'cb', 'ct', 'cr']), 'root add-table');
+    ok(await runLondiste([rl.leafJob, 'add-table', 'cb', 'ct', 'cr']), 'leaf add-table');
+    for (const t of ['cb', 'ct', 'cr']) await rl.inSync(`public.${t}`);
+    for (const t of ['cb', 'ct', 'cr']) await same(t);
     assert.deepEqual(
       await rl.leaf.query(rl.leafDb, `SELECT ic.relname AS name, i.indisclustered AS clustered, i.indisreplident AS ident, obj_description(ic.oid, 'pg_class') AS comment
         FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE ic.relname IN ('cb_t', 'cb_n', 'cb_f8', 'ct_ri') ORDER BY 1`),
@@ -170,5 +170,7 @@ describe(`set-based apply of hard batches, ${String(RootLeaf.versions.root)} -> 
     const out = rl.leafWorker?.output() ?? '';
     assert.match(out, /public\.cb: copied 5000 rows, [\d.]+ MB \(binary\)/, 'cb copied in binary');
     assert.match(out, /public\.ct: copied 3 rows, [\d.]+ MB \(text\)/, 'ct (int into bigint, an enum, a domain) copied in text');
+    // a reg* value is an OID in binary and a name in text: the names are what must arrive
+    assert.match(out, /public\.cr: copied 2 rows, [\d.]+ MB \(text\)/, 'cr (regclass, regconfig, regtype) copied in text');
   });
 });

@@ -36,8 +36,8 @@ describe('per-table statements', () => {
         { name: 'user_info_name_check', type: 'c' as const, def: 'CHECK (length(name) < 10)', index: null },
       ],
       indexes: [
-        { name: 'user_info_pkey', def: 'CREATE UNIQUE INDEX user_info_pkey ON digoal_01.user_info USING btree (id)', ownConstraint: true, needed: true, foreignKeyTarget: false },
-        { name: 'user_info_name_idx', def: 'CREATE INDEX user_info_name_idx ON digoal_01.user_info USING btree (name)', ownConstraint: false, needed: false, foreignKeyTarget: false },
+        { name: 'user_info_pkey', def: 'CREATE UNIQUE INDEX user_info_pkey ON digoal_01.user_info USING btree (id)', ownConstraint: true, needed: true, keepsMore: false, foreignKeyTarget: false },
+        { name: 'user_info_name_idx', def: 'CREATE INDEX user_info_name_idx ON digoal_01.user_info USING btree (name)', ownConstraint: false, needed: false, keepsMore: false, foreignKeyTarget: false },
       ],
     };
     assert.deepEqual(createTableStatements(def, 'digoal_01.user_info', 'digoal_02.user_info1', 'minimal'), [

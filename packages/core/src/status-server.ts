@@ -79,7 +79,23 @@ export class StatusServer {
     await new Promise<void>((resolve) => s.close(() => resolve()));
   }
 
+  /**
+   * On a loopback address, only requests that name it (or localhost) as their Host: a web page
+   * that re-points its own host name at 127.0.0.1 (DNS rebinding) must not read the status. On
+   * another address, whoever chose to listen there chose who may ask.
+   */
+  private hostAllowed(host: string | undefined): boolean {
+    const bound = this.bound;
+    if (bound === undefined || !/^(127\.|::1$|localhost$)/.test(bound.host)) return true;
+    const port = String(bound.port);
+    return host !== undefined && [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `${bound.host}:${port}`].includes(host.toLowerCase());
+  }
+
   private handle(req: IncomingMessage, res: ServerResponse): void {
+    if (!this.hostAllowed(req.headers.host)) {
+      res.writeHead(421, { ...HEADERS, 'Content-Type': 'text/plain' }).end('misdirected request: this listener answers to its own loopback address only\n');
+      return;
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { ...HEADERS, Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }).end('read-only: GET or HEAD\n');
       return;

@@ -12,7 +12,7 @@ export { Supervisor } from './supervisor/supervisor.js';
 export { loadSupervisorConfig, sampleSupervisorConfig, SUPERVISOR_SPEC, type SupervisorConfig } from './supervisor/supervisor-config.js';
 export { supervisorMetrics, supervisorStatus, type JobStatus } from './supervisor/supervisor-metrics.js';
 export { STATUS_PAGE } from './supervisor/status-page.js';
-export { JobStats, type NodeView, type TableView, type CopyProgress } from './worker/job-stats.js';
+export { JobStats, servedError, type NodeView, type TableView, type CopyProgress } from './worker/job-stats.js';
 export { ReplicationWorker, type WorkerOptions } from './worker/replication-worker.js';
 export { createCopyLimiter, type CopyLimiter } from './worker/copy-scheduler.js';
 /** What a third-party table handler module exports (docs/handlers.md). */

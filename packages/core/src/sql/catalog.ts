@@ -31,9 +31,11 @@ export interface ColumnInfo {
   /** pg_type.typcategory of the type: N numeric, S string, D date/time, B boolean, U user-defined, ... */
   category: string;
   /**
-   * A built-in type (or an array of one) with binary send and receive functions: its binary COPY
-   * format is the wire protocol's, the same in every major version (drivers rely on it). A user's
-   * type (its OID differs between databases, an extension's format between versions) is not.
+   * A built-in base, range or multirange type (or an array of one) with binary send and receive
+   * functions: its binary COPY format is the wire protocol's, which drivers rely on. Not: a
+   * user's type (its OID differs between databases, an extension's format between versions),
+   * domains and composites (their binary form holds OIDs), and the reg* types, whose binary form
+   * is the OID itself where the text names the object.
    */
   builtin: boolean;
 }
@@ -45,11 +47,13 @@ export async function tableColumns(client: pg.ClientBase, fqname: string): Promi
     `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull,
             pg_get_expr(d.adbin, d.adrelid) AS def,
             coalesce(a.attnum = ANY (i.indkey::int2[]), false) AS pk, ty.typcategory::text AS category,
-            (ty.oid < 16384 AND ty.typsend::oid <> 0 AND ty.typreceive::oid <> 0) AS builtin
+            (ty.oid < 16384 AND ty.typsend::oid <> 0 AND ty.typreceive::oid <> 0 AND ty.typtype IN ('b', 'r', 'm')
+             AND el.oid < 16384 AND el.typtype IN ('b', 'r', 'm') AND el.typname NOT LIKE 'reg%') AS builtin
        FROM pg_catalog.pg_class c
        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
        JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
        JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid
+       JOIN pg_catalog.pg_type el ON el.oid = coalesce(nullif(ty.typelem, 0), ty.oid)
        LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
        LEFT JOIN pg_catalog.pg_index i ON i.indrelid = c.oid AND i.indisprimary
       WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
@@ -84,6 +88,12 @@ export interface IndexInfo {
    * mark, a tablespace, a comment, statistics targets).
    */
   needed: boolean;
+  /**
+   * Carries what neither its CREATE INDEX nor its constraint's definition says (replica identity,
+   * the CLUSTER mark, a tablespace, a comment, statistics targets), or is a partition's index
+   * attached to its parent's: not to be dropped even with its constraint.
+   */
+  keepsMore: boolean;
   /** A foreign key (of this or another table) points at it: its constraint cannot be dropped either. */
   foreignKeyTarget: boolean;
 }
@@ -94,15 +104,19 @@ export async function tableIndexes(client: pg.ClientBase, fqname: string): Promi
   const r = await client.query<IndexInfo>(
     `SELECT ic.relname AS name, pg_get_indexdef(i.indexrelid) AS def,
             EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid) AS "ownConstraint",
-            i.indisprimary OR i.indisreplident OR i.indisclustered OR ic.reltablespace <> 0
-              OR EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid)
-              OR EXISTS (SELECT 1 FROM pg_catalog.pg_description d WHERE d.objoid = i.indexrelid AND d.classoid = 'pg_catalog.pg_class'::regclass)
-              OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = i.indexrelid AND a.attstattarget > 0) AS needed,
+            i.indisprimary OR EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid) OR x.more AS needed,
+            x.more AS "keepsMore",
             EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid AND k.contype = 'f') AS "foreignKeyTarget"
        FROM pg_catalog.pg_index i
        JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
        JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       CROSS JOIN LATERAL (SELECT i.indisreplident OR i.indisclustered OR ic.reltablespace <> 0 OR ic.relispartition
+              OR EXISTS (SELECT 1 FROM pg_catalog.pg_description d WHERE d.objoid = i.indexrelid AND d.classoid = 'pg_catalog.pg_class'::regclass)
+              OR EXISTS (SELECT 1 FROM pg_catalog.pg_description d WHERE d.classoid = 'pg_catalog.pg_constraint'::regclass
+                           AND d.objoid IN (SELECT k.oid FROM pg_catalog.pg_constraint k WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid))
+              -- -1 (or NULL from 17 on): the default; 0 and up: set
+              OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = i.indexrelid AND coalesce(a.attstattarget, -1) >= 0) AS more) x
       WHERE n.nspname = $1 AND c.relname = $2
       ORDER BY ic.relname`,
     [schema, name],
@@ -111,12 +125,15 @@ export async function tableIndexes(client: pg.ClientBase, fqname: string): Promi
 }
 
 /**
- * Bytes on disk of each table (with its TOAST, without indexes; partitions and children not
- * counted), 0 for a name that is no table here. Read from the files' sizes: no scan, no lock.
+ * Estimated bytes of each table and its TOAST (pages as of the last VACUUM or ANALYZE; indexes,
+ * partitions and children not counted), 0 for a name that is no table here or was never
+ * analyzed. Read from pg_class only: unlike pg_table_size, no lock that a pending ALTER TABLE on
+ * the table could make wait.
  */
 export async function tableSizes(client: pg.ClientBase, fqnames: readonly string[]): Promise<Map<string, number>> {
   const r = await client.query<{ name: string; bytes: string }>(
-    `SELECT t.name, coalesce(pg_catalog.pg_table_size(c.oid), 0)::text AS bytes
+    `SELECT t.name, ((coalesce(c.relpages, 0)::int8 + coalesce((SELECT greatest(tc.relpages, 0) FROM pg_catalog.pg_class tc WHERE tc.oid = c.reltoastrelid), 0))
+                     * current_setting('block_size')::int8)::text AS bytes
        FROM unnest($1::text[], $2::text[], $3::text[]) AS t(name, nsp, rel)
        LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = t.nsp
        LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.rel`,

@@ -57,12 +57,16 @@ export interface CopyTask {
 }
 
 /**
- * Binary when every column has the same built-in type on both sides: the target then reads
- * values without parsing text (timestamps, numerics: about 1.6 times the rows per second of a
- * text COPY). Text otherwise: it converts between types (int4 into int8, anything into text) and
- * carries a user's types, whose binary form holds OIDs or an extension version's layout.
+ * Binary when every column has the same built-in type on both sides and the target is not older
+ * than the source: the target then reads values without parsing text (timestamps, numerics:
+ * about 1.6 times the rows per second of a text COPY). A newer server reads an older one's binary
+ * forms, not always the other way round (an infinite interval of 17 is a huge finite one to 16's
+ * receive function, where its text is refused). Text otherwise: it converts between types (int4
+ * into int8, anything into text) and carries a user's types, whose binary form holds OIDs or an
+ * extension version's layout.
  */
-function copyFormat(src: readonly ColumnInfo[], dst: readonly ColumnInfo[], cols: readonly string[]): CopyFormat {
+function copyFormat(src: readonly ColumnInfo[], dst: readonly ColumnInfo[], cols: readonly string[], srcVersion: number, dstVersion: number): CopyFormat {
+  if (Math.floor(dstVersion / 10000) < Math.floor(srcVersion / 10000)) return 'text';
   const there = new Map(src.map((c) => [c.name, c]));
   const here = new Map(dst.map((c) => [c.name, c]));
   const same = cols.every((name) => {
@@ -94,7 +98,7 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
     const srcColumns = await catalog.tableColumns(src, task.sourceName);
     const dstCols = new Set(dstColumns.map((c) => c.name).filter((c) => !skip.has(c)));
     const cols = srcColumns.map((c) => c.name).filter((c) => dstCols.has(c));
-    const format = copyFormat(srcColumns, dstColumns, cols);
+    const format = copyFormat(srcColumns, dstColumns, cols, (await session.whoAmI(src)).serverVersion, (await session.whoAmI(dst)).serverVersion);
 
     if (task.mode === 'lead' && table.droppedDdl === null) await dropForMerge(task);
 
@@ -161,7 +165,9 @@ async function dropForMerge(task: CopyTask): Promise<void> {
     await session.setLocalReplicaRole(dst);
     const indexes = await catalog.tableIndexes(dst, table.dest);
     const fkTargets = new Set(indexes.filter((i) => i.foreignKeyTarget).map((i) => i.name));
-    const constraints = (await catalog.tableConstraints(dst, table.dest)).filter((c) => c.type !== 'c' && (c.index === null || !fkTargets.has(c.index)));
+    // an index that carries more than its constraint says (replica identity, ...) stays, and its constraint with it
+    const kept = new Set(indexes.filter((i) => i.keepsMore).map((i) => i.name));
+    const constraints = (await catalog.tableConstraints(dst, table.dest)).filter((c) => c.type !== 'c' && (c.index === null || (!fkTargets.has(c.index) && !kept.has(c.index))));
     const restore: string[] = [];
     for (const c of constraints) {
       restore.push(addConstraintSql(table.dest, c.name, c.def));

@@ -5,6 +5,7 @@
 import { Backoff, describeError, maskSecrets, type Logger, type TickHub } from '@skytools/core';
 import type { JobConfig } from '../job-config.js';
 import type { CopyLimiter } from '../worker/copy-scheduler.js';
+import { JobAlreadyRunningError } from '../worker/job-lock.js';
 import { JobStats } from '../worker/job-stats.js';
 import { ReplicationWorker } from '../worker/replication-worker.js';
 
@@ -36,7 +37,7 @@ export class JobRunner {
     let first = true;
     while (!signal.aborted) {
       const started = Date.now();
-      if (!first) this.stats.restarts += 1;
+      if (!first && !this.stats.standby) this.stats.restarts += 1;
       first = false;
       try {
         await new ReplicationWorker(this.job, this.log, { copyLimiter: this.limiter, tickHub: this.tickHub, stats: this.stats }).run(signal);
@@ -45,8 +46,14 @@ export class JobRunner {
       } catch (err) {
         if (signal.aborted) return;
         const msg = maskSecrets(describeError(err));
-        this.stats.failed(msg);
-        this.log.error(`cannot run: ${msg}`);
+        if (err instanceof JobAlreadyRunningError) {
+          // a second londisted with the same job waits here as a warm standby: no failure
+          if (!this.stats.standby) this.log.warning(`${msg}; waiting as a standby, trying again now and then`);
+          this.stats.standby = true;
+        } else {
+          this.stats.failed(msg);
+          this.log.error(`cannot run: ${msg}`);
+        }
       }
       // a worker that ran for a while before failing starts over from the shortest delay
       if (Date.now() - started > 60_000) backoff.reset();

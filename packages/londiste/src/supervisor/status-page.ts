@@ -160,6 +160,7 @@ function render(st) {
       const li = el("li", "node down");
       li.dataset.job = j.job;
       li.appendChild(el("span", "name", j.job));
+      if (j.standby) li.appendChild(el("span", "type", "standby: another process runs this job"));
       if (j.lastError) li.appendChild(el("div", "err", j.lastError));
       ul.appendChild(li);
     }

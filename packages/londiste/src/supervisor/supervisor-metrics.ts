@@ -19,6 +19,7 @@ export function supervisorMetrics(jobs: readonly JobStats[], now = Date.now()): 
   };
   m.family('londiste_job_up', 'gauge', "1 while the job's worker runs (holds its lock and goes round), 0 while it fails or waits to restart.");
   for (const j of jobs) m.sample('londiste_job_up', j.up ? 1 : 0, { job_name: j.job, queue: j.node?.queue ?? '', node: j.node?.name ?? '', type: j.node?.type ?? '' });
+  perJob('londiste_job_standby', 'gauge', '1 while another process runs this job (holds its lock) and this one waits as a warm standby.', (j) => (j.standby ? 1 : 0));
   perJob('londiste_job_paused', 'gauge', '1 while the node is paused (londiste pause).', (j) => (j.node === undefined ? null : j.node.paused ? 1 : 0));
   perJob('londiste_job_lag_seconds', 'gauge', 'Seconds between the newest tick the job applied and now; while idle (nothing waiting), the lag when it caught up.', (j) => j.lagSeconds(now));
   perJob('londiste_job_last_tick_id', 'gauge', 'The newest tick the job applied.', (j) => (j.lastTickId === null ? null : Number(j.lastTickId)));
@@ -50,6 +51,7 @@ export function supervisorMetrics(jobs: readonly JobStats[], now = Date.now()): 
 export interface JobStatus {
   job: string;
   up: boolean;
+  standby: boolean;
   queue: string | null;
   node: string | null;
   type: string | null;
@@ -74,6 +76,7 @@ export function supervisorStatus(jobs: readonly JobStats[], now = Date.now()): {
     jobs: jobs.map((j) => ({
       job: j.job,
       up: j.up,
+      standby: j.standby,
       queue: j.node?.queue ?? null,
       node: j.node?.name ?? null,
       type: j.node?.type ?? null,

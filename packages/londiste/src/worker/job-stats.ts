@@ -31,10 +31,31 @@ export interface TableView {
   copy?: { rows: number; bytes: number; seconds: number };
 }
 
+/**
+ * How long a lag frozen at the start of an idle spell is believed: an idle job still takes its
+ * provider's idle ticks now and then (ticker_idle_period, and at least every few minutes when
+ * it gave its connection back), so an older last tick means the ticks stopped coming (a dead
+ * ticker) and the real age shows.
+ */
+const IDLE_LAG_TRUSTED_MS = 300_000;
+
+/**
+ * An error as served over HTTP: connection strings and network addresses out (the status page
+ * promises neither; the log has the whole message).
+ */
+export function servedError(message: string): string {
+  return message
+    .replace(/'[^']*\b(?:host|hostaddr|dbname|user|port|password)=[^']*'/g, "'(connection string)'")
+    .replace(/\b(?:\d{1,3}\.){3}\d{1,3}(?::\d+)?\b/g, '(address)')
+    .replace(/\[[0-9a-fA-F:]+\](?::\d+)?/g, '(address)');
+}
+
 export class JobStats {
   node: NodeView | undefined;
   /** The worker holds its lock and runs rounds. */
   up = false;
+  /** Another process runs this job (holds its lock): this one waits as a warm standby. */
+  standby = false;
   batches = 0;
   events = 0;
   errors = 0;
@@ -49,7 +70,9 @@ export class JobStats {
   private lastTickTime: number | null = null;
   /**
    * While the job is idle (its last batch reached the provider's newest tick), the lag as it was
-   * then: nothing is waiting, and a tick with events wakes the worker at once.
+   * then: nothing is waiting, and a tick with events wakes the worker at once. Cleared by a batch
+   * taken, a pause or an error. (The tick times are the provider's clock, now is this host's: a
+   * clock skew between the two shows in the lag.)
    */
   private idleLag: number | null = null;
   private tables: TableView[] = [];
@@ -59,6 +82,13 @@ export class JobStats {
 
   seenNode(node: NodeView): void {
     this.node = node;
+    // a paused node is behind, not idle
+    if (node.paused) this.idleLag = null;
+  }
+
+  /** A batch is taken: whatever comes of it, the job is no longer idle. */
+  batchStarted(): void {
+    this.idleLag = null;
   }
 
   seenTables(tables: Iterable<{ name: string; dest: string; state: string | null }>): void {
@@ -80,7 +110,7 @@ export class JobStats {
 
   failed(message: string, now = Date.now()): void {
     this.errors += 1;
-    this.lastError = message;
+    this.lastError = servedError(message);
     this.lastErrorAt = now;
     this.idleLag = null;
   }
@@ -101,7 +131,8 @@ export class JobStats {
   /** Seconds between the newest applied tick and now (frozen while idle); null before the first batch. */
   lagSeconds(now = Date.now()): number | null {
     if (this.lastTickTime === null) return null;
-    return this.idleLag ?? Math.max(0, now - this.lastTickTime) / 1000;
+    const age = Math.max(0, now - this.lastTickTime);
+    return this.idleLag !== null && age < IDLE_LAG_TRUSTED_MS ? this.idleLag : age / 1000;
   }
 
   tableViews(now = Date.now()): TableView[] {

@@ -92,6 +92,7 @@ export class ReplicationWorker {
     await loadHandlerModules(this.job.handler_modules ?? [], this.job.file);
     const lock = await JobLock.acquire(this.job.db, this.job.queue_name, this.job.job_name, this.log);
     this.stats.up = true;
+    this.stats.standby = false;
     try {
       await this.loop(signal);
     } finally {
@@ -151,6 +152,7 @@ export class ReplicationWorker {
     this.copies.offer(tables, st.provider_location, st.completed_tick);
     if (this.copies.busy) this.busyAt = performance.now();
     if (batch === null) return this.rest(signal);
+    this.stats.batchStarted();
     const events = await this.batches.process({ db, provider, isBranch, combinedQueue, completedTick: st.completed_tick, tables, node: st.node_name }, batch);
     // compare or repair is reading a table of this node: the batch waits
     if (events === 'frozen') return this.sleep(this.job.loop_delay, signal);
