@@ -87,6 +87,55 @@ export async function insertEvent(client: pg.ClientBase, queue: string, type: st
   return r.rows[0]?.id ?? '';
 }
 
+/** An event with every field given, as written by an application (pgq.insert_event). */
+export interface NewEvent {
+  type: string;
+  data: string | null;
+  extra1?: string | null;
+  extra2?: string | null;
+  extra3?: string | null;
+  extra4?: string | null;
+}
+
+/** An event into `queue` with all its extra fields; its id. */
+export async function insertFullEvent(client: pg.ClientBase, queue: string, ev: NewEvent): Promise<string> {
+  const r = await client.query<{ id: string }>('SELECT pgq.insert_event($1, $2, $3, $4, $5, $6, $7)::text AS id', [
+    queue,
+    ev.type,
+    ev.data,
+    ev.extra1 ?? null,
+    ev.extra2 ?? null,
+    ev.extra3 ?? null,
+    ev.extra4 ?? null,
+  ]);
+  return r.rows[0]?.id ?? '';
+}
+
+/** Many events into `queue` in one statement, in the order given; their ids. */
+export async function insertEvents(client: pg.ClientBase, queue: string, events: readonly NewEvent[]): Promise<string[]> {
+  if (events.length === 0) return [];
+  const col = (f: (e: NewEvent) => string | null | undefined): (string | null)[] => events.map((e) => f(e) ?? null);
+  const r = await client.query<{ id: string }>(
+    `SELECT pgq.insert_event($1, e.t, e.d, e.x1, e.x2, e.x3, e.x4)::text AS id
+       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) WITH ORDINALITY AS e(t, d, x1, x2, x3, x4, n)
+      ORDER BY e.n`,
+    [queue, col((e) => e.type), col((e) => e.data), col((e) => e.extra1), col((e) => e.extra2), col((e) => e.extra3), col((e) => e.extra4)],
+  );
+  return r.rows.map((row) => row.id);
+}
+
+/** Register a consumer at the queue's newest tick; false when it was registered already. */
+export async function registerConsumer(client: pg.ClientBase, queue: string, consumer: string): Promise<boolean> {
+  const r = await client.query<{ n: number }>('SELECT pgq.register_consumer($1, $2) AS n', [queue, consumer]);
+  return r.rows[0]?.n === 1;
+}
+
+/** Put one event of the open batch aside, to come back to this consumer after `seconds`; false when it was already. */
+export async function eventRetry(client: pg.ClientBase, batchId: string, eventId: string, seconds: number): Promise<boolean> {
+  const r = await client.query<{ n: number }>('SELECT pgq.event_retry($1::int8, $2::int8, $3::int4) AS n', [batchId, eventId, Math.max(0, Math.round(seconds))]);
+  return r.rows[0]?.n === 1;
+}
+
 /** The event table events are written to now (it changes with rotation). */
 export async function currentEventTable(client: pg.ClientBase, queue: string): Promise<string> {
   const r = await client.query<{ t: string | null }>('SELECT pgq.current_event_table($1) AS t', [queue]);

@@ -1,0 +1,28 @@
+/**
+ * pgq_ext: a remote consumer's progress kept in the target database, in the same transaction as
+ * what it wrote there, so that a batch (or an event) is applied there exactly once.
+ */
+import type pg from 'pg';
+
+export async function isBatchDone(client: pg.ClientBase, consumer: string, subconsumer: string, batchId: string): Promise<boolean> {
+  const r = await client.query<{ done: boolean }>('SELECT pgq_ext.is_batch_done($1, $2, $3::int8) AS done', [consumer, subconsumer, batchId]);
+  return r.rows[0]?.done === true;
+}
+
+export async function setBatchDone(client: pg.ClientBase, consumer: string, subconsumer: string, batchId: string): Promise<void> {
+  await client.query('SELECT pgq_ext.set_batch_done($1, $2, $3::int8)', [consumer, subconsumer, batchId]);
+}
+
+/** Which of these events of the batch were applied already (per-event tracking). */
+export async function doneEvents(client: pg.ClientBase, consumer: string, subconsumer: string, batchId: string, eventIds: readonly string[]): Promise<Set<string>> {
+  const r = await client.query<{ id: string }>(
+    `SELECT e.id FROM unnest($4::int8[]) AS e(id) WHERE pgq_ext.is_event_done($1, $2, $3::int8, e.id)`,
+    [consumer, subconsumer, batchId, eventIds],
+  );
+  return new Set(r.rows.map((row) => String(row.id)));
+}
+
+export async function setEventsDone(client: pg.ClientBase, consumer: string, subconsumer: string, batchId: string, eventIds: readonly string[]): Promise<void> {
+  if (eventIds.length === 0) return;
+  await client.query('SELECT pgq_ext.set_event_done($1, $2, $3::int8, e.id) FROM unnest($4::int8[]) AS e(id)', [consumer, subconsumer, batchId, eventIds]);
+}

@@ -1,0 +1,158 @@
+/**
+ * What every consumer shares: registration, the batch loop woken by the queue's tick
+ * notification (no polling delay: pgq.ticker() notifies `pgq_tick` when a tick may carry
+ * events), back-off after errors, pause and resume, and a graceful stop by AbortSignal (the
+ * batch in hand finishes first). How a batch is applied is the subclass's business.
+ */
+import type pg from 'pg';
+import { Backoff, connect, describeError, listenForTicks, maskSecrets, pgq, silentLogger, WakeLatch, type Logger, type PgqEvent } from '@skytools/core';
+import { QueueEvent, type Batch } from './queue-event.js';
+
+/** Handles one batch; a throw rolls it back and it comes again after a back-off. */
+export type BatchHandler = (batch: Batch, client: pg.ClientBase) => Promise<void>;
+
+export interface ConsumerOptions {
+  /** Connection string of the queue's database. */
+  db: string;
+  queue: string;
+  /** The consumer's name on the queue (its position is kept under this name). */
+  name: string;
+  handler: BatchHandler;
+  logger?: Logger;
+  /** Longest sleep when no tick notification comes (the provider might not notify); default 10 s. */
+  idleTimeoutMs?: number;
+  /** Longest wait between two tries after errors (doubling from 1 s); default 60 s. */
+  errorBackoffMaxMs?: number;
+  /**
+   * Behind by several ticks, take as many in one batch as keep it within this many events
+   * (pgq.next_batch_merged); 0: one tick per batch, as upstream PgQ. Default 0.
+   */
+  mergeEvents?: number;
+}
+
+export interface ConsumerStats {
+  batches: number;
+  events: number;
+  retried: number;
+  errors: number;
+}
+
+export abstract class BatchLoop {
+  protected readonly log: Logger;
+  private readonly latch = new WakeLatch();
+  private paused = false;
+  readonly stats: ConsumerStats = { batches: 0, events: 0, retried: 0, errors: 0 };
+
+  constructor(protected readonly options: ConsumerOptions) {
+    this.log = options.logger ?? silentLogger;
+  }
+
+  /** Register on the queue (at its newest tick); false when registered already. */
+  async register(): Promise<boolean> {
+    return this.withQueue((c) => pgq.registerConsumer(c, this.options.queue, this.options.name));
+  }
+
+  /** Unregister: the queue forgets this consumer's position and its retry events. */
+  async unregister(): Promise<void> {
+    await this.withQueue((c) => pgq.unregisterConsumer(c, this.options.queue, this.options.name));
+  }
+
+  /** No new batch until resume() (the batch in hand finishes). */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.latch.wake();
+  }
+
+  /** Consume until the signal is aborted; the batch in hand is finished (or rolled back) first. */
+  async run(signal: AbortSignal): Promise<void> {
+    const backoff = new Backoff(1000, this.options.errorBackoffMaxMs ?? 60_000);
+    const idle = this.options.idleTimeoutMs ?? 10_000;
+    let client: pg.Client | undefined;
+    const abort = (): void => this.latch.wake();
+    signal.addEventListener('abort', abort);
+    try {
+      while (!signal.aborted) {
+        if (this.paused) {
+          await this.latch.wait(idle, signal);
+          continue;
+        }
+        try {
+          client ??= await this.open();
+          const got = await this.round(client);
+          backoff.reset();
+          if (!got) await this.latch.wait(idle, signal);
+        } catch (err) {
+          if (signal.aborted) break;
+          this.stats.errors += 1;
+          const wait = backoff.take();
+          this.log.error(`consumer ${this.options.name} on ${this.options.queue}: ${maskSecrets(describeError(err))} (again in ${String(wait / 1000)} s)`);
+          await client?.end().catch(() => undefined);
+          client = undefined;
+          await this.latch.wait(wait, signal);
+        }
+      }
+    } finally {
+      signal.removeEventListener('abort', abort);
+      await client?.end().catch(() => undefined);
+    }
+  }
+
+  /** One batch if there is one: true when a batch was handled. */
+  private async round(client: pg.Client): Promise<boolean> {
+    const { queue, name } = this.options;
+    const info = await pgq.nextBatch(client, queue, name, this.options.mergeEvents ?? 0);
+    if (info === null) return false;
+    const rows: PgqEvent[] = [];
+    for await (const chunk of pgq.readBatchEvents(client, info.batchId, 0, true)) rows.push(...chunk);
+    const batch: Batch = { id: info.batchId, tickId: info.curTickId, tickTime: info.curTickTime, events: rows.map((r) => new QueueEvent(r)) };
+    await this.apply(client, batch);
+    this.stats.batches += 1;
+    this.stats.events += batch.events.length;
+    // an empty batch after a merged run reached the newest tick: wait for the next one
+    return batch.events.length > 0 || !info.merged;
+  }
+
+  /**
+   * Apply the batch and finish it on `queue` (the queue database's connection, no transaction
+   * open): the events put aside for retry must be recorded before pgq.finish_batch.
+   */
+  protected abstract apply(queue: pg.ClientBase, batch: Batch): Promise<void>;
+
+  protected async finishBatch(queue: pg.ClientBase, batch: Batch): Promise<void> {
+    await pgq.finishBatch(queue, batch.id);
+  }
+
+  /** Put aside the events the handler asked to see again; within the caller's transaction. */
+  protected async recordRetries(queue: pg.ClientBase, batch: Batch): Promise<void> {
+    for (const ev of batch.events) {
+      const seconds = ev.retrySeconds;
+      if (seconds === null) continue;
+      await pgq.eventRetry(queue, batch.id, ev.id, seconds);
+      this.stats.retried += 1;
+    }
+  }
+
+  private async open(): Promise<pg.Client> {
+    const client = await connect(this.options.db, { name: 'queue', logger: this.log, applicationName: `pgq consumer ${this.options.name}` });
+    try {
+      await listenForTicks(client, this.options.queue, () => this.latch.wake());
+      return client;
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async withQueue<T>(work: (c: pg.Client) => Promise<T>): Promise<T> {
+    const c = await connect(this.options.db, { name: 'queue', logger: this.log, applicationName: `pgq consumer ${this.options.name}` });
+    try {
+      return await work(c);
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * A consumer whose work lands in another database (the target): the handler writes there in a
+ * transaction that also records the batch as done in pgq_ext (`tracking: 'batch'`), or each
+ * event in a transaction of its own that records that event (`tracking: 'event'`, for handlers
+ * that must commit event by event). Only then is the batch finished on the queue. A batch that
+ * comes again after a crash between the two is recognised on the target and not applied twice.
+ *
+ * Events put aside with retry() are recorded on the queue before the target commits: after a
+ * crash between the two, such an event may be delivered once more than asked (at least once,
+ * which is what a retry means), never lost; every other event is applied exactly once.
+ */
+import type pg from 'pg';
+import { connect, pgqExt, session } from '@skytools/core';
+import { BatchLoop, type ConsumerOptions } from './batch-loop.js';
+import type { Batch } from './queue-event.js';
+
+export interface RemoteConsumerOptions extends ConsumerOptions {
+  /** Connection string of the target database (pgq_ext installed there). */
+  target: string;
+  /** Where progress is kept on the target: per batch (default) or per event. */
+  tracking?: 'batch' | 'event';
+  /** Several consumers sharing one name on the target tell themselves apart by this (default ''). */
+  subconsumer?: string;
+}
+
+export class RemoteConsumer extends BatchLoop {
+  private targetClient: pg.Client | undefined;
+
+  constructor(private readonly remote: RemoteConsumerOptions) {
+    super(remote);
+  }
+
+  protected async apply(queue: pg.ClientBase, batch: Batch): Promise<void> {
+    const target = await this.target();
+    try {
+      if ((this.remote.tracking ?? 'batch') === 'batch') await this.applyBatch(queue, target, batch);
+      else await this.applyEvents(queue, target, batch);
+    } catch (err) {
+      // the target connection may be mid-transaction or broken: a fresh one next time
+      await this.closeTarget();
+      throw err;
+    }
+    await this.finishBatch(queue, batch);
+  }
+
+  private async applyBatch(queue: pg.ClientBase, target: pg.Client, batch: Batch): Promise<void> {
+    const { name } = this.options;
+    const sub = this.remote.subconsumer ?? '';
+    await session.withTransaction(target, async () => {
+      if (await pgqExt.isBatchDone(target, name, sub, batch.id)) {
+        this.log.info(`consumer ${name}: batch ${batch.id} was applied on the target already; finishing it`);
+        return;
+      }
+      await this.options.handler(batch, target);
+      await pgqExt.setBatchDone(target, name, sub, batch.id);
+      // committed on the queue before the target commits: a crash in between redelivers the
+      // batch (the target rolled back), never loses a retry
+      await session.withTransaction(queue, () => this.recordRetries(queue, batch));
+    });
+  }
+
+  private async applyEvents(queue: pg.ClientBase, target: pg.Client, batch: Batch): Promise<void> {
+    const { name } = this.options;
+    const sub = this.remote.subconsumer ?? '';
+    const done = await pgqExt.doneEvents(target, name, sub, batch.id, batch.events.map((e) => e.id));
+    for (const ev of batch.events) {
+      if (done.has(ev.id)) continue;
+      const one = { ...batch, events: [ev] };
+      await session.withTransaction(target, async () => {
+        await this.options.handler(one, target);
+        await pgqExt.setEventsDone(target, name, sub, batch.id, [ev.id]);
+        await session.withTransaction(queue, () => this.recordRetries(queue, one));
+      });
+    }
+  }
+
+  private async target(): Promise<pg.Client> {
+    this.targetClient ??= await connect(this.remote.target, { name: 'target', logger: this.log, applicationName: `pgq consumer ${this.options.name}` });
+    return this.targetClient;
+  }
+
+  private async closeTarget(): Promise<void> {
+    const c = this.targetClient;
+    this.targetClient = undefined;
+    await c?.end().catch(() => undefined);
+  }
+
+  override async run(signal: AbortSignal): Promise<void> {
+    try {
+      await super.run(signal);
+    } finally {
+      await this.closeTarget();
+    }
+  }
+}
