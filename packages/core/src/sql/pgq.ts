@@ -205,6 +205,7 @@ export async function callMaintFunction(client: pg.ClientBase, op: MaintOperatio
 }
 
 export { nextBatch, readBatchEvents, batchEventsStream, finishBatch } from './pgq-batch.js';
+export { createQueue, dropQueue, queueInfo, consumerInfo, retryEvents, requeueNow, type QueueRow, type ConsumerRow, type RetryRow } from './pgq-admin.js';
 
 /** Is tick `tick` still in the queue's tick table (a consumer can be registered at it)? */
 export async function tickExists(client: pg.ClientBase, queue: string, tick: string): Promise<boolean> {

@@ -1,0 +1,115 @@
+/**
+ * Administering PgQ queues (the `pgq` command, upstream's qadmin): queues, consumers and the
+ * retry queue, as rows ready to print. Intervals come as seconds.
+ */
+import type pg from 'pg';
+
+export async function createQueue(client: pg.ClientBase, queue: string): Promise<boolean> {
+  const r = await client.query<{ n: number }>('SELECT pgq.create_queue($1) AS n', [queue]);
+  return r.rows[0]?.n === 1;
+}
+
+export async function dropQueue(client: pg.ClientBase, queue: string, force: boolean): Promise<void> {
+  await client.query('SELECT pgq.drop_queue($1, $2)', [queue, force]);
+}
+
+export interface QueueRow {
+  queue_name: string;
+  ticker_lag: number | null;
+  ev_per_sec: number | null;
+  ev_new: string | null;
+  last_tick_id: string | null;
+  ticker_paused: boolean;
+  ticker_max_count: number;
+  ticker_max_lag: number;
+  ticker_idle_period: number;
+  rotation_period: number;
+  ntables: number;
+  consumers: number;
+}
+
+export async function queueInfo(client: pg.ClientBase, queue?: string): Promise<QueueRow[]> {
+  const r = await client.query<QueueRow>(
+    `SELECT i.queue_name, extract(epoch FROM i.ticker_lag)::float8 AS ticker_lag, i.ev_per_sec, i.ev_new::text AS ev_new,
+            i.last_tick_id::text AS last_tick_id, i.queue_ticker_paused AS ticker_paused, i.queue_ticker_max_count AS ticker_max_count,
+            extract(epoch FROM i.queue_ticker_max_lag)::float8 AS ticker_max_lag, extract(epoch FROM i.queue_ticker_idle_period)::float8 AS ticker_idle_period,
+            extract(epoch FROM i.queue_rotation_period)::float8 AS rotation_period, i.queue_ntables AS ntables,
+            (SELECT count(*)::int FROM pgq.get_consumer_info(i.queue_name)) AS consumers
+       FROM pgq.get_queue_info() i
+      WHERE $1::text IS NULL OR i.queue_name = $1
+      ORDER BY 1`,
+    [queue ?? null],
+  );
+  return r.rows;
+}
+
+export interface ConsumerRow {
+  queue_name: string;
+  consumer_name: string;
+  lag: number | null;
+  last_seen: number | null;
+  last_tick: string | null;
+  current_batch: string | null;
+  pending_events: string | null;
+  retry_events: number;
+}
+
+export async function consumerInfo(client: pg.ClientBase, queue?: string): Promise<ConsumerRow[]> {
+  const r = await client.query<ConsumerRow>(
+    `SELECT c.queue_name, c.consumer_name, extract(epoch FROM c.lag)::float8 AS lag, extract(epoch FROM c.last_seen)::float8 AS last_seen,
+            c.last_tick::text AS last_tick, c.current_batch::text AS current_batch, c.pending_events::text AS pending_events,
+            (SELECT count(*)::int FROM pgq.retry_queue rq JOIN pgq.subscription s ON s.sub_id = rq.ev_owner
+               JOIN pgq.queue q ON q.queue_id = s.sub_queue JOIN pgq.consumer co ON co.co_id = s.sub_consumer
+              WHERE q.queue_name = c.queue_name AND co.co_name = c.consumer_name) AS retry_events
+       FROM pgq.get_consumer_info() c
+      WHERE $1::text IS NULL OR c.queue_name = $1
+      ORDER BY 1, 2`,
+    [queue ?? null],
+  );
+  return r.rows;
+}
+
+export interface RetryRow {
+  queue_name: string;
+  consumer_name: string;
+  ev_id: string;
+  ev_retry: number | null;
+  retry_after: string;
+  ev_type: string | null;
+  ev_data: string | null;
+}
+
+/** Events waiting in the retry queue (of a queue, of one consumer), soonest first. */
+export async function retryEvents(client: pg.ClientBase, queue?: string, consumer?: string, limit = 100): Promise<RetryRow[]> {
+  const r = await client.query<RetryRow>(
+    `SELECT q.queue_name, co.co_name AS consumer_name, rq.ev_id::text AS ev_id, rq.ev_retry, rq.ev_retry_after::text AS retry_after, rq.ev_type, rq.ev_data
+       FROM pgq.retry_queue rq
+       JOIN pgq.subscription s ON s.sub_id = rq.ev_owner
+       JOIN pgq.queue q ON q.queue_id = s.sub_queue
+       JOIN pgq.consumer co ON co.co_id = s.sub_consumer
+      WHERE ($1::text IS NULL OR q.queue_name = $1) AND ($2::text IS NULL OR co.co_name = $2)
+      ORDER BY rq.ev_retry_after, rq.ev_id
+      LIMIT $3`,
+    [queue ?? null, consumer ?? null, limit],
+  );
+  return r.rows;
+}
+
+/**
+ * Make retry events of a consumer due now (all of them, or these ids) and move every due one
+ * back into its queue; how many were made due.
+ */
+export async function requeueNow(client: pg.ClientBase, queue: string, consumer: string, ids: readonly string[] | null): Promise<number> {
+  const r = await client.query(
+    `UPDATE pgq.retry_queue rq SET ev_retry_after = now()
+       FROM pgq.subscription s, pgq.queue q, pgq.consumer co
+      WHERE s.sub_id = rq.ev_owner AND q.queue_id = s.sub_queue AND co.co_id = s.sub_consumer
+        AND q.queue_name = $1 AND co.co_name = $2 AND ($3::int8[] IS NULL OR rq.ev_id = ANY ($3::int8[]))`,
+    [queue, consumer, ids],
+  );
+  for (;;) {
+    const moved = await client.query<{ n: number }>('SELECT pgq.maint_retry_events() AS n');
+    if ((moved.rows[0]?.n ?? 0) === 0) break;
+  }
+  return r.rowCount ?? 0;
+}
