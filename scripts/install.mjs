@@ -26,6 +26,7 @@ const PROGRAMS = [
   ['pgqd', '@skytools/pgqd', 'dist/bin/pgqd.js'],
   ['londisted', '@skytools/londiste', 'dist/bin/londisted.js'],
   ['londiste', '@skytools/londiste', 'dist/bin/londiste.js'],
+  ['pgq', '@skytools/pgq', 'dist/bin/pgq.js'],
 ];
 const UNITS = ['pgqd.service', 'londisted.service', 'londiste-worker@.service'];
 // marks the launchers as ours, so that uninstall removes nothing it did not write

@@ -1,5 +1,5 @@
-// `make dist`: npm tarballs of the three packages in dist/ (skytools-core-V.tgz, skytools-pgqd-V.tgz,
-// skytools-londiste-V.tgz), from the built dist/ directories. Each is staged in a temporary directory
+// `make dist`: npm tarballs of the four packages in dist/ (skytools-core-V.tgz, skytools-pgqd-V.tgz,
+// skytools-londiste-V.tgz, skytools-pgq-V.tgz: the consumer library and the pgq command), from the built dist/ directories. Each is staged in a temporary directory
 // with a package.json fit for installing; @skytools/core carries the SQL (schema/). pgqd and londiste
 // bundle every run-time dependency (core included): @skytools/* is not on the npm registry, `npm
 // install -g` gives each global package its own dependencies, and npm takes the dependencies of a
@@ -47,7 +47,7 @@ function pack(dir) {
   return r.stdout.trim().split('\n').pop();
 }
 
-for (const ws of ['packages/core', 'packages/pgqd', 'packages/londiste']) {
+for (const ws of ['packages/core', 'packages/pgqd', 'packages/londiste', 'packages/pgq']) {
   if (!existsSync(join(ROOT, ws, 'dist', 'index.js'))) die(`${ws}/dist is missing: run make build first`);
 }
 mkdirSync(OUT, { recursive: true });
@@ -60,7 +60,7 @@ try {
   cpSync(join(ROOT, 'packages/core/dist'), join(coreDir, 'dist'), { recursive: true, filter: (src) => !src.endsWith('.tsbuildinfo') });
   finish(coreDir, corePj, true);
   const made = [pack(coreDir)];
-  for (const name of ['pgqd', 'londiste']) {
+  for (const name of ['pgqd', 'londiste', 'pgq']) {
     const ws = `packages/${name}`;
     const own = readJson(join(ROOT, ws, 'package.json')).dependencies ?? {};
     // the bundled core's dependencies are the outer package's too: npm installs only what a package names

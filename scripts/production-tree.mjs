@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The workspace packages that ship, by name. */
-export const WORKSPACES = { '@skytools/core': 'packages/core', '@skytools/pgqd': 'packages/pgqd', '@skytools/londiste': 'packages/londiste' };
+export const WORKSPACES = { '@skytools/core': 'packages/core', '@skytools/pgqd': 'packages/pgqd', '@skytools/londiste': 'packages/londiste', '@skytools/pgq': 'packages/pgq' };
 
 const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
 const inside = (path, dir) => path === dir || path.startsWith(dir + sep);

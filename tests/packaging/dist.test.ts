@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { SKYTOOLS_TS_VERSION } from '@skytools/core';
 import { made, runMake } from './run-make.js';
 
-const TARBALLS = ['skytools-core', 'skytools-pgqd', 'skytools-londiste'].map((n) => `${n}-${SKYTOOLS_TS_VERSION}.tgz`);
+const TARBALLS = ['skytools-core', 'skytools-pgqd', 'skytools-londiste', 'skytools-pgq'].map((n) => `${n}-${SKYTOOLS_TS_VERSION}.tgz`);
 
 function listing(tarball: string): string[] {
   const r = spawnSync('tar', ['tzf', tarball], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
@@ -35,9 +35,9 @@ describe('make dist', () => {
     rmSync(out, { recursive: true, force: true });
   });
 
-  it('packs the three workspace packages', () => {
+  it('packs the four workspace packages', () => {
     assert.deepEqual(readdirSync(out).sort(), [...TARBALLS].sort());
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < TARBALLS.length; i++) {
       const pj = manifest(tgz(i));
       assert.equal(pj['private'], undefined, `${TARBALLS[i]}: installable`);
       assert.equal(pj['devDependencies'], undefined);
@@ -49,8 +49,8 @@ describe('make dist', () => {
     assert.ok(core.includes('package/schema/pgq/install.sql') && core.includes('package/dist/index.js'), 'core carries its SQL');
   });
 
-  it('pgqd and londiste bundle core (with its SQL) and every run-time dependency', () => {
-    for (const [i, bins] of [[1, ['pgqd']], [2, ['londiste', 'londisted']]] as const) {
+  it('pgqd, londiste and pgq bundle core (with its SQL) and every run-time dependency', () => {
+    for (const [i, bins] of [[1, ['pgqd']], [2, ['londiste', 'londisted']], [3, ['pgq']]] as const) {
       const files = new Set(listing(tgz(i)));
       const pj = manifest(tgz(i));
       assert.equal(pj['bundleDependencies'], true);
@@ -62,11 +62,11 @@ describe('make dist', () => {
     assert.ok(listing(tgz(2)).includes('package/node_modules/p-queue/package.json'));
   });
 
-  it('npm install -g of pgqd and londiste works offline and gives the three programs', () => {
+  it('npm install -g of pgqd, londiste and pgq works offline and gives the four programs', () => {
     const prefix = join(out, 'global');
-    const r = spawnSync('npm', ['install', '-g', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tgz(1), tgz(2)], { encoding: 'utf8', timeout: 300_000 });
+    const r = spawnSync('npm', ['install', '-g', '--prefix', prefix, '--offline', '--no-audit', '--no-fund', '--ignore-scripts', tgz(1), tgz(2), tgz(3)], { encoding: 'utf8', timeout: 300_000 });
     assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
-    for (const p of ['pgqd', 'londisted', 'londiste']) {
+    for (const p of ['pgqd', 'londisted', 'londiste', 'pgq']) {
       const v = spawnSync(join(prefix, 'bin', p), ['--version'], { encoding: 'utf8', cwd: tmpdir() });
       assert.equal(v.stdout.trim(), SKYTOOLS_TS_VERSION, `${p}: ${v.stderr}`);
     }

@@ -17,7 +17,7 @@ import { repoRoot, startCluster, testVersions, type PgCluster } from '@skytools/
 import { made, runMake, systemdAnalyzeMissing } from './run-make.js';
 
 const major = testVersions().at(-1) ?? 15;
-const PROGRAMS = ['pgqd', 'londisted', 'londiste'] as const;
+const PROGRAMS = ['pgqd', 'londisted', 'londiste', 'pgq'] as const;
 const UNITS = ['pgqd.service', 'londisted.service', 'londiste-worker@.service'] as const;
 // no node on it: the launchers must name their node in full, as under systemd's short PATH
 const BARE_ENV = { PATH: '/usr/bin:/bin', HOME: tmpdir() };
@@ -51,7 +51,7 @@ describe('make install', () => {
     rmSync(prefix, { recursive: true, force: true });
   });
 
-  it('puts pgqd, londisted and londiste on PREFIX/bin; each prints the version from anywhere, with a bare PATH', () => {
+  it('puts pgqd, londisted, londiste and pgq on PREFIX/bin; each prints the version from anywhere, with a bare PATH', () => {
     for (const p of PROGRAMS) {
       assert.ok((statSync(bin(p)).mode & 0o111) !== 0, `${p} is executable`);
       const r = spawnSync(bin(p), ['--version'], { cwd: tmpdir(), env: BARE_ENV, encoding: 'utf8' });
