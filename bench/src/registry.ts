@@ -2,6 +2,7 @@
 import type { Benchmark } from './result.js';
 import { bulkApply } from './bulk-apply.js';
 import { compareRepair } from './compare-repair.js';
+import { consumerThroughput } from './consumer-throughput.js';
 import { initialCopy } from './initial-copy.js';
 import { lag } from './lag.js';
 import { supervisorFootprint } from './supervisor-footprint.js';
@@ -18,5 +19,6 @@ export const BENCHMARKS: Benchmark[] = [
   supervisorFootprint,
   switchover,
   compareRepair,
+  consumerThroughput,
   bulkApply('bulk-apply-13-to-17', 13, 17),
 ];

@@ -137,4 +137,25 @@ describe(`PgQ consumers for applications, ${String(versions[0])} -> ${String(ver
     assert.equal((await c.stop()).code, 0, c.output());
     assert.match(c.output(), /"retried":1/);
   });
+
+  it('insertEvents outside a transaction writes all its events in one of its own, and keeps the queue limits', async () => {
+    await app.query('app', `SELECT pgq.create_queue('limited')`);
+    await app.withClient('app', async (c) => {
+      const ids = await insertEvents(c, 'limited', Array.from({ length: 10 }, (_, i) => ({ type: 't', data: String(i) })));
+      assert.deepEqual(ids, [...ids].sort((a, b) => Number(a) - Number(b)), 'ids in the order given');
+      // event ids are per queue: read this queue's tables only
+      const pfx = (await c.query<{ t: string }>(`SELECT queue_data_pfx AS t FROM pgq.queue WHERE queue_name = 'limited'`)).rows[0]?.t ?? '';
+      const r = await c.query<{ n: number; tx: number; data: string }>(
+        `SELECT count(*)::int AS n, count(DISTINCT ev_txid)::int AS tx, string_agg(ev_data, ',' ORDER BY ev_id) AS data FROM ${pfx} WHERE ev_id = ANY ($1::int8[])`,
+        [ids],
+      );
+      assert.deepEqual(r.rows[0], { n: 10, tx: 1, data: '0,1,2,3,4,5,6,7,8,9' });
+      // a per-transaction limit is enforced (pgq.insert_event's own check), and nothing of the refused call stays
+      await c.query(`SELECT pgq.set_queue_config('limited', 'per_tx_limit', '5')`);
+      await assert.rejects(insertEvents(c, 'limited', Array.from({ length: 6 }, () => ({ type: 't', data: 'over' }))), /allows max 5 events from one TX/);
+      const over = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pgq.event_template WHERE ev_data = 'over'`);
+      assert.equal(over.rows[0]?.n, 0);
+      await assert.rejects(insertEvents(c, 'no_such_queue', [{ type: 't', data: null }]), /queue no_such_queue does not exist/);
+    });
+  });
 });
