@@ -36,10 +36,13 @@ export function spawnDaemon(script: string, args: readonly string[]): Daemon {
   return spawnProgram(process.execPath, [script, ...args]);
 }
 
-/** Any program as a daemon (upstream's pgqd or londiste in interop tests); `cwd` for relative paths in its config. */
-export function spawnProgram(command: string, args: readonly string[], cwd?: string): Daemon {
+/**
+ * Any program as a daemon (upstream's pgqd or londiste in interop tests); `cwd` for relative paths
+ * in its config, `env` added to this process's environment (NOTIFY_SOCKET and friends).
+ */
+export function spawnProgram(command: string, args: readonly string[], cwd?: string, env?: NodeJS.ProcessEnv): Daemon {
   const script = command;
-  const proc = spawn(command, [...args], { stdio: ['ignore', 'pipe', 'pipe'], ...(cwd === undefined ? {} : { cwd }) });
+  const proc = spawn(command, [...args], { stdio: ['ignore', 'pipe', 'pipe'], ...(cwd === undefined ? {} : { cwd }), ...(env === undefined ? {} : { env: { ...process.env, ...env } }) });
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
