@@ -6,9 +6,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { loadConfigFile, sampleConfig, type ConfigOf, type ConfigSpec, type ConfigWarn, type IniFormat, upstreamKeysWith } from '@skytools/core';
+import { peekJobType } from './consumer-jobs/consumer-job-config.js';
+import { loadConfigFile, sampleConfig, UsageError, type ConfigOf, type ConfigSpec, type ConfigWarn, type IniFormat, upstreamKeysWith } from '@skytools/core';
 
 export const JOB_SPEC = {
+  job_type: { type: 'choice', choices: ['londiste'], default: 'londiste', describe: 'londiste: a replication worker. londisted also runs consumer jobs (queue_mover, queue_splitter,\nsimple_consumer, simple_local_consumer, module): docs/londisted.md, "Consumer jobs".' },
   job_name: { type: 'string', describe: 'Name of the job, also the worker (consumer) name on the queue.\nDefault: the file name without .yaml (or .ini).' },
   db: { type: 'connstr', required: true, describe: 'Connection string of the local node database.', example: "'host=127.0.0.1 port=5432 dbname=digoal_01 user=postgres'" },
   queue_name: { type: 'string', required: true, describe: 'The cascaded queue this node belongs to.', example: 'replika' },
@@ -111,6 +113,10 @@ export interface JobConfig extends JobConfigValues {
 
 /** A job file: YAML, or upstream's .ini (`warn` hears each upstream key dropped from it). */
 export function loadJobConfig(file: string, warn?: ConfigWarn): JobConfig {
+  const consumerType = peekJobType(file);
+  if (consumerType !== undefined) {
+    throw new UsageError(`${file}: job_type ${consumerType} is no Londiste job: londisted runs consumer jobs (docs/londisted.md, "Consumer jobs"); the londiste command works on Londiste jobs`);
+  }
   const values = loadConfigFile(file, JOB_SPEC, JOB_INI, warn);
   const jobName = values.job_name ?? basename(file, extname(file));
   return { ...values, job_name: jobName, file };

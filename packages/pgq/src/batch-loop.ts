@@ -28,6 +28,8 @@ export interface ConsumerOptions {
    * (pgq.next_batch_merged); 0: one tick per batch, as upstream PgQ. Default 0.
    */
   mergeEvents?: number;
+  /** Hears each failed round (after it was logged), e.g. for metrics. */
+  onError?: (err: unknown) => void;
 }
 
 export interface ConsumerStats {
@@ -90,6 +92,7 @@ export abstract class BatchLoop {
           this.stats.errors += 1;
           const wait = backoff.take();
           this.log.error(`consumer ${this.options.name} on ${this.options.queue}: ${maskSecrets(describeError(err))} (again in ${String(wait / 1000)} s)`);
+          this.options.onError?.(err);
           await client?.end().catch(() => undefined);
           client = undefined;
           await this.latch.wait(wait, signal);

@@ -95,6 +95,8 @@ export interface NewEvent {
   extra2?: string | null;
   extra3?: string | null;
   extra4?: string | null;
+  /** Its ev_time (as PostgreSQL prints a timestamptz): kept when events move between queues; default now(). */
+  time?: string | null;
 }
 
 /** An event into `queue` with all its extra fields; its id. */
@@ -143,13 +145,13 @@ async function insertEventRows(client: pg.ClientBase, queue: string, events: rea
   const row = q.rows[0];
   if (row === undefined) throw new UsageError(`queue ${queue} does not exist: create it with pgq.create_queue('${queue}') (or pgq create-queue ${queue})`);
   const col = (f: (e: NewEvent) => string | null | undefined): (string | null)[] => events.map((e) => f(e) ?? null);
-  const args = [col((e) => e.type), col((e) => e.data), col((e) => e.extra1), col((e) => e.extra2), col((e) => e.extra3), col((e) => e.extra4)];
-  const rows = 'unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) WITH ORDINALITY AS e(t, d, x1, x2, x3, x4, n)';
+  const args = [col((e) => e.type), col((e) => e.data), col((e) => e.extra1), col((e) => e.extra2), col((e) => e.extra3), col((e) => e.extra4), col((e) => e.time)];
+  const rows = 'unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[]) WITH ORDINALITY AS e(t, d, x1, x2, x3, x4, tm, n)';
   const r = row.checked
-    ? await client.query<{ id: string }>(`SELECT pgq.insert_event($7, e.t, e.d, e.x1, e.x2, e.x3, e.x4)::text AS id FROM ${rows} ORDER BY e.n`, [...args, queue])
+    ? await client.query<{ id: string }>(`SELECT pgq.insert_event_raw($8, NULL, coalesce(e.tm, now()), NULL, NULL, e.t, e.d, e.x1, e.x2, e.x3, e.x4)::text AS id FROM ${rows} ORDER BY e.n`, [...args, queue])
     : await client.query<{ id: string }>(
         `INSERT INTO ${quoteFqname(row.tbl)} (ev_time, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4)
-         SELECT now(), e.t, e.d, e.x1, e.x2, e.x3, e.x4 FROM ${rows} ORDER BY e.n
+         SELECT coalesce(e.tm, now()), e.t, e.d, e.x1, e.x2, e.x3, e.x4 FROM ${rows} ORDER BY e.n
          RETURNING ev_id::text AS id`,
         args,
       );

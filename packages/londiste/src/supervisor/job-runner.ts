@@ -5,6 +5,8 @@
 import { Backoff, describeError, maskSecrets, type Logger, type TickHub } from '@skytools/core';
 import type { JobConfig } from '../job-config.js';
 import type { CopyLimiter } from '../worker/copy-scheduler.js';
+import { ConsumerJob } from '../consumer-jobs/consumer-job.js';
+import { isConsumerJob, type ConsumerJobConfig } from '../consumer-jobs/consumer-job-config.js';
 import { JobAlreadyRunningError } from '../worker/job-lock.js';
 import { JobStats } from '../worker/job-stats.js';
 import { ReplicationWorker } from '../worker/replication-worker.js';
@@ -16,7 +18,7 @@ export class JobRunner {
   readonly stats: JobStats;
 
   constructor(
-    readonly job: JobConfig,
+    readonly job: JobConfig | ConsumerJobConfig,
     /** Content hash of the job file: a changed file means restart. */
     readonly fingerprint: string,
     private readonly log: Logger,
@@ -40,7 +42,9 @@ export class JobRunner {
       if (!first && !this.stats.standby) this.stats.restarts += 1;
       first = false;
       try {
-        await new ReplicationWorker(this.job, this.log, { copyLimiter: this.limiter, tickHub: this.tickHub, stats: this.stats }).run(signal);
+        const job = this.job;
+        if (isConsumerJob(job)) await new ConsumerJob(job, this.log, this.stats).run(signal);
+        else await new ReplicationWorker(job, this.log, { copyLimiter: this.limiter, tickHub: this.tickHub, stats: this.stats }).run(signal);
         if (signal.aborted) return;
         this.log.warning('worker stopped by itself; restarting');
       } catch (err) {

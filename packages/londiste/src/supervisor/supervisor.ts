@@ -10,11 +10,12 @@ import { ConfigWarnings, describeError, TickHub, UsageError, type Logger } from 
 import { jobFileFingerprint, loadJobConfig, type JobConfig } from '../job-config.js';
 import { createCopyLimiter, type CopyLimiter } from '../worker/copy-scheduler.js';
 import { JobRunner } from './job-runner.js';
+import { loadConsumerJobConfig, peekJobType, type ConsumerJobConfig } from '../consumer-jobs/consumer-job-config.js';
 import type { JobStats } from '../worker/job-stats.js';
 import type { SupervisorConfig } from './supervisor-config.js';
 
 interface JobFile {
-  job: JobConfig;
+  job: JobConfig | ConsumerJobConfig;
   fingerprint: string;
 }
 
@@ -61,7 +62,7 @@ export class Supervisor {
     for (const f of files) {
       const file = join(dir, f);
       try {
-        const job = loadJobConfig(file, this.warnings.warn);
+        const job = peekJobType(file) === undefined ? loadJobConfig(file, this.warnings.warn) : loadConsumerJobConfig(file);
         if (found.has(job.job_name)) {
           this.log.error(`${file}: job name ${job.job_name} is used by another file too; skipped`);
           continue;
