@@ -119,6 +119,24 @@ describe(`PgQ consumers for applications, ${String(versions[0])} -> ${String(ver
     });
   }
 
+  for (const mode of ['local', 'remote-batch'] as const) {
+    it(`two processes of one consumer name (${mode}) still apply every event once`, async () => {
+      const [cluster, db] = mode === 'local' ? [app, 'app'] : [tgt, 'tgt'];
+      await cluster.query(db, 'TRUNCATE consumed');
+      const name = `twice_${mode.replace('-', '_')}`;
+      const args = [app.connectionString('app'), 'orders', name, mode, ...(mode === 'local' ? [] : [tgt.connectionString('tgt')])];
+      const a = child(args);
+      const b = child(args);
+      children.push(a, b);
+      for (const c of [a, b]) await waitFor('registered', 30_000, async () => (c.output().includes('consuming') ? true : undefined), () => c.output());
+      const ids = await produce(2000);
+      await waitFor('every event consumed', 120_000, async () => ((await cluster.query<{ n: number }>(db, 'SELECT count(*)::int AS n FROM consumed'))[0]?.n === ids.length ? true : undefined), () => `${a.output()}\n----\n${b.output()}`);
+      await new Promise((r) => setTimeout(r, 1000));
+      for (const c of [a, b]) assert.equal((await c.stop()).code, 0, c.output());
+      await assertExactlyOnce(cluster, db, ids);
+    });
+  }
+
   it('an event put back with retry() comes again after its delay, with its retry count', async () => {
     await app.query('app', 'TRUNCATE consumed');
     const args = [app.connectionString('app'), 'orders', 'retrying', 'local'];

@@ -5,7 +5,7 @@
  * batch in hand finishes first). How a batch is applied is the subclass's business.
  */
 import type pg from 'pg';
-import { Backoff, connect, describeError, listenForTicks, maskSecrets, pgq, silentLogger, WakeLatch, type Logger, type PgqEvent } from '@skytools/core';
+import { Backoff, connect, describeError, listenForTicks, maskSecrets, pgq, silentLogger, SkytoolsError, WakeLatch, type Logger, type PgqEvent } from '@skytools/core';
 import { QueueEvent, type Batch } from './queue-event.js';
 
 /** Handles one batch; a throw rolls it back and it comes again after a back-off. */
@@ -30,6 +30,10 @@ export interface ConsumerOptions {
   mergeEvents?: number;
   /** Hears each failed round (after it was logged), e.g. for metrics. */
   onError?: (err: unknown) => void;
+  /** Hears each batch once it is committed. */
+  onBatch?: (batch: Batch) => void;
+  /** Hears each look that found no new batch (the consumer is caught up). */
+  onIdle?: () => void;
 }
 
 export interface ConsumerStats {
@@ -108,15 +112,20 @@ export abstract class BatchLoop {
   private async round(client: pg.Client): Promise<boolean> {
     const { queue, name } = this.options;
     const info = await pgq.nextBatch(client, queue, name, this.options.mergeEvents ?? 0);
-    if (info === null) return false;
+    if (info === null) {
+      this.options.onIdle?.();
+      return false;
+    }
     const rows: PgqEvent[] = [];
     for await (const chunk of pgq.readBatchEvents(client, info.batchId, 0, true)) rows.push(...chunk);
     const batch: Batch = { id: info.batchId, tickId: info.curTickId, tickTime: info.curTickTime, events: rows.map((r) => new QueueEvent(r)) };
     await this.apply(client, batch);
     this.stats.batches += 1;
     this.stats.events += batch.events.length;
-    // an empty batch after a merged run reached the newest tick: wait for the next one
-    return batch.events.length > 0 || !info.merged;
+    this.options.onBatch?.(batch);
+    // any batch: the next look finds nothing when the consumer has caught up (an empty merged
+    // batch may stop short of a tick whose events exceed mergeEvents)
+    return true;
   }
 
   /**
@@ -125,8 +134,11 @@ export abstract class BatchLoop {
    */
   protected abstract apply(queue: pg.ClientBase, batch: Batch): Promise<void>;
 
+  /** Close the batch; one finished meanwhile by another process of this name rolls back the caller's work. */
   protected async finishBatch(queue: pg.ClientBase, batch: Batch): Promise<void> {
-    await pgq.finishBatch(queue, batch.id);
+    if (!(await pgq.finishBatch(queue, batch.id))) {
+      throw new SkytoolsError(`batch ${batch.id} of ${this.options.queue} was finished by another consumer named ${this.options.name}: run one process per consumer name; this batch's work is rolled back`);
+    }
   }
 
   /** Put aside the events the handler asked to see again; within the caller's transaction. */

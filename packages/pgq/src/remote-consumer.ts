@@ -10,7 +10,7 @@
  * which is what a retry means), never lost; every other event is applied exactly once.
  */
 import type pg from 'pg';
-import { connect, pgqExt, session } from '@skytools/core';
+import { connect, pgqExt, session, SkytoolsError } from '@skytools/core';
 import { BatchLoop, type ConsumerOptions } from './batch-loop.js';
 import type { Batch } from './queue-event.js';
 
@@ -47,12 +47,13 @@ export class RemoteConsumer extends BatchLoop {
     const { name } = this.options;
     const sub = this.remote.subconsumer ?? '';
     await session.withTransaction(target, async () => {
+      await pgqExt.lockConsumer(target, name, sub);
       if (await pgqExt.isBatchDone(target, name, sub, batch.id)) {
         this.log.info(`consumer ${name}: batch ${batch.id} was applied on the target already; finishing it`);
         return;
       }
       await this.options.handler(batch, target);
-      await pgqExt.setBatchDone(target, name, sub, batch.id);
+      if (!(await pgqExt.setBatchDone(target, name, sub, batch.id))) throw new SkytoolsError(`batch ${batch.id} was applied on the target meanwhile (another process named ${name}?): rolled back`);
       // committed on the queue before the target commits: a crash in between redelivers the
       // batch (the target rolled back), never loses a retry
       await session.withTransaction(queue, () => this.recordRetries(queue, batch));
@@ -67,8 +68,10 @@ export class RemoteConsumer extends BatchLoop {
       if (done.has(ev.id)) continue;
       const one = { ...batch, events: [ev] };
       await session.withTransaction(target, async () => {
+        await pgqExt.lockConsumer(target, name, sub);
+        if ((await pgqExt.doneEvents(target, name, sub, batch.id, [ev.id])).size > 0) return;
         await this.options.handler(one, target);
-        await pgqExt.setEventsDone(target, name, sub, batch.id, [ev.id]);
+        if (!(await pgqExt.setEventsDone(target, name, sub, batch.id, [ev.id]))) throw new SkytoolsError(`event ${ev.id} was applied on the target meanwhile (another process named ${name}?): rolled back`);
         await session.withTransaction(queue, () => this.recordRetries(queue, one));
       });
     }

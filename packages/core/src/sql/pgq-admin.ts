@@ -3,6 +3,7 @@
  * retry queue, as rows ready to print. Intervals come as seconds.
  */
 import type pg from 'pg';
+import { withTransaction } from './session.js';
 
 export async function createQueue(client: pg.ClientBase, queue: string): Promise<boolean> {
   const r = await client.query<{ n: number }>('SELECT pgq.create_queue($1) AS n', [queue]);
@@ -100,6 +101,11 @@ export async function retryEvents(client: pg.ClientBase, queue?: string, consume
  * back into its queue; how many were made due.
  */
 export async function requeueNow(client: pg.ClientBase, queue: string, consumer: string, ids: readonly string[] | null): Promise<number> {
+  // all or nothing: events made due but not moved would wait for pgqd's next retry run
+  return withTransaction(client, () => requeueRows(client, queue, consumer, ids));
+}
+
+async function requeueRows(client: pg.ClientBase, queue: string, consumer: string, ids: readonly string[] | null): Promise<number> {
   const r = await client.query(
     `UPDATE pgq.retry_queue rq SET ev_retry_after = now()
        FROM pgq.subscription s, pgq.queue q, pgq.consumer co

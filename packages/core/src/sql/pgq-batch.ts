@@ -150,6 +150,8 @@ export async function batchEventsStream(client: pg.ClientBase, batchId: string):
   return client.query(copyTo(`COPY (SELECT ev_id, ev_time, ev_txid, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4 FROM (${unordered}) e) TO STDOUT`));
 }
 
-export async function finishBatch(client: pg.ClientBase, batchId: string): Promise<void> {
-  await client.query('SELECT pgq.finish_batch($1)', [batchId]);
+/** Close the batch; false when it was not open (another process with this consumer's name finished it). */
+export async function finishBatch(client: pg.ClientBase, batchId: string): Promise<boolean> {
+  const r = await client.query<{ n: number }>('SELECT pgq.finish_batch($1) AS n', [batchId]);
+  return r.rows[0]?.n === 1;
 }

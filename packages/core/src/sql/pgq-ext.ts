@@ -9,8 +9,18 @@ export async function isBatchDone(client: pg.ClientBase, consumer: string, subco
   return r.rows[0]?.done === true;
 }
 
-export async function setBatchDone(client: pg.ClientBase, consumer: string, subconsumer: string, batchId: string): Promise<void> {
-  await client.query('SELECT pgq_ext.set_batch_done($1, $2, $3::int8)', [consumer, subconsumer, batchId]);
+/**
+ * Serialise this consumer's batch transactions on the target until the transaction ends: two
+ * processes of one consumer name would otherwise both find a batch not done and both apply it.
+ */
+export async function lockConsumer(client: pg.ClientBase, consumer: string, subconsumer: string): Promise<void> {
+  await client.query(`SELECT pg_advisory_xact_lock(hashtext('pgq_ext ' || $1), hashtext($2))`, [consumer, subconsumer]);
+}
+
+/** Record the batch as applied; false when it already was (the caller rolls back its work). */
+export async function setBatchDone(client: pg.ClientBase, consumer: string, subconsumer: string, batchId: string): Promise<boolean> {
+  const r = await client.query<{ ok: boolean }>('SELECT pgq_ext.set_batch_done($1, $2, $3::int8) AS ok', [consumer, subconsumer, batchId]);
+  return r.rows[0]?.ok === true;
 }
 
 /** Which of these events of the batch were applied already (per-event tracking). */
@@ -22,7 +32,9 @@ export async function doneEvents(client: pg.ClientBase, consumer: string, subcon
   return new Set(r.rows.map((row) => String(row.id)));
 }
 
-export async function setEventsDone(client: pg.ClientBase, consumer: string, subconsumer: string, batchId: string, eventIds: readonly string[]): Promise<void> {
-  if (eventIds.length === 0) return;
-  await client.query('SELECT pgq_ext.set_event_done($1, $2, $3::int8, e.id) FROM unnest($4::int8[]) AS e(id)', [consumer, subconsumer, batchId, eventIds]);
+/** Record the events as applied; false when one of them already was (the caller rolls back). */
+export async function setEventsDone(client: pg.ClientBase, consumer: string, subconsumer: string, batchId: string, eventIds: readonly string[]): Promise<boolean> {
+  if (eventIds.length === 0) return true;
+  const r = await client.query<{ ok: boolean }>('SELECT bool_and(pgq_ext.set_event_done($1, $2, $3::int8, e.id)) AS ok FROM unnest($4::int8[]) AS e(id)', [consumer, subconsumer, batchId, eventIds]);
+  return r.rows[0]?.ok === true;
 }

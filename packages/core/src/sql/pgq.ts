@@ -5,6 +5,7 @@
 import type pg from 'pg';
 import { UsageError } from '../errors.js';
 import { quoteFqname } from '../identifiers.js';
+import { begin, commit, rollback } from './session.js';
 
 /** Is there a usable pgq schema (any 3.x version, with or without CREATE EXTENSION)? Its version, or null. */
 export async function installedVersion(client: pg.ClientBase): Promise<string | null> {
@@ -124,18 +125,21 @@ export async function insertFullEvent(client: pg.ClientBase, queue: string, ev: 
 export async function insertEvents(client: pg.ClientBase, queue: string, events: readonly NewEvent[]): Promise<string[]> {
   if (events.length === 0) return [];
   const own = (client as pg.ClientBase & { getTransactionStatus?: () => string | null }).getTransactionStatus?.() === 'I';
-  if (own) await client.query('BEGIN');
+  if (own) await begin(client);
   try {
     const ids = await insertEventRows(client, queue, events);
-    if (own) await client.query('COMMIT');
+    if (own) await commit(client);
     return ids;
   } catch (err) {
-    if (own) await client.query('ROLLBACK');
+    if (own) await rollback(client);
     throw err;
   }
 }
 
 async function insertEventRows(client: pg.ClientBase, queue: string, events: readonly NewEvent[]): Promise<string[]> {
+  // the transaction id first: a rotation that commits after this reads it as running and keeps
+  // readers on the old table for it, whatever table the next statement finds current
+  await client.query('SELECT txid_current()');
   const q = await client.query<{ tbl: string; checked: boolean }>(
     `SELECT pgq.current_event_table(queue_name) AS tbl,
             (queue_disable_insert AND current_setting('session_replication_role') <> 'replica') OR queue_per_tx_limit IS NOT NULL AS checked

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import YAML from 'yaml';
 import { loadConfigFile, sampleConfig, UsageError, type ConfigOf, type ConfigSpec } from '@skytools/core';
+import { compileEventQuery } from './event-query.js';
 
 export const CONSUMER_JOB_TYPES = ['queue_mover', 'queue_splitter', 'simple_consumer', 'simple_local_consumer', 'module'] as const;
 export type ConsumerJobType = (typeof CONSUMER_JOB_TYPES)[number];
@@ -84,6 +85,8 @@ export function loadConsumerJobConfig(file: string): ConsumerJobConfig {
     if (key in raw && !(types as readonly string[]).includes(type)) throw new UsageError(`${file}: ${key} is not used by job_type ${type} (only by ${(types as readonly string[]).join(', ')}); remove it`);
   }
   if ('queue_field' in raw && type !== 'queue_splitter') throw new UsageError(`${file}: queue_field is not used by job_type ${type} (only by queue_splitter); remove it`);
+  // an unknown placeholder is refused here: the job is skipped, instead of failing at each start
+  if (values.dst_query !== undefined) compileEventQuery(values.dst_query, file);
   return { ...values, job_name: values.job_name ?? basename(file, extname(file)), file };
 }
 

@@ -51,7 +51,9 @@ async function handlerOf(job: ConsumerJobConfig): Promise<BatchHandler> {
         for (const ev of batch.events) {
           const queue = field === 'type' ? ev.type : ev[field];
           if (queue === null || queue === '') throw new SkytoolsError(`event ${ev.id} of batch ${batch.id} names no queue in its ${field}: queue_splitter ${job.job_name} stops here`);
-          byQueue.set(queue, [...(byQueue.get(queue) ?? []), ev]);
+          const list = byQueue.get(queue);
+          if (list === undefined) byQueue.set(queue, [ev]);
+          else list.push(ev);
         }
         for (const [queue, events] of byQueue) {
           if (!(await pgq.queueExists(target, queue))) {
@@ -88,10 +90,9 @@ export class ConsumerJob {
   async run(signal: AbortSignal): Promise<void> {
     const job = this.job;
     const inner = await handlerOf(job);
-    // progress for londisted's metrics and status page
     const handler = async (batch: Batch, client: pg.ClientBase): Promise<void> => {
+      this.stats.batchStarted();
       await inner(batch, client);
-      this.stats.batchDone(batch.events.length, batch.tickId, batch.tickTime);
     };
     const options: ConsumerOptions = {
       db: job.src_db,
@@ -102,6 +103,9 @@ export class ConsumerJob {
       idleTimeoutMs: job.loop_delay,
       mergeEvents: job.batch_merge_events,
       onError: (err) => this.stats.failed(maskSecrets(describeError(err))),
+      // progress for londisted's metrics and status page, once committed
+      onBatch: (batch) => this.stats.batchDone(batch.events.length, batch.tickId, batch.tickTime),
+      onIdle: () => this.stats.idle(),
     };
     const consumer =
       job.dst_db === undefined

@@ -1,8 +1,9 @@
 /**
  * dst_query of the simple consumers: SQL with named placeholders (:ev_id, :ev_data, :data.NAME,
  * ...) turned into a parameterised statement once, then bound per event. Placeholders are
- * looked for outside single-quoted literals only, and `::type` casts are left alone. A name that
- * is no placeholder is refused when the job loads, not met at the first event.
+ * looked for outside single-quoted literals only, and `::type` casts are left alone; comments,
+ * dollar-quoted bodies and E'' strings are not understood (keep a placeholder-like word and an
+ * apostrophe out of them). A name that is no placeholder is refused when the job loads.
  */
 import { UsageError, urlDecode } from '@skytools/core';
 import type { QueueEvent } from '@skytools/pgq';
@@ -65,7 +66,7 @@ export function compileEventQuery(sql: string, where: string): EventQuery {
     text,
     params: (ev) => {
       const data = usesData ? urlDecode(ev.data) : {};
-      return names.map((n) => (n.startsWith('data.') ? (data[n.slice(5)] ?? null) : fieldOf(ev, n as EventField)));
+      return names.map((n) => (n.startsWith('data.') ? (Object.hasOwn(data, n.slice(5)) ? (data[n.slice(5)] ?? null) : null) : fieldOf(ev, n as EventField)));
     },
   };
 }
