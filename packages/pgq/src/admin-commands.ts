@@ -3,7 +3,7 @@
  * output line sink, and prints what it did or found. Bad input is refused before any change.
  */
 import type pg from 'pg';
-import { formatDisplayTable, pgq, UsageError } from '@skytools/core';
+import { formatDisplayTable, pgq, session, UsageError } from '@skytools/core';
 import { insertEvent } from './producer.js';
 
 export type Out = (line: string) => void;
@@ -73,14 +73,9 @@ export async function config(c: pg.ClientBase, out: Out, queue: string, pairs: r
     return { key, value: m[2] ?? '' };
   });
   if (sets.length > 0) {
-    await c.query('BEGIN');
-    try {
+    await session.withTransaction(c, async () => {
       for (const s of sets) await pgq.setQueueConfig(c, queue, s.key, s.value);
-      await c.query('COMMIT');
-    } catch (err) {
-      await c.query('ROLLBACK');
-      throw err;
-    }
+    });
   }
   const q = (await pgq.queueInfo(c, queue))[0];
   if (q === undefined) return;

@@ -151,8 +151,12 @@ export abstract class BatchLoop {
     }
   }
 
+  private connectQueue(): Promise<pg.Client> {
+    return connect(this.options.db, { name: 'queue', logger: this.log, applicationName: `pgq consumer ${this.options.name}` });
+  }
+
   private async open(): Promise<pg.Client> {
-    const client = await connect(this.options.db, { name: 'queue', logger: this.log, applicationName: `pgq consumer ${this.options.name}` });
+    const client = await this.connectQueue();
     try {
       await listenForTicks(client, this.options.queue, () => this.latch.wake());
       return client;
@@ -163,7 +167,7 @@ export abstract class BatchLoop {
   }
 
   private async withQueue<T>(work: (c: pg.Client) => Promise<T>): Promise<T> {
-    const c = await connect(this.options.db, { name: 'queue', logger: this.log, applicationName: `pgq consumer ${this.options.name}` });
+    const c = await this.connectQueue();
     try {
       return await work(c);
     } finally {

@@ -63,9 +63,7 @@ export class RemoteConsumer extends BatchLoop {
   private async applyEvents(queue: pg.ClientBase, target: pg.Client, batch: Batch): Promise<void> {
     const { name } = this.options;
     const sub = this.remote.subconsumer ?? '';
-    const done = await pgqExt.doneEvents(target, name, sub, batch.id, batch.events.map((e) => e.id));
     for (const ev of batch.events) {
-      if (done.has(ev.id)) continue;
       const one = { ...batch, events: [ev] };
       await session.withTransaction(target, async () => {
         await pgqExt.lockConsumer(target, name, sub);

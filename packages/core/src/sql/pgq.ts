@@ -84,8 +84,7 @@ export async function setQueueConfig(client: pg.ClientBase, queue: string, key: 
 
 /** An event into `queue` (pgq.insert_event with extra1 only); its id. */
 export async function insertEvent(client: pg.ClientBase, queue: string, type: string, data: string | null, extra1: string | null = null): Promise<string> {
-  const r = await client.query<{ id: string }>('SELECT pgq.insert_event($1, $2, $3, $4, NULL, NULL, NULL)::text AS id', [queue, type, data, extra1]);
-  return r.rows[0]?.id ?? '';
+  return insertFullEvent(client, queue, { type, data, extra1 });
 }
 
 /** An event with every field given, as written by an application (pgq.insert_event). */

@@ -17,27 +17,9 @@ export interface EventQuery {
   params(ev: QueueEvent): (string | null)[];
 }
 
+/** ev_id -> id, ev_extra1 -> extra1, ...: each placeholder names a QueueEvent field after its ev_ prefix. */
 function fieldOf(ev: QueueEvent, f: EventField): string | null {
-  switch (f) {
-    case 'ev_id':
-      return ev.id;
-    case 'ev_time':
-      return ev.time;
-    case 'ev_txid':
-      return ev.txid;
-    case 'ev_type':
-      return ev.type;
-    case 'ev_data':
-      return ev.data;
-    case 'ev_extra1':
-      return ev.extra1;
-    case 'ev_extra2':
-      return ev.extra2;
-    case 'ev_extra3':
-      return ev.extra3;
-    case 'ev_extra4':
-      return ev.extra4;
-  }
+  return ev[f.slice(3) as 'id' | 'time' | 'txid' | 'type' | 'data' | 'extra1' | 'extra2' | 'extra3' | 'extra4'];
 }
 
 export function compileEventQuery(sql: string, where: string): EventQuery {
