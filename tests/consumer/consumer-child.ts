@@ -3,6 +3,7 @@
 // target's (remote, tracking batch or event) — sleeping a little per batch so that a kill lands
 // mid-batch. Events typed `retry-once` are put back once for one second. SIGTERM stops it.
 // argv: DB QUEUE NAME local|remote-batch|remote-event [TARGET]
+import { createLogger } from '@skytools/core';
 import { Consumer, RemoteConsumer, type Batch, type BatchHandler } from '@skytools/pgq';
 import type pg from 'pg';
 
@@ -23,7 +24,7 @@ const handler: BatchHandler = async (batch: Batch, client: pg.ClientBase) => {
 
 const stop = new AbortController();
 process.on('SIGTERM', () => stop.abort());
-const options = { db, queue, name, handler, idleTimeoutMs: 500, errorBackoffMaxMs: 2000 };
+const options = { db, queue, name, handler, idleTimeoutMs: 500, errorBackoffMaxMs: 2000, logger: createLogger({ level: 'warning' }) };
 const consumer = mode === 'local' ? new Consumer(options) : new RemoteConsumer({ ...options, target: target ?? '', tracking: mode === 'remote-event' ? 'event' : 'batch' });
 await consumer.register();
 process.stdout.write('consuming\n');

@@ -48,6 +48,7 @@ export class RemoteConsumer extends BatchLoop {
     const sub = this.remote.subconsumer ?? '';
     await session.withTransaction(target, async () => {
       await pgqExt.lockConsumer(target, name, sub);
+      await this.refuseStale(target, batch, 'batch');
       if (await pgqExt.isBatchDone(target, name, sub, batch.id)) {
         this.log.info(`consumer ${name}: batch ${batch.id} was applied on the target already; finishing it`);
         return;
@@ -67,12 +68,29 @@ export class RemoteConsumer extends BatchLoop {
       const one = { ...batch, events: [ev] };
       await session.withTransaction(target, async () => {
         await pgqExt.lockConsumer(target, name, sub);
+        await this.refuseStale(target, batch, 'event');
         if ((await pgqExt.doneEvents(target, name, sub, batch.id, [ev.id])).size > 0) return;
         await this.options.handler(one, target);
         if (!(await pgqExt.setEventsDone(target, name, sub, batch.id, [ev.id]))) throw new SkytoolsError(`event ${ev.id} was applied on the target meanwhile (another process named ${name}?): rolled back`);
         await session.withTransaction(queue, () => this.recordRetries(queue, one));
       });
     }
+  }
+
+  /**
+   * A batch older than the one the target recorded last was finished by another process of this
+   * name while this one waited for the lock: its "done" marks may be gone (per-event tracking
+   * keeps only the newest batch's), so applying it would apply it twice. Refused, never skipped:
+   * the next round takes the queue's current batch.
+   */
+  private async refuseStale(target: pg.Client, batch: Batch, tracking: 'batch' | 'event'): Promise<void> {
+    const { name, queue } = this.options;
+    const sub = this.remote.subconsumer ?? '';
+    const recorded = await pgqExt.recordedBatch(target, name, sub, tracking);
+    if (recorded === null || recorded <= BigInt(batch.id)) return;
+    throw new SkytoolsError(
+      `batch ${batch.id} of ${queue} is older than batch ${String(recorded)} that consumer ${name} recorded on the target: another process of this name ran ahead (run one per name), or the queue's database was recreated (then clear the consumer's rows in pgq_ext on the target); rolled back`,
+    );
   }
 
   private async target(): Promise<pg.Client> {

@@ -17,6 +17,21 @@ export async function lockConsumer(client: pg.ClientBase, consumer: string, subc
   await client.query(`SELECT pg_advisory_xact_lock(hashtext('pgq_ext ' || $1), hashtext($2))`, [consumer, subconsumer]);
 }
 
+/**
+ * The newest batch this consumer recorded on the target: the last finished one (per-batch
+ * tracking) or the one whose events are being recorded (per-event); null when none. Batch ids
+ * only grow on a queue's database, so a batch older than this one is stale in a process's hands.
+ */
+export async function recordedBatch(client: pg.ClientBase, consumer: string, subconsumer: string, tracking: 'batch' | 'event'): Promise<bigint | null> {
+  const sql =
+    tracking === 'batch'
+      ? 'SELECT last_batch_id::text AS id FROM pgq_ext.completed_batch WHERE consumer_id = $1 AND subconsumer_id = $2'
+      : 'SELECT cur_batch_id::text AS id FROM pgq_ext.partial_batch WHERE consumer_id = $1 AND subconsumer_id = $2';
+  const r = await client.query<{ id: string }>(sql, [consumer, subconsumer]);
+  const id = r.rows[0]?.id;
+  return id === undefined ? null : BigInt(id);
+}
+
 /** Record the batch as applied; false when it already was (the caller rolls back its work). */
 export async function setBatchDone(client: pg.ClientBase, consumer: string, subconsumer: string, batchId: string): Promise<boolean> {
   const r = await client.query<{ ok: boolean }>('SELECT pgq_ext.set_batch_done($1, $2, $3::int8) AS ok', [consumer, subconsumer, batchId]);
