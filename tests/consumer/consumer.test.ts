@@ -9,11 +9,11 @@ import { after, before, describe, it } from 'node:test';
 import { installSchemas, pgq as pgqSql } from '@skytools/core';
 import { insertEvent, insertEvents } from '@skytools/pgq';
 import { repoRoot, startCluster, testVersions, type PgCluster } from '@skytools/harness';
-import { spawnDaemon, type Daemon } from '../replication/daemon-env.js';
+import { spawnDaemon, spawnProgram, type Daemon } from '../replication/daemon-env.js';
 import { startTicker, waitFor } from '../replication/replication-env.js';
 
 const versions = testVersions();
-const CONSUMED = 'CREATE TABLE consumed (ev_id bigint NOT NULL, ev_type text, retry_count int, batch_id bigint)';
+const CONSUMED = 'CREATE TABLE consumed (ev_id bigint NOT NULL, ev_type text, retry_count int, batch_id bigint, who text)';
 
 function child(args: readonly string[]): Daemon {
   return spawnDaemon(join(repoRoot(), 'tests', 'dist', 'consumer', 'consumer-child.js'), args);
@@ -30,7 +30,7 @@ describe(`PgQ consumers for applications, ${String(versions[0])} -> ${String(ver
     await app.createDatabase('app');
     await tgt.createDatabase('tgt');
     await app.withClient('app', async (c) => {
-      await installSchemas(c, ['pgq']);
+      await installSchemas(c, ['pgq', 'pgq_coop']);
       await c.query(CONSUMED);
       await c.query(`SELECT pgq.create_queue('orders')`);
     });
@@ -90,7 +90,8 @@ describe(`PgQ consumers for applications, ${String(versions[0])} -> ${String(ver
          FROM consumed`,
       [ids],
     );
-    assert.deepEqual(r[0], { n: ids.length, d: ids.length, same: true }, 'every committed event consumed once, no rolled-back one');
+    const extra = await cluster.query<{ ev_id: string; ev_type: string; batch_id: string; who: string }>(db, 'SELECT ev_id::text, ev_type, batch_id::text, who FROM consumed WHERE ev_id <> ALL ($1::int8[]) ORDER BY ev_id LIMIT 5', [ids]);
+    assert.deepEqual(r[0], { n: ids.length, d: ids.length, same: true }, `every committed event consumed once, no rolled-back one; not produced here: ${JSON.stringify(extra)}`);
   };
 
   it('a local consumer applies every committed event exactly once across SIGKILLs', async () => {
@@ -151,6 +152,51 @@ describe(`PgQ consumers for applications, ${String(versions[0])} -> ${String(ver
     for (const c of runs) await waitFor('the refusal', 30_000, async () => (/older than batch 9000000000000 .*run one per name.*rolled back/.test(c.output()) ? true : undefined), () => c.output());
     for (const c of runs) assert.equal((await c.stop()).code, 0, c.output());
     assert.equal((await tgt.query<{ n: number }>('tgt', 'SELECT count(*)::int AS n FROM consumed'))[0]?.n, 0, 'nothing applied from a stale batch');
+  });
+
+  it('sub-consumers (pgq_coop) share a consumer\'s batches: each event once, and a batch held by a killed one is taken over', async () => {
+    await app.query('app', 'TRUNCATE consumed');
+    const args = (sub: string): string[] => [app.connectionString('app'), 'orders', 'coop', `coop-${sub}`];
+    const held = async (): Promise<string | undefined> =>
+      (await app.query<{ b: string | null }>('app', `SELECT current_batch::text AS b FROM pgq.get_consumer_info('orders', 'coop.s2')`))[0]?.b ?? undefined;
+    // s2 takes the first batch and sits on it; killed, it holds it in the queue
+    const s2 = spawnProgram(process.execPath, [join(repoRoot(), 'tests', 'dist', 'consumer', 'consumer-child.js'), ...args('s2')], undefined, { HOLD_BATCH_MS: '600000' });
+    children.push(s2);
+    await waitFor('registered', 30_000, async () => (s2.output().includes('consuming') ? true : undefined), () => s2.output());
+    const ids = await produce(3000);
+    const batch = await waitFor('s2 holds a batch', 60_000, held, () => s2.output());
+    s2.proc.kill('SIGKILL');
+    await s2.exited;
+    const subs = ['s1', 's3'].map((s) => child(args(s)));
+    children.push(...subs);
+    const count = async (): Promise<number> => (await app.query<{ n: number }>('app', 'SELECT count(*)::int AS n FROM consumed'))[0]?.n ?? 0;
+    await waitFor('every event consumed', 120_000, async () => ((await count()) >= ids.length ? true : undefined), () => subs.map((c) => c.output()).join('\n----\n'));
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const c of subs) assert.equal((await c.stop()).code, 0, c.output());
+    await assertExactlyOnce(app, 'app', ids);
+    const who = await app.query<{ who: string }>('app', 'SELECT DISTINCT who FROM consumed ORDER BY who');
+    assert.deepEqual(who.map((w) => w.who), ['coop.s1', 'coop.s3'], 'batches shared by the living sub-consumers');
+    const taken = await app.query<{ n: number }>('app', 'SELECT count(*)::int AS n FROM consumed WHERE batch_id = $1', [batch]);
+    assert.ok((taken[0]?.n ?? 0) > 0, `the killed sub-consumer's batch ${batch} was applied by a sibling`);
+    const shared = await app.query<{ n: number }>('app', 'SELECT count(*)::int AS n FROM (SELECT batch_id FROM consumed GROUP BY batch_id HAVING count(DISTINCT who) > 1) x');
+    assert.equal(shared[0]?.n, 0, 'no batch applied by two sub-consumers');
+    const left = await app.query<{ consumer_name: string }>('app', `SELECT consumer_name FROM pgq.get_consumer_info('orders') WHERE consumer_name LIKE 'coop%' ORDER BY 1`);
+    assert.deepEqual(left.map((r) => r.consumer_name), ['coop', 'coop.s1', 'coop.s3'], 'the dead sub-consumer was unregistered by the sibling that took its batch');
+  });
+
+  it('sub-consumers into another database (pgq_ext per sub-consumer) apply each event once', async () => {
+    await tgt.query('tgt', 'TRUNCATE consumed');
+    const args = (sub: string): string[] => [app.connectionString('app'), 'orders', 'rcoop', `remote-coop-${sub}`, tgt.connectionString('tgt')];
+    const subs = ['a', 'b'].map((s) => child(args(s)));
+    children.push(...subs);
+    for (const c of subs) await waitFor('registered', 30_000, async () => (c.output().includes('consuming') ? true : undefined), () => c.output());
+    const ids = await produce(1000);
+    await waitFor('every event consumed', 60_000, async () => (((await tgt.query<{ n: number }>('tgt', 'SELECT count(*)::int AS n FROM consumed'))[0]?.n ?? 0) >= ids.length ? true : undefined), () => subs.map((c) => c.output()).join('\n----\n'));
+    await new Promise((r) => setTimeout(r, 500));
+    for (const c of subs) assert.equal((await c.stop()).code, 0, c.output());
+    await assertExactlyOnce(tgt, 'tgt', ids);
+    const tracked = await tgt.query<{ subconsumer_id: string }>('tgt', `SELECT subconsumer_id FROM pgq_ext.completed_batch WHERE consumer_id = 'rcoop' ORDER BY 1`);
+    assert.ok(tracked.length >= 1 && tracked.every((t) => ['a', 'b'].includes(t.subconsumer_id)), JSON.stringify(tracked));
   });
 
   it('an event put back with retry() comes again after its delay, with its retry count', async () => {

@@ -44,3 +44,4 @@ export { parseListenAddress, formatListenAddress, type ListenAddress } from './l
 export { MetricsText, PROMETHEUS_CONTENT_TYPE, type MetricType, type Labels } from './prometheus-text.js';
 export { StatusServer, type StatusContent } from './status-server.js';
 export * as pgqExt from './sql/pgq-ext.js';
+export * as pgqCoop from './sql/pgq-coop.js';

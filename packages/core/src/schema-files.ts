@@ -9,12 +9,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SkytoolsError } from './errors.js';
 
-export type SchemaName = 'pgq' | 'pgq_ext' | 'pgq_node' | 'londiste';
+export type SchemaName = 'pgq' | 'pgq_ext' | 'pgq_coop' | 'pgq_node' | 'londiste';
 
 /** Install order and what each schema needs first. */
 export const SCHEMAS: readonly { name: SchemaName; requires: readonly SchemaName[] }[] = [
   { name: 'pgq', requires: [] },
   { name: 'pgq_ext', requires: [] },
+  { name: 'pgq_coop', requires: ['pgq'] },
   { name: 'pgq_node', requires: ['pgq'] },
   { name: 'londiste', requires: ['pgq_node'] },
 ];

@@ -5,7 +5,7 @@
  * batch in hand finishes first). How a batch is applied is the subclass's business.
  */
 import type pg from 'pg';
-import { Backoff, connect, describeError, listenForTicks, maskSecrets, pgq, silentLogger, SkytoolsError, WakeLatch, type Logger, type PgqEvent } from '@skytools/core';
+import { Backoff, connect, describeError, listenForTicks, maskSecrets, pgq, pgqCoop, silentLogger, SkytoolsError, UsageError, WakeLatch, type Logger, type PgqEvent } from '@skytools/core';
 import { QueueEvent, type Batch } from './queue-event.js';
 
 /** Handles one batch; a throw rolls it back and it comes again after a back-off. */
@@ -28,6 +28,17 @@ export interface ConsumerOptions {
    * (pgq.next_batch_merged); 0: one tick per batch, as upstream PgQ. Default 0.
    */
   mergeEvents?: number;
+  /**
+   * Cooperative consuming (pgq_coop installed in the queue's database): this process is
+   * sub-consumer SUB of consumer `name`. The consumer's batches are shared out among its
+   * sub-consumers, each batch to one of them; each process needs a sub-consumer name of its own.
+   */
+  subconsumer?: string;
+  /**
+   * With `subconsumer`: a batch held by a sibling sub-consumer that has not been seen for this
+   * long is taken over (it died holding it). Must be far longer than any batch takes.
+   */
+  deadSubconsumerMs?: number;
   /** Hears each failed round (after it was logged), e.g. for metrics. */
   onError?: (err: unknown) => void;
   /** Hears each batch once it is committed. */
@@ -51,16 +62,34 @@ export abstract class BatchLoop {
 
   constructor(protected readonly options: ConsumerOptions) {
     this.log = options.logger ?? silentLogger;
+    const sub = options.subconsumer;
+    if (sub !== undefined) {
+      if (sub === '') throw new UsageError(`consumer ${options.name}: subconsumer is empty; give each cooperating process a name of its own, or leave it out`);
+      if ((options.mergeEvents ?? 0) > 0) throw new UsageError(`consumer ${options.name}.${sub}: mergeEvents cannot be combined with subconsumer (pgq_coop cuts one tick per batch); leave one out`);
+    } else if (options.deadSubconsumerMs !== undefined) {
+      throw new UsageError(`consumer ${options.name}: deadSubconsumerMs needs subconsumer (it takes over a silent sibling's batch)`);
+    }
   }
 
-  /** Register on the queue (at its newest tick); false when registered already. */
+  /**
+   * Register on the queue (at its newest tick); false when registered already. A sub-consumer
+   * registers itself (and the consumer, if new) with pgq_coop.
+   */
   async register(): Promise<boolean> {
-    return this.withQueue((c) => pgq.registerConsumer(c, this.options.queue, this.options.name));
+    const { queue, name, subconsumer } = this.options;
+    return this.withQueue((c) => (subconsumer === undefined ? pgq.registerConsumer(c, queue, name) : pgqCoop.registerSubconsumer(c, queue, name, subconsumer)));
   }
 
-  /** Unregister: the queue forgets this consumer's position and its retry events. */
+  /**
+   * Unregister: the queue forgets this consumer's position and its retry events. A sub-consumer
+   * only drops itself, refused while it holds a batch (its siblings go on from the consumer's position).
+   */
   async unregister(): Promise<void> {
-    await this.withQueue((c) => pgq.unregisterConsumer(c, this.options.queue, this.options.name));
+    const { queue, name, subconsumer } = this.options;
+    await this.withQueue(async (c) => {
+      if (subconsumer === undefined) await pgq.unregisterConsumer(c, queue, name);
+      else await pgqCoop.unregisterSubconsumer(c, queue, name, subconsumer);
+    });
   }
 
   /** No new batch until resume() (the batch in hand finishes). */
@@ -110,8 +139,7 @@ export abstract class BatchLoop {
 
   /** One batch if there is one: true when a batch was handled. */
   private async round(client: pg.Client): Promise<boolean> {
-    const { queue, name } = this.options;
-    const info = await pgq.nextBatch(client, queue, name, this.options.mergeEvents ?? 0);
+    const info = await this.takeBatch(client);
     if (info === null) {
       this.options.onIdle?.();
       return false;
@@ -128,6 +156,13 @@ export abstract class BatchLoop {
     return true;
   }
 
+  /** The batch to work on: the consumer's next, or a sub-consumer's share. */
+  private async takeBatch(client: pg.Client): Promise<{ batchId: string; curTickId: string; curTickTime: Date } | null> {
+    const { queue, name, subconsumer, deadSubconsumerMs } = this.options;
+    if (subconsumer === undefined) return pgq.nextBatch(client, queue, name, this.options.mergeEvents ?? 0);
+    return pgqCoop.nextBatch(client, queue, name, subconsumer, deadSubconsumerMs === undefined ? null : deadSubconsumerMs / 1000);
+  }
+
   /**
    * Apply the batch and finish it on `queue` (the queue database's connection, no transaction
    * open): the events put aside for retry must be recorded before pgq.finish_batch.
@@ -136,9 +171,16 @@ export abstract class BatchLoop {
 
   /** Close the batch; one finished meanwhile by another process of this name rolls back the caller's work. */
   protected async finishBatch(queue: pg.ClientBase, batch: Batch): Promise<void> {
-    if (!(await pgq.finishBatch(queue, batch.id))) {
-      throw new SkytoolsError(`batch ${batch.id} of ${this.options.queue} was finished by another consumer named ${this.options.name}: run one process per consumer name; this batch's work is rolled back`);
+    const { subconsumer } = this.options;
+    if (!(await (subconsumer === undefined ? pgq.finishBatch(queue, batch.id) : pgqCoop.finishBatch(queue, batch.id)))) {
+      throw new SkytoolsError(`batch ${batch.id} of ${this.options.queue} was finished by another consumer named ${this.displayName}: run one process per consumer name; this batch's work is rolled back`);
     }
+  }
+
+  /** NAME, or NAME.SUB for a sub-consumer (as the queue lists it). */
+  protected get displayName(): string {
+    const { name, subconsumer } = this.options;
+    return subconsumer === undefined ? name : `${name}.${subconsumer}`;
   }
 
   /** Put aside the events the handler asked to see again; within the caller's transaction. */

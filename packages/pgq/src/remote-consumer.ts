@@ -10,7 +10,7 @@
  * which is what a retry means), never lost; every other event is applied exactly once.
  */
 import type pg from 'pg';
-import { connect, pgqExt, session, SkytoolsError } from '@skytools/core';
+import { connect, pgqExt, session, SkytoolsError, UsageError } from '@skytools/core';
 import { BatchLoop, type ConsumerOptions } from './batch-loop.js';
 import type { Batch } from './queue-event.js';
 
@@ -19,8 +19,6 @@ export interface RemoteConsumerOptions extends ConsumerOptions {
   target: string;
   /** Where progress is kept on the target: per batch (default) or per event. */
   tracking?: 'batch' | 'event';
-  /** Several consumers sharing one name on the target tell themselves apart by this (default ''). */
-  subconsumer?: string;
 }
 
 export class RemoteConsumer extends BatchLoop {
@@ -28,6 +26,11 @@ export class RemoteConsumer extends BatchLoop {
 
   constructor(private readonly remote: RemoteConsumerOptions) {
     super(remote);
+    // a "dead" sibling that was only slow would record the batch under its own name on the
+    // target: both would apply it, and pgq_ext could not tell
+    if (remote.deadSubconsumerMs !== undefined) {
+      throw new UsageError(`consumer ${this.displayName}: deadSubconsumerMs is not available for a RemoteConsumer (a taken-over batch could be applied twice on the target); leave it out`);
+    }
   }
 
   protected async apply(queue: pg.ClientBase, batch: Batch): Promise<void> {
@@ -45,7 +48,7 @@ export class RemoteConsumer extends BatchLoop {
 
   private async applyBatch(queue: pg.ClientBase, target: pg.Client, batch: Batch): Promise<void> {
     const { name } = this.options;
-    const sub = this.remote.subconsumer ?? '';
+    const sub = this.options.subconsumer ?? '';
     await session.withTransaction(target, async () => {
       await pgqExt.lockConsumer(target, name, sub);
       await this.refuseStale(target, batch, 'batch');
@@ -63,7 +66,7 @@ export class RemoteConsumer extends BatchLoop {
 
   private async applyEvents(queue: pg.ClientBase, target: pg.Client, batch: Batch): Promise<void> {
     const { name } = this.options;
-    const sub = this.remote.subconsumer ?? '';
+    const sub = this.options.subconsumer ?? '';
     for (const ev of batch.events) {
       const one = { ...batch, events: [ev] };
       await session.withTransaction(target, async () => {
@@ -85,7 +88,7 @@ export class RemoteConsumer extends BatchLoop {
    */
   private async refuseStale(target: pg.Client, batch: Batch, tracking: 'batch' | 'event'): Promise<void> {
     const { name, queue } = this.options;
-    const sub = this.remote.subconsumer ?? '';
+    const sub = this.options.subconsumer ?? '';
     const recorded = await pgqExt.recordedBatch(target, name, sub, tracking);
     if (recorded === null || recorded <= BigInt(batch.id)) return;
     throw new SkytoolsError(

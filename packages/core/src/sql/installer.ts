@@ -5,7 +5,7 @@
 import type pg from 'pg';
 import { SkytoolsError } from '../errors.js';
 
-export type InstalledSchemaName = 'pgq' | 'pgq_ext' | 'pgq_node' | 'londiste';
+export type InstalledSchemaName = 'pgq' | 'pgq_ext' | 'pgq_coop' | 'pgq_node' | 'londiste';
 
 export interface InstalledState {
   version: string | null;
