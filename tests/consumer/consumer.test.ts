@@ -142,16 +142,26 @@ describe(`PgQ consumers for applications, ${String(versions[0])} -> ${String(ver
     // what a second process of the name sees when the first ran ahead of it (or a recreated queue database)
     await tgt.query('tgt', 'TRUNCATE consumed');
     await tgt.query('tgt', `SELECT pgq_ext.set_batch_done('stale_batch', 9000000000000), pgq_ext.set_event_done('stale_event', 9000000000000, 1)`);
+    const args = (tracking: string): string[] => [app.connectionString('app'), 'orders', `stale_${tracking}`, `remote-${tracking}`, tgt.connectionString('tgt')];
+    for (const tracking of ['batch', 'event']) await app.withClient('app', (c) => pgqSql.registerConsumer(c, 'orders', `stale_${tracking}`));
+    // the events and a tick after them exist before the consumers start: their first batch holds them
+    const ids = await produce(100);
+    await app.withClient('app', (c) => pgqSql.tickNow(c, 'orders'));
     const runs = (['batch', 'event'] as const).map((tracking) => {
-      const c = child([app.connectionString('app'), 'orders', `stale_${tracking}`, `remote-${tracking}`, tgt.connectionString('tgt')]);
+      const c = child(args(tracking));
       children.push(c);
       return c;
     });
-    for (const c of runs) await waitFor('registered', 30_000, async () => (c.output().includes('consuming') ? true : undefined), () => c.output());
-    await produce(100);
     for (const c of runs) await waitFor('the refusal', 30_000, async () => (/older than batch 9000000000000 .*run one per name.*rolled back/.test(c.output()) ? true : undefined), () => c.output());
     for (const c of runs) assert.equal((await c.stop()).code, 0, c.output());
     assert.equal((await tgt.query<{ n: number }>('tgt', 'SELECT count(*)::int AS n FROM consumed'))[0]?.n, 0, 'nothing applied from a stale batch');
+    // the refused batch holds events (the first tick after the registration came after some of them) and stays open
+    const open = await app.query<{ n: number; ours: boolean }>(
+      'app',
+      `SELECT count(*)::int AS n, bool_and(ev_id = ANY ($1::int8[])) AS ours FROM pgq.get_batch_events((SELECT current_batch FROM pgq.get_consumer_info('orders', 'stale_batch')))`,
+      [ids],
+    );
+    assert.ok((open[0]?.n ?? 0) > 0 && open[0]?.ours === true, `the refused batch held the events and stays open: ${JSON.stringify(open[0])}`);
   });
 
   it('sub-consumers (pgq_coop) share a consumer\'s batches: each event once, and a batch held by a killed one is taken over', async () => {
