@@ -12,7 +12,7 @@ help:
 	@echo "make bench   performance figures as ratios against anchors (QUICK=1 for a short run)"
 	@echo "make test-matrix  the seed scenario between PostgreSQL majors 10..18, upgrades and downgrades (MATRIX_PAIRS=all: every pair)"
 	@echo "make test-upstream  mixed setups with the real upstream Skytools (Debian packages; part of make test)"
-	@echo "make test-upstream-sql DIR='pgq pgq-node londiste-sql'  upstream's own SQL regression suites against our schema (checkouts you fetched)"
+	@echo "make test-upstream-sql DIR='pgq pgq-node pgq-coop londiste-sql'  upstream's own SQL regression suites against our schema (checkouts you fetched)"
 	@echo "make test-faults  fault injection on root -> branch -> leaf, 200 faults (FAULTS=n, FAULT_SEED=n to replay)"
 	@echo "make install [PREFIX=/usr/local] [SYSCONFDIR=/etc/skytools] [DESTDIR=]  pgqd, londisted, londiste, the SQL, systemd units, example config"
 	@echo "make uninstall  remove what make install wrote (the configuration stays)"
@@ -73,7 +73,7 @@ test-faults: build
 	TEST_TIMEOUT_MS=14400000 FAULTS=$(FAULTS) npm test -- faults/
 
 # upstream's regression suites (sql/*.sql, expected/*.out of checkouts of github.com/pgq/pgq, pgq/pgq-node,
-# pgq/londiste-sql you fetched yourself; nothing of theirs is kept here) against our schema; PG_VERSION=15
+# pgq/pgq-coop, pgq/londiste-sql you fetched yourself; nothing of theirs is kept here) against our schema; PG_VERSION=15
 test-upstream-sql: build
 	@test -n "$(DIR)" || { echo "DIR= one or more upstream checkouts, e.g. make test-upstream-sql DIR='../pgq ../pgq-node ../londiste-sql'"; exit 2; }
 	node scripts/upstream-sql.mjs $(DIR)

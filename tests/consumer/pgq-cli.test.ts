@@ -84,4 +84,26 @@ describe(`pgq command, PostgreSQL ${major}`, () => {
     assert.equal(left[0]?.n, 0);
     refused(await runScript(pgqBin, ['--db', 'host=127.0.0.1 port=1 dbname=x password=hidden', 'queues']), 'no server', /cannot connect/);
   });
+
+  it('installs pgq_coop and registers, lists and unregisters sub-consumers', async () => {
+    ok(await run('create-queue', 'shared'), 'create shared');
+    refused(await run('register', 'shared', 'team', '--subconsumer', 'a'), 'no pgq_coop yet', /sub-consumers need the pgq_coop schema in this database: pgq install pgq_coop/);
+    refused(await run('install', 'londiste'), 'not installable here', /cannot install londiste: pgq install takes pgq, pgq_ext, pgq_coop/);
+    assert.match(ok(await run('install', 'pgq_coop'), 'install').stdout, /^pgq \S+: unchanged\npgq_coop \S+: installed$/m);
+    assert.match(ok(await run('register', 'shared', 'team', '--subconsumer', 'a'), 'register sub').stdout, /sub-consumer team\.a registered on shared/);
+    ok(await run('register', 'shared', 'team', '--subconsumer', 'b'), 'register sub b');
+    const listed = ok(await run('consumers', 'shared'), 'consumers').stdout;
+    for (const n of ['team', 'team\\.a', 'team\\.b']) assert.match(listed, new RegExp(`^shared\\s+${n}\\s`, 'm'), listed);
+    // b takes a batch: unregistering it is refused unless its batch may go
+    await cluster.query('q', `SELECT pgq.insert_event('shared', 't', 'x')`);
+    await cluster.query('q', `SELECT pgq.force_tick('shared')`);
+    await cluster.query('q', `SELECT pgq.ticker('shared')`);
+    const batch = await cluster.query<{ b: string | null }>('q', `SELECT pgq_coop.next_batch('shared', 'team', 'b')::text AS b`);
+    assert.ok(batch[0]?.b !== null, 'b holds a batch');
+    refused(await run('unregister', 'shared', 'team', '--subconsumer', 'b'), 'holding a batch', /sub-consumer team\.b holds batch \d+: stop it first, or give --drop-batch/);
+    assert.match(ok(await run('unregister', 'shared', 'team', '--subconsumer', 'b', '--drop-batch'), 'drop-batch').stdout, /sub-consumer team\.b unregistered from shared/);
+    assert.match(ok(await run('unregister', 'shared', 'team', '--subconsumer', 'a'), 'unregister a').stdout, /sub-consumer team\.a unregistered from shared/);
+    const subs = await cluster.query<{ n: string }>('q', `SELECT consumer_name AS n FROM pgq.get_consumer_info('shared') ORDER BY 1`);
+    assert.deepEqual(subs.map((r) => r.n), ['team']);
+  });
 });

@@ -6,7 +6,7 @@
  */
 import type pg from 'pg';
 
-const SCHEMAS = ['pgq', 'pgq_ext', 'pgq_node', 'londiste'];
+const SCHEMAS = ['pgq', 'pgq_ext', 'pgq_coop', 'pgq_node', 'londiste'];
 
 const QUERY = `
 WITH ns AS (SELECT oid, nspname FROM pg_namespace WHERE nspname = ANY ($1::text[])),

@@ -12,7 +12,7 @@ import { repoRoot, startCluster, testVersions, type PgCluster } from '@skytools/
 import { dumpCatalog } from './catalog-dump.js';
 
 const SNAPSHOT = join(repoRoot(), 'tests', 'schema', 'catalog.snapshot.txt');
-const ALL = ['pgq', 'pgq_ext', 'pgq_node', 'londiste'] as const;
+const ALL = ['pgq', 'pgq_ext', 'pgq_coop', 'pgq_node', 'londiste'] as const;
 
 /** The first differing lines, for a readable failure. */
 function diff(want: string, got: string): string {
@@ -68,7 +68,7 @@ for (const major of testVersions()) {
           await c.query(`CREATE OR REPLACE FUNCTION ${s}.version() RETURNS text LANGUAGE sql AS $$SELECT '3.0.0'::text$$`);
         }
         const res = await installSchemas(c, ALL);
-        assert.deepEqual(res.map((r) => r.action), ['upgraded', 'upgraded', 'upgraded', 'upgraded']);
+        assert.deepEqual(res.map((r) => r.action), ALL.map(() => 'upgraded'));
         const want = readFileSync(SNAPSHOT, 'utf8');
         const got = await dumpCatalog(c);
         assert.ok(got === want, `the upgraded catalog differs from a fresh install's:\n${diff(want, got)}`);

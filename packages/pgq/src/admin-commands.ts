@@ -3,7 +3,7 @@
  * output line sink, and prints what it did or found. Bad input is refused before any change.
  */
 import type pg from 'pg';
-import { formatDisplayTable, pgq, session, UsageError } from '@skytools/core';
+import { formatDisplayTable, installSchemas, pgq, pgqCoop, session, UsageError, type SchemaName } from '@skytools/core';
 import { insertEvent } from './producer.js';
 
 export type Out = (line: string) => void;
@@ -29,16 +29,49 @@ export async function dropQueue(c: pg.ClientBase, out: Out, queue: string, force
   out(`queue ${queue} dropped${consumers.length > 0 ? ` with its consumers ${consumers.join(', ')}` : ''}`);
 }
 
-export async function register(c: pg.ClientBase, out: Out, queue: string, consumer: string): Promise<void> {
-  await mustExist(c, queue);
-  out((await pgq.registerConsumer(c, queue, consumer)) ? `consumer ${consumer} registered on ${queue}` : `consumer ${consumer} was registered on ${queue} already`);
+/** The schemas `pgq install` may install (londiste's own come with `londiste create-root/branch/leaf`). */
+export const INSTALLABLE: readonly SchemaName[] = ['pgq', 'pgq_ext', 'pgq_coop'];
+
+/** Install or upgrade schemas (their prerequisites first); each one's outcome on a line. */
+export async function install(c: pg.ClientBase, out: Out, schemas: readonly string[]): Promise<void> {
+  const wanted = schemas.length === 0 ? ['pgq'] : schemas;
+  const bad = wanted.filter((s) => !(INSTALLABLE as readonly string[]).includes(s));
+  if (bad.length > 0) throw new UsageError(`cannot install ${bad.join(', ')}: pgq install takes ${INSTALLABLE.join(', ')}`);
+  for (const r of await installSchemas(c, wanted as SchemaName[])) out(`${r.schema} ${r.version}: ${r.action}${r.from !== null && r.from !== r.version ? ` (from ${r.from})` : ''}`);
 }
 
-export async function unregister(c: pg.ClientBase, out: Out, queue: string, consumer: string): Promise<void> {
+async function mustHaveCoop(c: pg.ClientBase): Promise<void> {
+  if (!(await pgqCoop.installed(c))) throw new UsageError('sub-consumers need the pgq_coop schema in this database: pgq install pgq_coop');
+}
+
+export async function register(c: pg.ClientBase, out: Out, queue: string, consumer: string, sub?: string): Promise<void> {
   await mustExist(c, queue);
-  if (!(await pgq.consumerNames(c, queue)).includes(consumer)) throw new UsageError(`consumer ${consumer} is not registered on ${queue}`);
-  await pgq.unregisterConsumer(c, queue, consumer);
-  out(`consumer ${consumer} unregistered from ${queue}`);
+  if (sub === undefined) {
+    out((await pgq.registerConsumer(c, queue, consumer)) ? `consumer ${consumer} registered on ${queue}` : `consumer ${consumer} was registered on ${queue} already`);
+    return;
+  }
+  await mustHaveCoop(c);
+  const name = `${consumer}.${sub}`;
+  out((await pgqCoop.registerSubconsumer(c, queue, consumer, sub)) ? `sub-consumer ${name} registered on ${queue}` : `sub-consumer ${name} was registered on ${queue} already`);
+}
+
+export async function unregister(c: pg.ClientBase, out: Out, queue: string, consumer: string, sub?: string, dropBatch = false): Promise<void> {
+  await mustExist(c, queue);
+  const name = sub === undefined ? consumer : `${consumer}.${sub}`;
+  if (!(await pgq.consumerNames(c, queue)).includes(name)) throw new UsageError(`consumer ${name} is not registered on ${queue}`);
+  if (sub === undefined) {
+    if (dropBatch) throw new UsageError('--drop-batch is for a sub-consumer (--subconsumer); a consumer\'s open batch goes with it');
+    await pgq.unregisterConsumer(c, queue, consumer);
+    out(`consumer ${consumer} unregistered from ${queue}`);
+    return;
+  }
+  await mustHaveCoop(c);
+  const info = (await pgq.consumerInfo(c, queue)).find((r) => r.consumer_name === name);
+  if (info?.current_batch !== null && info?.current_batch !== undefined && !dropBatch) {
+    throw new UsageError(`sub-consumer ${name} holds batch ${info.current_batch}: stop it first, or give --drop-batch (that batch's events are then lost to ${consumer})`);
+  }
+  await pgqCoop.unregisterSubconsumer(c, queue, consumer, sub, dropBatch);
+  out(`sub-consumer ${name} unregistered from ${queue}`);
 }
 
 export async function showQueues(c: pg.ClientBase, out: Out, queue?: string): Promise<void> {

@@ -48,3 +48,9 @@ export async function finishBatch(client: pg.ClientBase, batchId: string): Promi
   const r = await client.query<{ n: number }>('SELECT pgq_coop.finish_batch($1) AS n', [batchId]);
   return r.rows[0]?.n === 1;
 }
+
+/** Is pgq_coop installed in this database? */
+export async function installed(client: pg.ClientBase): Promise<boolean> {
+  const r = await client.query<{ yes: boolean }>(`SELECT to_regprocedure('pgq_coop.next_batch(text,text,text)') IS NOT NULL AS yes`);
+  return r.rows[0]?.yes === true;
+}

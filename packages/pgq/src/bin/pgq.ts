@@ -28,16 +28,31 @@ const args = await yargs(hideBin(process.argv))
     (a) => set((c, out) => admin.dropQueue(c, out, str(a.queue), a.force)),
   )
   .command(
+    'install [schemas..]',
+    `install or upgrade schemas in the database (${admin.INSTALLABLE.join(', ')}; default pgq)`,
+    (y) => y.positional('schemas', { type: 'string', array: true }),
+    (a) => set((c, out) => admin.install(c, out, (a.schemas ?? []).map(String))),
+  )
+  .command(
     'register <queue> <consumer>',
-    'register a consumer at the queue’s newest tick',
-    (y) => y.positional('queue', { type: 'string', demandOption: true }).positional('consumer', { type: 'string', demandOption: true }),
-    (a) => set((c, out) => admin.register(c, out, str(a.queue), str(a.consumer))),
+    'register a consumer at the queue’s newest tick (with --subconsumer: a sub-consumer of it, pgq_coop)',
+    (y) =>
+      y
+        .positional('queue', { type: 'string', demandOption: true })
+        .positional('consumer', { type: 'string', demandOption: true })
+        .option('subconsumer', { type: 'string', describe: 'register sub-consumer NAME of the consumer (cooperative consuming)' }),
+    (a) => set((c, out) => admin.register(c, out, str(a.queue), str(a.consumer), a.subconsumer)),
   )
   .command(
     'unregister <queue> <consumer>',
-    'unregister a consumer (its position and retry events are gone)',
-    (y) => y.positional('queue', { type: 'string', demandOption: true }).positional('consumer', { type: 'string', demandOption: true }),
-    (a) => set((c, out) => admin.unregister(c, out, str(a.queue), str(a.consumer))),
+    'unregister a consumer (its position and retry events are gone), or with --subconsumer one sub-consumer',
+    (y) =>
+      y
+        .positional('queue', { type: 'string', demandOption: true })
+        .positional('consumer', { type: 'string', demandOption: true })
+        .option('subconsumer', { type: 'string', describe: 'unregister only this sub-consumer of the consumer' })
+        .option('drop-batch', { type: 'boolean', default: false, describe: 'a sub-consumer holding a batch: drop it with its batch (those events are lost to the consumer)' }),
+    (a) => set((c, out) => admin.unregister(c, out, str(a.queue), str(a.consumer), a.subconsumer, a['drop-batch'])),
   )
   .command('queues [queue]', 'queues with ticker lag, event rate, new events, consumers', (y) => y.positional('queue', { type: 'string' }), (a) => set((c, out) => admin.showQueues(c, out, a.queue)))
   .command('consumers [queue]', 'consumers with lag, last seen, pending and retry events', (y) => y.positional('queue', { type: 'string' }), (a) => set((c, out) => admin.showConsumers(c, out, a.queue)))
