@@ -8,6 +8,10 @@
 // saw (nothing lost, nothing applied twice: a second apply would be a key violation) and equal
 // checksums of both tables.
 //
+// A CascadedConsumer (@skytools/pgq) keeps its position on leaf D and records every ledger row
+// the queue carries in D's ledger_seen: after each operation it must hold exactly D's ledger
+// (a row twice is a key violation), and it follows D to each new provider by itself.
+//
 // The `it`s are ONE SCENARIO IN ORDER (each operation starts from the cascade the one before left);
 // ScenarioSteps stops the later ones at once when an earlier one failed.
 import assert from 'node:assert/strict';
@@ -16,8 +20,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
+import { repoRoot, startCluster, testVersions, type PgCluster } from '@skytools/harness';
 import { jobDir, londisteBin, ok, refused, runLondiste, type RunResult } from '../cli/run-londiste.js';
+import { spawnDaemon, type Daemon } from '../replication/daemon-env.js';
 import { startTicker, startWorker, tableDigest, waitCaughtUp, waitFor, type RunningWorker } from '../replication/replication-env.js';
 import { ScenarioSteps } from '../support/scenario-steps.js';
 
@@ -121,13 +126,29 @@ describe(`takeover on a five-node cascade: A on PostgreSQL ${v(0)}, B and D on $
   const load = new Load((n) => place[n]);
   /** Writes A committed that the failover lost (set by the failover step). */
   const lostOnB: number[] = [];
-  const diag = (): string => [...workers].map(([n, w]) => `${n}:\n${w.output().split('\n').slice(-10).join('\n')}`).join('\n----\n');
+  let seen: Daemon | undefined;
+  const diag = (): string =>
+    [...[...workers].map(([n, w]) => `${n}:\n${w.output().split('\n').slice(-10).join('\n')}`), `cascaded consumer:\n${seen?.output().split('\n').slice(-10).join('\n') ?? ''}`].join('\n----\n');
   const cli = (n: Name, ...args: string[]): Promise<RunResult> => runLondiste([job[n], ...args]);
   const q = async <R extends pg.QueryResultRow>(n: Name, sql: string, params: unknown[] = []): Promise<R[]> => place[n].cluster.query<R>(place[n].db, sql, params);
 
   const nodeInfo = async (n: Name): Promise<{ type: string; provider: string | null }> => {
     const r = await q<{ t: string; p: string | null }>(n, 'SELECT node_type AS t, provider_node AS p FROM pgq_node.get_node_info($1)', [QUEUE]);
     return { type: r[0]?.t ?? '?', provider: r[0]?.p ?? null };
+  };
+
+  /** The cascaded consumer on D has seen exactly D's ledger rows, each once, and reads from `provider`. */
+  const consumerSawLedger = async (provider: Name): Promise<void> => {
+    const ids = async (sql: string): Promise<string> => (await q<{ ids: string | null }>('node_d', sql))[0]?.ids ?? '';
+    const want = await ids('SELECT string_agg(id::text, \',\' ORDER BY id) AS ids FROM public.ledger');
+    await waitFor('the cascaded consumer sees D\'s ledger', 60_000, async () => ((await ids('SELECT string_agg(id::text, \',\' ORDER BY id) AS ids FROM public.ledger_seen')) === want ? true : undefined), diag);
+    const st = await q<{ p: string }>('node_d', `SELECT provider_node AS p FROM pgq_node.get_consumer_state($1, 'seen')`, [QUEUE]);
+    assert.equal(st[0]?.p, provider, 'the cascaded consumer reads from D\'s provider');
+    for (const n of NAMES.filter((x) => x !== provider && x !== 'node_d')) {
+      // (a node whose server is down answers nothing: nothing to check there)
+      const left = await q<{ n: number }>(n, `SELECT count(*)::int AS n FROM pgq.get_consumer_info($1) WHERE consumer_name = 'seen'`, [QUEUE]).catch(() => [{ n: 0 }]);
+      assert.equal(left[0]?.n, 0, `the cascaded consumer is not registered on ${n}`);
+    }
   };
 
   /** Every listed node has applied everything of `root`, and holds exactly the committed ledger. */
@@ -171,9 +192,13 @@ describe(`takeover on a five-node cascade: A on PostgreSQL ${v(0)}, B and D on $
     for (const n of NAMES) tickers.push(startTicker(place[n].cluster, n, 100));
     for (const n of NAMES) workers.set(n, startWorker(job[n]));
     for (const n of NAMES) ok(await cli(n, 'wait-sync', '--wait-timeout=120'), `wait-sync on ${n}`);
+    await q('node_d', 'CREATE TABLE public.ledger_seen (id int PRIMARY KEY, batch_id bigint NOT NULL)');
+    seen = spawnDaemon(join(repoRoot(), 'tests', 'dist', 'cascade', 'cascaded-consumer-child.js'), [place.node_d.cluster.connectionString('node_d'), QUEUE, 'seen']);
+    await waitFor('the cascaded consumer registered', 30_000, async () => (seen?.output().includes('consuming') === true ? true : undefined), diag);
   });
   after(async () => {
     await load.stop();
+    await seen?.stop(5000);
     for (const w of workers.values()) await w.stop();
     for (const t of tickers) await t.stop();
     jobs.remove();
@@ -220,6 +245,7 @@ describe(`takeover on a five-node cascade: A on PostgreSQL ${v(0)}, B and D on $
     await converged('node_b', NAMES);
     const status = ok(await cli('node_d', 'status'), 'status').stdout;
     assert.match(status, /^node_b \(root\)$/m);
+    await consumerSawLedger('node_b');
   }));
 
   it('moves leaf D from B to C during the load', steps.step('change-provider', ['switchover'], async () => {
@@ -242,6 +268,9 @@ describe(`takeover on a five-node cascade: A on PostgreSQL ${v(0)}, B and D on $
     await converged('node_b', NAMES);
     // again: already done, a no-op
     ok(await cli('node_d', 'change-provider', '--provider=node_c'), 'change-provider again');
+    // the cascaded consumer followed D from B to C
+    await consumerSawLedger('node_c');
+    assert.match(seen?.output() ?? '', /consumer seen follows node node_d from node_b to node_c, from tick \d+/);
   }));
 
   it('a takeover killed with SIGKILL in the middle is finished by running it again', steps.step('kill', ['change-provider'], async () => {
@@ -313,6 +342,7 @@ describe(`takeover on a five-node cascade: A on PostgreSQL ${v(0)}, B and D on $
     }
     const want = await tableDigest(place.node_b.cluster, 'node_b', 'SELECT * FROM public.ledger');
     for (const n of alive) assert.deepEqual(await tableDigest(place[n].cluster, n, 'SELECT * FROM public.ledger'), want, `${n} equals node_b`);
+    await consumerSawLedger('node_c');
     const ids = new Set((await q<{ id: number }>('node_b', 'SELECT id FROM public.ledger')).map((x) => x.id));
     const lost = [...load.committed].filter((id) => !ids.has(id));
     assert.ok(lost.length >= 50, `the writes after the branches were paused are lost (${String(lost.length)})`);
@@ -366,6 +396,8 @@ describe(`takeover on a five-node cascade: A on PostgreSQL ${v(0)}, B and D on $
     for (const n of ['node_c', 'node_d', 'node_e'] as const) assert.deepEqual((await nodeInfo(n)).provider, 'node_a', `${n} under node_a`);
     assert.deepEqual(await nodeInfo('node_a'), { type: 'branch', provider: 'node_b' });
     await converged('node_b', NAMES);
+    // the cascaded consumer followed D from C to A
+    await consumerSawLedger('node_a');
     // compare across versions (root on 15, node_e on 17, node_a on 13), while the load runs
     load.start();
     for (const n of ['node_e', 'node_a'] as const) {

@@ -107,6 +107,8 @@ export abstract class BatchLoop {
     const backoff = new Backoff(1000, this.options.errorBackoffMaxMs ?? 60_000);
     const idle = this.options.idleTimeoutMs ?? 10_000;
     let client: pg.Client | undefined;
+    /** Where `client` is connected (a cascaded consumer's provider may move). */
+    let clientDb = '';
     const abort = (): void => this.latch.wake();
     signal.addEventListener('abort', abort);
     try {
@@ -116,7 +118,20 @@ export abstract class BatchLoop {
           continue;
         }
         try {
-          client ??= await this.open();
+          const db = await this.queueDb();
+          if (db === null) {
+            // nothing to read now (e.g. a cascaded consumer on a paused node)
+            await this.latch.wait(idle, signal);
+            continue;
+          }
+          if (client !== undefined && clientDb !== db) {
+            await client.end().catch(() => undefined);
+            client = undefined;
+          }
+          if (client === undefined) {
+            client = await this.open(db);
+            clientDb = db;
+          }
           const got = await this.round(client);
           backoff.reset();
           if (!got) await this.latch.wait(idle, signal);
@@ -146,7 +161,7 @@ export abstract class BatchLoop {
     }
     const rows: PgqEvent[] = [];
     for await (const chunk of pgq.readBatchEvents(client, info.batchId, 0, true)) rows.push(...chunk);
-    const batch: Batch = { id: info.batchId, tickId: info.curTickId, tickTime: info.curTickTime, events: rows.map((r) => new QueueEvent(r)) };
+    const batch: Batch = { id: info.batchId, prevTickId: info.prevTickId, tickId: info.curTickId, tickTime: info.curTickTime, events: rows.map((r) => new QueueEvent(r)) };
     await this.apply(client, batch);
     this.stats.batches += 1;
     this.stats.events += batch.events.length;
@@ -157,7 +172,7 @@ export abstract class BatchLoop {
   }
 
   /** The batch to work on: the consumer's next, or a sub-consumer's share. */
-  private async takeBatch(client: pg.Client): Promise<{ batchId: string; curTickId: string; curTickTime: Date } | null> {
+  private async takeBatch(client: pg.Client): Promise<{ batchId: string; prevTickId: string; curTickId: string; curTickTime: Date } | null> {
     const { queue, name, subconsumer, deadSubconsumerMs } = this.options;
     if (subconsumer === undefined) return pgq.nextBatch(client, queue, name, this.options.mergeEvents ?? 0);
     return pgqCoop.nextBatch(client, queue, name, subconsumer, deadSubconsumerMs === undefined ? null : deadSubconsumerMs / 1000);
@@ -193,12 +208,20 @@ export abstract class BatchLoop {
     }
   }
 
-  private connectQueue(): Promise<pg.Client> {
-    return connect(this.options.db, { name: 'queue', logger: this.log, applicationName: `pgq consumer ${this.options.name}` });
+  /**
+   * The queue's database for the next round (asked before each one); null: nothing to read now,
+   * look again after the idle time.
+   */
+  protected queueDb(): Promise<string | null> {
+    return Promise.resolve(this.options.db);
   }
 
-  private async open(): Promise<pg.Client> {
-    const client = await this.connectQueue();
+  private connectQueue(db = this.options.db): Promise<pg.Client> {
+    return connect(db, { name: 'queue', logger: this.log, applicationName: `pgq consumer ${this.displayName}` });
+  }
+
+  private async open(db: string): Promise<pg.Client> {
+    const client = await this.connectQueue(db);
     try {
       await listenForTicks(client, this.options.queue, () => this.latch.wake());
       return client;

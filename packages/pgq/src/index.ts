@@ -8,3 +8,4 @@ export { QueueEvent, type Batch } from './queue-event.js';
 export { type BatchHandler, type ConsumerOptions, type ConsumerStats } from './batch-loop.js';
 export { Consumer } from './consumer.js';
 export { RemoteConsumer, type RemoteConsumerOptions } from './remote-consumer.js';
+export { CascadedConsumer, type CascadedConsumerOptions } from './cascaded-consumer.js';

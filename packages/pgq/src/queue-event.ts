@@ -60,6 +60,8 @@ export class QueueEvent {
 /** A batch: the events between two ticks, as one consistent snapshot of the queue. */
 export interface Batch {
   id: string;
+  /** The tick the batch starts after (the consumer's position before it). */
+  prevTickId: string;
   /** The tick that closes the batch, and its time. */
   tickId: string;
   tickTime: Date;

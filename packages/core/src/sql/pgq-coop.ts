@@ -23,6 +23,7 @@ export async function unregisterSubconsumer(client: pg.ClientBase, queue: string
 /** A sub-consumer's batch: the one it holds, or the next cut from the consumer's position. */
 export interface CoopBatch {
   batchId: string;
+  prevTickId: string;
   curTickId: string;
   curTickTime: Date;
 }
@@ -32,15 +33,15 @@ export interface CoopBatch {
  * by a sibling silent for longer than that is taken over first.
  */
 export async function nextBatch(client: pg.ClientBase, queue: string, consumer: string, sub: string, deadSeconds: number | null): Promise<CoopBatch | null> {
-  const r = await client.query<{ batch_id: string | null; tick_id: string | null; batch_end: Date | null }>(
-    `SELECT b.id::text AS batch_id, i.tick_id::text AS tick_id, i.batch_end
+  const r = await client.query<{ batch_id: string | null; prev_tick_id: string | null; tick_id: string | null; batch_end: Date | null }>(
+    `SELECT b.id::text AS batch_id, i.prev_tick_id::text AS prev_tick_id, i.tick_id::text AS tick_id, i.batch_end
        FROM pgq_coop.next_batch($1, $2, $3, $4 * interval '1 second') AS b(id)
        LEFT JOIN LATERAL pgq.get_batch_info(b.id) i ON true`,
     [queue, consumer, sub, deadSeconds],
   );
   const row = r.rows[0];
-  if (row?.batch_id === null || row?.batch_id === undefined || row.tick_id === null || row.batch_end === null) return null;
-  return { batchId: row.batch_id, curTickId: row.tick_id, curTickTime: row.batch_end };
+  if (row?.batch_id === null || row?.batch_id === undefined || row.tick_id === null || row.prev_tick_id === null || row.batch_end === null) return null;
+  return { batchId: row.batch_id, prevTickId: row.prev_tick_id, curTickId: row.tick_id, curTickTime: row.batch_end };
 }
 
 /** Close a sub-consumer's batch; false when no sub-consumer held it (another process took it over). */

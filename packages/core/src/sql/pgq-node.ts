@@ -266,3 +266,50 @@ export async function hasRenameNode(client: pg.ClientBase): Promise<boolean> {
 export async function renameNode(client: pg.ClientBase, log: Logger, queue: string, oldName: string, newName: string): Promise<void> {
   await execCmd(client, log, 'SELECT * FROM pgq_node.rename_node($1, $2, $3)', [queue, oldName, newName]);
 }
+
+/** A consumer of this node (pgq_node.get_consumer_state) with its node's own provider beside it. */
+export interface CascadedConsumerState {
+  ret_code: number;
+  ret_note: string;
+  node_type: NodeType | null;
+  node_name: string | null;
+  completed_tick: string | null;
+  provider_node: string | null;
+  provider_location: string | null;
+  paused: boolean | null;
+  /** The provider the node's own worker reads from (null on a root). */
+  node_provider: string | null;
+  node_provider_location: string | null;
+}
+
+export async function cascadedConsumerState(client: pg.ClientBase, queue: string, consumer: string): Promise<CascadedConsumerState | undefined> {
+  const r = await client.query<CascadedConsumerState>(
+    `SELECT s.ret_code, s.ret_note, s.node_type, s.node_name, s.completed_tick::text AS completed_tick, s.provider_node, s.provider_location, s.paused,
+            CASE WHEN n.node_type = 'root' THEN NULL ELSE n.provider_node END AS node_provider,
+            CASE WHEN n.node_type = 'root' THEN NULL ELSE n.provider_location END AS node_provider_location
+       FROM pgq_node.get_consumer_state($1, $2) s, pgq_node.get_node_info($1) n`,
+    [queue, consumer],
+  );
+  return r.rows[0];
+}
+
+/**
+ * Inside the caller's transaction: lock this node's consumer row and read its completed tick
+ * (undefined: no such consumer). Two processes of one consumer apply their batches one after the other.
+ */
+export async function lockConsumerTick(client: pg.ClientBase, queue: string, consumer: string): Promise<string | null | undefined> {
+  const r = await client.query<{ t: string | null }>(
+    'SELECT last_tick_id::text AS t FROM pgq_node.local_state WHERE queue_name = $1 AND consumer_name = $2 FOR UPDATE',
+    [queue, consumer],
+  );
+  return r.rows.length === 0 ? undefined : (r.rows[0]?.t ?? null);
+}
+
+/** Record a consumer of this node reading `provider`'s queue after `tick`. */
+export async function registerConsumer(client: pg.ClientBase, log: Logger, queue: string, consumer: string, provider: string, tick: string): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM pgq_node.register_consumer($1, $2, $3, $4)', [queue, consumer, provider, tick]);
+}
+
+export async function unregisterConsumer(client: pg.ClientBase, log: Logger, queue: string, consumer: string): Promise<void> {
+  await execCmd(client, log, 'SELECT * FROM pgq_node.unregister_consumer($1, $2)', [queue, consumer]);
+}
