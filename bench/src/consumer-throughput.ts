@@ -12,6 +12,7 @@ import { Consumer, insertEvent, insertEvents } from '@skytools/pgq';
 import { startCluster, type PgCluster } from '@skytools/harness';
 import type { Benchmark, BenchOptions, BenchResult } from './result.js';
 import { plainFigure, ratioFigure } from './result.js';
+import { BATCH, loadPgBoss, measurePgBoss, PG_BOSS_VERSION, WORKERS } from './pg-boss-anchor.js';
 
 async function produce(cluster: PgCluster, db: string, queue: string, total: number): Promise<number> {
   const c = new pg.Client({ connectionString: cluster.url(db) });
@@ -115,6 +116,19 @@ export const consumerThroughput: Benchmark = {
       opts.log(`Consumer: ${lib.toFixed(0)} events/s`);
       const raw = await rawSql(cluster, 'cq', 'orders', 'raw', total);
       opts.log(`plain SQL batches: ${raw.toFixed(0)} events/s`);
+      // pg-boss on the same cluster, in a database of its own
+      const PgBoss = loadPgBoss();
+      const boss = typeof PgBoss === 'string' ? PgBoss : await cluster.createDatabase('boss').then(() => measurePgBoss(PgBoss, cluster, 'boss', total));
+      const bossFigures =
+        typeof boss === 'string'
+          ? []
+          : [
+              plainFigure(`pg-boss ${PG_BOSS_VERSION} insert (1000 jobs per call)`, boss.insertPerSecond, 'jobs/s'),
+              plainFigure(`pg-boss ${PG_BOSS_VERSION}, ${String(WORKERS)} workers draining the backlog (batchSize ${String(BATCH)})`, boss.workPerSecond, 'jobs/s'),
+              ratioFigure('Consumer vs pg-boss worker', lib, 'events/s', 'pg-boss', boss.workPerSecond),
+              ratioFigure('insertEvents vs pg-boss insert', inRate, 'events/s', 'pg-boss', boss.insertPerSecond),
+            ];
+      opts.log(typeof boss === 'string' ? `pg-boss not measured: ${boss}` : `pg-boss: insert ${boss.insertPerSecond.toFixed(0)}/s, worker ${boss.workPerSecond.toFixed(0)} jobs/s`);
       return {
         name: this.name,
         description: this.description,
@@ -124,10 +138,14 @@ export const consumerThroughput: Benchmark = {
           plainFigure('Consumer draining a backlog (trivial handler)', lib, 'events/s', '>= 50000'),
           plainFigure('plain SQL over the same batches', raw, 'events/s'),
           ratioFigure('Consumer vs plain SQL', lib, 'events/s', 'plain SQL', raw, '>= 0.7'),
+          ...bossFigures,
         ],
         notes: [
           `${total} events of ~60 bytes of JSON written with a ticker every 100 ms; the Consumer takes up to 20,000 events a batch (mergeEvents), one connection, PostgreSQL ${cluster.serverVersion}`,
-          'published anchor (not measured here): graphile-worker states ~183,000 jobs/s executed and ~202,000 jobs/s queued from one add_jobs batch call, on a well-specced server with 4 workers x 24 concurrency (worker.graphile.org/docs/performance); pg-boss is not a dependency of this project and is not measured',
+          'published anchor (not measured here): graphile-worker states ~183,000 jobs/s executed and ~202,000 jobs/s queued from one add_jobs batch call, on a well-specced server with 4 workers x 24 concurrency (worker.graphile.org/docs/performance)',
+          typeof boss === 'string'
+            ? `pg-boss not measured: ${boss}`
+            : `pg-boss ${PG_BOSS_VERSION} (installed by the benchmark into .scratch/, not a dependency of this project): the same number of jobs with the same data, inserted 1000 per call, drained by ${String(WORKERS)} workers (batchSize ${String(BATCH)}, polling every 0.5 s: a pg-boss worker sleeps out its interval even after a full batch) until all are completed; a job queue row per event, against PgQ's batches of a rotating event table`,
         ],
       };
     } finally {
