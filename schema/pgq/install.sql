@@ -42,6 +42,8 @@ SELECT pgq.upgrade_schema();
 \ir functions/pgq.event_retry.sql
 \ir functions/pgq.batch_retry.sql
 \ir functions/pgq.event_retry_raw.sql
+\ir functions/pgq.event_failed.sql
+\ir functions/pgq.failed_event_list.sql
 \ir functions/pgq.maint_retry_events.sql
 \ir functions/pgq.maint_rotate_tables.sql
 \ir functions/pgq.maint_tables_to_vacuum.sql

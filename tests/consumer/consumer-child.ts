@@ -1,7 +1,8 @@
 // A consumer process for the tests (killed with SIGKILL at will): consumes QUEUE as NAME and
 // writes each event it handles into `consumed` — in the queue's database (local) or in the
 // target's (remote, tracking batch or event) — sleeping a little per batch so that a kill lands
-// mid-batch. Events typed `retry-once` are put back once for one second. SIGTERM stops it.
+// mid-batch. Events typed `retry-once` are put back once for one second; events typed `poison`
+// are given up on (ev.fail) the first time they come. SIGTERM stops it.
 // argv: DB QUEUE NAME local|remote-batch|remote-event|coop-SUB|remote-coop-SUB [TARGET]
 // (coop-SUB: sub-consumer SUB of NAME, local, taking over a sibling's batch after 1.5 s of silence;
 // remote-coop-SUB: sub-consumer SUB into the target, per-batch tracking)
@@ -16,6 +17,10 @@ const handler: BatchHandler = async (batch: Batch, client: pg.ClientBase) => {
   for (const ev of batch.events) {
     if (ev.type === 'retry-once' && ev.retryCount === 0) {
       ev.retry(1);
+      continue;
+    }
+    if (ev.type === 'poison' && ev.retryCount === 0) {
+      ev.fail(`cannot handle ${ev.data ?? ''}`);
       continue;
     }
     await client.query('INSERT INTO consumed (ev_id, ev_type, retry_count, batch_id, who) VALUES ($1, $2, $3, $4, $5)', [ev.id, ev.type, ev.retryCount, batch.id, who]);

@@ -71,6 +71,33 @@ describe(`pgq command, PostgreSQL ${major}`, () => {
     assert.equal(back[0]?.n, 2, 'both back in the queue as their first retry');
   });
 
+  it('lists failed events with their reason, sends them back or deletes them', async () => {
+    // worker1 gives up on two events of a batch
+    await cluster.query('q', `SELECT pgq.insert_event('jobs', 'bad', 'p' || g) FROM generate_series(1, 3) g`);
+    await cluster.query('q', `SELECT pgq.force_tick('jobs')`);
+    await cluster.query('q', `SELECT pgq.ticker('jobs')`);
+    const failed = await cluster.withClient('q', async (c) => {
+      const b = await c.query<{ id: string }>(`SELECT pgq.next_batch('jobs', 'worker1')::text AS id`);
+      const id = b.rows[0]?.id ?? '';
+      const r = await c.query<{ ev_id: string }>(`SELECT e.ev_id::text FROM pgq.get_batch_events($1::int8) e WHERE e.ev_type = 'bad' ORDER BY e.ev_id`, [id]);
+      for (const e of r.rows) await c.query(`SELECT pgq.event_failed($1::int8, $2::int8, 'bad data ' || $2)`, [id, e.ev_id]);
+      await c.query('SELECT pgq.finish_batch($1::int8)', [id]);
+      return r.rows.map((e) => e.ev_id);
+    });
+    assert.equal(failed.length, 3);
+    const list = ok(await run('failed', 'jobs'), 'failed').stdout;
+    assert.match(list, /^Failed events\nqueue_name\s+consumer_name\s+ev_id/m);
+    for (const id of failed) assert.match(list, new RegExp(`^jobs\\s+worker1\\s+${id}\\s+.*bad data ${id}\\s+bad\\s+p\\d$`, 'm'), list);
+    refused(await run('failed-delete', 'jobs', 'worker1'), 'delete without ids', /failed-delete needs the event ids to forget \(pgq failed lists them\), or --all/);
+    refused(await run('failed-retry', 'jobs', 'worker1', 'x'), 'bad id', /x: an event id is a number \(pgq failed lists them\)/);
+    assert.match(ok(await run('failed-retry', 'jobs', 'worker1', failed[0] ?? ''), 'failed-retry').stdout, /1 failed events of worker1 on jobs moved back into the queue/);
+    const back = await cluster.query<{ n: number }>('q', `SELECT count(*)::int AS n FROM pgq.event_template WHERE ev_id = $1 AND ev_retry = 1`, [failed[0]]);
+    assert.equal(back[0]?.n, 1, 'back in the queue as its first retry');
+    assert.match(ok(await run('failed-delete', 'jobs', 'worker1', failed[1] ?? ''), 'failed-delete').stdout, /1 failed events of worker1 on jobs deleted/);
+    assert.match(ok(await run('failed-delete', 'jobs', 'worker1', '--all'), 'failed-delete --all').stdout, /1 failed events of worker1 on jobs deleted/);
+    assert.match(ok(await run('failed', 'jobs'), 'failed').stdout, /no failed events/);
+  });
+
   it('refuses to drop a queue with consumers unless forced, and unregisters', async () => {
     refused(await run('drop-queue', 'jobs'), 'drop with consumers', /queue jobs has consumers \(worker1\): unregister them, or drop with --force/);
     ok(await run('create-queue', 'other'), 'create other');

@@ -133,7 +133,35 @@ export async function showRetries(c: pg.ClientBase, out: Out, queue?: string, co
 
 export async function requeue(c: pg.ClientBase, out: Out, queue: string, consumer: string, ids: readonly string[]): Promise<void> {
   await mustExist(c, queue);
-  for (const id of ids) if (!/^\d+$/.test(id)) throw new UsageError(`${id}: an event id is a number (pgq retries lists them)`);
+  eventIds(ids, 'retries');
   const n = await pgq.requeueNow(c, queue, consumer, ids.length === 0 ? null : ids);
   out(`${String(n)} retry events of ${consumer} on ${queue} moved back into the queue`);
+}
+
+export async function showFailed(c: pg.ClientBase, out: Out, queue?: string, consumer?: string, limit = 100): Promise<void> {
+  if (queue !== undefined) await mustExist(c, queue);
+  const rows = await pgq.failedEvents(c, queue, consumer, limit);
+  if (rows.length === 0) out('no failed events');
+  const clip = (s: string | null): string | null => (s !== null && s.length > 60 ? `${s.slice(0, 57)}...` : s);
+  for (const l of formatDisplayTable('Failed events', ['queue_name', 'consumer_name', 'ev_id', 'ev_retry', 'failed_at', 'reason', 'ev_type', 'ev_data'], rows.map((r) => [r.queue_name, r.consumer_name, r.ev_id, r.ev_retry, r.failed_time, clip(r.reason), r.ev_type, clip(r.ev_data)]))) out(l);
+}
+
+function eventIds(ids: readonly string[], list: string): void {
+  for (const id of ids) if (!/^\d+$/.test(id)) throw new UsageError(`${id}: an event id is a number (pgq ${list} lists them)`);
+}
+
+export async function retryFailed(c: pg.ClientBase, out: Out, queue: string, consumer: string, ids: readonly string[]): Promise<void> {
+  await mustExist(c, queue);
+  eventIds(ids, 'failed');
+  const n = await pgq.retryFailed(c, queue, consumer, ids.length === 0 ? null : ids);
+  out(`${String(n)} failed events of ${consumer} on ${queue} moved back into the queue`);
+}
+
+export async function deleteFailed(c: pg.ClientBase, out: Out, queue: string, consumer: string, ids: readonly string[], all: boolean): Promise<void> {
+  await mustExist(c, queue);
+  eventIds(ids, 'failed');
+  if (ids.length === 0 && !all) throw new UsageError('failed-delete needs the event ids to forget (pgq failed lists them), or --all');
+  if (ids.length > 0 && all) throw new UsageError('failed-delete takes event ids or --all, not both');
+  const n = await pgq.deleteFailed(c, queue, consumer, all ? null : ids);
+  out(`${String(n)} failed events of ${consumer} on ${queue} deleted`);
 }

@@ -51,6 +51,7 @@ export interface ConsumerStats {
   batches: number;
   events: number;
   retried: number;
+  failed: number;
   errors: number;
 }
 
@@ -58,7 +59,7 @@ export abstract class BatchLoop {
   protected readonly log: Logger;
   private readonly latch = new WakeLatch();
   private paused = false;
-  readonly stats: ConsumerStats = { batches: 0, events: 0, retried: 0, errors: 0 };
+  readonly stats: ConsumerStats = { batches: 0, events: 0, retried: 0, failed: 0, errors: 0 };
 
   constructor(protected readonly options: ConsumerOptions) {
     this.log = options.logger ?? silentLogger;
@@ -198,9 +199,15 @@ export abstract class BatchLoop {
     return subconsumer === undefined ? name : `${name}.${subconsumer}`;
   }
 
-  /** Put aside the events the handler asked to see again; within the caller's transaction. */
-  protected async recordRetries(queue: pg.ClientBase, batch: Batch): Promise<void> {
+  /** Put aside the events the handler asked to see again, or gave up on; within the caller's transaction. */
+  protected async recordPutAside(queue: pg.ClientBase, batch: Batch): Promise<void> {
     for (const ev of batch.events) {
+      const reason = ev.failedReason;
+      if (reason !== null) {
+        await pgq.eventFailed(queue, batch.id, ev.id, reason);
+        this.stats.failed += 1;
+        continue;
+      }
       const seconds = ev.retrySeconds;
       if (seconds === null) continue;
       await pgq.eventRetry(queue, batch.id, ev.id, seconds);

@@ -157,7 +157,7 @@ export class CascadedConsumer extends BatchLoop {
         await pgqNode.setConsumerCompleted(target, this.log, this.options.queue, name, batch.tickId);
         // on the provider before the target commits: a crash in between redelivers the batch
         // (the target rolled back), never loses a retry
-        await session.withTransaction(queue, () => this.recordRetries(queue, batch));
+        await session.withTransaction(queue, () => this.recordPutAside(queue, batch));
       });
     } catch (err) {
       await this.closeTarget();

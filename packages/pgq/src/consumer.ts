@@ -13,7 +13,7 @@ export class Consumer extends BatchLoop {
   protected async apply(queue: pg.ClientBase, batch: Batch): Promise<void> {
     await session.withTransaction(queue, async () => {
       await this.options.handler(batch, queue);
-      await this.recordRetries(queue, batch);
+      await this.recordPutAside(queue, batch);
       await this.finishBatch(queue, batch);
     });
   }

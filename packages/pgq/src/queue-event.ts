@@ -1,6 +1,6 @@
 /**
  * One event of a batch as the handler sees it: PgQ's fields, typed, and what the handler decided
- * about it (done unless told otherwise; or retry after some seconds).
+ * about it (done unless told otherwise; or retry after some seconds; or failed, with a reason).
  */
 import type { PgqEvent } from '@skytools/core';
 
@@ -20,6 +20,7 @@ export class QueueEvent {
   readonly extra3: string | null;
   readonly extra4: string | null;
   private retryAfter: number | null = null;
+  private failure: string | null = null;
 
   constructor(row: PgqEvent) {
     this.id = row.ev_id;
@@ -44,11 +45,27 @@ export class QueueEvent {
   retry(seconds: number): void {
     if (!Number.isFinite(seconds) || seconds < 0) throw new RangeError(`retry of event ${this.id}: seconds must be a number >= 0, not ${String(seconds)}`);
     this.retryAfter = seconds;
+    this.failure = null;
   }
 
-  /** Take back a retry(): the event is done with the batch. */
+  /**
+   * Give up on this event: it is kept in the queue's failed events (pgq.failed_queue) with the
+   * reason, for someone to look at and retry or delete (`pgq failed`), instead of being done.
+   */
+  fail(reason: string): void {
+    this.failure = reason;
+    this.retryAfter = null;
+  }
+
+  /** Take back a retry() or fail(): the event is done with the batch. */
   done(): void {
     this.retryAfter = null;
+    this.failure = null;
+  }
+
+  /** Why it failed, or null when it did not. */
+  get failedReason(): string | null {
+    return this.failure;
   }
 
   /** Seconds until it comes back, or null when it is done. */

@@ -60,7 +60,7 @@ export class RemoteConsumer extends BatchLoop {
       if (!(await pgqExt.setBatchDone(target, name, sub, batch.id))) throw new SkytoolsError(`batch ${batch.id} was applied on the target meanwhile (another process named ${name}?): rolled back`);
       // committed on the queue before the target commits: a crash in between redelivers the
       // batch (the target rolled back), never loses a retry
-      await session.withTransaction(queue, () => this.recordRetries(queue, batch));
+      await session.withTransaction(queue, () => this.recordPutAside(queue, batch));
     });
   }
 
@@ -75,7 +75,7 @@ export class RemoteConsumer extends BatchLoop {
         if ((await pgqExt.doneEvents(target, name, sub, batch.id, [ev.id])).size > 0) return;
         await this.options.handler(one, target);
         if (!(await pgqExt.setEventsDone(target, name, sub, batch.id, [ev.id]))) throw new SkytoolsError(`event ${ev.id} was applied on the target meanwhile (another process named ${name}?): rolled back`);
-        await session.withTransaction(queue, () => this.recordRetries(queue, one));
+        await session.withTransaction(queue, () => this.recordPutAside(queue, one));
       });
     }
   }

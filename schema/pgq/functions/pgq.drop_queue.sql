@@ -36,6 +36,7 @@ BEGIN
     EXECUTE 'DROP TABLE ' || pgq.quote_fqname(q.queue_data_pfx);
 
     DELETE FROM pgq.retry_queue WHERE ev_queue = q.queue_id;
+    DELETE FROM pgq.failed_queue WHERE ev_queue = q.queue_id;
     DELETE FROM pgq.tick WHERE tick_queue = q.queue_id;
     EXECUTE 'DROP SEQUENCE ' || pgq.quote_fqname(q.queue_tick_seq);
     EXECUTE 'DROP SEQUENCE ' || pgq.quote_fqname(q.queue_event_seq);

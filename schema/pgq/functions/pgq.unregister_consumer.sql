@@ -1,4 +1,4 @@
--- pgq.unregister_consumer(queue, consumer): drop a subscription with its pending retry events.
+-- pgq.unregister_consumer(queue, consumer): drop a subscription with its pending retry and failed events.
 -- The consumer name itself goes away once no queue uses it. Returns the number of
 -- subscriptions removed (0 when there was none).
 CREATE OR REPLACE FUNCTION pgq.unregister_consumer(x_queue_name text, x_consumer_name text)
@@ -31,6 +31,7 @@ BEGIN
     END IF;
 
     DELETE FROM pgq.retry_queue WHERE ev_owner = v_sub.sub_id;
+    DELETE FROM pgq.failed_queue WHERE ev_owner = v_sub.sub_id;
     DELETE FROM pgq.subscription WHERE sub_id = v_sub.sub_id;
     IF NOT EXISTS (SELECT 1 FROM pgq.subscription WHERE sub_consumer = v_sub.co_id) THEN
         DELETE FROM pgq.consumer WHERE co_id = v_sub.co_id;

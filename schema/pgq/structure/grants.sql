@@ -11,6 +11,9 @@ GRANT SELECT ON pgq.event_template TO pgq_reader;
 GRANT SELECT, INSERT, TRUNCATE ON pgq.event_template TO pgq_admin;
 REVOKE ALL ON pgq.retry_queue FROM public;
 GRANT SELECT, INSERT, UPDATE, DELETE ON pgq.retry_queue TO pgq_admin;
+REVOKE ALL ON pgq.failed_queue FROM public;
+GRANT SELECT ON pgq.failed_queue TO pgq_reader;
+GRANT SELECT, INSERT, UPDATE, DELETE ON pgq.failed_queue TO pgq_admin;
 
 -- grant_fns(role, signatures): revoke from PUBLIC unless role is public, then grant EXECUTE.
 DO $grants$
@@ -33,7 +36,10 @@ BEGIN
                 'pgq.get_batch_info(bigint)', 'pgq.get_batch_cursor(bigint,text,int4,text)',
                 'pgq.get_batch_cursor(bigint,text,int4)', 'pgq.event_retry(bigint,bigint,timestamptz)',
                 'pgq.event_retry(bigint,bigint,integer)', 'pgq.batch_retry(bigint,integer)',
-                'pgq.force_tick(text)', 'pgq.finish_batch(bigint)']),
+                'pgq.force_tick(text)', 'pgq.finish_batch(bigint)',
+                'pgq.event_failed(bigint,bigint,text)', 'pgq.failed_event_list(text,text)',
+                'pgq.failed_event_list(text,text,integer,integer)', 'pgq.failed_event_count(text,text)',
+                'pgq.failed_event_delete(text,text,bigint)', 'pgq.failed_event_retry(text,text,bigint)']),
             ('pgq_writer', ARRAY[
                 'pgq.insert_event(text,text,text)', 'pgq.insert_event(text,text,text,text,text,text,text)',
                 'pgq.current_event_table(text)', 'pgq.logutriga()', 'pgq.jsontriga()', 'pgq.sqltriga()']),

@@ -102,6 +102,19 @@ CREATE TABLE IF NOT EXISTS pgq.retry_queue (
 ALTER TABLE pgq.retry_queue ALTER COLUMN ev_txid DROP NOT NULL;
 CREATE INDEX IF NOT EXISTS rq_retry_idx ON pgq.retry_queue (ev_retry_after);
 
+-- Events a consumer gave up on (pgq.event_failed), kept with the reason until someone retries or
+-- deletes them. Not in PgQ 3 (Skytools 2's pgq had it, under the same name and functions): the
+-- consumer records the failure in the batch's transaction instead of skipping the event silently.
+CREATE TABLE IF NOT EXISTS pgq.failed_queue (
+    ev_failed_reason    text        NOT NULL,
+    ev_failed_time      timestamptz NOT NULL,
+    ev_queue            int4        NOT NULL,
+    LIKE pgq.event_template,
+    CONSTRAINT fq_pkey PRIMARY KEY (ev_owner, ev_id),
+    CONSTRAINT fq_queue_id_fkey FOREIGN KEY (ev_queue) REFERENCES pgq.queue (queue_id)
+);
+ALTER TABLE pgq.failed_queue ALTER COLUMN ev_txid DROP NOT NULL;
+
 -- Capture functions written by pgq.generate_capture_trigger, one per queue and table, with what
 -- they were written for: rotations, queue settings and DDL rewrite them from here.
 CREATE TABLE IF NOT EXISTS pgq.capture_function (

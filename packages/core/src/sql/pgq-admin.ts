@@ -119,3 +119,58 @@ async function requeueRows(client: pg.ClientBase, queue: string, consumer: strin
   }
   return r.rowCount ?? 0;
 }
+
+export interface FailedRow {
+  queue_name: string;
+  consumer_name: string;
+  ev_id: string;
+  failed_time: string;
+  reason: string;
+  ev_retry: number | null;
+  ev_type: string | null;
+  ev_data: string | null;
+}
+
+/** Events consumers gave up on (of a queue, of one consumer), oldest failure first. */
+export async function failedEvents(client: pg.ClientBase, queue?: string, consumer?: string, limit = 100): Promise<FailedRow[]> {
+  const r = await client.query<FailedRow>(
+    `SELECT q.queue_name, co.co_name AS consumer_name, f.ev_id::text AS ev_id, f.ev_failed_time::text AS failed_time, f.ev_failed_reason AS reason,
+            f.ev_retry, f.ev_type, f.ev_data
+       FROM pgq.failed_queue f
+       JOIN pgq.subscription s ON s.sub_id = f.ev_owner AND s.sub_queue = f.ev_queue
+       JOIN pgq.queue q ON q.queue_id = s.sub_queue
+       JOIN pgq.consumer co ON co.co_id = s.sub_consumer
+      WHERE ($1::text IS NULL OR q.queue_name = $1) AND ($2::text IS NULL OR co.co_name = $2)
+      ORDER BY f.ev_failed_time, f.ev_id
+      LIMIT $3`,
+    [queue ?? null, consumer ?? null, limit],
+  );
+  return r.rows;
+}
+
+/**
+ * Failed events of a consumer (all, or these ids) back to it now: through the retry queue, moved
+ * into the queue at once; how many. All or nothing.
+ */
+export async function retryFailed(client: pg.ClientBase, queue: string, consumer: string, ids: readonly string[] | null): Promise<number> {
+  return withTransaction(client, async () => {
+    const r = await client.query<{ n: number }>(
+      `SELECT count(pgq.failed_event_retry($1, $2, f.ev_id))::int AS n FROM pgq.failed_event_list($1, $2) f WHERE $3::int8[] IS NULL OR f.ev_id = ANY ($3::int8[])`,
+      [queue, consumer, ids],
+    );
+    for (;;) {
+      const moved = await client.query<{ n: number }>('SELECT pgq.maint_retry_events() AS n');
+      if ((moved.rows[0]?.n ?? 0) === 0) break;
+    }
+    return r.rows[0]?.n ?? 0;
+  });
+}
+
+/** Forget failed events of a consumer (all, or these ids); how many. */
+export async function deleteFailed(client: pg.ClientBase, queue: string, consumer: string, ids: readonly string[] | null): Promise<number> {
+  const r = await client.query<{ n: number }>(
+    `SELECT coalesce(sum(pgq.failed_event_delete($1, $2, f.ev_id)), 0)::int AS n FROM pgq.failed_event_list($1, $2) f WHERE $3::int8[] IS NULL OR f.ev_id = ANY ($3::int8[])`,
+    [queue, consumer, ids],
+  );
+  return r.rows[0]?.n ?? 0;
+}

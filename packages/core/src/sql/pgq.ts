@@ -173,6 +173,12 @@ export async function eventRetry(client: pg.ClientBase, batchId: string, eventId
   return r.rows[0]?.n === 1;
 }
 
+/** Give up on one event of the open batch: kept in pgq.failed_queue with `reason`; false when it was already. */
+export async function eventFailed(client: pg.ClientBase, batchId: string, eventId: string, reason: string): Promise<boolean> {
+  const r = await client.query<{ n: number }>('SELECT pgq.event_failed($1::int8, $2::int8, $3) AS n', [batchId, eventId, reason]);
+  return r.rows[0]?.n === 1;
+}
+
 /** The event table events are written to now (it changes with rotation). */
 export async function currentEventTable(client: pg.ClientBase, queue: string): Promise<string> {
   const r = await client.query<{ t: string | null }>('SELECT pgq.current_event_table($1) AS t', [queue]);
@@ -242,7 +248,7 @@ export async function callMaintFunction(client: pg.ClientBase, op: MaintOperatio
 }
 
 export { nextBatch, readBatchEvents, batchEventsStream, finishBatch } from './pgq-batch.js';
-export { createQueue, dropQueue, queueInfo, consumerInfo, retryEvents, requeueNow, type QueueRow, type ConsumerRow, type RetryRow } from './pgq-admin.js';
+export { createQueue, dropQueue, queueInfo, consumerInfo, retryEvents, requeueNow, failedEvents, retryFailed, deleteFailed, type QueueRow, type ConsumerRow, type RetryRow, type FailedRow } from './pgq-admin.js';
 
 /** Is tick `tick` still in the queue's tick table (a consumer can be registered at it)? */
 export async function tickExists(client: pg.ClientBase, queue: string, tick: string): Promise<boolean> {

@@ -96,6 +96,29 @@ const args = await yargs(hideBin(process.argv))
     (y) => y.positional('queue', { type: 'string', demandOption: true }).positional('consumer', { type: 'string', demandOption: true }).positional('ids', { type: 'string', array: true }),
     (a) => set((c, out) => admin.requeue(c, out, str(a.queue), str(a.consumer), (a.ids ?? []).map(String))),
   )
+  .command(
+    'failed [queue] [consumer]',
+    'events consumers gave up on (ev.fail), oldest first, with the reason',
+    (y) => y.positional('queue', { type: 'string' }).positional('consumer', { type: 'string' }).option('limit', { type: 'number', default: 100 }),
+    (a) => set((c, out) => admin.showFailed(c, out, a.queue, a.consumer, a.limit)),
+  )
+  .command(
+    'failed-retry <queue> <consumer> [ids..]',
+    'send failed events of a consumer back to it now (all, or these event ids)',
+    (y) => y.positional('queue', { type: 'string', demandOption: true }).positional('consumer', { type: 'string', demandOption: true }).positional('ids', { type: 'string', array: true }),
+    (a) => set((c, out) => admin.retryFailed(c, out, str(a.queue), str(a.consumer), (a.ids ?? []).map(String))),
+  )
+  .command(
+    'failed-delete <queue> <consumer> [ids..]',
+    'forget failed events of a consumer (these event ids, or --all)',
+    (y) =>
+      y
+        .positional('queue', { type: 'string', demandOption: true })
+        .positional('consumer', { type: 'string', demandOption: true })
+        .positional('ids', { type: 'string', array: true })
+        .option('all', { type: 'boolean', default: false, describe: 'every failed event of the consumer' }),
+    (a) => set((c, out) => admin.deleteFailed(c, out, str(a.queue), str(a.consumer), (a.ids ?? []).map(String), a.all)),
+  )
   .demandCommand(1, 'a command is required (pgq --help lists them)')
   .version(SKYTOOLS_TS_VERSION)
   .strict()
