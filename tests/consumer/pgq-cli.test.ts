@@ -127,6 +127,11 @@ describe(`pgq command, PostgreSQL ${major}`, () => {
     await cluster.query('q', `SELECT pgq.ticker('shared')`);
     const batch = await cluster.query<{ b: string | null }>('q', `SELECT pgq_coop.next_batch('shared', 'team', 'b')::text AS b`);
     assert.ok(batch[0]?.b !== null, 'b holds a batch');
+    // a sub-consumer's failed event belongs to its consumer: listed once, under it
+    await cluster.query('q', `SELECT pgq.event_failed($1::int8, e.ev_id, 'sub failed') FROM pgq.get_batch_events($1::int8) e`, [batch[0]?.b]);
+    const failedRows = ok(await run('failed', 'shared'), 'failed shared').stdout.split('\n').filter((l) => l.startsWith('shared'));
+    assert.equal(failedRows.length, 1, failedRows.join('\n'));
+    assert.match(failedRows[0] ?? '', /^shared\s+team\s+\d+\s+.*sub failed/);
     refused(await run('unregister', 'shared', 'team', '--subconsumer', 'b'), 'holding a batch', /sub-consumer team\.b holds batch \d+: stop it first, or give --drop-batch/);
     assert.match(ok(await run('unregister', 'shared', 'team', '--subconsumer', 'b', '--drop-batch'), 'drop-batch').stdout, /sub-consumer team\.b unregistered from shared/);
     assert.match(ok(await run('unregister', 'shared', 'team', '--subconsumer', 'a'), 'unregister a').stdout, /sub-consumer team\.a unregistered from shared/);

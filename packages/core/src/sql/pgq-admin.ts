@@ -80,16 +80,30 @@ export interface RetryRow {
   ev_data: string | null;
 }
 
+/**
+ * The rows of a per-consumer event table (pgq.retry_queue, pgq.failed_queue) as `t`, with their
+ * queue `q` and consumer `co`, of queue $1 (all when NULL) and consumer $2. Sub-consumers
+ * (pgq_coop) share their consumer's rows: without $2 each row is listed once, under the consumer.
+ */
+function perConsumerRows(table: string): string {
+  return `pgq.${table} t
+       JOIN pgq.subscription s ON s.sub_id = t.ev_owner AND s.sub_queue = t.ev_queue
+       JOIN pgq.queue q ON q.queue_id = s.sub_queue
+       JOIN pgq.consumer co ON co.co_id = s.sub_consumer
+      WHERE ($1::text IS NULL OR q.queue_name = $1)
+        AND CASE WHEN $2::text IS NULL
+                 THEN NOT EXISTS (SELECT 1 FROM pgq.subscription m JOIN pgq.consumer mc ON mc.co_id = m.sub_consumer
+                                   WHERE m.sub_id = s.sub_id AND m.sub_queue = s.sub_queue AND m.sub_consumer <> s.sub_consumer
+                                     AND left(co.co_name, length(mc.co_name) + 1) = mc.co_name || '.')
+                 ELSE co.co_name = $2 END`;
+}
+
 /** Events waiting in the retry queue (of a queue, of one consumer), soonest first. */
 export async function retryEvents(client: pg.ClientBase, queue?: string, consumer?: string, limit = 100): Promise<RetryRow[]> {
   const r = await client.query<RetryRow>(
-    `SELECT q.queue_name, co.co_name AS consumer_name, rq.ev_id::text AS ev_id, rq.ev_retry, rq.ev_retry_after::text AS retry_after, rq.ev_type, rq.ev_data
-       FROM pgq.retry_queue rq
-       JOIN pgq.subscription s ON s.sub_id = rq.ev_owner
-       JOIN pgq.queue q ON q.queue_id = s.sub_queue
-       JOIN pgq.consumer co ON co.co_id = s.sub_consumer
-      WHERE ($1::text IS NULL OR q.queue_name = $1) AND ($2::text IS NULL OR co.co_name = $2)
-      ORDER BY rq.ev_retry_after, rq.ev_id
+    `SELECT q.queue_name, co.co_name AS consumer_name, t.ev_id::text AS ev_id, t.ev_retry, t.ev_retry_after::text AS retry_after, t.ev_type, t.ev_data
+       FROM ${perConsumerRows('retry_queue')}
+      ORDER BY t.ev_retry_after, t.ev_id
       LIMIT $3`,
     [queue ?? null, consumer ?? null, limit],
   );
@@ -134,14 +148,10 @@ export interface FailedRow {
 /** Events consumers gave up on (of a queue, of one consumer), oldest failure first. */
 export async function failedEvents(client: pg.ClientBase, queue?: string, consumer?: string, limit = 100): Promise<FailedRow[]> {
   const r = await client.query<FailedRow>(
-    `SELECT q.queue_name, co.co_name AS consumer_name, f.ev_id::text AS ev_id, f.ev_failed_time::text AS failed_time, f.ev_failed_reason AS reason,
-            f.ev_retry, f.ev_type, f.ev_data
-       FROM pgq.failed_queue f
-       JOIN pgq.subscription s ON s.sub_id = f.ev_owner AND s.sub_queue = f.ev_queue
-       JOIN pgq.queue q ON q.queue_id = s.sub_queue
-       JOIN pgq.consumer co ON co.co_id = s.sub_consumer
-      WHERE ($1::text IS NULL OR q.queue_name = $1) AND ($2::text IS NULL OR co.co_name = $2)
-      ORDER BY f.ev_failed_time, f.ev_id
+    `SELECT q.queue_name, co.co_name AS consumer_name, t.ev_id::text AS ev_id, t.ev_failed_time::text AS failed_time, t.ev_failed_reason AS reason,
+            t.ev_retry, t.ev_type, t.ev_data
+       FROM ${perConsumerRows('failed_queue')}
+      ORDER BY t.ev_failed_time, t.ev_id
       LIMIT $3`,
     [queue ?? null, consumer ?? null, limit],
   );
