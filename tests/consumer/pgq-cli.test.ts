@@ -72,7 +72,7 @@ describe(`pgq command, PostgreSQL ${major}`, () => {
   });
 
   it('lists failed events with their reason, sends them back or deletes them', async () => {
-    // worker1 gives up on two events of a batch
+    // worker1 gives up on the three events of a batch
     await cluster.query('q', `SELECT pgq.insert_event('jobs', 'bad', 'p' || g) FROM generate_series(1, 3) g`);
     await cluster.query('q', `SELECT pgq.force_tick('jobs')`);
     await cluster.query('q', `SELECT pgq.ticker('jobs')`);
@@ -126,7 +126,7 @@ describe(`pgq command, PostgreSQL ${major}`, () => {
     await cluster.query('q', `SELECT pgq.force_tick('shared')`);
     await cluster.query('q', `SELECT pgq.ticker('shared')`);
     const batch = await cluster.query<{ b: string | null }>('q', `SELECT pgq_coop.next_batch('shared', 'team', 'b')::text AS b`);
-    assert.ok(batch[0]?.b !== null, 'b holds a batch');
+    assert.equal(typeof batch[0]?.b, 'string', 'b holds a batch');
     // a sub-consumer's failed event belongs to its consumer: listed once, under it
     await cluster.query('q', `SELECT pgq.event_failed($1::int8, e.ev_id, 'sub failed') FROM pgq.get_batch_events($1::int8) e`, [batch[0]?.b]);
     const failedRows = ok(await run('failed', 'shared'), 'failed shared').stdout.split('\n').filter((l) => l.startsWith('shared'));
@@ -137,5 +137,14 @@ describe(`pgq command, PostgreSQL ${major}`, () => {
     assert.match(ok(await run('unregister', 'shared', 'team', '--subconsumer', 'a'), 'unregister a').stdout, /sub-consumer team\.a unregistered from shared/);
     const subs = await cluster.query<{ n: string }>('q', `SELECT consumer_name AS n FROM pgq.get_consumer_info('shared') ORDER BY 1`);
     assert.deepEqual(subs.map((r) => r.n), ['team']);
+    // pgq_coop.finish_batch closes only sub-consumers' batches (upstream's would clear a plain consumer's position)
+    await cluster.query('q', `SELECT pgq.register_consumer('shared', 'plain')`);
+    await cluster.query('q', `SELECT pgq.insert_event('shared', 't', 'y')`);
+    await cluster.query('q', `SELECT pgq.force_tick('shared')`);
+    await cluster.query('q', `SELECT pgq.ticker('shared')`);
+    const plain = (await cluster.query<{ b: string }>('q', `SELECT pgq.next_batch('shared', 'plain')::text AS b`))[0]?.b;
+    assert.equal(typeof plain, 'string', 'plain holds a batch');
+    await assert.rejects(cluster.query('q', 'SELECT pgq_coop.finish_batch($1::int8)', [plain]), /batch \d+ is not a sub-consumer's: close it with pgq.finish_batch/);
+    assert.equal((await cluster.query<{ n: number }>('q', 'SELECT pgq.finish_batch($1::int8) AS n', [plain]))[0]?.n, 1);
   });
 });

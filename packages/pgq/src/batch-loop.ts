@@ -67,6 +67,8 @@ export abstract class BatchLoop {
     if (sub !== undefined) {
       if (sub === '') throw new UsageError(`consumer ${options.name}: subconsumer is empty; give each cooperating process a name of its own, or leave it out`);
       if ((options.mergeEvents ?? 0) > 0) throw new UsageError(`consumer ${options.name}.${sub}: mergeEvents cannot be combined with subconsumer (pgq_coop cuts one tick per batch); leave one out`);
+      const dead = options.deadSubconsumerMs;
+      if (dead !== undefined && !(Number.isFinite(dead) && dead > 0)) throw new UsageError(`consumer ${options.name}.${sub}: deadSubconsumerMs must be a number of milliseconds > 0, not ${String(dead)}`);
     } else if (options.deadSubconsumerMs !== undefined) {
       throw new UsageError(`consumer ${options.name}: deadSubconsumerMs needs subconsumer (it takes over a silent sibling's batch)`);
     }
@@ -189,8 +191,13 @@ export abstract class BatchLoop {
   protected async finishBatch(queue: pg.ClientBase, batch: Batch): Promise<void> {
     const { subconsumer } = this.options;
     if (!(await (subconsumer === undefined ? pgq.finishBatch(queue, batch.id) : pgqCoop.finishBatch(queue, batch.id)))) {
-      throw new SkytoolsError(`batch ${batch.id} of ${this.options.queue} was finished by another consumer named ${this.displayName}: run one process per consumer name; this batch's work is rolled back`);
+      throw new SkytoolsError(`batch ${batch.id} of ${this.options.queue} was finished by another consumer named ${this.displayName}: run one process per consumer name (${this.finishRefusedOutcome})`);
     }
+  }
+
+  /** What became of the batch's work when finish_batch found it finished by another process. */
+  protected get finishRefusedOutcome(): string {
+    return "this batch's work is rolled back";
   }
 
   /** NAME, or NAME.SUB for a sub-consumer (as the queue lists it). */
@@ -204,14 +211,12 @@ export abstract class BatchLoop {
     for (const ev of batch.events) {
       const reason = ev.failedReason;
       if (reason !== null) {
-        await pgq.eventFailed(queue, batch.id, ev.id, reason);
-        this.stats.failed += 1;
+        if (await pgq.eventFailed(queue, batch.id, ev.id, reason)) this.stats.failed += 1;
         continue;
       }
       const seconds = ev.retrySeconds;
       if (seconds === null) continue;
-      await pgq.eventRetry(queue, batch.id, ev.id, seconds);
-      this.stats.retried += 1;
+      if (await pgq.eventRetry(queue, batch.id, ev.id, seconds)) this.stats.retried += 1;
     }
   }
 
@@ -230,6 +235,9 @@ export abstract class BatchLoop {
   private async open(db: string): Promise<pg.Client> {
     const client = await this.connectQueue(db);
     try {
+      if (this.options.subconsumer !== undefined && !(await pgqCoop.installed(client))) {
+        throw new UsageError(`consumer ${this.displayName}: sub-consumers need the pgq_coop schema in the queue's database (pgq install pgq_coop)`);
+      }
       await listenForTicks(client, this.options.queue, () => this.latch.wake());
       return client;
     } catch (err) {

@@ -19,7 +19,10 @@ export interface CascadedConsumerOptions extends Omit<ConsumerOptions, 'db' | 's
   target: string;
   /** register(): read from this provider (connection string) instead of the node's own. */
   provider?: string;
-  /** Follow the node when it moves to another provider (default true); false: stay with the consumer's provider. */
+  /**
+   * Follow the node when it moves to another provider; false: stay with the consumer's provider.
+   * Default true, false when `provider` is given (the consumer reads from a provider of its own).
+   */
   followNode?: boolean;
 }
 
@@ -81,6 +84,16 @@ export class CascadedConsumer extends BatchLoop {
 
   /** The provider to read from this round; null on a root or paused consumer. */
   protected override async queueDb(): Promise<string | null> {
+    try {
+      return await this.providerForRound();
+    } catch (err) {
+      // the target connection may be broken (a restarted node): a fresh one next round
+      await this.closeTarget();
+      throw err;
+    }
+  }
+
+  private async providerForRound(): Promise<string | null> {
     const { queue, name } = this.options;
     const target = await this.target();
     let st = await pgqNode.cascadedConsumerState(target, queue, name);
@@ -89,7 +102,7 @@ export class CascadedConsumer extends BatchLoop {
     }
     if (st.node_type === 'root') return this.idle(`node ${st.node_name ?? '?'} is the root of ${queue}: nothing to read (waiting)`);
     if (st.paused === true) return this.idle(`consumer ${name} is paused on node ${st.node_name ?? '?'}`);
-    if ((this.cascade.followNode ?? true) && st.node_provider !== null && st.node_provider_location !== null && st.node_provider !== st.provider_node) {
+    if ((this.cascade.followNode ?? this.cascade.provider === undefined) && st.node_provider !== null && st.node_provider_location !== null && st.node_provider !== st.provider_node) {
       await this.follow(target, st);
       st = await pgqNode.cascadedConsumerState(target, queue, name);
     }
@@ -105,37 +118,45 @@ export class CascadedConsumer extends BatchLoop {
   }
 
   /**
-   * The node moved to another provider: register there at this consumer's completed tick, point
-   * the node's record at it, then leave the old provider (best effort: it may be gone). Each step
-   * can be repeated, so a crash in between is finished by the next round.
+   * The node moved to another provider: register there at this consumer's completed tick, leave
+   * the old provider (best effort: it may be gone), then point the node's record at the new one.
+   * Each step can be repeated, so a crash in between is finished by the next round.
    */
   private async follow(target: pg.Client, st: CascadedConsumerState): Promise<void> {
     const { queue, name } = this.options;
     const to = st.node_provider ?? '';
+    const node = st.node_name ?? '?';
     const tick = st.completed_tick;
-    if (tick === null) throw new SkytoolsError(`consumer ${name} has no completed tick on node ${st.node_name ?? '?'}: cannot follow it to ${to}`);
+    if (tick === null) throw new SkytoolsError(`consumer ${name} has no completed tick on node ${node}: cannot follow it to ${to}`);
     const next = await this.connectTo(st.node_provider_location ?? '', 'provider');
     try {
       if (!(await pgq.tickExists(next, queue, tick))) {
-        throw new SkytoolsError(`node ${st.node_name ?? '?'} now reads from ${to}, which does not have tick ${tick} of consumer ${name} yet (behind, or rotated away): trying again`);
+        const oldest = await pgq.oldestTickId(next, queue);
+        if (oldest !== null && BigInt(oldest) > BigInt(tick)) {
+          throw new SkytoolsError(
+            `node ${node} now reads from ${to}, which no longer has tick ${tick} of consumer ${name} (its oldest is ${oldest}): the consumer cannot follow without a gap; unregister() and register() it again to go on from ${to}'s newest tick`,
+          );
+        }
+        throw new SkytoolsError(`node ${node} now reads from ${to}, which does not have tick ${tick} of consumer ${name} yet (it is behind): trying again`);
       }
       await pgq.registerConsumerAt(next, queue, name, tick);
     } finally {
       await next.end().catch(() => undefined);
     }
-    await pgqNode.changeConsumerProvider(target, this.log, queue, name, to);
-    this.log.info(`consumer ${name} follows node ${st.node_name ?? '?'} from ${st.provider_node ?? '?'} to ${to}, from tick ${tick}`);
-    if (st.provider_location === null) return;
-    try {
-      const old = await this.connectTo(st.provider_location, 'old provider');
+    if (st.provider_location !== null) {
       try {
-        await pgq.unregisterConsumer(old, queue, name);
-      } finally {
-        await old.end().catch(() => undefined);
+        const old = await this.connectTo(st.provider_location, 'old provider');
+        try {
+          await pgq.unregisterConsumer(old, queue, name);
+        } finally {
+          await old.end().catch(() => undefined);
+        }
+      } catch (err) {
+        this.log.warning(`consumer ${name} stays registered on ${st.provider_node ?? '?'} (${err instanceof Error ? err.message : String(err)}): unregister it there when it is back (pgq unregister ${queue} ${name}), or it holds back that queue's rotation`);
       }
-    } catch (err) {
-      this.log.warning(`consumer ${name} stays registered on ${st.provider_node ?? '?'} (${err instanceof Error ? err.message : String(err)}): unregister it there when it is back (pgq unregister ${queue} ${name}), or it holds back that queue's rotation`);
     }
+    await pgqNode.changeConsumerProvider(target, this.log, queue, name, to);
+    this.log.info(`consumer ${name} follows node ${node} from ${st.provider_node ?? '?'} to ${to}, from tick ${tick}`);
   }
 
   protected async apply(queue: pg.ClientBase, batch: Batch): Promise<void> {
@@ -146,6 +167,7 @@ export class CascadedConsumer extends BatchLoop {
     try {
       await session.withTransaction(target, async () => {
         const completed = await pgqNode.lockConsumerTick(target, this.options.queue, name);
+        if (completed === undefined) throw new UsageError(`consumer ${name} is no longer registered on node ${this.state?.node_name ?? '?'} of ${this.options.queue}: register() it again`);
         if (completed === batch.tickId) {
           done = true;
           return;
@@ -169,6 +191,10 @@ export class CascadedConsumer extends BatchLoop {
 
   private connectTo(location: string, role: string): Promise<pg.Client> {
     return connect(location, { name: role, logger: this.log, applicationName: `pgq consumer ${this.options.name}` });
+  }
+
+  protected override get finishRefusedOutcome(): string {
+    return 'its work on the target is committed and recorded there, so the batch is not applied twice';
   }
 
   private async target(): Promise<pg.Client> {

@@ -92,8 +92,12 @@ export class RemoteConsumer extends BatchLoop {
     const recorded = await pgqExt.recordedBatch(target, name, sub, tracking);
     if (recorded === null || recorded <= BigInt(batch.id)) return;
     throw new SkytoolsError(
-      `batch ${batch.id} of ${queue} is older than batch ${String(recorded)} that consumer ${name} recorded on the target: another process of this name ran ahead (run one per name), or the queue's database was recreated (then clear the consumer's rows in pgq_ext on the target); rolled back`,
+      `batch ${batch.id} of ${queue} is older than batch ${String(recorded)} that consumer ${name} recorded on the target: another process of this name ran ahead (run one per name), this name also consumes another queue into this target (give each its own name), or the queue's database was recreated (then clear the consumer's rows in pgq_ext on the target); rolled back`,
     );
+  }
+
+  protected override get finishRefusedOutcome(): string {
+    return 'its work on the target is committed and recorded there, so the batch is not applied twice';
   }
 
   private async target(): Promise<pg.Client> {

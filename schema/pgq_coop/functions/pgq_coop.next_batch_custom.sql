@@ -3,7 +3,8 @@
 --
 -- The main consumer's row is locked for the whole cut, so two sub-consumers never get the same
 -- ticks: the main consumer takes the next batch and passes it on at once (its position moves to
--- the batch's end), and the sub-consumer's row holds the batch until pgq_coop.finish_batch.
+-- the batch's end), and the sub-consumer's row (locked too: an unregister waits) holds the batch
+-- until pgq_coop.finish_batch. A dead sibling holding a batch is taken over before an idle one.
 -- Sub-consumers (and the main consumer) are registered on first use. Every call marks the
 -- sub-consumer as seen (upstream marks it only when it takes a batch, so an idle sibling looked dead
 -- and was unregistered, to register again on its next call).
@@ -41,13 +42,15 @@ BEGIN
     SELECT s.sub_consumer, s.sub_id, s.sub_batch INTO v_sub
       FROM pgq.subscription s
       JOIN pgq.consumer c ON c.co_id = s.sub_consumer
-     WHERE s.sub_queue = v_main.sub_queue AND c.co_name = i_consumer_name || '.' || i_subconsumer_name;
+     WHERE s.sub_queue = v_main.sub_queue AND c.co_name = i_consumer_name || '.' || i_subconsumer_name
+       FOR UPDATE OF s;
     IF NOT FOUND THEN
         PERFORM pgq_coop.register_subconsumer(i_queue_name, i_consumer_name, i_subconsumer_name);
         SELECT s.sub_consumer, s.sub_id, s.sub_batch INTO v_sub
           FROM pgq.subscription s
           JOIN pgq.consumer c ON c.co_id = s.sub_consumer
-         WHERE s.sub_queue = v_main.sub_queue AND c.co_name = i_consumer_name || '.' || i_subconsumer_name;
+         WHERE s.sub_queue = v_main.sub_queue AND c.co_name = i_consumer_name || '.' || i_subconsumer_name
+       FOR UPDATE OF s;
         IF NOT FOUND THEN
             RAISE EXCEPTION 'subconsumer not found';
         END IF;
@@ -69,15 +72,22 @@ BEGIN
          WHERE s.sub_queue = v_main.sub_queue AND s.sub_id = v_sub.sub_id
            AND s.sub_consumer NOT IN (v_sub.sub_consumer, v_main.sub_consumer)
            AND s.sub_active < now() - i_dead_interval
+         ORDER BY s.sub_batch IS NULL, s.sub_active
          LIMIT 1
            FOR UPDATE OF s;
         IF FOUND THEN
             DELETE FROM pgq.subscription WHERE sub_queue = v_main.sub_queue AND sub_consumer = v_dead.sub_consumer;
+            -- its name goes too once no queue uses it (as pgq.unregister_consumer does)
+            DELETE FROM pgq.consumer c WHERE c.co_id = v_dead.sub_consumer
+               AND NOT EXISTS (SELECT 1 FROM pgq.subscription x WHERE x.sub_consumer = c.co_id);
             IF v_dead.sub_batch IS NOT NULL THEN
                 UPDATE pgq.subscription
                    SET sub_batch = v_dead.sub_batch, sub_last_tick = v_dead.sub_last_tick,
                        sub_next_tick = v_dead.sub_next_tick, sub_active = now()
                  WHERE sub_queue = v_main.sub_queue AND sub_consumer = v_sub.sub_consumer;
+                IF NOT FOUND THEN
+                    RAISE EXCEPTION 'subconsumer %.% vanished while taking over batch %', i_consumer_name, i_subconsumer_name, v_dead.sub_batch;
+                END IF;
                 RETURN v_dead.sub_batch;
             END IF;
         END IF;
@@ -98,6 +108,10 @@ BEGIN
        SET sub_batch = v_batch.batch_id, sub_last_tick = v_batch.prev_tick_id,
            sub_next_tick = v_batch.cur_tick_id, sub_active = now()
      WHERE sub_queue = v_main.sub_queue AND sub_consumer = v_sub.sub_consumer;
+    -- (its row is locked above, so only a bug gets here: never move the consumer past a batch nobody holds)
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'subconsumer %.% vanished while taking batch %', i_consumer_name, i_subconsumer_name, v_batch.batch_id;
+    END IF;
     RETURN v_batch.batch_id;
 END;
 $$;

@@ -251,6 +251,15 @@ export { nextBatch, readBatchEvents, batchEventsStream, finishBatch } from './pg
 export { createQueue, dropQueue, queueInfo, consumerInfo, retryEvents, requeueNow, failedEvents, retryFailed, deleteFailed, type QueueRow, type ConsumerRow, type RetryRow, type FailedRow } from './pgq-admin.js';
 
 /** Is tick `tick` still in the queue's tick table (a consumer can be registered at it)? */
+/** The oldest tick id a queue still has (older ones were rotated away), or null when it has none. */
+export async function oldestTickId(client: pg.ClientBase, queue: string): Promise<string | null> {
+  const r = await client.query<{ t: string | null }>(
+    'SELECT min(t.tick_id)::text AS t FROM pgq.tick t JOIN pgq.queue q ON q.queue_id = t.tick_queue WHERE q.queue_name = $1',
+    [queue],
+  );
+  return r.rows[0]?.t ?? null;
+}
+
 export async function tickExists(client: pg.ClientBase, queue: string, tick: string): Promise<boolean> {
   const r = await client.query<{ ok: boolean }>(
     'SELECT EXISTS (SELECT 1 FROM pgq.tick t JOIN pgq.queue q ON q.queue_id = t.tick_queue WHERE q.queue_name = $1 AND t.tick_id = $2) AS ok',
