@@ -18,8 +18,18 @@ DECLARE
     v_main      record;
     v_sub       record;
     v_dead      record;
-    v_batch     record;
+    v_batch     bigint;
+    v_last      bigint;
+    v_next      bigint;
 BEGIN
+    -- registered on first use (the consumer too)
+    IF NOT EXISTS (SELECT 1 FROM pgq.subscription s
+                     JOIN pgq.queue q ON q.queue_id = s.sub_queue
+                     JOIN pgq.consumer c ON c.co_id = s.sub_consumer
+                    WHERE q.queue_name = i_queue_name AND c.co_name = i_consumer_name || '.' || i_subconsumer_name) THEN
+        PERFORM pgq_coop.register_subconsumer(i_queue_name, i_consumer_name, i_subconsumer_name);
+    END IF;
+
     SELECT s.sub_queue, s.sub_consumer, s.sub_next_tick INTO v_main
       FROM pgq.subscription s
       JOIN pgq.queue q ON q.queue_id = s.sub_queue
@@ -27,13 +37,7 @@ BEGIN
      WHERE q.queue_name = i_queue_name AND c.co_name = i_consumer_name
        FOR UPDATE OF s;
     IF NOT FOUND THEN
-        PERFORM pgq_coop.register_subconsumer(i_queue_name, i_consumer_name, i_subconsumer_name);
-        SELECT s.sub_queue, s.sub_consumer, s.sub_next_tick INTO v_main
-          FROM pgq.subscription s
-          JOIN pgq.queue q ON q.queue_id = s.sub_queue
-          JOIN pgq.consumer c ON c.co_id = s.sub_consumer
-         WHERE q.queue_name = i_queue_name AND c.co_name = i_consumer_name
-           FOR UPDATE OF s;
+        RAISE EXCEPTION 'main consumer not found';
     END IF;
     IF v_main.sub_next_tick IS NOT NULL THEN
         RAISE EXCEPTION 'main consumer has batch open?';
@@ -45,15 +49,7 @@ BEGIN
      WHERE s.sub_queue = v_main.sub_queue AND c.co_name = i_consumer_name || '.' || i_subconsumer_name
        FOR UPDATE OF s;
     IF NOT FOUND THEN
-        PERFORM pgq_coop.register_subconsumer(i_queue_name, i_consumer_name, i_subconsumer_name);
-        SELECT s.sub_consumer, s.sub_id, s.sub_batch INTO v_sub
-          FROM pgq.subscription s
-          JOIN pgq.consumer c ON c.co_id = s.sub_consumer
-         WHERE s.sub_queue = v_main.sub_queue AND c.co_name = i_consumer_name || '.' || i_subconsumer_name
-       FOR UPDATE OF s;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'subconsumer not found';
-        END IF;
+        RAISE EXCEPTION 'subconsumer not found';
     END IF;
 
     -- seen alive, even when there is nothing to take: siblings judge death by this
@@ -65,7 +61,8 @@ BEGIN
         RETURN v_sub.sub_batch;
     END IF;
 
-    -- a sibling silent for longer than the dead interval: its subscription goes, its batch comes here
+    -- a sibling silent for longer than the dead interval: its subscription goes, its batch (if it
+    -- held one) comes here
     IF i_dead_interval IS NOT NULL THEN
         SELECT s.sub_consumer, s.sub_batch, s.sub_last_tick, s.sub_next_tick INTO v_dead
           FROM pgq.subscription s
@@ -80,39 +77,33 @@ BEGIN
             -- its name goes too once no queue uses it (as pgq.unregister_consumer does)
             DELETE FROM pgq.consumer c WHERE c.co_id = v_dead.sub_consumer
                AND NOT EXISTS (SELECT 1 FROM pgq.subscription x WHERE x.sub_consumer = c.co_id);
-            IF v_dead.sub_batch IS NOT NULL THEN
-                UPDATE pgq.subscription
-                   SET sub_batch = v_dead.sub_batch, sub_last_tick = v_dead.sub_last_tick,
-                       sub_next_tick = v_dead.sub_next_tick, sub_active = now()
-                 WHERE sub_queue = v_main.sub_queue AND sub_consumer = v_sub.sub_consumer;
-                IF NOT FOUND THEN
-                    RAISE EXCEPTION 'subconsumer %.% vanished while taking over batch %', i_consumer_name, i_subconsumer_name, v_dead.sub_batch;
-                END IF;
-                RETURN v_dead.sub_batch;
-            END IF;
+            v_batch := v_dead.sub_batch;
+            v_last := v_dead.sub_last_tick;
+            v_next := v_dead.sub_next_tick;
         END IF;
     END IF;
 
-    SELECT batch_id, cur_tick_id, prev_tick_id INTO v_batch
-      FROM pgq.next_batch_custom(i_queue_name, i_consumer_name, i_min_lag, i_min_count, i_min_interval);
-    IF v_batch.batch_id IS NULL THEN
-        RETURN NULL;
+    IF v_batch IS NULL THEN
+        SELECT b.batch_id, b.prev_tick_id, b.cur_tick_id INTO v_batch, v_last, v_next
+          FROM pgq.next_batch_custom(i_queue_name, i_consumer_name, i_min_lag, i_min_count, i_min_interval) b;
+        IF v_batch IS NULL THEN
+            RETURN NULL;
+        END IF;
+        -- the main consumer passes the batch on: its position moves to the batch's end (first, as
+        -- sub_batch is unique)
+        UPDATE pgq.subscription
+           SET sub_batch = NULL, sub_last_tick = sub_next_tick, sub_next_tick = NULL, sub_active = now()
+         WHERE sub_queue = v_main.sub_queue AND sub_consumer = v_main.sub_consumer;
     END IF;
 
-    -- the main consumer passes the batch on: its position moves to the batch's end (first, as
-    -- sub_batch is unique)
     UPDATE pgq.subscription
-       SET sub_batch = NULL, sub_last_tick = sub_next_tick, sub_next_tick = NULL, sub_active = now()
-     WHERE sub_queue = v_main.sub_queue AND sub_consumer = v_main.sub_consumer;
-    UPDATE pgq.subscription
-       SET sub_batch = v_batch.batch_id, sub_last_tick = v_batch.prev_tick_id,
-           sub_next_tick = v_batch.cur_tick_id, sub_active = now()
+       SET sub_batch = v_batch, sub_last_tick = v_last, sub_next_tick = v_next, sub_active = now()
      WHERE sub_queue = v_main.sub_queue AND sub_consumer = v_sub.sub_consumer;
     -- (its row is locked above, so only a bug gets here: never move the consumer past a batch nobody holds)
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'subconsumer %.% vanished while taking batch %', i_consumer_name, i_subconsumer_name, v_batch.batch_id;
+        RAISE EXCEPTION 'subconsumer %.% vanished while taking batch %', i_consumer_name, i_subconsumer_name, v_batch;
     END IF;
-    RETURN v_batch.batch_id;
+    RETURN v_batch;
 END;
 $$;
 

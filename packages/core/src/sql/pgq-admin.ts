@@ -127,10 +127,7 @@ async function requeueRows(client: pg.ClientBase, queue: string, consumer: strin
         AND q.queue_name = $1 AND co.co_name = $2 AND ($3::int8[] IS NULL OR rq.ev_id = ANY ($3::int8[]))`,
     [queue, consumer, ids],
   );
-  for (;;) {
-    const moved = await client.query<{ n: number }>('SELECT pgq.maint_retry_events() AS n');
-    if ((moved.rows[0]?.n ?? 0) === 0) break;
-  }
+  await moveDueRetries(client);
   return r.rowCount ?? 0;
 }
 
@@ -168,10 +165,7 @@ export async function retryFailed(client: pg.ClientBase, queue: string, consumer
       `SELECT count(pgq.failed_event_retry($1, $2, f.ev_id))::int AS n FROM pgq.failed_event_list($1, $2) f WHERE $3::int8[] IS NULL OR f.ev_id = ANY ($3::int8[])`,
       [queue, consumer, ids],
     );
-    for (;;) {
-      const moved = await client.query<{ n: number }>('SELECT pgq.maint_retry_events() AS n');
-      if ((moved.rows[0]?.n ?? 0) === 0) break;
-    }
+    await moveDueRetries(client);
     return r.rows[0]?.n ?? 0;
   });
 }
@@ -183,4 +177,12 @@ export async function deleteFailed(client: pg.ClientBase, queue: string, consume
     [queue, consumer, ids],
   );
   return r.rows[0]?.n ?? 0;
+}
+
+/** Move every due retry event back into its queue now (pgqd would within its retry period). */
+async function moveDueRetries(client: pg.ClientBase): Promise<void> {
+  for (;;) {
+    const moved = await client.query<{ n: number }>('SELECT pgq.maint_retry_events() AS n');
+    if ((moved.rows[0]?.n ?? 0) === 0) break;
+  }
 }
