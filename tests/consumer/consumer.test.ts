@@ -77,6 +77,8 @@ describe(`PgQ consumers for applications, ${String(versions[0])} -> ${String(ver
     const last = child(args);
     children.push(last);
     await waitFor(`${String(expected)} events consumed`, 120_000, async () => ((await count()) >= expected ? true : undefined), () => last.output());
+    // the killed ones may have done it all: the last one must be up (its SIGTERM handler in place) before it is stopped
+    await waitFor('the last consumer up', 30_000, async () => (last.output().includes('consuming') ? true : undefined), () => last.output());
     // and nothing more comes
     await new Promise((r) => setTimeout(r, 500));
     assert.equal((await last.stop()).code, 0, last.output());
