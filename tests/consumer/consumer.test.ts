@@ -230,29 +230,37 @@ describe(`PgQ consumers for applications, ${String(versions[0])} -> ${String(ver
     assert.match(c.output(), /"retried":1/);
   });
 
-  it('an event given up on with fail() waits in the failed events with its reason, and comes back when retried', async () => {
-    await app.query('app', 'TRUNCATE consumed');
-    const c = child([app.connectionString('app'), 'orders', 'failing', 'local']);
-    children.push(c);
-    await waitFor('registered', 30_000, async () => (c.output().includes('consuming') ? true : undefined), () => c.output());
-    const [poison, fine] = await app.withClient('app', (cl) => insertEvents(cl, 'orders', [{ type: 'poison', data: 'x1' }, { type: 'order', data: 'ok' }]));
-    const failed = await waitFor('the event in the failed events', 30_000, async () => {
-      const r = await app.query<{ ev_id: string; ev_failed_reason: string }>('app', `SELECT ev_id::text, ev_failed_reason FROM pgq.failed_event_list('orders', 'failing')`);
-      return r.length > 0 ? r : undefined;
-    }, () => c.output());
-    assert.deepEqual(failed, [{ ev_id: poison, ev_failed_reason: 'cannot handle x1' }]);
-    const done = await app.query<{ ev_id: string }>('app', 'SELECT ev_id::text FROM consumed ORDER BY ev_id');
-    assert.deepEqual(done.map((r) => r.ev_id), [fine], 'the batch finished with the other event; the failed one not applied');
-    // sent back (pgq failed-retry): it comes again, as its first retry, and is handled this time
-    await app.withClient('app', (cl) => pgqSql.retryFailed(cl, 'orders', 'failing', null));
-    await waitFor('the failed event handled after its retry', 30_000, async () => {
-      const r = await app.query<{ n: number }>('app', 'SELECT count(*)::int AS n FROM consumed WHERE ev_id = $1 AND retry_count = 1', [poison]);
-      return r[0]?.n === 1 ? true : undefined;
-    }, () => c.output());
-    assert.equal((await app.query<{ n: number }>('app', `SELECT pgq.failed_event_count('orders', 'failing') AS n`))[0]?.n, 0);
-    assert.equal((await c.stop()).code, 0, c.output());
-    assert.match(c.output(), /"failed":1/);
-  });
+  for (const mode of ['local', 'remote-batch'] as const) {
+    it(`an event given up on with fail() waits in the failed events with its reason, and comes back when retried (${mode})`, async () => {
+      const [cluster, db] = mode === 'local' ? [app, 'app'] : [tgt, 'tgt'];
+      const name = `failing_${mode.replace('-', '_')}`;
+      await cluster.query(db, 'TRUNCATE consumed');
+      const c = child([app.connectionString('app'), 'orders', name, mode, ...(mode === 'local' ? [] : [tgt.connectionString('tgt')])]);
+      children.push(c);
+      await waitFor('registered', 30_000, async () => (c.output().includes('consuming') ? true : undefined), () => c.output());
+      const [poison, fine] = await app.withClient('app', (cl) => insertEvents(cl, 'orders', [{ type: 'poison', data: 'x1' }, { type: 'order', data: 'ok' }]));
+      const failed = await waitFor('the event in the failed events', 30_000, async () => {
+        const r = await app.query<{ ev_id: string; ev_failed_reason: string }>('app', `SELECT ev_id::text, ev_failed_reason FROM pgq.failed_event_list('orders', $1)`, [name]);
+        return r.length > 0 ? r : undefined;
+      }, () => c.output());
+      assert.deepEqual(failed, [{ ev_id: poison, ev_failed_reason: 'cannot handle x1' }]);
+      const done = await waitFor('the other event applied', 30_000, async () => {
+        const r = await cluster.query<{ ev_id: string }>(db, 'SELECT ev_id::text FROM consumed ORDER BY ev_id');
+        return r.length > 0 ? r : undefined;
+      }, () => c.output());
+      assert.deepEqual(done.map((r) => r.ev_id), [fine], 'the batch finished with the other event; the failed one not applied');
+      // sent back (pgq failed-retry): it comes again, as its first retry, and is handled this time
+      await app.withClient('app', (cl) => pgqSql.retryFailed(cl, 'orders', name, null));
+      await waitFor('the failed event handled after its retry', 30_000, async () => {
+        const r = await cluster.query<{ n: number }>(db, 'SELECT count(*)::int AS n FROM consumed WHERE ev_id = $1 AND retry_count = 1', [poison]);
+        return r[0]?.n === 1 ? true : undefined;
+      }, () => c.output());
+      assert.equal((await app.query<{ n: number }>('app', `SELECT pgq.failed_event_count('orders', $1) AS n`, [name]))[0]?.n, 0);
+      assert.equal((await cluster.query<{ n: number }>(db, 'SELECT count(*)::int AS n FROM consumed'))[0]?.n, 2, 'each event applied once');
+      assert.equal((await c.stop()).code, 0, c.output());
+      assert.match(c.output(), /"failed":1/);
+    });
+  }
 
   it('insertEvents outside a transaction writes all its events in one of its own, and keeps the queue limits', async () => {
     await app.query('app', `SELECT pgq.create_queue('limited')`);
