@@ -22,7 +22,7 @@ async function produce(cluster: PgCluster, db: string, queue: string, total: num
   let ticking = true;
   const ticks = (async () => {
     while (ticking) {
-      await ticker.query('SELECT pgq.ticker()');
+      await pgqSql.tickAll(ticker);
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
@@ -38,8 +38,7 @@ async function produce(cluster: PgCluster, db: string, queue: string, total: num
     ticking = false;
     await ticks;
     // the last events into a tick of their own
-    await ticker.query(`SELECT pgq.force_tick($1)`, [queue]);
-    await ticker.query('SELECT pgq.ticker()');
+    await pgqSql.tickNow(ticker, queue);
     await Promise.all([c.end(), ticker.end()]);
   }
 }
@@ -95,8 +94,8 @@ export const consumerThroughput: Benchmark = {
       await cluster.createDatabase('cq');
       await cluster.withClient('cq', async (c) => {
         await installSchemas(c, ['pgq']);
-        await c.query(`SELECT pgq.create_queue('orders')`);
-        await c.query(`SELECT pgq.create_queue('singles')`);
+        await pgqSql.createQueue(c, 'orders');
+        await pgqSql.createQueue(c, 'singles');
         await pgqSql.registerConsumer(c, 'orders', 'lib');
         await pgqSql.registerConsumer(c, 'orders', 'raw');
       });

@@ -80,7 +80,7 @@ export abstract class BatchLoop {
    */
   async register(): Promise<boolean> {
     const { queue, name, subconsumer } = this.options;
-    return this.withQueue((c) => (subconsumer === undefined ? pgq.registerConsumer(c, queue, name) : pgqCoop.registerSubconsumer(c, queue, name, subconsumer)));
+    return this.withConnection(this.options.db, 'queue', (c) => (subconsumer === undefined ? pgq.registerConsumer(c, queue, name) : pgqCoop.registerSubconsumer(c, queue, name, subconsumer)));
   }
 
   /**
@@ -89,7 +89,7 @@ export abstract class BatchLoop {
    */
   async unregister(): Promise<void> {
     const { queue, name, subconsumer } = this.options;
-    await this.withQueue(async (c) => {
+    await this.withConnection(this.options.db, 'queue', async (c) => {
       if (subconsumer === undefined) await pgq.unregisterConsumer(c, queue, name);
       else await pgqCoop.unregisterSubconsumer(c, queue, name, subconsumer);
     });
@@ -228,12 +228,23 @@ export abstract class BatchLoop {
     return Promise.resolve(this.options.db);
   }
 
-  private connectQueue(db = this.options.db): Promise<pg.Client> {
-    return connect(db, { name: 'queue', logger: this.log, applicationName: `pgq consumer ${this.displayName}` });
+  /** A connection of this consumer; `role` names it in errors (queue, target, provider). */
+  protected connectTo(location: string, role: string): Promise<pg.Client> {
+    return connect(location, { name: role, logger: this.log, applicationName: `pgq consumer ${this.displayName}` });
+  }
+
+  /** `work` on a connection of its own, closed afterwards. */
+  protected async withConnection<T>(location: string, role: string, work: (c: pg.Client) => Promise<T>): Promise<T> {
+    const c = await this.connectTo(location, role);
+    try {
+      return await work(c);
+    } finally {
+      await c.end().catch(() => undefined);
+    }
   }
 
   private async open(db: string): Promise<pg.Client> {
-    const client = await this.connectQueue(db);
+    const client = await this.connectTo(db, 'queue');
     try {
       if (this.options.subconsumer !== undefined && !(await pgqCoop.installed(client))) {
         throw new UsageError(`consumer ${this.displayName}: sub-consumers need the pgq_coop schema in the queue's database (pgq install pgq_coop)`);
@@ -243,15 +254,6 @@ export abstract class BatchLoop {
     } catch (err) {
       await client.end().catch(() => undefined);
       throw err;
-    }
-  }
-
-  private async withQueue<T>(work: (c: pg.Client) => Promise<T>): Promise<T> {
-    const c = await this.connectQueue();
-    try {
-      return await work(c);
-    } finally {
-      await c.end().catch(() => undefined);
     }
   }
 }

@@ -8,10 +8,11 @@
  * the consumer waits, as upstream's does.
  */
 import type pg from 'pg';
-import { connect, pgq, pgqNode, session, SkytoolsError, UsageError } from '@skytools/core';
+import { pgq, pgqNode, session, SkytoolsError, UsageError } from '@skytools/core';
 
-type CascadedConsumerState = pgqNode.CascadedConsumerState;
-import { BatchLoop, type ConsumerOptions } from './batch-loop.js';
+type WorkerState = pgqNode.WorkerState;
+import type { ConsumerOptions } from './batch-loop.js';
+import { TargetBatchLoop } from './target-batch-loop.js';
 import type { Batch } from './queue-event.js';
 
 export interface CascadedConsumerOptions extends Omit<ConsumerOptions, 'db' | 'subconsumer' | 'deadSubconsumerMs'> {
@@ -26,9 +27,8 @@ export interface CascadedConsumerOptions extends Omit<ConsumerOptions, 'db' | 's
   followNode?: boolean;
 }
 
-export class CascadedConsumer extends BatchLoop {
-  private targetClient: pg.Client | undefined;
-  private state: CascadedConsumerState | undefined;
+export class CascadedConsumer extends TargetBatchLoop {
+  private state: WorkerState | undefined;
   private idleReason = '';
 
   constructor(private readonly cascade: CascadedConsumerOptions) {
@@ -41,16 +41,15 @@ export class CascadedConsumer extends BatchLoop {
    */
   override async register(): Promise<boolean> {
     const { queue, name } = this.options;
-    return this.withTarget(async (target) => {
+    return this.withConnection(this.cascade.target, 'target', async (target) => {
       const node = await pgqNode.getNodeInfo(target, queue);
       if (node?.node_type === null || node?.node_type === undefined) throw new UsageError(`the target has no node of queue ${queue}: a cascaded consumer keeps its position on a cascade node (londiste create-branch/create-leaf)`);
-      if ((await pgqNode.cascadedConsumerState(target, queue, name))?.ret_code === 100) return false;
+      if ((await pgqNode.getWorkerState(target, queue, name))?.ret_code === 100) return false;
       const location = this.cascade.provider ?? (node.node_type === 'root' ? null : node.provider_location);
       if (location === null || location === undefined) {
         throw new UsageError(`node ${node.node_name ?? '?'} is the root of ${queue}: a cascaded consumer reads a provider's queue; run it on a branch or leaf, or give provider`);
       }
-      const provider = await this.connectTo(location, 'provider');
-      try {
+      return this.withConnection(location, 'provider', async (provider) => {
         const pnode = (await pgqNode.getNodeInfo(provider, queue))?.node_name;
         if (pnode === null || pnode === undefined) throw new UsageError(`the provider has no node of queue ${queue}`);
         await pgq.registerConsumer(provider, queue, name);
@@ -59,25 +58,16 @@ export class CascadedConsumer extends BatchLoop {
         await pgqNode.registerConsumer(target, this.log, queue, name, pnode, tick);
         this.log.info(`consumer ${name} registered on ${pnode} at tick ${tick}, its position kept on node ${node.node_name ?? '?'}`);
         return true;
-      } finally {
-        await provider.end().catch(() => undefined);
-      }
+      });
     });
   }
 
   /** Unregister from the provider and from the target node. */
   override async unregister(): Promise<void> {
     const { queue, name } = this.options;
-    await this.withTarget(async (target) => {
-      const st = await pgqNode.cascadedConsumerState(target, queue, name);
-      if (st?.ret_code === 100 && st.provider_location !== null) {
-        const provider = await this.connectTo(st.provider_location, 'provider');
-        try {
-          await pgq.unregisterConsumer(provider, queue, name);
-        } finally {
-          await provider.end().catch(() => undefined);
-        }
-      }
+    await this.withConnection(this.cascade.target, 'target', async (target) => {
+      const st = await pgqNode.getWorkerState(target, queue, name);
+      if (st?.ret_code === 100 && st.provider_location !== null) await this.withConnection(st.provider_location, 'provider', (provider) => pgq.unregisterConsumer(provider, queue, name));
       await pgqNode.unregisterConsumer(target, this.log, queue, name);
     });
   }
@@ -96,7 +86,7 @@ export class CascadedConsumer extends BatchLoop {
   private async providerForRound(): Promise<string | null> {
     const { queue, name } = this.options;
     const target = await this.target();
-    let st = await pgqNode.cascadedConsumerState(target, queue, name);
+    let st = await pgqNode.getWorkerState(target, queue, name);
     if (st === undefined || st.ret_code !== 100) {
       throw new UsageError(`consumer ${name} is not registered on the target's node of ${queue} (${st?.ret_note ?? 'no answer'}): register() it first`);
     }
@@ -104,7 +94,7 @@ export class CascadedConsumer extends BatchLoop {
     if (st.paused === true) return this.idle(`consumer ${name} is paused on node ${st.node_name ?? '?'}`);
     if ((this.cascade.followNode ?? this.cascade.provider === undefined) && st.node_provider !== null && st.node_provider_location !== null && st.node_provider !== st.provider_node) {
       await this.follow(target, st);
-      st = await pgqNode.cascadedConsumerState(target, queue, name);
+      st = await pgqNode.getWorkerState(target, queue, name);
     }
     this.idleReason = '';
     this.state = st;
@@ -122,14 +112,13 @@ export class CascadedConsumer extends BatchLoop {
    * the old provider (best effort: it may be gone), then point the node's record at the new one.
    * Each step can be repeated, so a crash in between is finished by the next round.
    */
-  private async follow(target: pg.Client, st: CascadedConsumerState): Promise<void> {
+  private async follow(target: pg.Client, st: WorkerState): Promise<void> {
     const { queue, name } = this.options;
     const to = st.node_provider ?? '';
     const node = st.node_name ?? '?';
     const tick = st.completed_tick;
     if (tick === null) throw new SkytoolsError(`consumer ${name} has no completed tick on node ${node}: cannot follow it to ${to}`);
-    const next = await this.connectTo(st.node_provider_location ?? '', 'provider');
-    try {
+    await this.withConnection(st.node_provider_location ?? '', 'provider', async (next) => {
       if (!(await pgq.tickExists(next, queue, tick))) {
         const oldest = await pgq.oldestTickId(next, queue);
         if (oldest !== null && BigInt(oldest) > BigInt(tick)) {
@@ -140,17 +129,10 @@ export class CascadedConsumer extends BatchLoop {
         throw new SkytoolsError(`node ${node} now reads from ${to}, which does not have tick ${tick} of consumer ${name} yet (it is behind): trying again`);
       }
       await pgq.registerConsumerAt(next, queue, name, tick);
-    } finally {
-      await next.end().catch(() => undefined);
-    }
+    });
     if (st.provider_location !== null) {
       try {
-        const old = await this.connectTo(st.provider_location, 'old provider');
-        try {
-          await pgq.unregisterConsumer(old, queue, name);
-        } finally {
-          await old.end().catch(() => undefined);
-        }
+        await this.withConnection(st.provider_location, 'old provider', (old) => pgq.unregisterConsumer(old, queue, name));
       } catch (err) {
         this.log.warning(`consumer ${name} stays registered on ${st.provider_node ?? '?'} (${err instanceof Error ? err.message : String(err)}): unregister it there when it is back (pgq unregister ${queue} ${name}), or it holds back that queue's rotation`);
       }
@@ -189,39 +171,7 @@ export class CascadedConsumer extends BatchLoop {
     await this.finishBatch(queue, batch);
   }
 
-  private connectTo(location: string, role: string): Promise<pg.Client> {
-    return connect(location, { name: role, logger: this.log, applicationName: `pgq consumer ${this.options.name}` });
-  }
-
-  protected override get finishRefusedOutcome(): string {
-    return 'its work on the target is committed and recorded there, so the batch is not applied twice';
-  }
-
-  private async target(): Promise<pg.Client> {
-    this.targetClient ??= await this.connectTo(this.cascade.target, 'target');
-    return this.targetClient;
-  }
-
-  private async closeTarget(): Promise<void> {
-    const c = this.targetClient;
-    this.targetClient = undefined;
-    await c?.end().catch(() => undefined);
-  }
-
-  private async withTarget<T>(work: (c: pg.Client) => Promise<T>): Promise<T> {
-    const c = await this.connectTo(this.cascade.target, 'target');
-    try {
-      return await work(c);
-    } finally {
-      await c.end().catch(() => undefined);
-    }
-  }
-
-  override async run(signal: AbortSignal): Promise<void> {
-    try {
-      await super.run(signal);
-    } finally {
-      await this.closeTarget();
-    }
+  protected get targetLocation(): string {
+    return this.cascade.target;
   }
 }

@@ -10,8 +10,9 @@
  * which is what a retry means), never lost; every other event is applied exactly once.
  */
 import type pg from 'pg';
-import { connect, pgqExt, session, SkytoolsError, UsageError } from '@skytools/core';
-import { BatchLoop, type ConsumerOptions } from './batch-loop.js';
+import { pgqExt, session, SkytoolsError, UsageError } from '@skytools/core';
+import type { ConsumerOptions } from './batch-loop.js';
+import { TargetBatchLoop } from './target-batch-loop.js';
 import type { Batch } from './queue-event.js';
 
 export interface RemoteConsumerOptions extends ConsumerOptions {
@@ -21,9 +22,7 @@ export interface RemoteConsumerOptions extends ConsumerOptions {
   tracking?: 'batch' | 'event';
 }
 
-export class RemoteConsumer extends BatchLoop {
-  private targetClient: pg.Client | undefined;
-
+export class RemoteConsumer extends TargetBatchLoop {
   constructor(private readonly remote: RemoteConsumerOptions) {
     super(remote);
     // a "dead" sibling that was only slow would record the batch under its own name on the
@@ -96,26 +95,7 @@ export class RemoteConsumer extends BatchLoop {
     );
   }
 
-  protected override get finishRefusedOutcome(): string {
-    return 'its work on the target is committed and recorded there, so the batch is not applied twice';
-  }
-
-  private async target(): Promise<pg.Client> {
-    this.targetClient ??= await connect(this.remote.target, { name: 'target', logger: this.log, applicationName: `pgq consumer ${this.options.name}` });
-    return this.targetClient;
-  }
-
-  private async closeTarget(): Promise<void> {
-    const c = this.targetClient;
-    this.targetClient = undefined;
-    await c?.end().catch(() => undefined);
-  }
-
-  override async run(signal: AbortSignal): Promise<void> {
-    try {
-      await super.run(signal);
-    } finally {
-      await this.closeTarget();
-    }
+  protected get targetLocation(): string {
+    return this.remote.target;
   }
 }

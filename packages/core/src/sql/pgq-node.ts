@@ -89,11 +89,17 @@ export interface WorkerState {
   /** A leaf merging its queue into another one: that queue, and its node's type here. */
   combined_queue: string | null;
   combined_type: string | null;
+  /** The provider the node's own worker reads from (null on a root): a cascaded consumer follows it. */
+  node_provider: string | null;
+  node_provider_location: string | null;
 }
 
 export async function getWorkerState(client: pg.ClientBase, queue: string, consumer: string): Promise<WorkerState | undefined> {
   const r = await client.query<WorkerState>(
-    'SELECT s.*, n.node_type, n.node_name, n.combined_queue, n.combined_type FROM pgq_node.get_consumer_state($1, $2) s, pgq_node.get_node_info($1) n',
+    `SELECT s.*, n.node_type, n.node_name, n.combined_queue, n.combined_type,
+            CASE WHEN n.node_type = 'root' THEN NULL ELSE n.provider_node END AS node_provider,
+            CASE WHEN n.node_type = 'root' THEN NULL ELSE n.provider_location END AS node_provider_location
+       FROM pgq_node.get_consumer_state($1, $2) s, pgq_node.get_node_info($1) n`,
     [queue, consumer],
   );
   return r.rows[0];
@@ -265,32 +271,6 @@ export async function hasRenameNode(client: pg.ClientBase): Promise<boolean> {
 
 export async function renameNode(client: pg.ClientBase, log: Logger, queue: string, oldName: string, newName: string): Promise<void> {
   await execCmd(client, log, 'SELECT * FROM pgq_node.rename_node($1, $2, $3)', [queue, oldName, newName]);
-}
-
-/** A consumer of this node (pgq_node.get_consumer_state) with its node's own provider beside it. */
-export interface CascadedConsumerState {
-  ret_code: number;
-  ret_note: string;
-  node_type: NodeType | null;
-  node_name: string | null;
-  completed_tick: string | null;
-  provider_node: string | null;
-  provider_location: string | null;
-  paused: boolean | null;
-  /** The provider the node's own worker reads from (null on a root). */
-  node_provider: string | null;
-  node_provider_location: string | null;
-}
-
-export async function cascadedConsumerState(client: pg.ClientBase, queue: string, consumer: string): Promise<CascadedConsumerState | undefined> {
-  const r = await client.query<CascadedConsumerState>(
-    `SELECT s.ret_code, s.ret_note, s.node_type, s.node_name, s.completed_tick::text AS completed_tick, s.provider_node, s.provider_location, s.paused,
-            CASE WHEN n.node_type = 'root' THEN NULL ELSE n.provider_node END AS node_provider,
-            CASE WHEN n.node_type = 'root' THEN NULL ELSE n.provider_location END AS node_provider_location
-       FROM pgq_node.get_consumer_state($1, $2) s, pgq_node.get_node_info($1) n`,
-    [queue, consumer],
-  );
-  return r.rows[0];
 }
 
 /**
