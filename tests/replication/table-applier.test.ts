@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { copyLine } from '@skytools/core';
 import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
-import { batchStageWriter, createBatchStage, EventStager, loadTableMeta, setJsonLayouts, stageGroups, TableApplier } from '@skytools/londiste/internal';
+import { batchStageWriter, createBatchStage, EventStager, loadTableMeta, setJsonLayouts, stageGroups, TableApplier, type StagerOptions } from '@skytools/londiste/internal';
 
 const major = testVersions().at(-1) ?? 15;
 
@@ -35,9 +35,9 @@ describe(`set-based apply from the batch stage, PostgreSQL ${major}`, () => {
   });
 
   /** Stage the events of `table` (in this order) in the open transaction; the id of the last one. */
-  const stage = async (table: string, events: Ev[]): Promise<string> => {
+  const stage = async (table: string, events: Ev[], opts: StagerOptions = {}): Promise<string> => {
     const lines = events.map(([type, data, txid]) => copyLine([String(++evId), '2026-12-02 10:00:00+00', String(txid ?? 1000), type, data, table, null, null, null]));
-    await pipeline(Readable.from([Buffer.from(lines.join(''))]), new EventStager(), batchStageWriter(c));
+    await pipeline(Readable.from([Buffer.from(lines.join(''))]), new EventStager(opts), batchStageWriter(c));
     return String(evId);
   };
 
@@ -90,30 +90,50 @@ describe(`set-based apply from the batch stage, PostgreSQL ${major}`, () => {
     assert.deepEqual(await rows('m'), ['(1,c)', '(2,"missing on the target")', '(4,z)', '(6,back)']);
   });
 
-  it('decodes urlencoded rows with escapes and NULLs, and writes two column layouts apart', async () => {
-    await c.query('CREATE TABLE e (id int PRIMARY KEY, v text, n int, extra text)');
-    await c.query(`INSERT INTO e VALUES (1, 'old', 1, 'kept')`);
-    await inTransaction(async () => {
-      await stage('public.e', [
-        ['U:id', 'id=1&v=%e5%be%b7%e5%93%a5+a%5cb%09c%0ad%22&n'],
-        ['I:id', 'id=2&v=plain&n=5'],
-        ['U:id', 'id=2&v=x%2by&n=6'],
-        ['I:id', 'id=3&v&n=7'],
-        // a column added at the source: rows with it and without it in one batch
-        ['I:id', 'id=5&v=w&n=9&extra=more'],
-        ['U:id', 'id=3&v=again&n=8&extra=%e2%82%ac'],
-      ]);
-      await apply('e');
+  for (const [form, opts] of [['text arrays', {}], ['JSON', { rowValues: 'json', keepRowData: false }]] as const) {
+    it(`decodes urlencoded rows with escapes and NULLs staged as ${form}, and writes two column layouts apart`, async () => {
+      const e = form === 'JSON' ? 'e_json' : 'e';
+      await c.query(`CREATE TABLE ${e} (id int PRIMARY KEY, v text, n int, extra text)`);
+      await c.query(`INSERT INTO ${e} VALUES (1, 'old', 1, 'kept')`);
+      await inTransaction(async () => {
+        await stage(`public.${e}`, [
+          ['U:id', 'id=1&v=%e5%be%b7%e5%93%a5+a%5cb%09c%0ad%22&n'],
+          ['I:id', 'id=2&v=plain&n=5'],
+          ['U:id', 'id=2&v=x%2by&n=6'],
+          ['I:id', 'id=3&v&n=7'],
+          // a column added at the source: rows with it and without it in one batch
+          ['I:id', 'id=5&v=w&n=9&extra=more'],
+          ['U:id', 'id=3&v=again&n=8&extra=%e2%82%ac'],
+        ], opts);
+        await apply(e);
+      });
+      assert.deepEqual(
+        (await c.query<{ id: number; v: string | null; n: number | null; extra: string | null }>(`SELECT * FROM ${e} ORDER BY id`)).rows,
+        [
+          { id: 1, v: '德哥 a\\b\tc\nd"', n: null, extra: 'kept' },
+          { id: 2, v: 'x+y', n: 6, extra: null },
+          { id: 3, v: 'again', n: 8, extra: '€' },
+          { id: 5, v: 'w', n: 9, extra: 'more' },
+        ],
+      );
     });
-    assert.deepEqual(
-      (await c.query<{ id: number; v: string | null; n: number | null; extra: string | null }>('SELECT * FROM e ORDER BY id')).rows,
-      [
-        { id: 1, v: '德哥 a\\b\tc\nd"', n: null, extra: 'kept' },
-        { id: 2, v: 'x+y', n: 6, extra: null },
-        { id: 3, v: 'again', n: 8, extra: '€' },
-        { id: 5, v: 'w', n: 9, extra: 'more' },
-      ],
-    );
+  }
+
+  it('applies one key\'s urlencoded and JSON events in one range in order (two kinds of layout)', async () => {
+    await c.query('CREATE TABLE mix (id int PRIMARY KEY, v text)');
+    await c.query(`INSERT INTO mix VALUES (1, 'old'), (2, 'two')`);
+    const type = (op: string): string => `{"op":"${op}","table":["public","mix"],"pkey":["id"]}`;
+    await inTransaction(async () => {
+      await stage('public.mix', [
+        ['U:id', 'id=1&v=url'],
+        [type('UPDATE'), '{"id":1,"v":"json"}'],
+        [type('INSERT'), '{"id":3,"v":"json3"}'],
+        ['U:id', 'id=3&v=url3'],
+        ['D:id', 'id=2&v=two'],
+      ]);
+      await apply('mix');
+    });
+    assert.deepEqual(await rows('mix'), ['(1,json)', '(3,url3)']);
   });
 
   it('applies JSON rows in the target types', async () => {

@@ -39,34 +39,57 @@ describe('event parser', () => {
     assert.throws(() => parseDataEvent(ev('{"op":"MERGE"}', '{}')), /event 42 of public\.t: unknown JSON operation MERGE/);
   });
 
-  it('stages urlencoded rows as JSON, byte by byte, across chunk boundaries', async () => {
+  const stagerInput = (): Buffer[] => {
     const line = (type: string, data: string | null, table = 'public.t'): string =>
       ['42', '2026-12-02 10:00:00+00', '1000', type, data ?? '\\N', table, '\\N', '\\N', '\\N'].join('\t') + '\n';
     const input = Buffer.from(
       line('U:id', 'id=1&v=a+b%26c&n&e=') +
-        line('I:id', '%e5%be%b7=%e5%93%a5&q=%22%5c%09%0a%01') +
+        line('I:id', '%e5%be%b7=%e5%93%a5&q=%22%5c%09%0a%01%0d') +
         line('{"op":"DELETE","table":["public","t"],"pkey":["id"]}', '{"id":1}') +
         line('R', null) +
         line('londiste.add-table', null, 'public.x'),
     );
     // cut inside a multi-byte escape and inside a line: the stager must not care
-    const chunks = [input.subarray(0, 50), input.subarray(50, 97), input.subarray(97)];
-    const stager = new EventStager();
+    return [input.subarray(0, 50), input.subarray(50, 97), input.subarray(97)];
+  };
+  const runStager = async (stager: EventStager): Promise<string[][]> => {
     const out: Buffer[] = [];
     stager.on('data', (b: Buffer) => out.push(b));
-    await pipeline(Readable.from(chunks), stager);
-    const rows = Buffer.concat(out).toString('utf8').split('\n').filter((l) => l !== '').map((l) => l.split('\t').slice(9));
-    assert.deepEqual(rows, [
-      ['U', 'u:id&v&n&e', '{"id":"1","v":"a b&c","n":null,"e":""}'],
-      // quote, backslash, tab, newline and a control byte: JSON escapes, their backslashes doubled for COPY
-      ['I', 'u:%e5%be%b7&q', String.raw`{"德":"哥","q":"\\"\\\\\\u0009\\u000a\\u0001"}`],
-      ['D', '\\N', '{"id":1}'],
-      ['\\N', '\\N', '\\N'],
-      ['\\N', '\\N', '\\N'],
-    ]);
+    await pipeline(Readable.from(stagerInput()), stager);
     assert.deepEqual([stager.events, stager.rowEvents, stager.jsonRows], [5, 3, 1]);
+    return Buffer.concat(out).toString('utf8').split('\n').filter((l) => l !== '').map((l) => l.split('\t'));
+  };
+
+  it('stages urlencoded rows as text arrays, byte by byte, across chunk boundaries', async () => {
+    const rows = await runStager(new EventStager());
+    assert.deepEqual(rows.map((r) => r.slice(9)), [
+      ['U', 'a:id&v&n&e', '{"1","a b&c",NULL,""}', '\\N'],
+      // quote and backslash: array escapes, their backslashes doubled for COPY; tab, newline, CR: COPY escapes
+      ['I', 'a:%e5%be%b7&q', String.raw`{"哥","\\"\\\\\t\n` + '\u0001' + String.raw`\r"}`, '\\N'],
+      ['D', '\\N', '\\N', '{"id":1}'],
+      ['\\N', '\\N', '\\N', '\\N'],
+      ['\\N', '\\N', '\\N', '\\N'],
+    ]);
+    // ev_data kept as it came
+    assert.equal(rows[0]?.[4], 'id=1&v=a+b%26c&n&e=');
+    assert.deepEqual(layoutColumns('a:%e5%be%b7&q'), ['德', 'q']);
     assert.deepEqual(layoutColumns('u:%e5%be%b7&q'), ['德', 'q']);
     assert.deepEqual(layoutColumns('j:["id","v"]'), ['id', 'v']);
+  });
+
+  it('stages urlencoded rows as JSON when asked, and leaves row events\' ev_data out when asked', async () => {
+    const rows = await runStager(new EventStager({ rowValues: 'json', keepRowData: false }));
+    assert.deepEqual(rows.map((r) => r.slice(9)), [
+      ['U', 'u:id&v&n&e', '\\N', '{"id":"1","v":"a b&c","n":null,"e":""}'],
+      // quote, backslash, tab, newline and control bytes: JSON escapes, their backslashes doubled for COPY
+      ['I', 'u:%e5%be%b7&q', '\\N', String.raw`{"德":"哥","q":"\\"\\\\\\u0009\\u000a\\u0001\\u000d"}`],
+      ['D', '\\N', '\\N', '{"id":1}'],
+      ['\\N', '\\N', '\\N', '\\N'],
+      ['\\N', '\\N', '\\N', '\\N'],
+    ]);
+    // row events without ev_data (a JSON row's image is in ld_row); the others keep theirs
+    assert.deepEqual(rows.map((r) => r[4]), ['\\N', '\\N', '\\N', '\\N', '\\N']);
+    assert.deepEqual(rows.map((r) => r.slice(0, 4).concat(r.slice(5, 9))), Array(5).fill(0).map((_, i) => ['42', '2026-12-02 10:00:00+00', '1000', rows[i]?.[3] ?? '', i === 4 ? 'public.x' : 'public.t', '\\N', '\\N', '\\N']));
   });
 
   it('refuses broken urlencoded rows and lines', async () => {

@@ -1,8 +1,8 @@
 /** Internals of @skytools/londiste that tests exercise directly (`@skytools/londiste/internal`); not a public API. */
-export { TableApplier, layoutColumns } from './replay/table-applier.js';
-export { EventStager } from './replay/event-stager.js';
+export { TableApplier } from './replay/table-applier.js';
+export { EventStager, type StagerOptions } from './replay/event-stager.js';
 export { BatchApplier } from './replay/batch-applier.js';
-export { batchStageWriter, createBatchStage, setJsonLayouts, stageGroups } from './sql/batch-stage-statements.js';
+export { batchStageWriter, createBatchStage, layoutColumns, setJsonLayouts, stageGroups } from './sql/batch-stage-statements.js';
 export { loadTableMeta, type TableMeta } from './replay/table-meta.js';
 export { parseDataEvent, isDataEvent, type DataEvent, type EventFields, type Row, type RowOp } from './replay/event-parser.js';
 export { createTableStatements, type TableDefinition, type CreateLevel } from './sql/table-ddl.js';

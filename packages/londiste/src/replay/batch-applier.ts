@@ -19,7 +19,7 @@ import {
 } from '../sql/batch-stage-statements.js';
 import { ExecAttrs } from '../execute/exec-attrs.js';
 import { runExecute } from '../execute/execute-script.js';
-import { EventStager } from './event-stager.js';
+import { EventStager, type StagerOptions } from './event-stager.js';
 import { isDataEvent, parseDataEvent, type EventFields } from './event-parser.js';
 import { loadTableMeta, type TableMeta } from './table-meta.js';
 import { TableApplier } from './table-applier.js';
@@ -49,6 +49,27 @@ function copySnapshotToSkip(t: TableState): string | null {
 /** Do a table's events wait in the copy backlog (its copy, or the other parts' of a merged table)? */
 function parks(t: TableState | undefined): boolean {
   return t !== undefined && t.local && (t.state === null || t.state === 'in-copy' || waitsForParts(t));
+}
+
+/**
+ * How the stager writes this batch's row events. Their raw ev_data is kept only where something
+ * reads it: the copy backlog, a branch's or merge leaf's queue, a handler applying events itself
+ * (which also reads row images by column name: JSON then, not arrays).
+ */
+function stageForm(tables: Map<string, TableState>, outlets: BatchOutlets): StagerOptions {
+  let keepRowData = outlets.republish || outlets.combinedQueue !== null;
+  let json = false;
+  for (const t of tables.values()) {
+    if (parks(t)) keepRowData = true;
+    if (applies(t)) {
+      const how = tableHandler(t);
+      if (how.impl.apply(how.args).kind === 'custom') {
+        keepRowData = true;
+        json = true;
+      }
+    }
+  }
+  return { keepRowData, rowValues: json ? 'json' : 'array' };
 }
 
 /** A table whose handler applies its events: how, and up to which event it has (null: none yet). */
@@ -99,7 +120,8 @@ export class BatchApplier {
   private tickTime = new Date(0);
   private node = '';
   private jsonRows = 0;
-  private isBranch = false;
+  private outlets: BatchOutlets = { republish: false, combinedQueue: null };
+  private stagerOptions: StagerOptions = {};
   stats: BatchStats = { events: 0, applied: 0, backlogged: 0, skipped: 0 };
 
   constructor(
@@ -108,12 +130,17 @@ export class BatchApplier {
     private readonly log: Logger,
   ) {}
 
-  /** Start a batch with the current table states; `batch` and `node` name the batch in errors. */
-  begin(tables: Map<string, TableState>, batch: string, tick: string, tickTime: Date, node: string): void {
+  /**
+   * Start a batch with the current table states and where it goes besides the tables; `batch`
+   * and `node` name the batch in errors.
+   */
+  begin(tables: Map<string, TableState>, outlets: BatchOutlets, batch: string, tick: string, tickTime: Date, node: string): void {
     this.tick = tick;
     this.tickTime = tickTime;
     for (const t of tables.values()) if (t.local) checkTableAttrs(t);
     this.tables = tables;
+    this.outlets = outlets;
+    this.stagerOptions = stageForm(tables, outlets);
     this.batch = batch;
     this.node = node;
     this.jsonRows = 0;
@@ -161,7 +188,7 @@ export class BatchApplier {
       await createBatchStage(this.client);
       this.stageReady = true;
     }
-    const stager = new EventStager();
+    const stager = new EventStager(this.stagerOptions);
     await pipeline(source, stager, batchStageWriter(this.client));
     this.jsonRows += stager.jsonRows;
     return stager.events;
@@ -187,8 +214,8 @@ export class BatchApplier {
   }
 
   /** Apply the loaded batch; a branch also re-publishes it in its own queue, a merge leaf passes it on. */
-  async apply(outlets: BatchOutlets): Promise<void> {
-    this.isBranch = outlets.republish;
+  async apply(): Promise<void> {
+    const outlets = this.outlets;
     if (this.jsonRows > 0) await setJsonLayouts(this.client);
     const rows = new Map<string, TableRows>();
     for (const g of await stageGroups(this.client)) {
@@ -291,7 +318,7 @@ export class BatchApplier {
       .filter((l) => (range.before === null || l.first < BigInt(range.before)) && (range.after === null || l.last >= BigInt(range.after)))
       .map((l) => l.cols);
     try {
-      await applier.apply({ table: name, ...range, skipSnapshot }, layouts);
+      await applier.apply({ table: name, ...range, skipSnapshot }, layouts, r.events);
     } catch (err) {
       throw new SkytoolsError(`cannot apply the row events of ${name} in batch ${this.batch}${range.before === null ? '' : ` before event ${range.before}`}: ${(err as Error).message}`, { cause: err });
     }
@@ -367,7 +394,7 @@ export class BatchApplier {
       case 'pgq.tick-id':
         // a merge leaf's tick in a combined queue: a combined branch keeps it as the part's
         // watermark; a leaf has nothing to do with it (upstream's worker likewise)
-        return this.isBranch ? pgqNode.setPartitionWatermark(c, this.log, q, ev.ev_extra1, ev.ev_data) : undefined;
+        return this.outlets.republish ? pgqNode.setPartitionWatermark(c, this.log, q, ev.ev_extra1, ev.ev_data) : undefined;
       case 'EXECUTE':
         return this.execute(ev);
       default:

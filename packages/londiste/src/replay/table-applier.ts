@@ -11,17 +11,19 @@
  * staged and written apart, each with its own columns.
  */
 import type pg from 'pg';
-import { SkytoolsError, urlDecodePart } from '@skytools/core';
+import { catalog, SkytoolsError } from '@skytools/core';
 import { StageStatements } from '../sql/apply-statements.js';
-import { applyNet, applyNetSql, firstEventWithoutKey, NET, type NetCounts, type RowEventRange } from '../sql/batch-stage-statements.js';
+import { applyNet, applyNetSql, firstEventWithoutKey, layoutColumns, NET, setNestedLoops, type NetCounts, type RowEventRange } from '../sql/batch-stage-statements.js';
 import type { TableMeta } from './table-meta.js';
 
-/** The column names of a stage layout: 'u:' urlencoded keys joined by '&', or 'j:' a JSON array. */
-export function layoutColumns(layout: string): string[] {
-  if (layout.startsWith('u:')) return layout.slice(2).split('&').filter((k) => k !== '').map(urlDecodePart);
-  if (layout.startsWith('j:')) return JSON.parse(layout.slice(2)) as string[];
-  throw new SkytoolsError(`unknown row layout ${JSON.stringify(layout.slice(0, 40))} in the batch stage`);
-}
+/**
+ * A range of at least this many events, and at least 1/HASH_JOIN_SHARE of the table's estimated
+ * rows, is joined to the table by hashing instead of one index lookup per key. The planner cannot
+ * tell itself: it has no statistics of the stage and guesses a few thousand rows. Measured on a
+ * 200k-row table with 200k events: 1.3 s hashing, 1.9 s by index lookups.
+ */
+const HASH_JOIN_MIN_EVENTS = 10_000;
+const HASH_JOIN_SHARE = 4;
 
 export class TableApplier {
   /** Milliseconds spent in the apply statements. */
@@ -42,8 +44,13 @@ export class TableApplier {
     return cols;
   }
 
-  /** Apply the row events of `range` in the batch stage, whose layouts are `layouts`, in the caller's transaction. */
-  async apply(range: RowEventRange, layouts: readonly string[]): Promise<void> {
+  /**
+   * Apply the row events of `range` in the batch stage, whose layouts are `layouts`, in the
+   * caller's transaction; `events`: about how many there are (0: unknown).
+   */
+  async apply(range: RowEventRange, layouts: readonly string[], events = 0): Promise<void> {
+    const hashing = await this.joinsByHashing(events);
+    const was = hashing ? await setNestedLoops(this.client, 'off') : null;
     for (const layout of layouts) {
       const columns = this.columnsOf(layout);
       // a --where condition may name any column of the table, also for rows that only carry
@@ -54,24 +61,33 @@ export class TableApplier {
       if (this.where !== null) {
         // whether the target holds a row depends on the condition: delete what must not be
         // there, upsert the rest
-        await this.run(range, layout, netCols, [sql.deleteUnmatched(this.where), sql.upsertMatched(this.where)]);
+        await this.run(range, layout, layouts, netCols, [sql.deleteUnmatched(this.where), sql.upsertMatched(this.where)]);
       } else {
         const writes = [sql.deleteGone(), ...(sql.canUpdate ? [sql.updateExisting()] : []), sql.upsert('i')];
-        const c = await this.run(range, layout, netCols, writes);
+        const c = await this.run(range, layout, layouts, netCols, writes);
         const updated = sql.canUpdate ? (c.written[1] ?? 0) : 0;
         if (c.u > 0 && updated < c.u) {
           // rows the target should have had: write them anyway, the source is the truth
-          await this.run(range, layout, netCols, [sql.upsert('u')]);
+          await this.run(range, layout, layouts, netCols, [sql.upsert('u')]);
         }
       }
       this.sqlMs += performance.now() - t0;
     }
+    if (was !== null) await setNestedLoops(this.client, was);
   }
 
-  private async run(range: RowEventRange, layout: string, netCols: readonly string[], writes: readonly string[]): Promise<NetCounts> {
-    const c = await applyNet(this.client, applyNetSql(range, layout, netCols, this.meta.pkey, this.meta.types, writes));
+  /** Is a range of `events` a big enough share of the table to join it by hashing? */
+  private async joinsByHashing(events: number): Promise<boolean> {
+    if (events < HASH_JOIN_MIN_EVENTS || this.meta.partitioned) return false;
+    const rows = await catalog.estimatedRows(this.client, this.meta.fqname);
+    // 0 rows: never analyzed before PostgreSQL 14, as good as unknown
+    return rows !== null && rows > 0 && events * HASH_JOIN_SHARE >= rows;
+  }
+
+  private async run(range: RowEventRange, layout: string, layouts: readonly string[], netCols: readonly string[], writes: readonly string[]): Promise<NetCounts> {
+    const c = await applyNet(this.client, applyNetSql(range, layout, layouts, netCols, this.meta.pkey, this.meta.types, writes));
     if (c.noKey > 0) {
-      const ev = await firstEventWithoutKey(this.client, range, this.meta.pkey);
+      const ev = await firstEventWithoutKey(this.client, range, layouts, this.meta.pkey);
       throw new SkytoolsError(`event ${ev ?? '?'} for ${this.meta.fqname} lacks a primary key column (${this.meta.pkey.join(', ')})`);
     }
     return c;

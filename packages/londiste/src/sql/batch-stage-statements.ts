@@ -1,14 +1,14 @@
 /**
  * The batch stage (docs/architecture.md, "Apply"): a session temp table ld_batch holding one
  * batch's events as the provider sent them plus what the event stager added (ld_op, ld_cols,
- * ld_row). The apply is set work on it: which tables and column layouts the batch has, the events
+ * ld_vals or ld_row). The apply is set work on it: which tables and column layouts the batch has, the events
  * applied one by one, the net effect per key of each table's row events loaded into a table's
  * stage, the events parked for tables in copy, and on a branch the events re-published.
  */
 import type pg from 'pg';
 import type { Writable } from 'node:stream';
 import { from as copyFrom } from 'pg-copy-streams';
-import { pgq, quoteFqname, quoteIdent, quoteLiteral, type PgqEvent } from '@skytools/core';
+import { pgq, quoteFqname, quoteIdent, quoteLiteral, SkytoolsError, urlDecodePart, type PgqEvent } from '@skytools/core';
 
 export const BATCH_STAGE = 'ld_batch';
 
@@ -17,14 +17,47 @@ export async function createBatchStage(client: pg.ClientBase): Promise<void> {
   await client.query(`CREATE TEMP TABLE IF NOT EXISTS ${BATCH_STAGE} (
       ev_id bigint NOT NULL, ev_time timestamptz, ev_txid bigint, ev_type text, ev_data text,
       ev_extra1 text, ev_extra2 text, ev_extra3 text, ev_extra4 text,
-      ld_op "char", ld_cols text, ld_row jsonb) ON COMMIT DELETE ROWS`);
+      ld_op "char", ld_cols text, ld_vals text[], ld_row jsonb) ON COMMIT DELETE ROWS`);
 }
 
 /** The COPY ... FROM STDIN the stager's output goes into, as a writable stream. */
 export function batchStageWriter(client: pg.ClientBase): Writable {
   return client.query(
-    copyFrom(`COPY ${BATCH_STAGE} (ev_id, ev_time, ev_txid, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4, ld_op, ld_cols, ld_row) FROM STDIN`),
+    copyFrom(`COPY ${BATCH_STAGE} (ev_id, ev_time, ev_txid, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4, ld_op, ld_cols, ld_vals, ld_row) FROM STDIN`),
   );
+}
+
+/**
+ * The column names of a stage layout: the raw urlencoded keys joined by '&' after 'a:' (values in
+ * ld_vals, in this order) or 'u:' (values in ld_row), or a JSON array after 'j:' (a JSON row).
+ */
+export function layoutColumns(layout: string): string[] {
+  if (layout.startsWith('a:') || layout.startsWith('u:')) return layout.slice(2).split('&').filter((k) => k !== '').map(urlDecodePart);
+  if (layout.startsWith('j:')) return JSON.parse(layout.slice(2)) as string[];
+  throw new SkytoolsError(`unknown row layout ${JSON.stringify(layout.slice(0, 40))} in the batch stage`);
+}
+
+/**
+ * A column's value as text from a stage row `e` of `layout` (NULL when the layout lacks it). Of
+ * a key given twice the last counts, as in JSON.
+ */
+export function layoutValueSql(layout: string, column: string): string {
+  if (!layout.startsWith('a:')) return `(e.ld_row ->> ${quoteLiteral(column)})`;
+  const at = layoutColumns(layout).lastIndexOf(column);
+  return at < 0 ? 'NULL::text' : `e.ld_vals[${String(at + 1)}]`;
+}
+
+/** A column's value as text from a stage row `e` whose layout is any of `layouts`. */
+function anyLayoutValueSql(layouts: readonly string[], column: string): string {
+  const [only] = layouts;
+  if (layouts.length === 1 && only !== undefined) return layoutValueSql(only, column);
+  return `CASE e.ld_cols ${layouts.map((l) => `WHEN ${quoteLiteral(l)} THEN ${layoutValueSql(l, column)}`).join(' ')} END`;
+}
+
+/** A layout's row image as jsonb (the columns as text), for handlers that read it by name. */
+function layoutImageSql(layout: string): string {
+  if (!layout.startsWith('a:')) return 'e.ld_row';
+  return `jsonb_object(ARRAY[${layoutColumns(layout).map(quoteLiteral).join(', ')}]::text[], e.ld_vals)`;
 }
 
 /**
@@ -42,6 +75,15 @@ export async function setJsonLayouts(client: pg.ClientBase): Promise<void> {
  */
 export async function raiseWorkMem(client: pg.ClientBase, mb: number): Promise<void> {
   await client.query(`SELECT set_config('work_mem', $1, true) WHERE pg_size_bytes(current_setting('work_mem')) < pg_size_bytes($1)`, [`${String(mb)}MB`]);
+}
+
+/**
+ * Let the planner use nested loops (`on`) or not for the statements that follow in this
+ * transaction; returns the setting it had, to be given back.
+ */
+export async function setNestedLoops(client: pg.ClientBase, on: string): Promise<string> {
+  const r = await client.query<{ was: string }>(`SELECT current_setting('enable_nestloop') AS was, set_config('enable_nestloop', $1, true)`, [on]);
+  return r.rows[0]?.was ?? 'on';
 }
 
 export interface StageGroup {
@@ -165,10 +207,6 @@ export function dataEventsCondition(r: RowEventRange): string {
   return rangeOf(r, DATA_EVENT);
 }
 
-/** A column's value from a staged row image, in the target's type. */
-function valueOf(column: string, type: string): string {
-  return `(e.ld_row ->> ${quoteLiteral(column)})::${type}`;
-}
 
 export interface NetCounts {
   /** Net rows gone, that existed, new (by what the events say). */
@@ -185,8 +223,8 @@ export interface NetCounts {
 export const NET = 'ld_net';
 
 /**
- * One statement that applies a range of a table's row events with layout `layout`: per key the
- * last event's image, as 'd' (gone), 'u' (the row existed before: its first event was not an
+ * One statement that applies a range of a table's row events with layout `layout` (one of the
+ * range's `layouts`, whose events all count for the net effect): per key the last event's image, as 'd' (gone), 'u' (the row existed before: its first event was not an
  * insert) or 'i' (new), with the values in the target's types (ld_net, computed once), then the
  * `writes` (statements reading ld_net, each given as text without RETURNING) as data-modifying
  * parts of the same statement. Keys compare in the target's types.
@@ -194,13 +232,14 @@ export const NET = 'ld_net';
 export function applyNetSql(
   range: RowEventRange,
   layout: string,
+  layouts: readonly string[],
   stageCols: readonly string[],
   pkey: readonly string[],
   types: ReadonlyMap<string, string>,
   writes: readonly string[],
 ): string {
   const type = (c: string): string => types.get(c) ?? 'text';
-  const keys = pkey.map((k, i) => `${valueOf(k, type(k))} AS ld_k${String(i)}`).join(', ');
+  const keys = pkey.map((k, i) => `${anyLayoutValueSql(layouts, k)}::${type(k)} AS ld_k${String(i)}`).join(', ');
   const part = pkey.map((_, i) => `ld_k${String(i)}`).join(', ');
   const keyed = pkey.map((_, i) => `ld_k${String(i)} IS NOT NULL`).join(' AND ');
   const parts = writes.map((w, i) => `ld_w${String(i)} AS (${w} RETURNING 1)`);
@@ -214,7 +253,7 @@ export function applyNetSql(
       WINDOW w AS (PARTITION BY ${part} ORDER BY ev_id)
     ), ${NET} AS (
       SELECT CASE WHEN n.ld_op = 'D' THEN 'd' WHEN n.ld_first = 'I' THEN 'i' ELSE 'u' END::"char" AS ld_op,
-             ${stageCols.map((c) => `${valueOf(c, type(c))} AS ${quoteIdent(c)}`).join(', ')}${range.withEvent === true ? ', e.ld_row AS ld_image, e.ev_time AS ld_ev_time' : ''}
+             ${stageCols.map((c) => `${layoutValueSql(layout, c)}::${type(c)} AS ${quoteIdent(c)}`).join(', ')}${range.withEvent === true ? `, ${layoutImageSql(layout)} AS ld_image, e.ev_time AS ld_ev_time` : ''}
         FROM n JOIN ${BATCH_STAGE} e ON e.ctid = n.ld_tid
        WHERE n.ld_next IS NULL AND e.ld_cols = ${quoteLiteral(layout)} AND ${keyed}
     )${parts.map((p) => `, ${p}`).join('')}
@@ -230,9 +269,9 @@ export async function applyNet(client: pg.ClientBase, sql: string): Promise<NetC
 }
 
 /** The first row event of a range whose key is missing, for the error message. */
-export async function firstEventWithoutKey(client: pg.ClientBase, range: RowEventRange, pkey: readonly string[]): Promise<string | null> {
+export async function firstEventWithoutKey(client: pg.ClientBase, range: RowEventRange, layouts: readonly string[], pkey: readonly string[]): Promise<string | null> {
   const r = await client.query<{ id: string | null }>(
-    `SELECT min(ev_id)::text AS id FROM ${BATCH_STAGE} e WHERE ${rangeCondition(range)} AND (${pkey.map((k) => `e.ld_row ->> ${quoteLiteral(k)} IS NULL`).join(' OR ')})`,
+    `SELECT min(ev_id)::text AS id FROM ${BATCH_STAGE} e WHERE ${rangeCondition(range)} AND (${pkey.map((k) => `${anyLayoutValueSql(layouts, k)} IS NULL`).join(' OR ')})`,
   );
   return r.rows[0]?.id ?? null;
 }

@@ -85,11 +85,11 @@ export class BatchProcessor {
       return 'frozen';
     }
     try {
-      applier.begin(t.tables, batch.batchId, batch.curTickId, batch.curTickTime, t.node);
+      applier.begin(t.tables, { republish: t.isBranch, combinedQueue: t.combinedQueue }, batch.batchId, batch.curTickId, batch.curTickTime, t.node);
       // the provider's COPY streams the batch into this node's batch stage
       count = await applier.load(t.provider, batch.batchId);
       t1 = performance.now();
-      await applier.apply({ republish: t.isBranch, combinedQueue: t.combinedQueue });
+      await applier.apply();
       // the combined queue learns how far this part's queue has come (upstream's merge leaf)
       if (t.combinedQueue !== null) await pgq.insertEvent(t.db, t.combinedQueue, 'pgq.tick-id', batch.curTickId, this.queue);
       const nowOk = await applier.finish(batch.curTickSnapshot === null ? null : TxidSnapshot.parse(batch.curTickSnapshot));
