@@ -92,10 +92,11 @@ export function bulkApply(name: string, srcMajor: number, dstMajor: number): Ben
           await rig.waitCaughtUp();
           marker += 1;
           let v = value(marker);
-          await rig.src.query(rig.srcDb, c.update, [v]);
-          const ours = await until(`${c.table} applied by ours`, 1_800_000, async () => {
-            const r = await rig.dst.query<{ done: boolean }>(rig.leafDb, c.probe, [v]);
-            return r[0]?.done === true;
+          // the probe's connection is opened first and kept: a new one per probe would fork a backend
+          // on the target being timed
+          const ours = await rig.dst.withClient(rig.leafDb, async (probe) => {
+            await rig.src.query(rig.srcDb, c.update, [v]);
+            return until(`${c.table} applied by ours`, 1_800_000, async () => (await probe.query<{ done: boolean }>(c.probe, [v])).rows[0]?.done === true);
           });
           await expectRows(rig, rig.leafDb, c, v);
           const workerPid = rig.pids.worker;
@@ -107,10 +108,11 @@ export function bulkApply(name: string, srcMajor: number, dstMajor: number): Ben
           await native.waitCaughtUp();
           marker += 1;
           v = value(marker);
-          await rig.src.query(rig.srcDb, c.update, [v]);
-          const nat = await until(`${c.table} applied by native replication`, 1_800_000, async () => {
-            const r = await rig.dst.query<{ done: boolean }>(native.db, c.probe, [v]);
-            return r[0]?.done === true;
+          // the probe's connection is opened first and kept: a new one per probe would fork a backend
+          // on the target being timed
+          const nat = await rig.dst.withClient(native.db, async (probe) => {
+            await rig.src.query(rig.srcDb, c.update, [v]);
+            return until(`${c.table} applied by native replication`, 1_800_000, async () => (await probe.query<{ done: boolean }>(c.probe, [v])).rows[0]?.done === true);
           });
           await expectRows(rig, native.db, c, v);
           opts.log(`${c.label}: native ${nat.toFixed(2)}s`);
@@ -123,11 +125,10 @@ export function bulkApply(name: string, srcMajor: number, dstMajor: number): Ben
             await upstream.waitCaughtUp();
             marker += 1;
             v = value(marker);
-            await rig.src.query(rig.srcDb, c.update, [v]);
             const db = upstream.db;
-            const up = await until(`${c.table} applied by upstream Londiste`, 3_600_000, async () => {
-              const r = await rig.dst.query<{ done: boolean }>(db, c.probe, [v]);
-              return r[0]?.done === true;
+            const up = await rig.dst.withClient(db, async (probe) => {
+              await rig.src.query(rig.srcDb, c.update, [v]);
+              return until(`${c.table} applied by upstream Londiste`, 3_600_000, async () => (await probe.query<{ done: boolean }>(c.probe, [v])).rows[0]?.done === true);
             });
             await expectRows(rig, db, c, v);
             await upstream.stop();

@@ -216,11 +216,14 @@ export async function tablesInSync(dst: PgCluster, db: string, names?: readonly 
 /** Seconds until `consumer`, the worker of a leaf in `db` of the target, has applied every event committed so far. */
 export async function waitApplied(rig: Rig, db: string, consumer: string, timeoutMs: number): Promise<number> {
   const target = await rig.tickNow();
-  return until(`${consumer} to catch up`, timeoutMs, async () => {
-    const r = await rig.dst.query<{ t: string | null }>(db, `SELECT last_tick_id::text AS t FROM pgq_node.local_state WHERE queue_name = $1 AND consumer_name = $2`, [QUEUE, consumer]);
-    const t = r[0]?.t;
-    return t !== null && t !== undefined && BigInt(t) >= target;
-  }, 20);
+  // one connection for the whole wait: a new one every 20 ms forks a backend on the target it is timing
+  return rig.dst.withClient(db, (c) =>
+    until(`${consumer} to catch up`, timeoutMs, async () => {
+      const r = await c.query<{ t: string | null }>(`SELECT last_tick_id::text AS t FROM pgq_node.local_state WHERE queue_name = $1 AND consumer_name = $2`, [QUEUE, consumer]);
+      const t = r.rows[0]?.t;
+      return t !== null && t !== undefined && BigInt(t) >= target;
+    }, 20),
+  );
 }
 
 /** Native logical replication of the same tables into another database of the target cluster. */

@@ -13,7 +13,7 @@
 import type pg from 'pg';
 import { catalog, SkytoolsError } from '@skytools/core';
 import { StageStatements } from '../sql/apply-statements.js';
-import { applyNet, applyNetSql, firstEventWithoutKey, layoutColumns, NET, setNestedLoops, type NetCounts, type RowEventRange } from '../sql/batch-stage-statements.js';
+import { applyNet, applyNetSql, firstEventWithoutKey, layoutColumns, NET, rangeRepeatsKeys, setNestedLoops, type NetCounts, type RowEventRange } from '../sql/batch-stage-statements.js';
 import type { TableMeta } from './table-meta.js';
 
 /**
@@ -24,10 +24,18 @@ import type { TableMeta } from './table-meta.js';
  */
 const HASH_JOIN_MIN_EVENTS = 10_000;
 const HASH_JOIN_SHARE = 4;
+/**
+ * A range of at least this many events is first checked for keys with more than one event: when
+ * none has, the events are the net effect as they are (no window over them: measured ~0.3 s less
+ * for 200k events, the check itself ~0.15 s).
+ */
+const UNIQUE_CHECK_MIN_EVENTS = 10_000;
 
 export class TableApplier {
   /** Milliseconds spent in the apply statements. */
   sqlMs = 0;
+  /** Ranges applied without the window, having one event per key. */
+  oneEventRanges = 0;
 
   constructor(
     private readonly client: pg.ClientBase,
@@ -49,6 +57,10 @@ export class TableApplier {
    * caller's transaction; `events`: about how many there are (0: unknown).
    */
   async apply(range: RowEventRange, layouts: readonly string[], events = 0): Promise<void> {
+    if (events >= UNIQUE_CHECK_MIN_EVENTS && !(await rangeRepeatsKeys(this.client, range, layouts, this.meta.pkey, this.meta.types))) {
+      range = { ...range, oneEventPerKey: true };
+      this.oneEventRanges += 1;
+    }
     const hashing = await this.joinsByHashing(events);
     const was = hashing ? await setNestedLoops(this.client, 'off') : null;
     for (const layout of layouts) {

@@ -183,6 +183,8 @@ export interface RowEventRange {
    * (ld_image, ld_ev_time), for row conditions that route by them (dispatch).
    */
   withEvent?: boolean;
+  /** Every key has one event in the range (rangeRepeatsKeys said so): no window needed. */
+  oneEventPerKey?: boolean;
 }
 
 /** The range's events of its table that satisfy `kind`. */
@@ -227,7 +229,8 @@ export const NET = 'ld_net';
  * range's `layouts`, whose events all count for the net effect): per key the last event's image, as 'd' (gone), 'u' (the row existed before: its first event was not an
  * insert) or 'i' (new), with the values in the target's types (ld_net, computed once), then the
  * `writes` (statements reading ld_net, each given as text without RETURNING) as data-modifying
- * parts of the same statement. Keys compare in the target's types.
+ * parts of the same statement. Keys compare in the target's types. A range with one event per
+ * key is its own net effect: no window then.
  */
 export function applyNetSql(
   range: RowEventRange,
@@ -243,6 +246,21 @@ export function applyNetSql(
   const part = pkey.map((_, i) => `ld_k${String(i)}`).join(', ');
   const keyed = pkey.map((_, i) => `ld_k${String(i)} IS NOT NULL`).join(' AND ');
   const parts = writes.map((w, i) => `ld_w${String(i)} AS (${w} RETURNING 1)`);
+  const values = `${stageCols.map((c) => `${layoutValueSql(layout, c)}::${type(c)} AS ${quoteIdent(c)}`).join(', ')}${
+    range.withEvent === true ? `, ${layoutImageSql(layout)} AS ld_image, e.ev_time AS ld_ev_time` : ''
+  }`;
+  const counts = `count(*) FILTER (WHERE ld_op = 'd')::int AS d, count(*) FILTER (WHERE ld_op = 'u')::int AS u, count(*) FILTER (WHERE ld_op = 'i')::int AS i,
+           ARRAY[${parts.length === 0 ? '' : writes.map((_, i) => `(SELECT count(*) FROM ld_w${String(i)})::int`).join(', ')}]::int[] AS written`;
+  if (range.oneEventPerKey === true) {
+    const ownKeys = pkey.map((k) => `${layoutValueSql(layout, k)} IS NOT NULL`).join(' AND ');
+    const mine = `${rangeCondition(range)} AND e.ld_cols = ${quoteLiteral(layout)}`;
+    return `WITH ${NET} AS (
+      SELECT CASE e.ld_op WHEN 'D' THEN 'd' WHEN 'I' THEN 'i' ELSE 'u' END::"char" AS ld_op, ${values}
+        FROM ${BATCH_STAGE} e WHERE ${mine} AND ${ownKeys}
+    )${parts.map((p) => `, ${p}`).join('')}
+    SELECT ${counts}, (SELECT count(*) FROM ${BATCH_STAGE} e WHERE ${mine} AND NOT (${ownKeys}))::int AS "noKey"
+      FROM ${NET}`;
+  }
   // The window sorts only what it needs (row address, id, op, keys): sorting whole staged rows
   // spilled to disk at the default work_mem. The last event of each key is then read back by
   // its address in the stage.
@@ -252,15 +270,20 @@ export function applyNetSql(
       SELECT e.*, first_value(ld_op) OVER w AS ld_first, lead(ev_id) OVER w AS ld_next FROM e
       WINDOW w AS (PARTITION BY ${part} ORDER BY ev_id)
     ), ${NET} AS (
-      SELECT CASE WHEN n.ld_op = 'D' THEN 'd' WHEN n.ld_first = 'I' THEN 'i' ELSE 'u' END::"char" AS ld_op,
-             ${stageCols.map((c) => `${layoutValueSql(layout, c)}::${type(c)} AS ${quoteIdent(c)}`).join(', ')}${range.withEvent === true ? `, ${layoutImageSql(layout)} AS ld_image, e.ev_time AS ld_ev_time` : ''}
+      SELECT CASE WHEN n.ld_op = 'D' THEN 'd' WHEN n.ld_first = 'I' THEN 'i' ELSE 'u' END::"char" AS ld_op, ${values}
         FROM n JOIN ${BATCH_STAGE} e ON e.ctid = n.ld_tid
        WHERE n.ld_next IS NULL AND e.ld_cols = ${quoteLiteral(layout)} AND ${keyed}
     )${parts.map((p) => `, ${p}`).join('')}
-    SELECT (SELECT count(*) FROM ${NET} WHERE ld_op = 'd')::int AS d, (SELECT count(*) FROM ${NET} WHERE ld_op = 'u')::int AS u,
-           (SELECT count(*) FROM ${NET} WHERE ld_op = 'i')::int AS i,
-           ARRAY[${parts.length === 0 ? '' : writes.map((_, i) => `(SELECT count(*) FROM ld_w${String(i)})::int`).join(', ')}]::int[] AS written,
-           (SELECT count(*) FROM n JOIN ${BATCH_STAGE} e ON e.ctid = n.ld_tid WHERE n.ld_next IS NULL AND e.ld_cols = ${quoteLiteral(layout)} AND NOT (${keyed}))::int AS "noKey"`;
+    SELECT ${counts},
+           (SELECT count(*) FROM n JOIN ${BATCH_STAGE} e ON e.ctid = n.ld_tid WHERE n.ld_next IS NULL AND e.ld_cols = ${quoteLiteral(layout)} AND NOT (${keyed}))::int AS "noKey"
+      FROM ${NET}`;
+}
+
+/** Does any key have more than one event in the range (the keys in the target's types)? */
+export async function rangeRepeatsKeys(client: pg.ClientBase, range: RowEventRange, layouts: readonly string[], pkey: readonly string[], types: ReadonlyMap<string, string>): Promise<boolean> {
+  const keys = pkey.map((k) => `${anyLayoutValueSql(layouts, k)}::${types.get(k) ?? 'text'}`).join(', ');
+  const r = await client.query<{ repeats: boolean }>(`SELECT EXISTS (SELECT FROM ${BATCH_STAGE} e WHERE ${rangeCondition(range)} GROUP BY ${keys} HAVING count(*) > 1) AS repeats`);
+  return r.rows[0]?.repeats ?? true;
 }
 
 export async function applyNet(client: pg.ClientBase, sql: string): Promise<NetCounts> {
