@@ -154,7 +154,8 @@ describe(`leaf worker keys (loop_delay wake-up, batch_merge_events), PostgreSQL 
   });
 
   describe('a leaf that is behind', () => {
-    // One root, three leaves, each used by one test below and by nothing else. The leaves catch
+    // One root, three leaves, each used by one test below and by nothing else (the third after
+    // more events: the last test adds them). The leaves catch
     // up to t0 and stop; the root stays quiet for a while (as when leaves are down overnight;
     // nothing happens during the pause, which is its point); then a burst of 30 transactions of
     // 40 events each (20 inserts, 15 updates, 5 deletes, some of rows the previous transaction
@@ -241,6 +242,33 @@ describe(`leaf worker keys (loop_delay wake-up, batch_merge_events), PostgreSQL 
       // as many 40-event ticks as stay within 100 events, two per batch; the big tick alone
       assert.deepEqual(lines.map((l) => l.tick), [...burst.filter((_, i) => i % 2 === 1), bigTick], `batches close every second tick: ${diag}`);
       assert.equal(r.batchesOpened, 16, 'batches opened on the root');
+    });
+
+    it('batch_merge_events 100, loop_delay 60s: an empty batch short of the last tick does not put it to sleep', async () => {
+      // after the big tick: three empty ticks (forced: each one's event position jumps past the
+      // merge limit, so each is a batch of its own, with no events), then 300 events and a tick.
+      // The worker must go on at once after each empty batch while newer ticks wait; the bug was
+      // a rest of loop_delay (60 s) after every one of them, no tick being left to wake it.
+      let last = '';
+      await cluster.withClient(env.root, async (c) => {
+        for (let i = 0; i < 3; i++) {
+          await c.query(`SELECT pgq.force_tick('q')`);
+          await c.query(`SELECT pgq.ticker('q')`);
+        }
+        await c.query(`INSERT INTO public.items (id, grp, val) SELECT 20000 + g, 7, 'after the empty ticks' FROM generate_series(1, 300) g`);
+        last = (await c.query<{ t: string }>(`SELECT pgq.ticker('q')::text AS t`)).rows[0]?.t ?? '';
+      });
+      const leaf = env.leaves[2] ?? '';
+      const w = run(env.leafJob(leaf, { loop_delay: '60s', loglevel: 'debug', batch_merge_events: '100' }));
+      try {
+        // THE POINT OF THE TEST: the bound, well under one loop_delay
+        await waitLeafAt(leaf, last, 30_000, w);
+      } finally {
+        await stop(w);
+      }
+      assert.match(w.output(), /no events \(ticks/, 'the worker took empty batches on the way');
+      await assertSame(env.root, leaf);
+      await assertFinished(env.root, leaf, last);
     });
   });
 });

@@ -47,7 +47,7 @@ describe('event parser', () => {
         line('I:id', '%e5%be%b7=%e5%93%a5&q=%22%5c%09%0a%01%0d') +
         line('{"op":"DELETE","table":["public","t"],"pkey":["id"]}', '{"id":1}') +
         line('R', null) +
-        line('londiste.add-table', null, 'public.x'),
+        line('londiste.add-table', 'public.x', 'public.x'),
     );
     // cut inside a multi-byte escape and inside a line: the stager must not care
     return [input.subarray(0, 50), input.subarray(50, 97), input.subarray(97)];
@@ -71,7 +71,7 @@ describe('event parser', () => {
       ['\\N', '\\N', '\\N', '\\N'],
     ]);
     // ev_data kept as it came
-    assert.equal(rows[0]?.[4], 'id=1&v=a+b%26c&n&e=');
+    assert.deepEqual([rows[0]?.[4], rows[4]?.[4]], ['id=1&v=a+b%26c&n&e=', 'public.x']);
     assert.deepEqual(layoutColumns('a:%e5%be%b7&q'), ['德', 'q']);
     assert.deepEqual(layoutColumns('u:%e5%be%b7&q'), ['德', 'q']);
     assert.deepEqual(layoutColumns('j:["id","v"]'), ['id', 'v']);
@@ -88,8 +88,24 @@ describe('event parser', () => {
       ['\\N', '\\N', '\\N', '\\N'],
     ]);
     // row events without ev_data (a JSON row's image is in ld_row); the others keep theirs
-    assert.deepEqual(rows.map((r) => r[4]), ['\\N', '\\N', '\\N', '\\N', '\\N']);
+    assert.deepEqual(rows.map((r) => r[4]), ['\\N', '\\N', '\\N', '\\N', 'public.x']);
     assert.deepEqual(rows.map((r) => r.slice(0, 4).concat(r.slice(5, 9))), Array(5).fill(0).map((_, i) => ['42', '2026-12-02 10:00:00+00', '1000', rows[i]?.[3] ?? '', i === 4 ? 'public.x' : 'public.t', '\\N', '\\N', '\\N']));
+  });
+
+  it('unescapes a COPY-escaped urlencoded row once, and leaves out pairs without a key', async () => {
+    // in COPY text: a backslash (\\) and a tab (\t) in v, a backslash %-encoded in w, a pair '=x'
+    const input = String.raw`1	\N	1	I:id	id=1&v=a\\b\tc&=x&w=%5C	public.t	\N	\N	\N` + '\n';
+    for (const [opts, cols, image] of [
+      [{}, 'a:id&v&w', String.raw`{"1","a\\\\b\tc","\\\\"}`],
+      [{ rowValues: 'json' }, 'u:id&v&w', String.raw`{"id":"1","v":"a\\\\b\\u0009c","w":"\\\\"}`],
+    ] as const) {
+      const stager = new EventStager(opts);
+      const out: Buffer[] = [];
+      stager.on('data', (b: Buffer) => out.push(b));
+      await pipeline(Readable.from([Buffer.from(input)]), stager);
+      const f = Buffer.concat(out).toString('utf8').replace(/\n$/, '').split('\t');
+      assert.deepEqual([f[10], 'rowValues' in opts ? f[12] : f[11]], [cols, image]);
+    }
   });
 
   it('refuses broken urlencoded rows and lines', async () => {

@@ -85,8 +85,11 @@ const enum Quoting {
   Array,
 }
 
-/** The most bytes one decoded byte can take in the output (JSON's \\u00XX). */
-const MAX_ESCAPED = 7;
+/**
+ * The most output bytes one input byte can take: a raw control byte becomes JSON's \\u00XX
+ * (7), a backslash becomes four in both forms.
+ */
+const MAX_ESCAPED: Record<Quoting, number> = { [Quoting.Json]: 7, [Quoting.Array]: 4 };
 
 /**
  * Decode src[start, end) (urlencoded) into a quoted string inside a COPY text field: a JSON
@@ -96,7 +99,7 @@ const MAX_ESCAPED = 7;
  * straight into the sink's buffer: this loop is the stager's hot path.
  */
 function quotedString(out: ByteSink, src: Buffer, start: number, end: number, quoting: Quoting): void {
-  out.ensure((end - start) * MAX_ESCAPED + 2);
+  out.ensure((end - start) * MAX_ESCAPED[quoting] + 2);
   const buf = out.buf;
   let n = out.len;
   buf[n++] = QUOTE;
@@ -291,13 +294,13 @@ export class EventStager extends Transform {
 
   /**
    * The pairs of the urlencoded row src[start, end): for each, its start, its '=' (-1: none, a
-   * NULL value) and its end, in `pairs`; their number, or -1 when the row holds a backslash (it
-   * is COPY-escaped then). One pass, no allocation.
+   * NULL value) and its end, in `pairs`; their number, or -1 when the row is `raw` (a COPY text
+   * field) and holds a backslash (COPY-escaped: to be unescaped first, once).
    */
-  private scanPairs(src: Buffer, start: number, end: number): number {
+  private scanPairs(src: Buffer, start: number, end: number, raw: boolean): number {
     // the '&' by memchr over the row (values are long); the '=' by a loop over the key (short)
     const row = src.subarray(start, end);
-    if (row.indexOf(BSL) >= 0) return -1;
+    if (raw && row.indexOf(BSL) >= 0) return -1;
     let n = 0;
     for (let s = 0; s < row.length; ) {
       let e = row.indexOf(AMP, s);
@@ -309,6 +312,11 @@ export class EventStager extends Transform {
             eq = start + i;
             break;
           }
+        }
+        // a pair without a key ('=v', '=') names no column: left out, as the layout leaves it out
+        if (eq === start + s) {
+          s = e + 1;
+          continue;
         }
         if (3 * n + 3 > this.pairs.length) {
           const more = new Int32Array(this.pairs.length * 2);
@@ -331,12 +339,13 @@ export class EventStager extends Transform {
    * `src[start, end)` is the ev_data field as COPY sent it.
    */
   private urlencodedRow(src: Buffer, start: number, end: number): void {
-    const count = this.scanPairs(src, start, end);
+    let count = this.scanPairs(src, start, end, true);
     if (count < 0) {
       // an urlencoded row normally holds no backslash; this one came COPY-escaped
-      const row = copyUnescape(src, start, end);
-      this.urlencodedRow(row, 0, row.length);
-      return;
+      src = copyUnescape(src, start, end);
+      start = 0;
+      end = src.length;
+      count = this.scanPairs(src, start, end, false);
     }
     const out = this.out;
     const p = this.pairs;

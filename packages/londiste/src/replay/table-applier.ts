@@ -2,18 +2,19 @@
  * Set-based apply of one table's row events of a batch (docs/architecture.md, "Apply"), all in
  * SQL on this node: from the batch stage, the events of each primary key collapse to their net
  * effect in event order (the row's last image, or its absence), remembering whether the row
- * existed before (its first event an update or a delete). The survivors go into a session temp
- * table of the table's types, applied with at most three statements: DELETE of rows gone,
- * UPDATE ... FROM of rows that existed, INSERT of new ones (ON CONFLICT DO UPDATE, should the
- * target have them anyway). A --where condition is evaluated on the row images: rows that do not
- * (or no longer) match are deleted instead, the others upserted, since the target may or may not
- * hold them. Rows of another column layout (ignored columns, a column added at the source) are
- * staged and written apart, each with its own columns.
+ * existed before (its first event an update or a delete). One statement per column layout
+ * computes that net effect in the table's types and applies it with data-modifying parts: DELETE
+ * of rows gone, UPDATE ... FROM of rows that existed, INSERT of new ones (ON CONFLICT DO UPDATE,
+ * should the target have them anyway). A --where condition is evaluated on the row images: rows
+ * that do not (or no longer) match are deleted instead, the others upserted, since the target
+ * may or may not hold them. Rows of another column layout (ignored columns, a column added at the
+ * source) are written apart, each with its own columns. Big ranges take two shortcuts: no window
+ * when every key has one event, and a hash join when they are a good share of the table.
  */
 import type pg from 'pg';
 import { catalog, SkytoolsError } from '@skytools/core';
 import { StageStatements } from '../sql/apply-statements.js';
-import { applyNet, applyNetSql, firstEventWithoutKey, layoutColumns, NET, rangeRepeatsKeys, setNestedLoops, type NetCounts, type RowEventRange } from '../sql/batch-stage-statements.js';
+import { applyNet, applyNetSql, countRangeEvents, firstEventWithoutKey, layoutColumns, NET, rangeRepeatsKeys, setNestedLoops, type NetCounts, type RowEventRange } from '../sql/batch-stage-statements.js';
 import type { TableMeta } from './table-meta.js';
 
 /**
@@ -23,6 +24,8 @@ import type { TableMeta } from './table-meta.js';
  * 200k-row table with 200k events: 1.3 s hashing, 1.9 s by index lookups.
  */
 const HASH_JOIN_MIN_EVENTS = 10_000;
+/** Below this many events of a table in the stage, no shortcut applies: a part of them is not counted. */
+const BIG_RANGE_EVENTS = 10_000;
 const HASH_JOIN_SHARE = 4;
 /**
  * A range of at least this many events is first checked for keys with more than one event: when
@@ -36,6 +39,8 @@ export class TableApplier {
   sqlMs = 0;
   /** Ranges applied without the window, having one event per key. */
   oneEventRanges = 0;
+  /** Ranges joined to the table by hashing. */
+  hashedRanges = 0;
 
   constructor(
     private readonly client: pg.ClientBase,
@@ -54,15 +59,19 @@ export class TableApplier {
 
   /**
    * Apply the row events of `range` in the batch stage, whose layouts are `layouts`, in the
-   * caller's transaction; `events`: about how many there are (0: unknown).
+   * caller's transaction. `tableEvents`: the table's row events in the whole stage (0: unknown);
+   * a range that is only part of them is counted when they are many.
    */
-  async apply(range: RowEventRange, layouts: readonly string[], events = 0): Promise<void> {
+  async apply(range: RowEventRange, layouts: readonly string[], tableEvents = 0): Promise<void> {
+    const whole = range.after === null && range.before === null && range.skipSnapshot === null && (range.where ?? null) === null;
+    const events = whole || tableEvents < BIG_RANGE_EVENTS ? tableEvents : await countRangeEvents(this.client, range);
     if (events >= UNIQUE_CHECK_MIN_EVENTS && !(await rangeRepeatsKeys(this.client, range, layouts, this.meta.pkey, this.meta.types))) {
       range = { ...range, oneEventPerKey: true };
       this.oneEventRanges += 1;
     }
     const hashing = await this.joinsByHashing(events);
     const was = hashing ? await setNestedLoops(this.client, 'off') : null;
+    if (hashing) this.hashedRanges += 1;
     for (const layout of layouts) {
       const columns = this.columnsOf(layout);
       // a --where condition may name any column of the table, also for rows that only carry

@@ -62,7 +62,7 @@ function layoutImageSql(layout: string): string {
 
 /**
  * JSON rows carry their column list inside: it becomes ld_cols ('j:' and the keys as a JSON
- * array, in jsonb's key order; urlencoded rows' layouts start with 'u:').
+ * array, in jsonb's key order; urlencoded rows' layouts start with 'a:' or 'u:').
  */
 export async function setJsonLayouts(client: pg.ClientBase): Promise<void> {
   await client.query(`UPDATE ${BATCH_STAGE} SET ld_cols = 'j:' || (SELECT coalesce(jsonb_agg(k), '[]') FROM jsonb_object_keys(ld_row) k)::text
@@ -82,8 +82,15 @@ export async function raiseWorkMem(client: pg.ClientBase, mb: number): Promise<v
  * transaction; returns the setting it had, to be given back.
  */
 export async function setNestedLoops(client: pg.ClientBase, on: string): Promise<string> {
-  const r = await client.query<{ was: string }>(`SELECT current_setting('enable_nestloop') AS was, set_config('enable_nestloop', $1, true)`, [on]);
+  const r = await client.query<{ was: string }>(`SELECT current_setting('enable_nestloop') AS was`);
+  await client.query(`SELECT set_config('enable_nestloop', $1, true)`, [on]);
   return r.rows[0]?.was ?? 'on';
+}
+
+/** How many row events of its table a range of the stage holds. */
+export async function countRangeEvents(client: pg.ClientBase, range: RowEventRange): Promise<number> {
+  const r = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${BATCH_STAGE} e WHERE ${rangeCondition(range)}`);
+  return r.rows[0]?.n ?? 0;
 }
 
 export interface StageGroup {

@@ -169,11 +169,13 @@ export class ReplicationWorker {
       return;
     }
     this.log.debug(`batch ${batch.batchId}: no events (ticks ${batch.prevTickId}..${batch.curTickId})`);
-    // An empty merged batch reached the provider's last tick: the job is idle. Going round again
-    // at once would take each new empty tick as its own batch (quiet ticks of other jobs' copies
-    // come several a second while a londisted syncs a hundred jobs, faster than a round under that
-    // load, so such a job never slept). Ticks with events, and this job's own copies, wake it.
-    if (batch.merged) await this.rest(signal);
+    // An empty merged batch that reached the provider's last tick: the job is idle. Going round
+    // again at once would take each new empty tick as its own batch (quiet ticks of other jobs'
+    // copies come several a second while a londisted syncs a hundred jobs, faster than a round
+    // under that load, so such a job never slept). Ticks with events, and this job's own copies,
+    // wake it. A merged batch also stops short of a tick whose events would pass
+    // batch_merge_events: a job behind goes on at once then (it rested 30 s per empty batch).
+    if (batch.merged && !(await pgq.hasTickAfter(provider, this.job.queue_name, batch.curTickId))) await this.rest(signal);
   }
 
   /** Nothing to do for now: sleep, longer each time while the provider announces its ticks. */
