@@ -52,6 +52,27 @@ for (const major of testVersions()) {
       }
     });
 
+    it('two sessions registering one new consumer name at once both succeed, the second finding the first', async () => {
+      const { db, client } = await freshDatabase(cluster, 'regrace');
+      const other = await connect(cluster, db);
+      try {
+        await client.query(`SELECT pgq.create_queue('q')`);
+        await tickNow(client, 'q');
+        await client.query('BEGIN');
+        assert.equal(await scalar(client, `SELECT pgq.register_consumer('q', 'racer')`), 1);
+        // the second registration runs while the first is not committed: it waits for it (it
+        // failed on consumer_name_uq before), then finds the subscription made
+        const second = other.query<{ n: number }>(`SELECT pgq.register_consumer('q', 'racer') AS n`);
+        await new Promise((r) => setTimeout(r, 300));
+        await client.query('COMMIT');
+        assert.equal((await second).rows[0]?.n, 0);
+        assert.equal(await scalar(client, `SELECT count(*)::int FROM pgq.get_consumer_info('q', 'racer')`), 1);
+      } finally {
+        await other.end();
+        await client.end();
+      }
+    });
+
     it('never delivers events of aborted transactions or rolled-back savepoints', async () => {
       const { client } = await freshDatabase(cluster, 'abort');
       try {

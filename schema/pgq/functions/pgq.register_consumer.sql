@@ -17,6 +17,11 @@ BEGIN
         RAISE EXCEPTION 'Event queue not created yet';
     END IF;
 
+    -- one registration of a consumer name at a time: two sessions registering it at once
+    -- (sub-consumers starting together) both found no row and both inserted it, the second
+    -- failing on consumer_name_uq; now the second waits for the first and finds its rows
+    PERFORM pg_advisory_xact_lock(hashtext('pgq.register_consumer'), hashtext(x_consumer_name));
+
     -- consumer names are shared between queues; lock the row so a concurrent unregister
     -- cannot delete it under us
     SELECT co_id INTO v_co_id FROM pgq.consumer WHERE co_name = x_consumer_name FOR UPDATE;
