@@ -73,15 +73,6 @@ export async function lastTickId(client: pg.ClientBase, queue: string): Promise<
   return r.rows[0]?.t ?? null;
 }
 
-/** Does the queue have a tick after `tick`? */
-export async function hasTickAfter(client: pg.ClientBase, queue: string, tick: string): Promise<boolean> {
-  const r = await client.query<{ more: boolean }>(
-    'SELECT EXISTS (SELECT 1 FROM pgq.tick t JOIN pgq.queue q ON q.queue_id = t.tick_queue WHERE q.queue_name = $1 AND t.tick_id > $2::int8) AS more',
-    [queue, tick],
-  );
-  return r.rows[0]?.more ?? false;
-}
-
 export async function queueExists(client: pg.ClientBase, queue: string): Promise<boolean> {
   const r = await client.query('SELECT 1 FROM pgq.queue WHERE queue_name = $1', [queue]);
   return (r.rowCount ?? 0) > 0;

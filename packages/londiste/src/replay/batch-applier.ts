@@ -24,7 +24,7 @@ import { isDataEvent, parseDataEvent, type EventFields } from './event-parser.js
 import { loadTableMeta, type TableMeta } from './table-meta.js';
 import { TableApplier } from './table-applier.js';
 import { checkTableAttrs, rowCondition, setTableState, tableHandler, waitsForParts, type TableState } from './table-state.js';
-import type { HandlerApplyContext } from '../handlers/handler.js';
+import type { HandlerApply, HandlerApplyContext } from '../handlers/handler.js';
 
 /**
  * A table with this many row events in a batch gets APPLY_WORK_MEM_MB of work_mem for the batch's
@@ -54,22 +54,13 @@ function parks(t: TableState | undefined): boolean {
 /**
  * How the stager writes this batch's row events. Their raw ev_data is kept only where something
  * reads it: the copy backlog, a branch's or merge leaf's queue, a handler applying events itself
- * (which also reads row images by column name: JSON then, not arrays).
+ * (which also reads row images by column name: JSON then, not arrays). `handled`: how each table
+ * applied here is applied.
  */
-function stageForm(tables: Map<string, TableState>, outlets: BatchOutlets): StagerOptions {
-  let keepRowData = outlets.republish || outlets.combinedQueue !== null;
-  let json = false;
-  for (const t of tables.values()) {
-    if (parks(t)) keepRowData = true;
-    if (applies(t)) {
-      const how = tableHandler(t);
-      if (how.impl.apply(how.args).kind === 'custom') {
-        keepRowData = true;
-        json = true;
-      }
-    }
-  }
-  return { keepRowData, rowValues: json ? 'json' : 'array' };
+function stageForm(tables: Map<string, TableState>, handled: ReadonlyMap<string, HandlerApply>, outlets: BatchOutlets): StagerOptions {
+  const custom = [...handled.values()].some((a) => a.kind === 'custom');
+  const keepRowData = custom || outlets.republish || outlets.combinedQueue !== null || [...tables.values()].some(parks);
+  return { keepRowData, rowValues: custom ? 'json' : 'array' };
 }
 
 /** A table whose handler applies its events: how, and up to which event it has (null: none yet). */
@@ -122,6 +113,8 @@ export class BatchApplier {
   private jsonRows = 0;
   private outlets: BatchOutlets = { republish: false, combinedQueue: null };
   private stagerOptions: StagerOptions = {};
+  /** How each table applied here is applied (its handler's choice), for this batch. */
+  private handled = new Map<string, HandlerApply>();
   stats: BatchStats = { events: 0, applied: 0, backlogged: 0, skipped: 0 };
 
   constructor(
@@ -140,7 +133,13 @@ export class BatchApplier {
     for (const t of tables.values()) if (t.local) checkTableAttrs(t);
     this.tables = tables;
     this.outlets = outlets;
-    this.stagerOptions = stageForm(tables, outlets);
+    this.handled = new Map();
+    for (const t of tables.values()) {
+      if (!applies(t)) continue;
+      const how = tableHandler(t);
+      this.handled.set(t.name, how.impl.apply(how.args));
+    }
+    this.stagerOptions = stageForm(tables, this.handled, outlets);
     this.batch = batch;
     this.node = node;
     this.jsonRows = 0;
@@ -255,11 +254,8 @@ export class BatchApplier {
     const custom = new Map<string, CustomApply>();
     const ignored = new Set<string>();
     for (const name of dataTables) {
-      const t = this.tables.get(name);
-      if (!applies(t) || t === undefined) continue;
-      const how = tableHandler(t);
-      const apply = how.impl.apply(how.args);
-      if (apply.kind === 'rows') continue;
+      const apply = this.handled.get(name);
+      if (apply === undefined || apply.kind === 'rows') continue;
       const r = rows.get(name);
       if (r !== undefined) {
         rows.delete(name);

@@ -18,21 +18,16 @@ import { applyNet, applyNetSql, countRangeEvents, firstEventWithoutKey, layoutCo
 import type { TableMeta } from './table-meta.js';
 
 /**
- * A range of at least this many events, and at least 1/HASH_JOIN_SHARE of the table's estimated
- * rows, is joined to the table by hashing instead of one index lookup per key. The planner cannot
- * tell itself: it has no statistics of the stage and guesses a few thousand rows. Measured on a
- * 200k-row table with 200k events: 1.3 s hashing, 1.9 s by index lookups.
+ * Shortcuts for ranges of at least this many events (a part of a table's events is counted only
+ * when the table has this many). When no key has two events (one hash aggregate tells), the events
+ * are the net effect as they are: no window over them (measured ~0.3 s less for 200k events, the
+ * check itself ~0.15 s). When they are at least 1/HASH_JOIN_SHARE of the table's estimated rows,
+ * the table is joined by hashing instead of one index lookup per key: the planner cannot tell, it
+ * has no statistics of the stage and guesses a few thousand rows (measured on a 200k-row table
+ * with 200k events: 1.3 s hashing, 1.9 s by index lookups).
  */
-const HASH_JOIN_MIN_EVENTS = 10_000;
-/** Below this many events of a table in the stage, no shortcut applies: a part of them is not counted. */
 const BIG_RANGE_EVENTS = 10_000;
 const HASH_JOIN_SHARE = 4;
-/**
- * A range of at least this many events is first checked for keys with more than one event: when
- * none has, the events are the net effect as they are (no window over them: measured ~0.3 s less
- * for 200k events, the check itself ~0.15 s).
- */
-const UNIQUE_CHECK_MIN_EVENTS = 10_000;
 
 export class TableApplier {
   /** Milliseconds spent in the apply statements. */
@@ -65,7 +60,7 @@ export class TableApplier {
   async apply(range: RowEventRange, layouts: readonly string[], tableEvents = 0): Promise<void> {
     const whole = range.after === null && range.before === null && range.skipSnapshot === null && (range.where ?? null) === null;
     const events = whole || tableEvents < BIG_RANGE_EVENTS ? tableEvents : await countRangeEvents(this.client, range);
-    if (events >= UNIQUE_CHECK_MIN_EVENTS && !(await rangeRepeatsKeys(this.client, range, layouts, this.meta.pkey, this.meta.types))) {
+    if (events >= BIG_RANGE_EVENTS && !(await rangeRepeatsKeys(this.client, range, layouts, this.meta.pkey, this.meta.types))) {
       range = { ...range, oneEventPerKey: true };
       this.oneEventRanges += 1;
     }
@@ -99,7 +94,7 @@ export class TableApplier {
 
   /** Is a range of `events` a big enough share of the table to join it by hashing? */
   private async joinsByHashing(events: number): Promise<boolean> {
-    if (events < HASH_JOIN_MIN_EVENTS || this.meta.partitioned) return false;
+    if (events < BIG_RANGE_EVENTS || this.meta.partitioned) return false;
     const rows = await catalog.estimatedRows(this.client, this.meta.fqname);
     // 0 rows: never analyzed before PostgreSQL 14, as good as unknown
     return rows !== null && rows > 0 && events * HASH_JOIN_SHARE >= rows;

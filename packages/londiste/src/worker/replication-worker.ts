@@ -175,7 +175,7 @@ export class ReplicationWorker {
     // under that load, so such a job never slept). Ticks with events, and this job's own copies,
     // wake it. A merged batch also stops short of a tick whose events would pass
     // batch_merge_events: a job behind goes on at once then (it rested 30 s per empty batch).
-    if (batch.merged && !(await pgq.hasTickAfter(provider, this.job.queue_name, batch.curTickId))) await this.rest(signal);
+    if (batch.merged && (await pgq.lastTickId(provider, this.job.queue_name)) === batch.curTickId) await this.rest(signal);
   }
 
   /** Nothing to do for now: sleep, longer each time while the provider announces its ticks. */
