@@ -32,8 +32,12 @@ SELECT pgq.upgrade_schema();
 \ir functions/pgq.unregister_consumer.sql
 \ir functions/pgq.find_tick_helper.sql
 \ir functions/pgq.next_batch.sql
+\ir functions/pgq._merged_next_tick.sql
 \ir functions/pgq.next_batch_merged.sql
+\ir functions/pgq.peek_next_batch.sql
+\ir functions/pgq._tick_range_tables.sql
 \ir functions/pgq.batch_event_tables.sql
+\ir functions/pgq._tick_range_sql.sql
 \ir functions/pgq.batch_event_sql.sql
 \ir functions/pgq.get_batch_events.sql
 \ir functions/pgq.get_batch_cursor.sql

@@ -2,7 +2,8 @@
 // root and leaf databases, ticks made by hand with pgq.ticker() so that every tick is known.
 //   - loop_delay 60s: a change still arrives soon after its tick (the worker LISTENs to pgq_tick);
 //   - batch_merge_events 0: a leaf that is behind applies tick by tick;
-//   - batch_merge_events 100: it merges ticks into batches of at most 100 events;
+//   - batch_merge_events 100: it merges ticks into batches of at most 100 events, each read while
+//     the one before it is applied;
 // Each case has its own leaf database and ends with the leaf equal to the root (row count and
 // checksum). Batch sizes come from the worker's debug lines `batch B (tick T): N events`,
 // the number of batches also from pgq.batch_id_seq.
@@ -18,11 +19,15 @@ interface BatchLine {
   batch: string;
   tick: string;
   events: number;
+  /** Its events were read while the batch before was applied. */
+  readAhead: boolean;
 }
 
 /** The worker's debug lines for applied batches, in order. */
 function batchLines(output: string): BatchLine[] {
-  return [...output.matchAll(/ DEBUG batch (\d+) \(tick (\d+)\): (\d+) events/g)].map((m) => ({ batch: m[1] ?? '', tick: m[2] ?? '', events: Number(m[3]) }));
+  return [...output.matchAll(/ DEBUG batch (\d+) \(tick (\d+)\): (\d+) events[^\n]*/g)].map((m) => ({
+    batch: m[1] ?? '', tick: m[2] ?? '', events: Number(m[3]), readAhead: m[0].includes('(read ahead)'),
+  }));
 }
 
 const TABLE = `CREATE TABLE public.items (id int PRIMARY KEY, grp int NOT NULL, val text, n int NOT NULL DEFAULT 0);
@@ -153,6 +158,43 @@ describe(`leaf worker keys (loop_delay wake-up, batch_merge_events), PostgreSQL 
     }
   });
 
+  it('batch_merge_events 100: a batch read ahead is dropped when a tick came meanwhile and the merged batch reaches further', async () => {
+    const { root, leaves: [leaf = ''], leafJob } = await nodes(1);
+    // the leaf's apply of the row with grp 99 takes 3 s (a trigger that fires under the replica
+    // role too): the worker reads the next batch during that time, and the test ticks meanwhile
+    await cluster.query(leaf, `CREATE FUNCTION public.slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(3); RETURN NEW; END $$;
+      CREATE TRIGGER slow AFTER INSERT ON public.items FOR EACH ROW WHEN (NEW.grp = 99) EXECUTE FUNCTION public.slow();
+      ALTER TABLE public.items ENABLE ALWAYS TRIGGER slow`);
+    const rows = async (from: number, grp: number): Promise<string> => {
+      await cluster.query(root, `INSERT INTO public.items (id, grp, val) SELECT $1::int + g, CASE WHEN g = 1 THEN $2::int ELSE 1 END, 'r' FROM generate_series(1, 40) g`, [from, grp]);
+      return tick(root);
+    };
+    await rows(0, 1);
+    const t2 = await rows(100, 99);
+    await rows(200, 1);
+    const w = run(leafJob(leaf, { loop_delay: '200ms', loglevel: 'debug', batch_merge_events: '100' }));
+    let t4 = '';
+    try {
+      // the first batch (two ticks, 80 events) is being applied: the read-ahead took the third tick alone
+      await waitFor('the leaf applying the slow row', 60_000, async () => {
+        const r = await cluster.query<{ n: number }>(leaf, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'`);
+        return r[0]?.n === 1 ? true : undefined;
+      }, () => w.output().split('\n').slice(-20).join('\n'));
+      // now the second batch reaches one tick further than what was read ahead
+      t4 = await rows(300, 1);
+      await waitLeafAt(leaf, t4, 60_000, w);
+      const lines = batchLines(w.output()).filter((l) => l.events > 0);
+      const diag = JSON.stringify(lines);
+      // (the first batch also holds the setup's few events up to t0)
+      assert.deepEqual(lines.map((l) => [l.tick, l.readAhead]), [[t2, false], [t4, false]], `the read-ahead of one tick was not used for the batch of two: ${diag}`);
+      assert.equal(lines[1]?.events, 80, `the second batch has both ticks' rows: ${diag}`);
+    } finally {
+      await stop(w);
+    }
+    await assertSame(root, leaf);
+    await assertFinished(root, leaf, t4);
+  });
+
   describe('a leaf that is behind', () => {
     // One root, three leaves, each used by one test below and by nothing else (the third after
     // more events: the last test adds them). The leaves catch
@@ -242,6 +284,9 @@ describe(`leaf worker keys (loop_delay wake-up, batch_merge_events), PostgreSQL 
       // as many 40-event ticks as stay within 100 events, two per batch; the big tick alone
       assert.deepEqual(lines.map((l) => l.tick), [...burst.filter((_, i) => i % 2 === 1), bigTick], `batches close every second tick: ${diag}`);
       assert.equal(r.batchesOpened, 16, 'batches opened on the root');
+      // each batch of the burst after the first was read while the one before it was applied (no
+      // tick came meanwhile); the big tick, over batch_merge_events, was read in its turn
+      assert.deepEqual(lines.map((l) => l.readAhead), [false, ...burst.filter((_, i) => i % 2 === 1).slice(1).map(() => true), false], `read ahead: ${diag}`);
     });
 
     it('batch_merge_events 100, loop_delay 60s: an empty batch short of the last tick does not put it to sleep', async () => {

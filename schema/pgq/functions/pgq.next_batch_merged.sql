@@ -20,14 +20,9 @@ BEGIN
           INTO batch_id, cur_tick_id, prev_tick_id, cur_tick_time, prev_tick_time, cur_tick_event_seq, prev_tick_event_seq;
         RETURN;
     END IF;
-    -- the newest pending tick within the limit (empty ticks merge too), else the next one alone
     SELECT t.tick_id, t.tick_time, t.tick_event_seq
       INTO cur_tick_id, cur_tick_time, cur_tick_event_seq
-      FROM pgq.tick t
-     WHERE t.tick_queue = s.sub_queue AND t.tick_id > s.p_id
-     ORDER BY (t.tick_event_seq - s.p_seq <= coalesce(i_max_events, 0)) DESC,
-              CASE WHEN t.tick_event_seq - s.p_seq <= coalesce(i_max_events, 0) THEN -t.tick_id ELSE t.tick_id END
-     LIMIT 1;
+      FROM pgq._merged_next_tick(s.sub_queue, s.p_id, s.p_seq, i_max_events) t;
     IF cur_tick_id IS NULL THEN
         RETURN;
     END IF;

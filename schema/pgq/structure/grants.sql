@@ -32,6 +32,7 @@ BEGIN
                 'pgq.register_consumer(text,text)', 'pgq.register_consumer_at(text,text,bigint)',
                 'pgq.unregister_consumer(text,text)', 'pgq.next_batch_info(text,text)', 'pgq.next_batch(text,text)',
                 'pgq.next_batch_custom(text,text,interval,int4,interval)', 'pgq.next_batch_merged(text,text,int8)',
+                'pgq.peek_next_batch(text,text,int8)',
                 'pgq.get_batch_events(bigint)',
                 'pgq.get_batch_info(bigint)', 'pgq.get_batch_cursor(bigint,text,int4,text)',
                 'pgq.get_batch_cursor(bigint,text,int4)', 'pgq.event_retry(bigint,bigint,timestamptz)',

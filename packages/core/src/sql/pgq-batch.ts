@@ -145,9 +145,48 @@ export async function batchEventsStream(client: pg.ClientBase, batchId: string):
   const sql = await client.query<{ q: string | null }>('SELECT pgq.batch_event_sql($1) AS q', [batchId]);
   const text = sql.rows[0]?.q;
   if (text === undefined || text === null) throw new SkytoolsError(`no SQL for batch ${batchId} (pgq.batch_event_sql returned nothing)`);
+  return eventsCopy(client, text);
+}
+
+/** The events a SELECT of pgq (batch_event_sql, peek_next_batch) returns, as batchEventsStream gives them. */
+export function eventsCopy(client: pg.ClientBase, eventSql: string): Readable {
   // the order is the reader's business: a sort of the whole batch here would only cost time
-  const unordered = text.replace(/\s+order\s+by\s+1\s*$/i, '');
+  const unordered = eventSql.replace(/\s+order\s+by\s+1\s*$/i, '');
   return client.query(copyTo(`COPY (SELECT ev_id, ev_time, ev_txid, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4 FROM (${unordered}) e) TO STDOUT`));
+}
+
+/** The batch a consumer would get after its open one (pgq.peek_next_batch), and the SELECT of its events. */
+export interface NextBatchPeek {
+  prevTickId: string;
+  curTickId: string;
+  /** Events it spans, by the ticks' event positions. */
+  events: number;
+  eventSql: string;
+}
+
+/** Providers whose pgq has peek_next_batch (ours from 3.5.2.7; upstream's does not). */
+const canPeek = new WeakMap<pg.ClientBase, boolean>();
+
+/**
+ * The batch next_batch_merged(queue, consumer, mergeEvents) would open once the consumer's open
+ * batch is finished, were it finished now; null when there is none yet or the provider's pgq
+ * cannot tell (upstream PgQ, or ours older than 3.5.2.7).
+ */
+export async function peekNextBatch(client: pg.ClientBase, queue: string, consumer: string, mergeEvents: number): Promise<NextBatchPeek | null> {
+  let known = canPeek.get(client);
+  if (known === undefined) {
+    const r = await client.query<{ ok: boolean }>(`SELECT to_regprocedure('pgq.peek_next_batch(text,text,int8)') IS NOT NULL AS ok`);
+    known = r.rows[0]?.ok === true;
+    canPeek.set(client, known);
+  }
+  if (!known) return null;
+  const r = await client.query<{ prev_tick_id: string | null; cur_tick_id: string | null; events: string | null; event_sql: string | null }>(
+    'SELECT prev_tick_id::text, cur_tick_id::text, events::text, event_sql FROM pgq.peek_next_batch($1, $2, $3)',
+    [queue, consumer, mergeEvents],
+  );
+  const row = r.rows[0];
+  if (row === undefined || row.prev_tick_id === null || row.cur_tick_id === null || row.events === null || row.event_sql === null) return null;
+  return { prevTickId: row.prev_tick_id, curTickId: row.cur_tick_id, events: Number(row.events), eventSql: row.event_sql };
 }
 
 /** Close the batch; false when it was not open (another process with this consumer's name finished it). */

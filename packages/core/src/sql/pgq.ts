@@ -247,7 +247,7 @@ export async function callMaintFunction(client: pg.ClientBase, op: MaintOperatio
   return { kind: 'value', value: r.rows[0]?.r };
 }
 
-export { nextBatch, readBatchEvents, batchEventsStream, finishBatch } from './pgq-batch.js';
+export { nextBatch, readBatchEvents, batchEventsStream, eventsCopy, peekNextBatch, finishBatch } from './pgq-batch.js';
 export { createQueue, dropQueue, queueInfo, consumerInfo, retryEvents, requeueNow, failedEvents, retryFailed, deleteFailed, type QueueRow, type ConsumerRow, type RetryRow, type FailedRow } from './pgq-admin.js';
 
 /** Is tick `tick` still in the queue's tick table (a consumer can be registered at it)? */

@@ -12,7 +12,7 @@
 import type pg from 'pg';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { copyLine, londisteSql, pgq, pgqNode, SkytoolsError, TxidSnapshot, type Logger } from '@skytools/core';
+import { copyLine, londisteSql, pgq, pgqNode, SkytoolsError, TxidSnapshot, type BatchInfo, type Logger } from '@skytools/core';
 import { applySqlEvent, truncateTable } from '../sql/apply-statements.js';
 import {
   batchStageWriter, createBatchStage, dataEventsCondition, rangeLayouts, forwardToCombinedQueue, parkInBacklog, raiseWorkMem, republishBatch, setJsonLayouts, stagedSingles, stageGroups, type StagedEvent,
@@ -20,6 +20,7 @@ import {
 import { ExecAttrs } from '../execute/exec-attrs.js';
 import { runExecute } from '../execute/execute-script.js';
 import { EventStager, type StagerOptions } from './event-stager.js';
+import type { ReadAhead } from './batch-read-ahead.js';
 import { isDataEvent, parseDataEvent, type EventFields } from './event-parser.js';
 import { loadTableMeta, type TableMeta } from './table-meta.js';
 import { TableApplier } from './table-applier.js';
@@ -82,6 +83,8 @@ export interface BatchStats {
   applied: number;
   backlogged: number;
   skipped: number;
+  /** The events came from a read-ahead (read while the batch before was applied). */
+  readAhead: boolean;
 }
 
 /** A column layout of a table's row events in the stage, and the span of its events' ids. */
@@ -115,7 +118,7 @@ export class BatchApplier {
   private stagerOptions: StagerOptions = {};
   /** How each table applied here is applied (its handler's choice), for this batch. */
   private handled = new Map<string, HandlerApply>();
-  stats: BatchStats = { events: 0, applied: 0, backlogged: 0, skipped: 0 };
+  stats: BatchStats = { events: 0, applied: 0, backlogged: 0, skipped: 0, readAhead: false };
 
   constructor(
     private readonly client: pg.ClientBase,
@@ -143,7 +146,7 @@ export class BatchApplier {
     this.batch = batch;
     this.node = node;
     this.jsonRows = 0;
-    this.stats = { events: 0, applied: 0, backlogged: 0, skipped: 0 };
+    this.stats = { events: 0, applied: 0, backlogged: 0, skipped: 0, readAhead: false };
   }
 
   /** Table `dest`'s columns, key and kind, read once per session. */
@@ -195,10 +198,11 @@ export class BatchApplier {
 
   /**
    * Load the batch into the stage: first the copy backlog of tables catching up (events older
-   * than the batch's), then the batch's events streamed from the provider. Returns how many
-   * events the batch has.
+   * than the batch's), then the batch's events: those `ahead` read while the previous batch was
+   * applied when they are this batch's, else streamed from the provider. Returns how many events
+   * the batch has.
    */
-  async load(provider: pg.ClientBase, batchId: string): Promise<number> {
+  async load(provider: pg.ClientBase, batch: Pick<BatchInfo, 'batchId' | 'prevTickId' | 'curTickId'>, ahead: ReadAhead | null = null): Promise<number> {
     for (const t of this.tables.values()) {
       if (!t.local || t.state !== 'catching-up' || waitsForParts(t)) continue;
       const parked = await londisteSql.takeBacklog(this.client, this.queue, t.name);
@@ -207,7 +211,9 @@ export class BatchApplier {
       const lines = parked.map((ev) => copyLine([ev.ev_id, null, ev.ev_txid, ev.ev_type, ev.ev_data, ev.ev_extra1, null, null, null]));
       await this.stage(Readable.from(lines.map((l) => Buffer.from(l))));
     }
-    const events = await this.stage(await pgq.batchEventsStream(provider, batchId));
+    const readAhead = ahead?.matches(provider, batch.prevTickId, batch.curTickId) === true;
+    const events = await this.stage(readAhead ? Readable.from(ahead.chunks) : await pgq.batchEventsStream(provider, batch.batchId));
+    this.stats.readAhead = readAhead;
     this.stats.events = events;
     return events;
   }

@@ -8,6 +8,7 @@
 import type pg from 'pg';
 import { pgq, pgqNode, session, SkytoolsError, TxidSnapshot, type BatchInfo, type Logger } from '@skytools/core';
 import { BatchApplier } from '../replay/batch-applier.js';
+import { ReadAhead } from '../replay/batch-read-ahead.js';
 import { freezeLockKeys } from './job-lock.js';
 import type { TableState } from '../replay/table-state.js';
 
@@ -23,11 +24,15 @@ export interface BatchTarget {
   tables: Map<string, TableState>;
   /** This node's name, for error messages. */
   node: string;
+  /** batch_merge_events the batch was taken with (0: tick by tick); the next one is read ahead within it. */
+  mergeEvents: number;
 }
 
 export class BatchProcessor {
   private applier: BatchApplier | undefined;
   private applierDb: pg.Client | undefined;
+  /** The next batch's events, read while the last one was applied. */
+  private ahead: ReadAhead | null = null;
 
   constructor(
     private readonly queue: string,
@@ -48,6 +53,7 @@ export class BatchProcessor {
   reset(): void {
     this.applier = undefined;
     this.applierDb = undefined;
+    this.ahead = null;
   }
 
   /**
@@ -84,11 +90,20 @@ export class BatchProcessor {
       await session.rollback(t.db);
       return 'frozen';
     }
+    let reading: Promise<ReadAhead | null> | null = null;
     try {
       applier.begin(t.tables, { republish: t.isBranch, combinedQueue: t.combinedQueue }, batch.batchId, batch.curTickId, batch.curTickTime, t.node);
-      // the provider's COPY streams the batch into this node's batch stage
-      count = await applier.load(t.provider, batch.batchId);
+      // the provider's COPY streams the batch into this node's batch stage (or it was read ahead)
+      const ahead = this.ahead;
+      this.ahead = null;
+      count = await applier.load(t.provider, batch, ahead);
       t1 = performance.now();
+      // the provider connection is free until finish_batch: the next batch is read meanwhile
+      if (batch.merged && t.mergeEvents > 0) {
+        reading = ReadAhead.read(t.provider, this.queue, this.consumer, t.mergeEvents);
+        // settled below on every path; a rejection must not go unhandled meanwhile
+        reading.catch(() => undefined);
+      }
       await applier.apply();
       // the combined queue learns how far this part's queue has come (upstream's merge leaf)
       if (t.combinedQueue !== null) await pgq.insertEvent(t.db, t.combinedQueue, 'pgq.tick-id', batch.curTickId, this.queue);
@@ -97,10 +112,14 @@ export class BatchProcessor {
       for (const name of nowOk) this.log.info(`${name}: in sync (ok)`);
     } catch (err) {
       await session.rollback(t.db);
+      // the provider connection is free again only when the read-ahead has ended
+      await reading?.catch(() => null);
       this.reset();
       throw err;
     }
     const t2 = performance.now();
+    // a failed read-ahead leaves the batch applied and open: the next round only finishes it
+    this.ahead = reading === null ? null : await reading;
     await this.close(t, batch);
     if (count > 0 && this.log.isDebugEnabled()) {
       const s = applier.stats;
@@ -108,7 +127,7 @@ export class BatchProcessor {
       const ms = (a: number, b: number): string => (b - a).toFixed(0);
       this.log.debug(
         `batch ${batch.batchId} (tick ${batch.curTickId}): ${count} events, ${s.applied} applied, ${s.backlogged} kept for copy, ${s.skipped} skipped; ` +
-          `ms: load ${ms(t0, t1)}, apply+commit ${ms(t1, t2)} (row statements ${ms(before, after)}), close ${ms(t2, performance.now())}`,
+          `ms: load ${ms(t0, t1)}${s.readAhead ? ' (read ahead)' : ''}, apply+commit ${ms(t1, t2)} (row statements ${ms(before, after)}), close ${ms(t2, performance.now())}`,
       );
     }
     return count;
