@@ -5,13 +5,16 @@
  * in the same run (each measured while the other is stopped). And the drain rate of a backlog:
  * the worker stopped during the seed's login/logout load, then timed until caught up.
  */
-import { seedPgbenchScript } from '@skytools/harness';
+import { seedPgbenchScript, TcpProxy } from '@skytools/harness';
 import type { Benchmark, BenchOptions, BenchResult, Figure } from './result.js';
 import { plainFigure, ratioFigure, speedupFigure } from './result.js';
 import { runPgbench } from './pgbench.js';
 import { peakRssMb } from './proc-stats.js';
 import { NativeReplica, Rig, SEED_TABLES, until } from './replication-rig.js';
 import { UpstreamReplica, upstreamMissing } from './upstream-replica.js';
+
+/** One way of the slower link of the second drain (a round trip is twice this). */
+const LINK_DELAY_MS = 10;
 
 const WIDE = `(id bigint PRIMARY KEY, a int, b bigint, c numeric, d text, e text, f timestamptz, g date, h boolean, i double precision, run int)`;
 
@@ -170,6 +173,31 @@ export function bulkApply(name: string, srcMajor: number, dstMajor: number): Ben
           figures.push(plainFigure('backlog drain rate, upstream Londiste', backlog / upDrain, 'events/s'));
           figures.push(ratioFigure('backlog drain rate: ours vs upstream Londiste', rate, 'events/s', 'upstream Londiste', backlog / upDrain));
         }
+        // the same backlog over a slower link: the worker's provider connection through a proxy
+        // delaying every chunk LINK_DELAY_MS each way, with and without the read-ahead
+        await rig.stopWorker();
+        const proxy = await TcpProxy.start('127.0.0.1', rig.src.port);
+        const linked: number[] = [];
+        try {
+          proxy.delay(LINK_DELAY_MS);
+          for (const readAhead of [true, false]) {
+            await rig.reconfigureLeaf({ read_ahead: String(readAhead) }, proxy.port);
+            const seq0 = await rig.eventSeq();
+            await runPgbench(rig.src, rig.srcDb, seedPgbenchScript('digoal_01', users), ['-c', '4', '-j', '2', '-T', String(drainSeconds), '-M', 'prepared']);
+            const events = (await rig.eventSeq()) - seq0;
+            rig.startWorker();
+            const seconds = await rig.waitCaughtUp();
+            await rig.stopWorker();
+            linked.push(events / seconds);
+            opts.log(`backlog of ${events} events over a ${2 * LINK_DELAY_MS} ms round trip, read_ahead ${String(readAhead)}: ${seconds.toFixed(2)}s, ${(events / seconds).toFixed(0)} events/s`);
+          }
+        } finally {
+          await proxy.stop();
+          await rig.reconfigureLeaf({});
+        }
+        const [withAhead = NaN, without = NaN] = linked;
+        figures.push(plainFigure(`backlog drain rate over a ${2 * LINK_DELAY_MS} ms round trip to the provider`, withAhead, 'events/s'));
+        figures.push(ratioFigure(`backlog drain rate over a ${2 * LINK_DELAY_MS} ms round trip: read_ahead on vs off`, withAhead, 'events/s', 'read_ahead false', without));
         return {
           name,
           description: this.description,
@@ -178,6 +206,7 @@ export function bulkApply(name: string, srcMajor: number, dstMajor: number): Ben
             `source PostgreSQL ${rig.src.serverVersion}, target PostgreSQL ${rig.dst.serverVersion}; ours: pgqd ticker_period 100ms, queue ticker_max_lag 100ms; ratio = native time / our time`,
             `initial sync of the four seed tables and the wide table: ours ${oursCopy.toFixed(1)}s, native ${syncSeconds.toFixed(1)}s (the initial-copy benchmark measures this properly)`,
             `backlog: ${backlog} events (${drainSeconds}s of pgbench -c 4 -j 2 at ${load.tps.toFixed(0)} tps) applied in ${drain.toFixed(2)}s`,
+            `round trip to the provider: the leaf's provider connection through a TCP proxy on this machine delaying every chunk ${LINK_DELAY_MS} ms each way (no bandwidth limit); each backlog made by ${drainSeconds}s of the same load`,
             upstream === undefined
               ? `upstream Londiste not measured: ${upMissing ?? ''}`
               : `upstream Londiste: Debian's python3-londiste worker on a leaf with upstream's extensions in a third target database, reading the same root; initial sync ${upSync.toFixed(1)}s; each figure measured with the others stopped`,

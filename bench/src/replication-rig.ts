@@ -113,12 +113,7 @@ export class Rig {
     await dst.withClient(this.leafDb, (c) => createSeedSchema(c, { users: 0, keyedLogs: true }));
     mkdirSync(this.jobsDir);
     writeFileSync(this.srcJob, yamlOf({ job_name: 'src', db: src.connectionString(this.srcDb), queue_name: QUEUE, logfile: join(this.work, 'src.log') }));
-    // BENCH_LOG_DIR keeps the leaf's log there, at debug level (per-batch timings)
-    const logDir = process.env['BENCH_LOG_DIR'];
-    writeFileSync(this.leafJob, yamlOf({
-      job_name: 'leaf', db: dst.connectionString(this.leafDb), queue_name: QUEUE,
-      logfile: this.leafLogFile, ...(logDir === undefined ? {} : { loglevel: 'debug' }), ...this.options.leafJob,
-    }));
+    this.writeLeafJob({});
     await londiste([this.srcJob, 'create-root', 'src', src.connectionString(this.srcDb)]);
     await londiste([this.leafJob, 'create-leaf', 'leaf', dst.connectionString(this.leafDb), `--provider=${src.connectionString(this.srcDb)}`]);
     // running before tables are added, as a deployed londisted would be
@@ -142,6 +137,31 @@ export class Rig {
     await londiste([this.leafJob, 'add-table', ...names]);
     await until('tables in sync', timeoutMs, async () => (await tablesInSync(this.dst, this.leafDb, names)) >= names.length, 20);
     return (performance.now() - t0) / 1000;
+  }
+
+  /**
+   * The leaf's job file again with `keys` on top of the rig's (the worker reads it when it starts),
+   * and the root's location as the leaf sees it: `port` instead of the source's own (a proxy in
+   * front of it), or the source again when absent.
+   */
+  async reconfigureLeaf(keys: Record<string, string | number>, port?: number): Promise<void> {
+    this.writeLeafJob(keys);
+    const own = this.src.connectionString(this.srcDb);
+    const via = port === undefined ? own : own.replace(`port=${this.src.port}`, `port=${port}`);
+    // the worker connects to the provider location registered on the leaf; the root announces
+    // its own to the queue, so it is changed there too
+    for (const [cluster, db] of [[this.src, this.srcDb], [this.dst, this.leafDb]] as const) {
+      await cluster.query(db, 'SELECT * FROM pgq_node.register_location($1, $2, $3, false)', [QUEUE, 'src', via]);
+    }
+  }
+
+  private writeLeafJob(keys: Record<string, string | number>): void {
+    // BENCH_LOG_DIR keeps the leaf's log there, at debug level (per-batch timings)
+    const logDir = process.env['BENCH_LOG_DIR'];
+    writeFileSync(this.leafJob, yamlOf({
+      job_name: 'leaf', db: this.dst.connectionString(this.leafDb), queue_name: QUEUE,
+      logfile: this.leafLogFile, ...(logDir === undefined ? {} : { loglevel: 'debug' }), ...this.options.leafJob, ...keys,
+    }));
   }
 
   startWorker(): void {

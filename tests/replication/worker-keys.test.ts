@@ -3,7 +3,8 @@
 //   - loop_delay 60s: a change still arrives soon after its tick (the worker LISTENs to pgq_tick);
 //   - batch_merge_events 0: a leaf that is behind applies tick by tick;
 //   - batch_merge_events 100: it merges ticks into batches of at most 100 events, each read while
-//     the one before it is applied;
+//     the one before it is applied (read_ahead false: each in its turn; a tick arriving meanwhile
+//     makes the read-ahead dropped);
 // Each case has its own leaf database and ends with the leaf equal to the root (row count and
 // checksum). Batch sizes come from the worker's debug lines `batch B (tick T): N events`,
 // the number of batches also from pgq.batch_id_seq.
@@ -196,7 +197,7 @@ describe(`leaf worker keys (loop_delay wake-up, batch_merge_events), PostgreSQL 
   });
 
   describe('a leaf that is behind', () => {
-    // One root, three leaves, each used by one test below and by nothing else (the third after
+    // One root, four leaves, each used by one test below and by nothing else (the third after
     // more events: the last test adds them). The leaves catch
     // up to t0 and stop; the root stays quiet for a while (as when leaves are down overnight;
     // nothing happens during the pause, which is its point); then a burst of 30 transactions of
@@ -206,7 +207,7 @@ describe(`leaf worker keys (loop_delay wake-up, batch_merge_events), PostgreSQL 
     const burst: string[] = [];
     let bigTick = '';
     before(async () => {
-      env = await nodes(3);
+      env = await nodes(4);
       const { root, leaves, leafJob, t0 } = env;
       const first = leaves.map((leaf) => run(leafJob(leaf, { loop_delay: '200ms' })));
       for (const [i, leaf] of leaves.entries()) {
@@ -287,6 +288,12 @@ describe(`leaf worker keys (loop_delay wake-up, batch_merge_events), PostgreSQL 
       // each batch of the burst after the first was read while the one before it was applied (no
       // tick came meanwhile); the big tick, over batch_merge_events, was read in its turn
       assert.deepEqual(lines.map((l) => l.readAhead), [false, ...burst.filter((_, i) => i % 2 === 1).slice(1).map(() => true), false], `read ahead: ${diag}`);
+    });
+
+    it('batch_merge_events 100, read_ahead false: the same batches, each read in its turn', async () => {
+      const r = await catchUp(env.leaves[3] ?? '', { batch_merge_events: '100', read_ahead: 'false' });
+      const lines = batchLines(r.output);
+      assert.deepEqual(lines.map((l) => [l.tick, l.readAhead]), [...burst.filter((_, i) => i % 2 === 1), bigTick].map((t) => [t, false]), JSON.stringify(lines));
     });
 
     it('batch_merge_events 100, loop_delay 60s: an empty batch short of the last tick does not put it to sleep', async () => {

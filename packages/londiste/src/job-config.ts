@@ -37,6 +37,11 @@ export const JOB_SPEC = {
     min: 0,
     describe: 'A leaf that is behind applies several ticks as one batch, up to about this many events\n(fewer round trips and commits while catching up); 0 applies tick by tick.',
   },
+  read_ahead: {
+    type: 'bool',
+    default: true,
+    describe: "While a leaf applies a merged batch, its provider connection reads the next one (up to\nbatch_merge_events events, at most 64 MB kept): the provider's query and transfer are hidden\nbehind the apply; false reads each batch in its turn.",
+  },
   copy_retry_max: {
     type: 'duration',
     default: '5m',

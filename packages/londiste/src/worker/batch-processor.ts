@@ -26,6 +26,8 @@ export interface BatchTarget {
   node: string;
   /** batch_merge_events the batch was taken with (0: tick by tick); the next one is read ahead within it. */
   mergeEvents: number;
+  /** The job's read_ahead key: the next batch is read while this one is applied. */
+  readAhead: boolean;
 }
 
 export class BatchProcessor {
@@ -99,7 +101,7 @@ export class BatchProcessor {
       count = await applier.load(t.provider, batch, ahead);
       t1 = performance.now();
       // the provider connection is free until finish_batch: the next batch is read meanwhile
-      if (batch.merged && t.mergeEvents > 0) {
+      if (t.readAhead && batch.merged && t.mergeEvents > 0) {
         reading = ReadAhead.read(t.provider, this.queue, this.consumer, t.mergeEvents);
         // settled below on every path; a rejection must not go unhandled meanwhile
         reading.catch(() => undefined);

@@ -153,7 +153,10 @@ export class ReplicationWorker {
     if (this.copies.busy) this.busyAt = performance.now();
     if (batch === null) return this.rest(signal);
     this.stats.batchStarted();
-    const events = await this.batches.process({ db, provider, isBranch, combinedQueue, completedTick: st.completed_tick, tables, node: st.node_name, mergeEvents: isBranch ? 0 : this.job.batch_merge_events }, batch);
+    const events = await this.batches.process(
+      { db, provider, isBranch, combinedQueue, completedTick: st.completed_tick, tables, node: st.node_name, mergeEvents: isBranch ? 0 : this.job.batch_merge_events, readAhead: this.job.read_ahead },
+      batch,
+    );
     // compare or repair is reading a table of this node: the batch waits
     if (events === 'frozen') return this.sleep(this.job.loop_delay, signal);
     this.eventCount += events;
