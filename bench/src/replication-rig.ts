@@ -164,6 +164,13 @@ export class Rig {
     }));
   }
 
+  /** Copy `tables` of the leaf again (resync) and wait until all are ok again. */
+  async resync(tables: string[], timeoutMs = 900_000): Promise<void> {
+    const names = tables.map((t) => (t.includes('.') ? t : `digoal_01.${t}`));
+    await londiste([this.leafJob, 'resync', ...names]);
+    await until('tables in sync again', timeoutMs, async () => (await tablesInSync(this.dst, this.leafDb, names)) >= names.length, 20);
+  }
+
   startWorker(): void {
     if (this.worker !== undefined && this.worker.exitCode === null && this.worker.signalCode === null) return;
     // BENCH_WORKER_FLAGS passes node options to the worker, e.g. --cpu-prof to see where its time goes

@@ -92,49 +92,59 @@ for (const major of testVersions()) {
         await client.query(`SELECT pgq.create_queue('q')`);
         await client.query(`SELECT pgq.register_consumer('q', 'c')`);
         const peek = async (max: number): Promise<Record<string, unknown>> =>
-          (await client.query(`SELECT prev_tick_id, cur_tick_id, events, event_sql FROM pgq.peek_next_batch('q', 'c', $1)`, [max])).rows[0] as Record<string, unknown>;
-        const none = { prev_tick_id: null, cur_tick_id: null, events: null, event_sql: null };
+          (await client.query(`SELECT * FROM pgq.peek_next_batch('q', 'c', $1)`, [max])).rows[0] as Record<string, unknown>;
+        const none = { prev_tick_id: null, cur_tick_id: null, prev_tick_event_seq: null, cur_tick_event_seq: null, cur_tick_snapshot: null, events: null, event_sql: null };
+        const open = async (max: number): Promise<Record<string, unknown>> =>
+          (await client.query(`SELECT * FROM pgq.next_batch_merged('q', 'c', $1)`, [max])).rows[0] as Record<string, unknown>;
         await client.query(`SELECT pgq.insert_event('q', 'a', i::text) FROM generate_series(1, 3) i`);
-        await tickNow(client, 'q');
+        const t2 = await tickNow(client, 'q');
         assert.deepEqual(await peek(100), none, 'no batch open: nothing to tell');
-        await client.query(`SELECT pgq.insert_event('q', 'b', i::text) FROM generate_series(1, 3) i`);
-        await tickNow(client, 'q');
-        // a transaction running across the next tick: its event belongs to a later batch
+        // a transaction running across the next two ticks: its event belongs to the batch after
+        // the one that closes at the first of them, through the list of running transactions
         await other.query(`BEGIN; SELECT pgq.insert_event('q', 'late', 'x')`);
+        await client.query(`SELECT pgq.insert_event('q', 'b', i::text) FROM generate_series(1, 3) i`);
+        const t3 = await tickNow(client, 'q');
         await client.query(`SELECT pgq.insert_event('q', 'c', i::text) FROM generate_series(1, 2) i`);
         await tickNow(client, 'q');
         await other.query('COMMIT');
         await client.query(`SELECT pgq.insert_event('q', 'd', '1')`);
-        const lastTick = await tickNow(client, 'q');
+        const t5 = await tickNow(client, 'q');
 
-        const first = (await client.query(`SELECT * FROM pgq.next_batch_merged('q', 'c', 6)`)).rows[0] as Record<string, unknown>;
-        assert.equal(first['prev_tick_id'], '1');
+        // tick by tick (max 0) up to t3, then a peek of all that follows
+        const first = await open(0);
+        assert.deepEqual([first['prev_tick_id'], first['cur_tick_id']], ['1', t2]);
+        await client.query(`SELECT pgq.finish_batch($1)`, [first['batch_id']]);
+        const second = await open(0);
+        assert.deepEqual([second['prev_tick_id'], second['cur_tick_id']], [t2, t3]);
         const position = `SELECT last_tick, current_batch, next_tick, pending_events FROM pgq.get_consumer_info('q', 'c')`;
         const before = (await client.query(position)).rows;
-        const ahead = await peek(6);
+        // (event positions count sequence values, not rows: a generous limit)
+        const ahead = await peek(1_000_000);
         assert.deepEqual((await client.query(position)).rows, before, 'peeking changes nothing');
-        assert.equal(ahead['prev_tick_id'], first['cur_tick_id'], 'the next batch starts where the open one ends');
+        assert.deepEqual([ahead['prev_tick_id'], ahead['cur_tick_id']], [t3, t5], 'from where the open batch ends to the last tick within the limit');
         const peeked = await client.query<{ ev_id: string; ev_type: string }>(ahead['event_sql'] as string);
+        const secondEvents = await client.query<{ ev_type: string }>(`SELECT ev_type FROM pgq.get_batch_events($1)`, [second['batch_id']]);
+        assert.deepEqual(secondEvents.rows.map((e) => e.ev_type), ['b', 'b', 'b'], 'the running transaction is not in the batch it ran across');
 
-        const firstEvents = await client.query<{ ev_type: string }>(`SELECT ev_type FROM pgq.get_batch_events($1)`, [first['batch_id']]);
-        await client.query(`SELECT pgq.finish_batch($1)`, [first['batch_id']]);
-        const second = (await client.query(`SELECT * FROM pgq.next_batch_merged('q', 'c', 6)`)).rows[0] as Record<string, unknown>;
-        assert.deepEqual([ahead['prev_tick_id'], ahead['cur_tick_id']], [second['prev_tick_id'], second['cur_tick_id']], 'the batch peeked is the batch opened');
-        assert.equal(ahead['events'], String(BigInt(second['cur_tick_event_seq'] as string) - BigInt(second['prev_tick_event_seq'] as string)));
-        const events = await client.query<{ ev_id: string; ev_type: string }>(`SELECT ev_id, ev_type FROM pgq.get_batch_events($1)`, [second['batch_id']]);
+        await client.query(`SELECT pgq.finish_batch($1)`, [second['batch_id']]);
+        const third = await open(1_000_000);
+        const tick = await client.query<{ s: string }>(`SELECT tick_snapshot::text AS s FROM pgq.tick WHERE tick_id = $1`, [t5]);
+        assert.deepEqual(
+          [ahead['prev_tick_id'], ahead['cur_tick_id'], ahead['prev_tick_event_seq'], ahead['cur_tick_event_seq'], ahead['cur_tick_snapshot']],
+          [third['prev_tick_id'], third['cur_tick_id'], third['prev_tick_event_seq'], third['cur_tick_event_seq'], tick.rows[0]?.s],
+          'the batch peeked is the batch opened: ticks, event positions, snapshot',
+        );
+        assert.equal(ahead['events'], String(BigInt(third['cur_tick_event_seq'] as string) - BigInt(third['prev_tick_event_seq'] as string)));
+        const events = await client.query<{ ev_id: string; ev_type: string }>(`SELECT ev_id, ev_type FROM pgq.get_batch_events($1)`, [third['batch_id']]);
         assert.deepEqual(peeked.rows.map((e) => [e.ev_id, e.ev_type]), events.rows.map((e) => [e.ev_id, e.ev_type]), 'the same events');
-        assert.ok(events.rows.length > 0, 'the peeked batch has events');
-        // every event comes once: the first batch, then the second (still open) and the rest; the late one too
-        const rest = await drain(client, 'q', 'c');
-        const all = [...firstEvents.rows, ...rest].map((e) => e.ev_type).sort();
-        assert.deepEqual(all, ['a', 'a', 'a', 'b', 'b', 'b', 'c', 'c', 'd', 'late']);
-        assert.equal(await scalar(client, `SELECT last_tick::text FROM pgq.get_consumer_info('q', 'c')`), lastTick);
-        assert.deepEqual(await peek(6), none, 'no batch open after the drain');
+        assert.deepEqual(events.rows.map((e) => e.ev_type).sort(), ['c', 'c', 'd', 'late'], 'the late transaction included once it committed');
+        await client.query(`SELECT pgq.finish_batch($1)`, [third['batch_id']]);
+        assert.deepEqual(await peek(100), none, 'no batch open after the drain');
         // an open batch at the last tick: no tick follows it yet
         await client.query(`SELECT pgq.insert_event('q', 'e', '1')`);
         await tickNow(client, 'q');
-        await client.query(`SELECT * FROM pgq.next_batch_merged('q', 'c', 6)`);
-        assert.deepEqual(await peek(6), none, 'nothing after the last tick');
+        await open(100);
+        assert.deepEqual(await peek(100), none, 'nothing after the last tick');
       } finally {
         await other.end();
         await client.end();

@@ -3,7 +3,8 @@
 // The net effect per key in event order, rows that existed updated, new ones inserted, gone ones
 // deleted, a target that lacks a row it should have, two ranges in one transaction, urlencoded
 // rows with escapes and NULLs, two column layouts in one batch, JSON rows and their types, a
-// --where condition, a copy snapshot's events left out, and an event without its key.
+// --where condition, a copy snapshot's events left out, an event without its key, and new rows
+// inserted plainly in a savepoint with the upsert after a row the target had.
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -90,6 +91,36 @@ describe(`set-based apply from the batch stage, PostgreSQL ${major}`, () => {
       await apply('m', null, { after: first });
     });
     assert.deepEqual(await rows('m'), ['(1,c)', '(2,"missing on the target")', '(4,z)', '(6,back)']);
+  });
+
+  it('inserts new rows plainly in a savepoint of the batch; a row the target had is upserted, its table from then on', async () => {
+    await c.query('CREATE TABLE n (id int PRIMARY KEY, v text, u text UNIQUE)');
+    await c.query(`INSERT INTO n VALUES (2, 'old', NULL)`);
+    const meta = await loadTableMeta(c, 'public.n');
+    const budget = { left: 2 };
+    const run = async (a: TableApplier, events: Ev[]): Promise<void> => {
+      await inTransaction(async () => {
+        await stage('public.n', events);
+        const layouts = (await stageGroups(c)).filter((g) => g.table === 'public.n').map((g) => g.cols);
+        await a.apply({ table: 'public.n', after: null, before: null, skipSnapshot: null }, layouts, events.length);
+      });
+    };
+    const first = new TableApplier(c, meta, null, budget);
+    await run(first, [['I:id', 'id=1&v=a'], ['I:id', 'id=2&v=new'], ['I:id', 'id=3&v=c']]);
+    assert.deepEqual(await rows('n'), ['(1,a,)', '(2,new,)', '(3,c,)'], 'the row the target had takes the new image');
+    assert.deepEqual([first.insertConflicts, budget.left], [1, 1], 'one savepoint taken, its plain insert undone');
+    await run(first, [['I:id', 'id=4&v=d'], ['U:id', 'id=1&v=a2']]);
+    assert.deepEqual([first.insertConflicts, budget.left], [1, 1], 'that table is upserted now: no savepoint');
+    const second = new TableApplier(c, meta, null, budget);
+    await run(second, [['I:id', 'id=5&v=e']]);
+    assert.deepEqual([second.insertConflicts, budget.left], [0, 0], 'a plain insert that went through');
+    const third = new TableApplier(c, meta, null, budget);
+    await run(third, [['I:id', 'id=6&v=f'], ['I:id', 'id=3&v=c2']]);
+    assert.deepEqual([third.insertConflicts, budget.left], [0, 0], 'no savepoint left: upserted at once');
+    assert.deepEqual(await rows('n'), ['(1,a2,)', '(2,new,)', '(3,c2,)', '(4,d,)', '(5,e,)', '(6,f,)']);
+    // a unique violation the key does not explain is an error still, whatever the path
+    await assert.rejects(run(new TableApplier(c, meta, null, { left: 1 }), [['I:id', 'id=7&v=g&u=x'], ['I:id', 'id=8&v=h&u=x']]), /duplicate key value violates unique constraint "n_u_key"/);
+    assert.deepEqual((await rows('n')).length, 6, 'nothing of the failed batch stays');
   });
 
   for (const [form, opts] of [['text arrays', {}], ['JSON', { rowValues: 'json', keepRowData: false }]] as const) {

@@ -10,6 +10,7 @@
 // the number of batches also from pgq.batch_id_seq.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
 import { jobDir, ok, runLondiste } from '../cli/run-londiste.js';
 import { startWorker, tableDigest, waitFor, type RunningWorker } from './replication-env.js';
@@ -161,11 +162,12 @@ describe(`leaf worker keys (loop_delay wake-up, batch_merge_events), PostgreSQL 
 
   it('batch_merge_events 100: a batch read ahead is dropped when a tick came meanwhile and the merged batch reaches further', async () => {
     const { root, leaves: [leaf = ''], leafJob } = await nodes(1);
-    // the leaf's apply of the row with grp 99 takes 3 s (a trigger that fires under the replica
-    // role too): the worker reads the next batch during that time, and the test ticks meanwhile
-    await cluster.query(leaf, `CREATE FUNCTION public.slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(3); RETURN NEW; END $$;
-      CREATE TRIGGER slow AFTER INSERT ON public.items FOR EACH ROW WHEN (NEW.grp = 99) EXECUTE FUNCTION public.slow();
-      ALTER TABLE public.items ENABLE ALWAYS TRIGGER slow`);
+    // the leaf's apply of the row with grp 99 waits for an advisory lock the test holds (a trigger
+    // that fires under the replica role too): the test ticks once the next batch was read ahead
+    await cluster.query(leaf, `CREATE FUNCTION public.gate() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_advisory_lock(4711); PERFORM pg_advisory_unlock(4711); RETURN NEW; END $$;
+      CREATE TRIGGER gate AFTER INSERT ON public.items FOR EACH ROW WHEN (NEW.grp = 99) EXECUTE FUNCTION public.gate();
+      ALTER TABLE public.items ENABLE ALWAYS TRIGGER gate`);
     const rows = async (from: number, grp: number): Promise<string> => {
       await cluster.query(root, `INSERT INTO public.items (id, grp, val) SELECT $1::int + g, CASE WHEN g = 1 THEN $2::int ELSE 1 END, 'r' FROM generate_series(1, 40) g`, [from, grp]);
       return tick(root);
@@ -173,24 +175,36 @@ describe(`leaf worker keys (loop_delay wake-up, batch_merge_events), PostgreSQL 
     await rows(0, 1);
     const t2 = await rows(100, 99);
     await rows(200, 1);
-    const w = run(leafJob(leaf, { loop_delay: '200ms', loglevel: 'debug', batch_merge_events: '100' }));
+    const gate = new pg.Client(cluster.clientConfig(leaf));
+    await gate.connect();
+    let w: RunningWorker | undefined;
     let t4 = '';
     try {
-      // the first batch (two ticks, 80 events) is being applied: the read-ahead took the third tick alone
-      await waitFor('the leaf applying the slow row', 60_000, async () => {
-        const r = await cluster.query<{ n: number }>(leaf, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'PgSleep'`);
+      await gate.query('SELECT pg_advisory_lock(4711)');
+      w = run(leafJob(leaf, { loop_delay: '200ms', loglevel: 'debug', batch_merge_events: '100' }));
+      const tail = (): string => w?.output().split('\n').slice(-20).join('\n') ?? '';
+      // the first batch (two ticks, 83 events with the setup's) waits in its apply ...
+      await waitFor('the leaf applying the gated row', 60_000, async () => {
+        const r = await cluster.query<{ n: number }>(leaf, `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'advisory'`);
         return r[0]?.n === 1 ? true : undefined;
-      }, () => w.output().split('\n').slice(-20).join('\n'));
+      }, tail);
+      // ... while its provider connection has read the third tick ahead, alone
+      await waitFor('the read-ahead done', 60_000, async () => {
+        const r = await cluster.query<{ n: number }>(root,
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND state = 'idle' AND query LIKE 'COPY (SELECT ev_id%'`, [`londiste ${leaf}`]);
+        return r[0]?.n === 1 ? true : undefined;
+      }, tail);
       // now the second batch reaches one tick further than what was read ahead
       t4 = await rows(300, 1);
+      await gate.query('SELECT pg_advisory_unlock(4711)');
       await waitLeafAt(leaf, t4, 60_000, w);
       const lines = batchLines(w.output()).filter((l) => l.events > 0);
       const diag = JSON.stringify(lines);
-      // (the first batch also holds the setup's few events up to t0)
       assert.deepEqual(lines.map((l) => [l.tick, l.readAhead]), [[t2, false], [t4, false]], `the read-ahead of one tick was not used for the batch of two: ${diag}`);
       assert.equal(lines[1]?.events, 80, `the second batch has both ticks' rows: ${diag}`);
     } finally {
-      await stop(w);
+      await gate.end();
+      if (w !== undefined) await stop(w);
     }
     await assertSame(root, leaf);
     await assertFinished(root, leaf, t4);

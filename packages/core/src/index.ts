@@ -26,7 +26,7 @@ export { WakeLatch } from './wake-latch.js';
 export { sleep, Backoff } from './sleep.js';
 export { PidFile, signalPidfile, killPidfile } from './pidfile.js';
 export { runDaemon, type DaemonSpec, type Daemon } from './daemon-runner.js';
-export type { PgqEvent, BatchInfo, NextBatchPeek } from './sql/pgq-batch.js';
+export type { PgqEvent, BatchInfo } from './sql/pgq-batch.js';
 export type { NewEvent } from './sql/pgq.js';
 export type { NodeInfoRow, MemberInfo, NodeType, WorkerState } from './sql/pgq-node.js';
 export type { TableRow, SeqRow, TableErrorRow } from './sql/londiste.js';

@@ -40,7 +40,7 @@ export const JOB_SPEC = {
   read_ahead: {
     type: 'bool',
     default: true,
-    describe: "While a leaf applies a merged batch, its provider connection reads the next one (up to\nbatch_merge_events events, at most 64 MB kept): the provider's query and transfer are hidden\nbehind the apply; false reads each batch in its turn.",
+    describe: "While a leaf that is behind applies a merged batch, its provider connection reads the next\none (up to batch_merge_events events, at most 32 MB kept per job): the provider's query and\ntransfer are hidden behind the apply; false reads each batch in its turn.",
   },
   copy_retry_max: {
     type: 'duration',

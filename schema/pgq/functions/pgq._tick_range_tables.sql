@@ -1,8 +1,8 @@
 -- pgq._tick_range_tables(queue_id, prev_tick, cur_tick): internal; the event tables that may hold
 -- the events between two ticks of a queue (what pgq.batch_event_tables answers for a batch).
 -- Inserts go to one table at a time; after a rotation, transactions that started before it may
--- still write into the previous table, so a range spanning the switch reads both. NULL rows:
--- a tick is missing.
+-- still write into the previous table, so a range spanning the switch reads both. No rows: a
+-- tick is missing.
 CREATE OR REPLACE FUNCTION pgq._tick_range_tables(i_queue_id int4, i_prev_tick int8, i_cur_tick int8)
 RETURNS SETOF text
 LANGUAGE plpgsql STABLE

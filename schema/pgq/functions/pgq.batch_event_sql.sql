@@ -9,8 +9,10 @@ DECLARE
     v_sql   text;
 BEGIN
     SELECT sub_id, sub_queue, sub_last_tick, sub_next_tick INTO s
-      FROM pgq.subscription
-     WHERE sub_batch = x_batch_id;
+      FROM pgq.subscription sub
+     WHERE sub_batch = x_batch_id
+       AND EXISTS (SELECT FROM pgq.tick WHERE tick_queue = sub.sub_queue AND tick_id = sub.sub_last_tick)
+       AND EXISTS (SELECT FROM pgq.tick WHERE tick_queue = sub.sub_queue AND tick_id = sub.sub_next_tick);
     IF NOT FOUND THEN
         RAISE EXCEPTION 'batch not found';
     END IF;

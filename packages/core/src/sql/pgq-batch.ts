@@ -159,6 +159,9 @@ export function eventsCopy(client: pg.ClientBase, eventSql: string): Readable {
 export interface NextBatchPeek {
   prevTickId: string;
   curTickId: string;
+  prevTickEventSeq: string;
+  curTickEventSeq: string;
+  curTickSnapshot: string;
   /** Events it spans, by the ticks' event positions. */
   events: number;
   eventSql: string;
@@ -180,13 +183,31 @@ export async function peekNextBatch(client: pg.ClientBase, queue: string, consum
     canPeek.set(client, known);
   }
   if (!known) return null;
-  const r = await client.query<{ prev_tick_id: string | null; cur_tick_id: string | null; events: string | null; event_sql: string | null }>(
-    'SELECT prev_tick_id::text, cur_tick_id::text, events::text, event_sql FROM pgq.peek_next_batch($1, $2, $3)',
+  const r = await client.query<{
+    prev_tick_id: string | null;
+    cur_tick_id: string | null;
+    prev_tick_event_seq: string | null;
+    cur_tick_event_seq: string | null;
+    cur_tick_snapshot: string | null;
+    event_sql: string | null;
+  }>(
+    `SELECT prev_tick_id::text, cur_tick_id::text, prev_tick_event_seq::text, cur_tick_event_seq::text, cur_tick_snapshot, event_sql
+       FROM pgq.peek_next_batch($1, $2, $3)`,
     [queue, consumer, mergeEvents],
   );
   const row = r.rows[0];
-  if (row === undefined || row.prev_tick_id === null || row.cur_tick_id === null || row.events === null || row.event_sql === null) return null;
-  return { prevTickId: row.prev_tick_id, curTickId: row.cur_tick_id, events: Number(row.events), eventSql: row.event_sql };
+  if (row === undefined || row.prev_tick_id === null || row.cur_tick_id === null || row.prev_tick_event_seq === null || row.cur_tick_event_seq === null || row.cur_tick_snapshot === null || row.event_sql === null) {
+    return null;
+  }
+  return {
+    prevTickId: row.prev_tick_id,
+    curTickId: row.cur_tick_id,
+    prevTickEventSeq: row.prev_tick_event_seq,
+    curTickEventSeq: row.cur_tick_event_seq,
+    curTickSnapshot: row.cur_tick_snapshot,
+    events: Number(BigInt(row.cur_tick_event_seq) - BigInt(row.prev_tick_event_seq)),
+    eventSql: row.event_sql,
+  };
 }
 
 /** Close the batch; false when it was not open (another process with this consumer's name finished it). */

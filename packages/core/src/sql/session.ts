@@ -1,10 +1,11 @@
 /**
- * Session and transaction statements: transactions, the replica role the apply runs under,
+ * Session and transaction statements: transactions and savepoints, the replica role the apply runs under,
  * lock_timeout, LISTEN, advisory locks. Everything else that talks to PostgreSQL goes through the
  * modules beside this one, one per SQL API.
  */
 import type pg from 'pg';
 import { quoteFqname, quoteLiteral } from '../identifiers.js';
+import { pgDiagnostics } from '../errors.js';
 
 export type Isolation = 'read committed' | 'repeatable read' | 'serializable';
 
@@ -115,6 +116,24 @@ export async function advisoryLockHeld(client: pg.ClientBase, a: number, b: numb
 /** Transaction-scoped advisory lock on one int8 key, waiting for it. */
 export async function advisoryXactLock(client: pg.ClientBase, key: number): Promise<void> {
   await client.query('SELECT pg_advisory_xact_lock($1)', [key]);
+}
+
+/**
+ * Run `fn` in a savepoint of the caller's transaction: its result, or `undefined` (all it did
+ * undone) when it failed with SQLSTATE `code`; any other failure is thrown as it is.
+ */
+export async function unlessFails<T>(client: pg.ClientBase, code: string, fn: () => Promise<T>): Promise<T | undefined> {
+  await client.query('SAVEPOINT skytools_try');
+  try {
+    const r = await fn();
+    await client.query('RELEASE SAVEPOINT skytools_try');
+    return r;
+  } catch (err) {
+    if (pgDiagnostics(err).code !== code) throw err;
+    await client.query('ROLLBACK TO SAVEPOINT skytools_try');
+    await client.query('RELEASE SAVEPOINT skytools_try');
+    return undefined;
+  }
 }
 
 /** The session_replication_role for the rest of the transaction. */

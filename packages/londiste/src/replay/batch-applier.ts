@@ -20,10 +20,10 @@ import {
 import { ExecAttrs } from '../execute/exec-attrs.js';
 import { runExecute } from '../execute/execute-script.js';
 import { EventStager, type StagerOptions } from './event-stager.js';
-import type { ReadAhead } from './batch-read-ahead.js';
+import type { BatchSpan, ReadAhead } from './batch-read-ahead.js';
 import { isDataEvent, parseDataEvent, type EventFields } from './event-parser.js';
 import { loadTableMeta, type TableMeta } from './table-meta.js';
-import { TableApplier } from './table-applier.js';
+import { SAVEPOINTS_PER_BATCH, TableApplier, type SavepointBudget } from './table-applier.js';
 import { checkTableAttrs, rowCondition, setTableState, tableHandler, waitsForParts, type TableState } from './table-state.js';
 import type { HandlerApply, HandlerApplyContext } from '../handlers/handler.js';
 
@@ -119,6 +119,8 @@ export class BatchApplier {
   /** How each table applied here is applied (its handler's choice), for this batch. */
   private handled = new Map<string, HandlerApply>();
   stats: BatchStats = { events: 0, applied: 0, backlogged: 0, skipped: 0, readAhead: false };
+  /** Shared by this batch's table appliers (plain inserts in savepoints). */
+  private readonly savepoints: SavepointBudget = { left: SAVEPOINTS_PER_BATCH };
 
   constructor(
     private readonly client: pg.ClientBase,
@@ -147,6 +149,7 @@ export class BatchApplier {
     this.node = node;
     this.jsonRows = 0;
     this.stats = { events: 0, applied: 0, backlogged: 0, skipped: 0, readAhead: false };
+    this.savepoints.left = SAVEPOINTS_PER_BATCH;
   }
 
   /** Table `dest`'s columns, key and kind, read once per session. */
@@ -165,7 +168,7 @@ export class BatchApplier {
     const key = `${dest}\u0000${where ?? ''}`;
     let a = this.appliers.get(key);
     if (a === undefined) {
-      a = new TableApplier(this.client, await this.meta(dest), where);
+      a = new TableApplier(this.client, await this.meta(dest), where, this.savepoints);
       this.appliers.set(key, a);
     }
     return a;
@@ -202,7 +205,7 @@ export class BatchApplier {
    * applied when they are this batch's, else streamed from the provider. Returns how many events
    * the batch has.
    */
-  async load(provider: pg.ClientBase, batch: Pick<BatchInfo, 'batchId' | 'prevTickId' | 'curTickId'>, ahead: ReadAhead | null = null): Promise<number> {
+  async load(provider: pg.ClientBase, batch: BatchSpan & Pick<BatchInfo, 'batchId'>, ahead: ReadAhead | null = null): Promise<number> {
     for (const t of this.tables.values()) {
       if (!t.local || t.state !== 'catching-up' || waitsForParts(t)) continue;
       const parked = await londisteSql.takeBacklog(this.client, this.queue, t.name);
@@ -211,8 +214,8 @@ export class BatchApplier {
       const lines = parked.map((ev) => copyLine([ev.ev_id, null, ev.ev_txid, ev.ev_type, ev.ev_data, ev.ev_extra1, null, null, null]));
       await this.stage(Readable.from(lines.map((l) => Buffer.from(l))));
     }
-    const readAhead = ahead?.matches(provider, batch.prevTickId, batch.curTickId) === true;
-    const events = await this.stage(readAhead ? Readable.from(ahead.chunks) : await pgq.batchEventsStream(provider, batch.batchId));
+    const readAhead = ahead?.matches(provider, batch) === true;
+    const events = await this.stage(readAhead ? Readable.from([ahead.events]) : await pgq.batchEventsStream(provider, batch.batchId));
     this.stats.readAhead = readAhead;
     this.stats.events = events;
     return events;

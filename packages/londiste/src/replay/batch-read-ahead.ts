@@ -1,9 +1,9 @@
 /**
- * Reading the next batch while this one is applied (docs/architecture.md, "Apply"). PgQ opens a
- * consumer's next batch only once the open one is finished, and finish_batch must follow the
- * local commit; but the events of the batch that comes next are already there on the provider.
- * While the local node applies batch N, the provider connection is free: it asks which batch
- * next_batch_merged would open after N (pgq.peek_next_batch) and reads its events (the
+ * Reading the next batch while this one is applied (docs/architecture.md, "Read-ahead"). PgQ
+ * opens a consumer's next batch only once the open one is finished, and finish_batch must follow
+ * the local commit; but the events of the batch that comes next are already there on the
+ * provider. While the local node applies batch N, the provider connection is free: it asks which
+ * batch next_batch_merged would open after N (pgq.peek_next_batch) and reads its events (the
  * provider's COPY, as it comes) into memory; the next batch is then staged from there if it spans
  * the same two ticks. Otherwise what was read is dropped: the events between two ticks are fixed
  * once both ticks exist, so a match is exactly that batch, and reading them changed nothing on
@@ -16,30 +16,34 @@
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
-import { pgq } from '@skytools/core';
+import { pgq, type BatchInfo } from '@skytools/core';
 
-/** Bytes kept from one read-ahead at most; beyond, the rest is read and dropped. */
-const MAX_BYTES = 64 * 1024 * 1024;
+/**
+ * Bytes one job keeps from one read-ahead at most; beyond, the rest is read and dropped. Per
+ * job: a londisted with N jobs catching up at once may hold N times this.
+ */
+export const READ_AHEAD_MAX_BYTES = 32 * 1024 * 1024;
+
+/** What tells a batch apart: its ticks, their event positions and the closing snapshot. */
+export type BatchSpan = Pick<BatchInfo, 'prevTickId' | 'curTickId' | 'prevTickEventSeq' | 'curTickEventSeq' | 'curTickSnapshot'>;
 
 /** The next batch's events as the provider's COPY sent them, read while the batch before it was applied. */
 export class ReadAhead {
   private constructor(
     private readonly provider: pg.ClientBase,
-    readonly prevTickId: string,
-    readonly curTickId: string,
+    private readonly span: BatchSpan,
     /** COPY text lines of the batch's events, as batchEventsStream gives them. */
-    readonly chunks: readonly Buffer[],
+    readonly events: Buffer,
   ) {}
 
   /**
    * Read the batch that follows `consumer`'s open one on `provider`; null when there is none yet,
-   * it is bigger than `maxEvents`, or it does not fit MAX_BYTES (the batch is read in its turn
-   * then). `provider` may be used again once this has settled; when it rejects, the connection
-   * may be amid a COPY: the caller drops it.
+   * it is bigger than `maxEvents`, or it does not fit READ_AHEAD_MAX_BYTES (`overflow` then: the
+   * batch is read in its turn). `provider` may be used again once this has settled.
    */
-  static async read(provider: pg.ClientBase, queue: string, consumer: string, maxEvents: number): Promise<ReadAhead | null> {
+  static async read(provider: pg.ClientBase, queue: string, consumer: string, maxEvents: number): Promise<{ ahead: ReadAhead | null; overflow: boolean }> {
     const next = await pgq.peekNextBatch(provider, queue, consumer, maxEvents);
-    if (next === null || next.events > maxEvents) return null;
+    if (next === null || next.events > maxEvents) return { ahead: null, overflow: false };
     const chunks: Buffer[] = [];
     let bytes = 0;
     await pipeline(
@@ -48,19 +52,30 @@ export class ReadAhead {
         write(chunk: Buffer, _enc, done): void {
           bytes += chunk.length;
           // the COPY is read to its end anyway: the connection is free only after it
-          if (bytes <= MAX_BYTES) chunks.push(chunk);
+          if (bytes <= READ_AHEAD_MAX_BYTES) chunks.push(chunk);
           done();
         },
       }),
     );
-    return bytes > MAX_BYTES ? null : new ReadAhead(provider, next.prevTickId, next.curTickId, chunks);
+    if (bytes > READ_AHEAD_MAX_BYTES) return { ahead: null, overflow: true };
+    // one buffer: the chunks may be views of the socket's bigger buffers, which they would keep
+    return { ahead: new ReadAhead(provider, next, Buffer.concat(chunks, bytes)), overflow: false };
   }
 
   /**
-   * Is this what the batch from `prevTickId` to `curTickId` on `provider` holds? Read on another
-   * connection (the provider changed, or was connected again), it is not trusted.
+   * Is this what `batch` on `provider` holds? Read on another connection (the provider changed,
+   * or was connected again), it is not trusted; ticks of the same id but another position or
+   * snapshot (a provider that lost its last ticks made new ones) are another batch.
    */
-  matches(provider: pg.ClientBase, prevTickId: string, curTickId: string): boolean {
-    return this.provider === provider && this.prevTickId === prevTickId && this.curTickId === curTickId;
+  matches(provider: pg.ClientBase, batch: BatchSpan): boolean {
+    const a = this.span;
+    return (
+      this.provider === provider &&
+      a.prevTickId === batch.prevTickId &&
+      a.curTickId === batch.curTickId &&
+      a.prevTickEventSeq === batch.prevTickEventSeq &&
+      a.curTickEventSeq === batch.curTickEventSeq &&
+      a.curTickSnapshot === batch.curTickSnapshot
+    );
   }
 }

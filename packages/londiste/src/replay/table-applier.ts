@@ -12,7 +12,7 @@
  * when every key has one event, and a hash join when they are a good share of the table.
  */
 import type pg from 'pg';
-import { catalog, SkytoolsError } from '@skytools/core';
+import { catalog, session, SkytoolsError } from '@skytools/core';
 import { StageStatements } from '../sql/apply-statements.js';
 import { applyNet, applyNetSql, countRangeEvents, firstEventWithoutKey, layoutColumns, NET, rangeRepeatsKeys, setNestedLoops, type NetCounts, type RowEventRange } from '../sql/batch-stage-statements.js';
 import type { TableMeta } from './table-meta.js';
@@ -29,6 +29,16 @@ import type { TableMeta } from './table-meta.js';
 const BIG_RANGE_EVENTS = 10_000;
 const HASH_JOIN_SHARE = 4;
 
+const UNIQUE_VIOLATION = '23505';
+
+/** Savepoints a batch may still take (see TableApplier.writeNew); its BatchApplier refills it. */
+export interface SavepointBudget {
+  left: number;
+}
+
+/** Savepoints one batch's plain inserts take at most (half the 64 subtransactions a backend caches). */
+export const SAVEPOINTS_PER_BATCH = 32;
+
 export class TableApplier {
   /** Milliseconds spent in the apply statements. */
   sqlMs = 0;
@@ -36,11 +46,21 @@ export class TableApplier {
   oneEventRanges = 0;
   /** Ranges joined to the table by hashing. */
   hashedRanges = 0;
+  /** Plain inserts undone because the target had one of the rows (then upserted). */
+  insertConflicts = 0;
 
+  /** A plain insert found a row the target had: new rows of this table are upserted from now on. */
+  private hadRows = false;
+
+  /**
+   * @param savepoints what the batch may still spend on plain inserts (shared by the batch's
+   *   appliers; none: new rows are upserted)
+   */
   constructor(
     private readonly client: pg.ClientBase,
     readonly meta: TableMeta,
     private readonly where: string | null,
+    private readonly savepoints: SavepointBudget = { left: 0 },
   ) {}
 
   /** The columns of a layout, checked against this table. */
@@ -79,8 +99,8 @@ export class TableApplier {
         // there, upsert the rest
         await this.run(range, layout, layouts, netCols, [sql.deleteUnmatched(this.where), sql.upsertMatched(this.where)]);
       } else {
-        const writes = [sql.deleteGone(), ...(sql.canUpdate ? [sql.updateExisting()] : []), sql.upsert('i')];
-        const c = await this.run(range, layout, layouts, netCols, writes);
+        const writes = (insert: string): string[] => [sql.deleteGone(), ...(sql.canUpdate ? [sql.updateExisting()] : []), insert];
+        const c = await this.writeNew(() => this.run(range, layout, layouts, netCols, writes(sql.insertNew())), () => this.run(range, layout, layouts, netCols, writes(sql.upsert('i'))));
         const updated = sql.canUpdate ? (c.written[1] ?? 0) : 0;
         if (c.u > 0 && updated < c.u) {
           // rows the target should have had: write them anyway, the source is the truth
@@ -90,6 +110,25 @@ export class TableApplier {
       this.sqlMs += performance.now() - t0;
     }
     if (was !== null) await setNestedLoops(this.client, was);
+  }
+
+  /**
+   * New rows are inserted plainly (`plain`), which costs half of an insert that must look for the
+   * row first (ON CONFLICT: measured 22 ms against 42 ms for 5,000 rows), in a savepoint; should
+   * the target have one of them already (a table merged into existing rows, rows written here by
+   * hand), the savepoint is rolled back, the rows are written with `upsert`, and this table is
+   * upserted from then on. A batch takes at most SAVEPOINTS_PER_BATCH savepoints: each is a
+   * subtransaction, and a transaction with more than 64 of them makes every snapshot taken on
+   * this node meanwhile look them up in pg_subtrans.
+   */
+  private async writeNew(plain: () => Promise<NetCounts>, upsert: () => Promise<NetCounts>): Promise<NetCounts> {
+    if (this.hadRows || this.savepoints.left <= 0) return upsert();
+    this.savepoints.left -= 1;
+    const c = await session.unlessFails(this.client, UNIQUE_VIOLATION, plain);
+    if (c !== undefined) return c;
+    this.hadRows = true;
+    this.insertConflicts += 1;
+    return upsert();
   }
 
   /** Is a range of `events` a big enough share of the table to join it by hashing? */

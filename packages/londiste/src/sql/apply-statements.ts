@@ -51,6 +51,11 @@ export class StageStatements {
     return `UPDATE ${this.dest} d SET ${this.nonKey.map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`).join(', ')} FROM ${this.stage} s WHERE s.ld_op = 'u' AND ${this.pkJoin}`;
   }
 
+  /** The new rows (staged with 'i'), as plain inserts: a row the target has already fails the statement. */
+  insertNew(): string {
+    return `INSERT INTO ${this.dest} (${this.colList})${this.overriding} SELECT ${this.colList} FROM ${this.stage} WHERE ld_op = 'i'`;
+  }
+
   /** Rows staged with `op` written whether or not the target has them. */
   upsert(op: 'i' | 'u'): string {
     return `INSERT INTO ${this.dest} (${this.colList})${this.overriding} SELECT ${this.colList} FROM ${this.stage} WHERE ld_op = '${op}' ${this.onConflict}`;

@@ -6,9 +6,12 @@
  * loses nor duplicates: a batch whose tick is already recorded locally is only finished.
  */
 import type pg from 'pg';
-import { pgq, pgqNode, session, SkytoolsError, TxidSnapshot, type BatchInfo, type Logger } from '@skytools/core';
+import { describeError, pgq, pgqNode, session, SkytoolsError, TxidSnapshot, type BatchInfo, type Logger } from '@skytools/core';
 import { BatchApplier } from '../replay/batch-applier.js';
 import { ReadAhead } from '../replay/batch-read-ahead.js';
+
+/** Batches a job goes without reading ahead after one that was too big to keep. */
+const READ_AHEAD_PAUSE_BATCHES = 10;
 import { freezeLockKeys } from './job-lock.js';
 import type { TableState } from '../replay/table-state.js';
 
@@ -35,6 +38,8 @@ export class BatchProcessor {
   private applierDb: pg.Client | undefined;
   /** The next batch's events, read while the last one was applied. */
   private ahead: ReadAhead | null = null;
+  /** Batches to go without a read-ahead (after one too big to keep). */
+  private skipReadAhead = 0;
 
   constructor(
     private readonly queue: string,
@@ -58,6 +63,11 @@ export class BatchProcessor {
     this.ahead = null;
   }
 
+  /** Drop a batch read ahead (the job rests or is paused: it would only hold memory). */
+  forgetReadAhead(): void {
+    this.ahead = null;
+  }
+
   /**
    * Apply and finish one batch; the number of events it had, or 'frozen' when compare or repair
    * holds the job's freeze lock (nothing applied; the batch stays open for the next round).
@@ -75,6 +85,7 @@ export class BatchProcessor {
       // subscription moves up to it; a provider that no longer has that tick cannot be resumed.
       const done = t.completedTick;
       if (done !== null && BigInt(done) > BigInt(batch.prevTickId) && (await pgq.tickExists(t.provider, this.queue, done))) {
+        this.ahead = null;
         this.log.warning(`the provider is behind this node (batch ${batch.prevTickId}..${batch.curTickId}, this node has applied tick ${done}): moving the subscription there to tick ${done}`);
         await pgq.registerConsumerAt(t.provider, this.queue, this.consumer, done);
         return 0;
@@ -92,7 +103,7 @@ export class BatchProcessor {
       await session.rollback(t.db);
       return 'frozen';
     }
-    let reading: Promise<ReadAhead | null> | null = null;
+    let reading: Promise<{ ahead: ReadAhead | null; overflow: boolean }> | null = null;
     try {
       applier.begin(t.tables, { republish: t.isBranch, combinedQueue: t.combinedQueue }, batch.batchId, batch.curTickId, batch.curTickTime, t.node);
       // the provider's COPY streams the batch into this node's batch stage (or it was read ahead)
@@ -101,7 +112,7 @@ export class BatchProcessor {
       count = await applier.load(t.provider, batch, ahead);
       t1 = performance.now();
       // the provider connection is free until finish_batch: the next batch is read meanwhile
-      if (t.readAhead && batch.merged && t.mergeEvents > 0) {
+      if (this.readsAhead(t, batch)) {
         reading = ReadAhead.read(t.provider, this.queue, this.consumer, t.mergeEvents);
         // settled below on every path; a rejection must not go unhandled meanwhile
         reading.catch(() => undefined);
@@ -120,8 +131,17 @@ export class BatchProcessor {
       throw err;
     }
     const t2 = performance.now();
-    // a failed read-ahead leaves the batch applied and open: the next round only finishes it
-    this.ahead = reading === null ? null : await reading;
+    if (reading !== null) {
+      // the batch is applied: a failed read-ahead costs only the next batch's read in its turn
+      // (a connection that broke fails finish_batch below, as it would have anyway)
+      const r = await reading.catch((err: unknown) => {
+        this.log.warning(`reading the next batch ahead failed; it is read in its turn: ${describeError(err)}`);
+        return { ahead: null, overflow: false };
+      });
+      this.ahead = r.ahead;
+      // a batch of rows too wide to keep: the next ones likely are too, so a while without
+      if (r.overflow) this.skipReadAhead = READ_AHEAD_PAUSE_BATCHES;
+    }
     await this.close(t, batch);
     if (count > 0 && this.log.isDebugEnabled()) {
       const s = applier.stats;
@@ -133,6 +153,20 @@ export class BatchProcessor {
       );
     }
     return count;
+  }
+
+  /**
+   * Is the next batch read while this one is applied? For a merged batch of a job that is behind
+   * (this batch holds at least half of batch_merge_events): a job keeping up would mostly read a
+   * batch that ends up spanning one more tick, i.e. read everything twice.
+   */
+  private readsAhead(t: BatchTarget, batch: BatchInfo): boolean {
+    if (!t.readAhead || !batch.merged || t.mergeEvents <= 0) return false;
+    if (this.skipReadAhead > 0) {
+      this.skipReadAhead -= 1;
+      return false;
+    }
+    return (BigInt(batch.curTickEventSeq) - BigInt(batch.prevTickEventSeq)) * 2n >= BigInt(t.mergeEvents);
   }
 
   /** After the commit: a branch ticks its own queue at the batch's tick, then the provider forgets the batch. */

@@ -134,7 +134,10 @@ export class ReplicationWorker {
     if (!st.uptodate) await pgqNode.setConsumerUptodate(db, this.log, this.job.queue_name, this.job.job_name, true);
     this.errors.seen(st.cur_error);
     this.stats.seenNode({ queue: this.job.queue_name, name: st.node_name, type: st.node_type, provider: st.node_type === 'root' ? null : st.provider_node, paused: st.paused });
-    if (st.paused) return this.sleep(this.job.loop_delay, signal);
+    if (st.paused) {
+      this.batches.forgetReadAhead();
+      return this.sleep(this.job.loop_delay, signal);
+    }
     if (st.node_type === 'root') {
       await this.root.run(db);
       this.stats.seenTables((await loadTableStates(db, this.job.queue_name)).values());
@@ -145,7 +148,8 @@ export class ReplicationWorker {
     const isBranch = st.node_type === 'branch';
     const combinedQueue = this.combinedQueue(st);
     // a branch re-publishes every tick of its provider, so it takes them one by one
-    const batch = await pgq.nextBatch(provider, this.job.queue_name, this.job.job_name, isBranch ? 0 : this.job.batch_merge_events);
+    const mergeEvents = isBranch ? 0 : this.job.batch_merge_events;
+    const batch = await pgq.nextBatch(provider, this.job.queue_name, this.job.job_name, mergeEvents);
     const tables = await loadTableStates(db, this.job.queue_name);
     this.stats.seenTables(tables.values());
     await this.copies.learnSizes(provider, tables);
@@ -154,7 +158,7 @@ export class ReplicationWorker {
     if (batch === null) return this.rest(signal);
     this.stats.batchStarted();
     const events = await this.batches.process(
-      { db, provider, isBranch, combinedQueue, completedTick: st.completed_tick, tables, node: st.node_name, mergeEvents: isBranch ? 0 : this.job.batch_merge_events, readAhead: this.job.read_ahead },
+      { db, provider, isBranch, combinedQueue, completedTick: st.completed_tick, tables, node: st.node_name, mergeEvents, readAhead: this.job.read_ahead },
       batch,
     );
     // compare or repair is reading a table of this node: the batch waits
@@ -184,6 +188,7 @@ export class ReplicationWorker {
   /** Nothing to do for now: sleep, longer each time while the provider announces its ticks. */
   private async rest(signal: AbortSignal): Promise<void> {
     this.stats.idle();
+    this.batches.forgetReadAhead();
     // an idle queue backs off, as far as the provider wakes the worker by NOTIFY anyway
     if (!this.conns.providerNotifies) this.idle.reset();
     // under londisted (ticks heard through its TickHub) an idle job needs no provider
