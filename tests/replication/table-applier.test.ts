@@ -121,6 +121,18 @@ describe(`set-based apply from the batch stage, PostgreSQL ${major}`, () => {
     // a unique violation the key does not explain is an error still, whatever the path
     await assert.rejects(run(new TableApplier(c, meta, null, { left: 1 }), [['I:id', 'id=7&v=g&u=x'], ['I:id', 'id=8&v=h&u=x']]), /duplicate key value violates unique constraint "n_u_key"/);
     assert.deepEqual((await rows('n')).length, 6, 'nothing of the failed batch stays');
+
+    // a DEFERRABLE key cannot be an ON CONFLICT arbiter: plain inserts always, no savepoint
+    await c.query('CREATE TABLE nd (id int PRIMARY KEY DEFERRABLE, v text)');
+    const deferrable = new TableApplier(c, await loadTableMeta(c, 'public.nd'), null, budget);
+    budget.left = 1;
+    await inTransaction(async () => {
+      await stage('public.nd', [['I:id', 'id=1&v=a'], ['I:id', 'id=2&v=b'], ['U:id', 'id=1&v=a2']]);
+      const layouts = (await stageGroups(c)).filter((g) => g.table === 'public.nd').map((g) => g.cols);
+      await deferrable.apply({ table: 'public.nd', after: null, before: null, skipSnapshot: null }, layouts, 3);
+    });
+    assert.deepEqual(await rows('nd'), ['(1,a2)', '(2,b)']);
+    assert.equal(budget.left, 1, 'no savepoint for it');
   });
 
   for (const [form, opts] of [['text arrays', {}], ['JSON', { rowValues: 'json', keepRowData: false }]] as const) {

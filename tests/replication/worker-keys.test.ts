@@ -174,7 +174,7 @@ describe(`leaf worker keys (loop_delay wake-up, batch_merge_events), PostgreSQL 
     };
     await rows(0, 1);
     const t2 = await rows(100, 99);
-    await rows(200, 1);
+    const t3 = await rows(200, 1);
     const gate = new pg.Client(cluster.clientConfig(leaf));
     await gate.connect();
     let w: RunningWorker | undefined;
@@ -189,11 +189,7 @@ describe(`leaf worker keys (loop_delay wake-up, batch_merge_events), PostgreSQL 
         return r[0]?.n === 1 ? true : undefined;
       }, tail);
       // ... while its provider connection has read the third tick ahead, alone
-      await waitFor('the read-ahead done', 60_000, async () => {
-        const r = await cluster.query<{ n: number }>(root,
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND state = 'idle' AND query LIKE 'COPY (SELECT ev_id%'`, [`londiste ${leaf}`]);
-        return r[0]?.n === 1 ? true : undefined;
-      }, tail);
+      await waitFor('the read-ahead of the third tick', 60_000, async () => (w?.output().includes(`read ahead: ticks ${t2}..${t3},`) === true ? true : undefined), tail);
       // now the second batch reaches one tick further than what was read ahead
       t4 = await rows(300, 1);
       await gate.query('SELECT pg_advisory_unlock(4711)');
@@ -202,6 +198,7 @@ describe(`leaf worker keys (loop_delay wake-up, batch_merge_events), PostgreSQL 
       const diag = JSON.stringify(lines);
       assert.deepEqual(lines.map((l) => [l.tick, l.readAhead]), [[t2, false], [t4, false]], `the read-ahead of one tick was not used for the batch of two: ${diag}`);
       assert.equal(lines[1]?.events, 80, `the second batch has both ticks' rows: ${diag}`);
+      assert.match(w.output(), new RegExp(`read ahead of ticks ${t2}\\.\\.${t3} dropped: the batch spans ticks ${t2}\\.\\.${t4}`));
     } finally {
       await gate.end();
       if (w !== undefined) await stop(w);

@@ -63,6 +63,23 @@ export async function tableColumns(client: pg.ClientBase, fqname: string): Promi
   return r.rows;
 }
 
+/**
+ * Whether the table's primary key is DEFERRABLE (its uniqueness not checked at once): INSERT ...
+ * ON CONFLICT cannot name it as arbiter.
+ */
+export async function primaryKeyDeferrable(client: pg.ClientBase, fqname: string): Promise<boolean> {
+  const { schema, name } = splitFqname(fqname);
+  const r = await client.query<{ deferrable: boolean }>(
+    `SELECT NOT i.indimmediate AS deferrable
+       FROM pg_catalog.pg_index i
+       JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = $2 AND i.indisprimary`,
+    [schema, name],
+  );
+  return r.rows[0]?.deferrable === true;
+}
+
 /** Whether the table has a primary key; null when there is no such table. */
 export async function hasPrimaryKey(client: pg.ClientBase, fqname: string): Promise<boolean | null> {
   const { schema, name } = splitFqname(fqname);

@@ -129,7 +129,12 @@ export async function unlessFails<T>(client: pg.ClientBase, code: string, fn: ()
     await client.query('RELEASE SAVEPOINT skytools_try');
     return r;
   } catch (err) {
-    if (pgDiagnostics(err).code !== code) throw err;
+    if (pgDiagnostics(err).code !== code) {
+      // undone here too, so that no savepoint outlives the call; a connection too broken for
+      // that fails the caller's transaction anyway, with the first error
+      await client.query('ROLLBACK TO SAVEPOINT skytools_try; RELEASE SAVEPOINT skytools_try').catch(() => undefined);
+      throw err;
+    }
     await client.query('ROLLBACK TO SAVEPOINT skytools_try');
     await client.query('RELEASE SAVEPOINT skytools_try');
     return undefined;

@@ -46,6 +46,8 @@ export class ReadAhead {
     if (next === null || next.events > maxEvents) return { ahead: null, overflow: false };
     const chunks: Buffer[] = [];
     let bytes = 0;
+    // The writer never fails: a COPY stream destroyed in the middle would leave the connection
+    // unread (pg-copy-streams' COPY TO has no way to cancel), and finish_batch waiting behind it.
     await pipeline(
       pgq.eventsCopy(provider, next.eventSql),
       new Writable({
@@ -60,6 +62,11 @@ export class ReadAhead {
     if (bytes > READ_AHEAD_MAX_BYTES) return { ahead: null, overflow: true };
     // one buffer: the chunks may be views of the socket's bigger buffers, which they would keep
     return { ahead: new ReadAhead(provider, next, Buffer.concat(chunks, bytes)), overflow: false };
+  }
+
+  /** Its ticks, for the log. */
+  get ticks(): string {
+    return `${this.span.prevTickId}..${this.span.curTickId}`;
   }
 
   /**

@@ -13,6 +13,8 @@ export interface TableMeta {
   overriding: boolean;
   /** Partitioned by PostgreSQL (PARTITION BY): statements on it take no ONLY. */
   partitioned: boolean;
+  /** The primary key is DEFERRABLE: no INSERT ... ON CONFLICT on it. */
+  deferrableKey: boolean;
 }
 
 export async function loadTableMeta(client: pg.ClientBase, fqname: string): Promise<TableMeta> {
@@ -29,5 +31,6 @@ export async function loadTableMeta(client: pg.ClientBase, fqname: string): Prom
     generated: new Set(computed.generated),
     overriding: computed.identityAlways.length > 0,
     partitioned: await catalog.isPartitioned(client, fqname),
+    deferrableKey: await catalog.primaryKeyDeferrable(client, fqname),
   };
 }

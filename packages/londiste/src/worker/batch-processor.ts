@@ -110,10 +110,14 @@ export class BatchProcessor {
       const ahead = this.ahead;
       this.ahead = null;
       count = await applier.load(t.provider, batch, ahead);
+      if (ahead !== null && !applier.stats.readAhead) this.log.debug(`read ahead of ticks ${ahead.ticks} dropped: the batch spans ticks ${batch.prevTickId}..${batch.curTickId}`);
       t1 = performance.now();
       // the provider connection is free until finish_batch: the next batch is read meanwhile
       if (this.readsAhead(t, batch)) {
-        reading = ReadAhead.read(t.provider, this.queue, this.consumer, t.mergeEvents);
+        reading = ReadAhead.read(t.provider, this.queue, this.consumer, t.mergeEvents).then((r) => {
+          if (r.ahead !== null) this.log.debug(`read ahead: ticks ${r.ahead.ticks}, ${String(r.ahead.events.length)} bytes`);
+          return r;
+        });
         // settled below on every path; a rejection must not go unhandled meanwhile
         reading.catch(() => undefined);
       }
