@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSeedSchema, repoRoot, startCluster, type PgCluster } from '@skytools/harness';
+import { pgqNode, silentLogger } from '@skytools/core';
 
 export const SEED_TABLES = ['user_info', 'user_session', 'user_login_rec', 'user_logout_rec'];
 export const QUEUE = 'replika';
@@ -151,7 +152,7 @@ export class Rig {
     // the worker connects to the provider location registered on the leaf; the root announces
     // its own to the queue, so it is changed there too
     for (const [cluster, db] of [[this.src, this.srcDb], [this.dst, this.leafDb]] as const) {
-      await cluster.query(db, 'SELECT * FROM pgq_node.register_location($1, $2, $3, false)', [QUEUE, 'src', via]);
+      await cluster.withClient(db, (c) => pgqNode.registerLocation(c, silentLogger, QUEUE, 'src', via, false));
     }
   }
 

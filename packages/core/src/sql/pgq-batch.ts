@@ -47,17 +47,23 @@ function rawTimestamps(oid: number, format?: 'text' | 'binary'): (value: string)
 }
 const RAW_TIMESTAMPS = { getTypeParser: rawTimestamps };
 
-/** Providers whose pgq has next_batch_merged (ours does; upstream's does not). */
-const canMerge = new WeakMap<pg.ClientBase, boolean>();
+/** What each connection's pgq has of the functions ours adds to upstream's (asked once per connection). */
+const known = new WeakMap<pg.ClientBase, Map<string, boolean>>();
 
-async function hasMergedBatches(client: pg.ClientBase): Promise<boolean> {
-  let known = canMerge.get(client);
-  if (known === undefined) {
-    const r = await client.query<{ ok: boolean }>(`SELECT to_regprocedure('pgq.next_batch_merged(text,text,int8)') IS NOT NULL AS ok`);
-    known = r.rows[0]?.ok === true;
-    canMerge.set(client, known);
+/** Does the pgq on `client` have the function `signature` (regprocedure text)? Upstream's lacks ours. */
+async function hasFunction(client: pg.ClientBase, signature: string): Promise<boolean> {
+  let fns = known.get(client);
+  if (fns === undefined) {
+    fns = new Map();
+    known.set(client, fns);
   }
-  return known;
+  let has = fns.get(signature);
+  if (has === undefined) {
+    const r = await client.query<{ ok: boolean }>('SELECT to_regprocedure($1) IS NOT NULL AS ok', [signature]);
+    has = r.rows[0]?.ok === true;
+    fns.set(signature, has);
+  }
+  return has;
 }
 
 /**
@@ -67,7 +73,7 @@ async function hasMergedBatches(client: pg.ClientBase): Promise<boolean> {
  * upstream PgQ, one tick at a time): far fewer round trips and commits while catching up.
  */
 export async function nextBatch(client: pg.ClientBase, queue: string, consumer: string, mergeEvents = 0): Promise<BatchInfo | null> {
-  const merged = mergeEvents > 0 && (await hasMergedBatches(client));
+  const merged = mergeEvents > 0 && (await hasFunction(client, 'pgq.next_batch_merged(text,text,int8)'));
   const r = await client.query<{
     batch_id: string | null;
     cur_tick_id: string;
@@ -167,22 +173,14 @@ export interface NextBatchPeek {
   eventSql: string;
 }
 
-/** Providers whose pgq has peek_next_batch (ours from 3.5.2.7; upstream's does not). */
-const canPeek = new WeakMap<pg.ClientBase, boolean>();
-
 /**
  * The batch next_batch_merged(queue, consumer, mergeEvents) would open once the consumer's open
  * batch is finished, were it finished now; null when there is none yet or the provider's pgq
  * cannot tell (upstream PgQ, or ours older than 3.5.2.7).
  */
 export async function peekNextBatch(client: pg.ClientBase, queue: string, consumer: string, mergeEvents: number): Promise<NextBatchPeek | null> {
-  let known = canPeek.get(client);
-  if (known === undefined) {
-    const r = await client.query<{ ok: boolean }>(`SELECT to_regprocedure('pgq.peek_next_batch(text,text,int8)') IS NOT NULL AS ok`);
-    known = r.rows[0]?.ok === true;
-    canPeek.set(client, known);
-  }
-  if (!known) return null;
+  // ours from 3.5.2.7
+  if (!(await hasFunction(client, 'pgq.peek_next_batch(text,text,int8)'))) return null;
   const r = await client.query<{
     prev_tick_id: string | null;
     cur_tick_id: string | null;

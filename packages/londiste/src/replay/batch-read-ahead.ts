@@ -4,13 +4,13 @@
  * the local commit; but the events of the batch that comes next are already there on the
  * provider. While the local node applies batch N, the provider connection is free: it asks which
  * batch next_batch_merged would open after N (pgq.peek_next_batch) and reads its events (the
- * provider's COPY, as it comes) into memory; the next batch is then staged from there if it spans
- * the same two ticks. Otherwise what was read is dropped: the events between two ticks are fixed
+ * provider's COPY, as it comes) into memory; the next batch is then staged from there if it is
+ * that batch (same ticks, event positions and snapshot, on the same connection). Otherwise what was read is dropped: the events between two ticks are fixed
  * once both ticks exist, so a match is exactly that batch, and reading them changed nothing on
  * the provider. What is hidden is the provider's part of the load (its query, the transfer);
  * the stager runs when the batch is loaded, as without a read-ahead, so it does not take the
  * process's time from the apply in flight. Only merged batches (ours, not upstream PgQ) of at
- * most `maxEvents` events are read ahead, and at most MAX_BYTES of them are kept: a bigger one
+ * most `maxEvents` events are read ahead, and at most READ_AHEAD_MAX_BYTES of them are kept: a bigger one
  * is read again when its turn comes.
  */
 import { Writable } from 'node:stream';

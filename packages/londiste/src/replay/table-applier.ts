@@ -4,8 +4,8 @@
  * effect in event order (the row's last image, or its absence), remembering whether the row
  * existed before (its first event an update or a delete). One statement per column layout
  * computes that net effect in the table's types and applies it with data-modifying parts: DELETE
- * of rows gone, UPDATE ... FROM of rows that existed, INSERT of new ones (ON CONFLICT DO UPDATE,
- * should the target have them anyway). A --where condition is evaluated on the row images: rows
+ * of rows gone, UPDATE ... FROM of rows that existed, INSERT of new ones (plain, in a savepoint;
+ * ON CONFLICT DO UPDATE should the target have them anyway: writeNew). A --where condition is evaluated on the row images: rows
  * that do not (or no longer) match are deleted instead, the others upserted, since the target
  * may or may not hold them. Rows of another column layout (ignored columns, a column added at the
  * source) are written apart, each with its own columns. Big ranges take two shortcuts: no window
