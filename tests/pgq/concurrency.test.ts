@@ -73,6 +73,35 @@ for (const major of testVersions()) {
       }
     });
 
+    for (const call of ['next_batch', 'next_batch_merged'] as const) {
+      it(`two sessions opening one consumer's batch at once (${call}) get the same batch`, async () => {
+        const { db, client } = await freshDatabase(cluster, `openrace_${call}`);
+        const other = await connect(cluster, db);
+        try {
+          await client.query(`SELECT pgq.create_queue('q')`);
+          await client.query(`SELECT pgq.register_consumer('q', 'c')`);
+          await client.query(`SELECT pgq.insert_event('q', 'e', 'x')`);
+          await tickNow(client, 'q');
+          const open = call === 'next_batch' ? `pgq.next_batch('q', 'c')` : `(pgq.next_batch_merged('q', 'c', 1000)).batch_id`;
+          await client.query('BEGIN');
+          const first = await scalar<string>(client, `SELECT ${open}::text`);
+          // the second opens while the first is not committed: it saw no open batch and waits on
+          // the subscription row; it took a new batch id over the same ticks before (two processes
+          // of one consumer name then applied the same events twice)
+          const second = other.query<{ b: string }>(`SELECT ${open}::text AS b`);
+          await new Promise((r) => setTimeout(r, 300));
+          await client.query('COMMIT');
+          assert.equal((await second).rows[0]?.b, first, 'the batch the first session opened');
+          assert.equal(await scalar(client, `SELECT current_batch::text FROM pgq.get_consumer_info('q', 'c')`), first);
+          const events = await client.query<EventRow>('SELECT * FROM pgq.get_batch_events($1)', [first]);
+          assert.deepEqual(events.rows.map((e) => e.ev_data), ['x']);
+        } finally {
+          await other.end();
+          await client.end();
+        }
+      });
+    }
+
     it('never delivers events of aborted transactions or rolled-back savepoints', async () => {
       const { client } = await freshDatabase(cluster, 'abort');
       try {

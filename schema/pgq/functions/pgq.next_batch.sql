@@ -39,17 +39,25 @@ BEGIN
 END;
 $$;
 
--- pgq._open_batch(queue_id, consumer_id, tick_id): internal; open the consumer's batch up to tick_id.
-CREATE OR REPLACE FUNCTION pgq._open_batch(i_queue_id int4, i_consumer_id int4, i_tick_id int8)
+-- pgq._open_batch(queue_id, consumer_id, prev_tick_id, tick_id): internal; open the consumer's
+-- batch from prev_tick_id (its last tick as the caller read it) up to tick_id. NULL when another
+-- session opened or finished a batch since the caller read the consumer's position: the caller
+-- reads it again, so that two sessions of one consumer share one batch. (Before, the second gave
+-- the same events a second batch id, and a consumer guarding against applying a batch twice
+-- through pgq_ext could not tell.)
+CREATE OR REPLACE FUNCTION pgq._open_batch(i_queue_id int4, i_consumer_id int4, i_prev_tick_id int8, i_tick_id int8)
 RETURNS int8
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    v_batch int8 := nextval('pgq.batch_id_seq');
+    v_batch int8;
 BEGIN
+    -- a concurrent opener's row lock makes this wait; the WHERE is then checked on its result
     UPDATE pgq.subscription
-       SET sub_batch = v_batch, sub_next_tick = i_tick_id, sub_active = now()
-     WHERE sub_queue = i_queue_id AND sub_consumer = i_consumer_id;
+       SET sub_batch = nextval('pgq.batch_id_seq'), sub_next_tick = i_tick_id, sub_active = now()
+     WHERE sub_queue = i_queue_id AND sub_consumer = i_consumer_id
+       AND sub_batch IS NULL AND sub_last_tick = i_prev_tick_id
+    RETURNING sub_batch INTO v_batch;
     RETURN v_batch;
 END;
 $$;
@@ -66,43 +74,47 @@ AS $$
 DECLARE
     s   record;
 BEGIN
-    SELECT * INTO s FROM pgq._consumer_position(i_queue_name, i_consumer_name);
-    prev_tick_id := s.p_id;
-    prev_tick_time := s.p_time;
-    prev_tick_event_seq := s.p_seq;
+    -- again when a concurrent session opened or finished a batch meanwhile (see _open_batch)
+    LOOP
+        SELECT * INTO s FROM pgq._consumer_position(i_queue_name, i_consumer_name);
+        prev_tick_id := s.p_id;
+        prev_tick_time := s.p_time;
+        prev_tick_event_seq := s.p_seq;
 
-    IF s.sub_batch IS NOT NULL THEN
-        batch_id := s.sub_batch;
-        cur_tick_id := s.c_id;
-        cur_tick_time := s.c_time;
-        cur_tick_event_seq := s.c_seq;
-        RETURN;
-    END IF;
+        IF s.sub_batch IS NOT NULL THEN
+            batch_id := s.sub_batch;
+            cur_tick_id := s.c_id;
+            cur_tick_time := s.c_time;
+            cur_tick_event_seq := s.c_seq;
+            RETURN;
+        END IF;
 
-    IF i_min_count IS NULL AND i_min_interval IS NULL THEN
-        SELECT t.tick_id, t.tick_time, t.tick_event_seq
-          INTO cur_tick_id, cur_tick_time, cur_tick_event_seq
-          FROM pgq.tick t
-         WHERE t.tick_queue = s.sub_queue AND t.tick_id > s.p_id
-         ORDER BY t.tick_queue, t.tick_id LIMIT 1;
-    ELSE
-        SELECT h.next_tick_id, h.next_tick_time, h.next_tick_seq
-          INTO cur_tick_id, cur_tick_time, cur_tick_event_seq
-          FROM pgq.find_tick_helper(s.sub_queue, s.p_id, s.p_time, s.p_seq, i_min_count, i_min_interval) h;
-    END IF;
+        IF i_min_count IS NULL AND i_min_interval IS NULL THEN
+            SELECT t.tick_id, t.tick_time, t.tick_event_seq
+              INTO cur_tick_id, cur_tick_time, cur_tick_event_seq
+              FROM pgq.tick t
+             WHERE t.tick_queue = s.sub_queue AND t.tick_id > s.p_id
+             ORDER BY t.tick_queue, t.tick_id LIMIT 1;
+        ELSE
+            SELECT h.next_tick_id, h.next_tick_time, h.next_tick_seq
+              INTO cur_tick_id, cur_tick_time, cur_tick_event_seq
+              FROM pgq.find_tick_helper(s.sub_queue, s.p_id, s.p_time, s.p_seq, i_min_count, i_min_interval) h;
+        END IF;
 
-    IF cur_tick_id IS NOT NULL AND i_min_lag IS NOT NULL AND now() - cur_tick_time < i_min_lag THEN
-        cur_tick_id := NULL;
-    END IF;
-    IF cur_tick_id IS NULL THEN
-        cur_tick_time := NULL;
-        cur_tick_event_seq := NULL;
-        prev_tick_id := NULL;
-        prev_tick_time := NULL;
-        prev_tick_event_seq := NULL;
-        RETURN;
-    END IF;
-    batch_id := pgq._open_batch(s.sub_queue, s.sub_consumer, cur_tick_id);
+        IF cur_tick_id IS NOT NULL AND i_min_lag IS NOT NULL AND now() - cur_tick_time < i_min_lag THEN
+            cur_tick_id := NULL;
+        END IF;
+        IF cur_tick_id IS NULL THEN
+            cur_tick_time := NULL;
+            cur_tick_event_seq := NULL;
+            prev_tick_id := NULL;
+            prev_tick_time := NULL;
+            prev_tick_event_seq := NULL;
+            RETURN;
+        END IF;
+        batch_id := pgq._open_batch(s.sub_queue, s.sub_consumer, s.p_id, cur_tick_id);
+        EXIT WHEN batch_id IS NOT NULL;
+    END LOOP;
 END;
 $$;
 

@@ -14,21 +14,25 @@ AS $$
 DECLARE
     s   record;
 BEGIN
-    SELECT * INTO s FROM pgq._consumer_position(i_queue_name, i_consumer_name);
-    IF s.sub_batch IS NOT NULL THEN
-        SELECT s.sub_batch, s.c_id, s.p_id, s.c_time, s.p_time, s.c_seq, s.p_seq
-          INTO batch_id, cur_tick_id, prev_tick_id, cur_tick_time, prev_tick_time, cur_tick_event_seq, prev_tick_event_seq;
-        RETURN;
-    END IF;
-    SELECT t.tick_id, t.tick_time, t.tick_event_seq
-      INTO cur_tick_id, cur_tick_time, cur_tick_event_seq
-      FROM pgq._merged_next_tick(s.sub_queue, s.p_id, s.p_seq, i_max_events) t;
-    IF cur_tick_id IS NULL THEN
-        RETURN;
-    END IF;
-    prev_tick_id := s.p_id;
-    prev_tick_time := s.p_time;
-    prev_tick_event_seq := s.p_seq;
-    batch_id := pgq._open_batch(s.sub_queue, s.sub_consumer, cur_tick_id);
+    -- again when a concurrent session opened or finished a batch meanwhile (see _open_batch)
+    LOOP
+        SELECT * INTO s FROM pgq._consumer_position(i_queue_name, i_consumer_name);
+        IF s.sub_batch IS NOT NULL THEN
+            SELECT s.sub_batch, s.c_id, s.p_id, s.c_time, s.p_time, s.c_seq, s.p_seq
+              INTO batch_id, cur_tick_id, prev_tick_id, cur_tick_time, prev_tick_time, cur_tick_event_seq, prev_tick_event_seq;
+            RETURN;
+        END IF;
+        SELECT t.tick_id, t.tick_time, t.tick_event_seq
+          INTO cur_tick_id, cur_tick_time, cur_tick_event_seq
+          FROM pgq._merged_next_tick(s.sub_queue, s.p_id, s.p_seq, i_max_events) t;
+        IF cur_tick_id IS NULL THEN
+            RETURN;
+        END IF;
+        prev_tick_id := s.p_id;
+        prev_tick_time := s.p_time;
+        prev_tick_event_seq := s.p_seq;
+        batch_id := pgq._open_batch(s.sub_queue, s.sub_consumer, s.p_id, cur_tick_id);
+        EXIT WHEN batch_id IS NOT NULL;
+    END LOOP;
 END;
 $$;

@@ -5,4 +5,4 @@
 CREATE OR REPLACE FUNCTION pgq.version()
 RETURNS text
 LANGUAGE sql IMMUTABLE
-AS $$ SELECT '3.5.2.7'::text $$;
+AS $$ SELECT '3.5.2.8'::text $$;
