@@ -4,7 +4,7 @@
 // mid-batch. Events typed `retry-once` are put back once for one second; events typed `poison`
 // are given up on (ev.fail) the first time they come. SIGTERM stops it.
 // argv: DB QUEUE NAME local|remote-batch|remote-event|coop-SUB|remote-coop-SUB [TARGET]
-// (coop-SUB: sub-consumer SUB of NAME, local, taking over a sibling's batch after 1.5 s of silence;
+// (coop-SUB: sub-consumer SUB of NAME, local, taking over a sibling's batch after 5 s of silence: long enough that a live sibling stalled by a loaded machine, as in CI, is not taken for dead;
 // remote-coop-SUB: sub-consumer SUB into the target, per-batch tracking)
 import { createLogger } from '@skytools/core';
 import { Consumer, RemoteConsumer, type Batch, type BatchHandler } from '@skytools/pgq';
@@ -41,7 +41,7 @@ const consumer =
   mode === 'local'
     ? new Consumer(options)
     : coop !== null && coop[1] === undefined
-      ? new Consumer({ ...options, deadSubconsumerMs: 1500 })
+      ? new Consumer({ ...options, deadSubconsumerMs: 5000 })
       : new RemoteConsumer({ ...options, target: target ?? '', tracking: mode === 'remote-event' ? 'event' : 'batch' });
 await consumer.register();
 process.stdout.write('consuming\n');
