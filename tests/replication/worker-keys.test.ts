@@ -207,6 +207,67 @@ describe(`leaf worker keys (loop_delay wake-up, batch_merge_events), PostgreSQL 
     await assertFinished(root, leaf, t4);
   });
 
+  /** Ticks of `count` transactions of `rows` rows each (`width` characters of val), from key `from`. */
+  const ticksOf = async (root: string, count: number, rows: number, width: number, from: number): Promise<string[]> => {
+    const ticks: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const first = from + i * rows;
+      await cluster.query(root, `INSERT INTO public.items (id, grp, val) SELECT $1::int + g, 2, repeat(chr(65 + g % 26), $2) || g FROM generate_series(1, $3) g`, [first, width, rows]);
+      ticks.push(await tick(root));
+    }
+    return ticks;
+  };
+
+  it('batch_merge_events 100: a next batch over 32 MB is not kept; it and the next ten are read in their turn', async () => {
+    const { root, leaves: [leaf = ''], leafJob } = await nodes(1);
+    // 60 events per tick, so that each batch is one tick and holds enough to read the next ahead;
+    // the second tick's rows are 600 kB each (36 MB), the others small
+    const [a = ''] = await ticksOf(root, 1, 60, 10, 0);
+    const [b = ''] = await ticksOf(root, 1, 60, 600_000, 100);
+    const rest = await ticksOf(root, 3, 60, 10, 200);
+    const last = rest.at(-1) ?? '';
+    const w = run(leafJob(leaf, { loop_delay: '200ms', loglevel: 'debug', batch_merge_events: '100' }));
+    try {
+      await waitLeafAt(leaf, last, 120_000, w);
+    } finally {
+      await stop(w);
+    }
+    const lines = batchLines(w.output()).filter((l) => l.events > 0);
+    const diag = JSON.stringify(lines);
+    // (the first batch also holds the setup's few events)
+    assert.deepEqual(lines.map((l) => [l.tick, l.events >= 60, l.readAhead]), [a, b, ...rest].map((t) => [t, true, false]), `one tick per batch, nothing read ahead: ${diag}`);
+    assert.match(w.output(), new RegExp(`read ahead of ticks ${a}\\.\\.${b} dropped: \\d+ bytes, over the 32 MB kept; the next 10 batches are read in their turn`));
+    assert.doesNotMatch(w.output(), /read ahead: ticks/, 'no read-ahead kept');
+    await assertSame(root, leaf);
+    await assertFinished(root, leaf, last);
+  });
+
+  it('batch_merge_events 100: a read-ahead that fails costs only a warning; each batch is read in its turn', async () => {
+    const { root, leaves: [leaf = ''], leafJob } = await nodes(1);
+    // the provider's peek fails (as a query that breaks would), its other functions work
+    await cluster.query(root, `CREATE OR REPLACE FUNCTION pgq.peek_next_batch(
+        IN i_queue_name text, IN i_consumer_name text, IN i_max_events int8,
+        OUT prev_tick_id int8, OUT cur_tick_id int8, OUT prev_tick_event_seq int8, OUT cur_tick_event_seq int8,
+        OUT cur_tick_snapshot text, OUT events int8, OUT event_sql text)
+      LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'peek refused by the test'; END $$`);
+    const ticks = await ticksOf(root, 4, 60, 10, 0);
+    const last = ticks.at(-1) ?? '';
+    const w = run(leafJob(leaf, { loop_delay: '200ms', loglevel: 'debug', batch_merge_events: '100' }));
+    try {
+      await waitLeafAt(leaf, last, 60_000, w);
+    } finally {
+      await stop(w);
+    }
+    const lines = batchLines(w.output()).filter((l) => l.events > 0);
+    assert.deepEqual(lines.map((l) => [l.tick, l.events >= 60, l.readAhead]), ticks.map((t) => [t, true, false]), JSON.stringify(lines));
+    // each batch tried (the last one too: whether a tick follows is what the peek tells), and warned
+    const warnings = w.output().match(/WARNING reading the next batch ahead failed; it is read in its turn: .*peek refused by the test/g) ?? [];
+    assert.equal(warnings.length, ticks.length, w.output().split('\n').slice(-20).join('\n'));
+    assert.doesNotMatch(w.output(), / ERROR /);
+    await assertSame(root, leaf);
+    await assertFinished(root, leaf, last);
+  });
+
   describe('a leaf that is behind', () => {
     // One root, four leaves, each used by one test below and by nothing else (the third after
     // more events: the last test adds them). The leaves catch

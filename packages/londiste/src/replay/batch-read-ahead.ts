@@ -27,6 +27,9 @@ export const READ_AHEAD_MAX_BYTES = 32 * 1024 * 1024;
 /** What tells a batch apart: its ticks, their event positions and the closing snapshot. */
 export type BatchSpan = Pick<BatchInfo, 'prevTickId' | 'curTickId' | 'prevTickEventSeq' | 'curTickEventSeq' | 'curTickSnapshot'>;
 
+/** A read-ahead, or none: no batch to read, or (`overflow`) one too big to keep. */
+export type ReadAheadResult = { ahead: ReadAhead; overflow?: undefined } | { ahead: null; overflow?: { ticks: string; bytes: number } };
+
 /** The next batch's events as the provider's COPY sent them, read while the batch before it was applied. */
 export class ReadAhead {
   private constructor(
@@ -41,9 +44,9 @@ export class ReadAhead {
    * it is bigger than `maxEvents`, or it does not fit READ_AHEAD_MAX_BYTES (`overflow` then: the
    * batch is read in its turn). `provider` may be used again once this has settled.
    */
-  static async read(provider: pg.ClientBase, queue: string, consumer: string, maxEvents: number): Promise<{ ahead: ReadAhead | null; overflow: boolean }> {
+  static async read(provider: pg.ClientBase, queue: string, consumer: string, maxEvents: number): Promise<ReadAheadResult> {
     const next = await pgq.peekNextBatch(provider, queue, consumer, maxEvents);
-    if (next === null || next.events > maxEvents) return { ahead: null, overflow: false };
+    if (next === null || next.events > maxEvents) return { ahead: null };
     const chunks: Buffer[] = [];
     let bytes = 0;
     // The writer never fails: a COPY stream destroyed in the middle would leave the connection
@@ -59,9 +62,9 @@ export class ReadAhead {
         },
       }),
     );
-    if (bytes > READ_AHEAD_MAX_BYTES) return { ahead: null, overflow: true };
+    if (bytes > READ_AHEAD_MAX_BYTES) return { ahead: null, overflow: { ticks: `${next.prevTickId}..${next.curTickId}`, bytes } };
     // one buffer: the chunks may be views of the socket's bigger buffers, which they would keep
-    return { ahead: new ReadAhead(provider, next, Buffer.concat(chunks, bytes)), overflow: false };
+    return { ahead: new ReadAhead(provider, next, Buffer.concat(chunks, bytes)) };
   }
 
   /** Its ticks, for the log. */

@@ -8,12 +8,12 @@
 import type pg from 'pg';
 import { describeError, pgq, pgqNode, session, SkytoolsError, TxidSnapshot, type BatchInfo, type Logger } from '@skytools/core';
 import { BatchApplier } from '../replay/batch-applier.js';
-import { ReadAhead } from '../replay/batch-read-ahead.js';
+import { READ_AHEAD_MAX_BYTES, ReadAhead, type ReadAheadResult } from '../replay/batch-read-ahead.js';
+import { freezeLockKeys } from './job-lock.js';
+import type { TableState } from '../replay/table-state.js';
 
 /** Batches a job goes without reading ahead after one that was too big to keep. */
 const READ_AHEAD_PAUSE_BATCHES = 10;
-import { freezeLockKeys } from './job-lock.js';
-import type { TableState } from '../replay/table-state.js';
 
 export interface BatchTarget {
   db: pg.Client;
@@ -103,7 +103,7 @@ export class BatchProcessor {
       await session.rollback(t.db);
       return 'frozen';
     }
-    let reading: Promise<{ ahead: ReadAhead | null; overflow: boolean }> | null = null;
+    let reading: Promise<ReadAheadResult> | null = null;
     try {
       applier.begin(t.tables, { republish: t.isBranch, combinedQueue: t.combinedQueue }, batch.batchId, batch.curTickId, batch.curTickTime, t.node);
       // the provider's COPY streams the batch into this node's batch stage (or it was read ahead)
@@ -138,13 +138,18 @@ export class BatchProcessor {
     if (reading !== null) {
       // the batch is applied: a failed read-ahead costs only the next batch's read in its turn
       // (a connection that broke fails finish_batch below, as it would have anyway)
-      const r = await reading.catch((err: unknown) => {
+      const r = await reading.catch((err: unknown): ReadAheadResult => {
         this.log.warning(`reading the next batch ahead failed; it is read in its turn: ${describeError(err)}`);
-        return { ahead: null, overflow: false };
+        return { ahead: null };
       });
       this.ahead = r.ahead;
-      // a batch of rows too wide to keep: the next ones likely are too, so a while without
-      if (r.overflow) this.skipReadAhead = READ_AHEAD_PAUSE_BATCHES;
+      if (r.overflow !== undefined) {
+        // a batch of rows too wide to keep: the next ones likely are too, so a while without
+        this.skipReadAhead = READ_AHEAD_PAUSE_BATCHES;
+        this.log.debug(
+          `read ahead of ticks ${r.overflow.ticks} dropped: ${String(r.overflow.bytes)} bytes, over the ${String(READ_AHEAD_MAX_BYTES >> 20)} MB kept; the next ${String(READ_AHEAD_PAUSE_BATCHES)} batches are read in their turn`,
+        );
+      }
     }
     await this.close(t, batch);
     if (count > 0 && this.log.isDebugEnabled()) {
