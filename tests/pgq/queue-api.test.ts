@@ -1,6 +1,7 @@
 // Conformance of the PgQ SQL API: the calls, results and error texts clients of PgQ 3.5 rely on.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { pgq } from '@skytools/core';
 import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
 import { connect, drain, errorOf, freshDatabase, readBatch, scalar, tickNow } from './support.js';
 
@@ -147,6 +148,31 @@ for (const major of testVersions()) {
         assert.deepEqual(await peek(100), none, 'nothing after the last tick');
       } finally {
         await other.end();
+        await client.end();
+      }
+    });
+
+    it("a batch's closing tick time is also given on this host's clock, from its age on the database's", async () => {
+      const { client } = await freshDatabase(cluster, 'ticklocal');
+      try {
+        await client.query(`SELECT pgq.create_queue('q')`);
+        await client.query(`SELECT pgq.register_consumer('q', 'c')`);
+        await client.query(`SELECT pgq.insert_event('q', 'a', 'x')`);
+        const t = await tickNow(client, 'q');
+        // as if the tick had been made an hour ago on the database's clock
+        await client.query(`UPDATE pgq.tick SET tick_time = tick_time - interval '1 hour' WHERE tick_id = $1`, [t]);
+        const before = Date.now();
+        const b = await pgq.nextBatch(client, 'q', 'c');
+        const after = Date.now();
+        assert.ok(b !== null);
+        const db = await scalar<Date>(client, 'SELECT tick_time FROM pgq.tick WHERE tick_id = $1', [t]);
+        assert.equal(b.curTickTime.getTime(), db.getTime(), 'the tick time as the database has it');
+        const age = (await scalar<number>(client, 'SELECT extract(epoch FROM clock_timestamp() - $1::timestamptz)::float8 * 1000', [db])) as number;
+        // its age: from when the batch was taken to this query, the local time moved by at most (now - before)
+        const local = b.curTickLocalTime.getTime();
+        assert.ok(local >= before - age - 50 && local <= after - age + (Date.now() - before) + 50, `local ${String(local)}, before ${String(before)}, after ${String(after)}, age ${String(age)}`);
+        assert.ok(Math.abs(Date.now() - local - 3_600_000) < 10_000, 'about an hour old on this host');
+      } finally {
         await client.end();
       }
     });

@@ -164,7 +164,7 @@ export abstract class BatchLoop {
     }
     const rows: PgqEvent[] = [];
     for await (const chunk of pgq.readBatchEvents(client, info.batchId, 0, true)) rows.push(...chunk);
-    const batch: Batch = { id: info.batchId, prevTickId: info.prevTickId, tickId: info.curTickId, tickTime: info.curTickTime, events: rows.map((r) => new QueueEvent(r)) };
+    const batch: Batch = { id: info.batchId, prevTickId: info.prevTickId, tickId: info.curTickId, tickTime: info.curTickTime, tickLocalTime: info.curTickLocalTime, events: rows.map((r) => new QueueEvent(r)) };
     await this.apply(client, batch);
     this.stats.batches += 1;
     this.stats.events += batch.events.length;
@@ -175,7 +175,7 @@ export abstract class BatchLoop {
   }
 
   /** The batch to work on: the consumer's next, or a sub-consumer's share. */
-  private async takeBatch(client: pg.Client): Promise<{ batchId: string; prevTickId: string; curTickId: string; curTickTime: Date } | null> {
+  private async takeBatch(client: pg.Client): Promise<pgqCoop.CoopBatch | null> {
     const { queue, name, subconsumer, deadSubconsumerMs } = this.options;
     if (subconsumer === undefined) return pgq.nextBatch(client, queue, name, this.options.mergeEvents ?? 0);
     return pgqCoop.nextBatch(client, queue, name, subconsumer, deadSubconsumerMs === undefined ? null : deadSubconsumerMs / 1000);

@@ -79,8 +79,13 @@ export interface Batch {
   id: string;
   /** The tick the batch starts after (the consumer's position before it). */
   prevTickId: string;
-  /** The tick that closes the batch, and its time. */
+  /** The tick that closes the batch, and its time (the queue database's clock). */
   tickId: string;
   tickTime: Date;
+  /**
+   * The same moment on this host's clock (the tick's age as the queue's database saw it when the
+   * batch was taken, counted back from this host's now): for lag figures free of a clock skew.
+   */
+  tickLocalTime: Date;
   events: QueueEvent[];
 }

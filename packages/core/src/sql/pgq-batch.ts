@@ -28,6 +28,12 @@ export interface BatchInfo {
   curTickId: string;
   prevTickId: string;
   curTickTime: Date;
+  /**
+   * The closing tick's time on this host's clock: the tick's age as the provider saw it when the
+   * batch was taken, counted back from this host's now. Lag figures made from it do not carry a
+   * clock skew between the two hosts, as `curTickTime` (the provider's clock) would.
+   */
+  curTickLocalTime: Date;
   prevTickTime: Date;
   curTickEventSeq: string;
   prevTickEventSeq: string;
@@ -83,8 +89,10 @@ export async function nextBatch(client: pg.ClientBase, queue: string, consumer: 
     cur_tick_event_seq: string;
     prev_tick_event_seq: string;
     cur_tick_snapshot: string | null;
+    cur_tick_age_ms: number;
   }>(
-    `SELECT b.*, t.tick_snapshot::text AS cur_tick_snapshot
+    `SELECT b.*, t.tick_snapshot::text AS cur_tick_snapshot,
+            (extract(epoch FROM clock_timestamp() - b.cur_tick_time) * 1000)::float8 AS cur_tick_age_ms
        FROM ${merged ? 'pgq.next_batch_merged($1, $2, $3)' : 'pgq.next_batch_custom($1, $2, NULL, NULL, NULL)'} b
        LEFT JOIN pgq.queue q ON q.queue_name = $1
        LEFT JOIN pgq.tick t ON t.tick_queue = q.queue_id AND t.tick_id = b.cur_tick_id`,
@@ -97,6 +105,7 @@ export async function nextBatch(client: pg.ClientBase, queue: string, consumer: 
     curTickId: row.cur_tick_id,
     prevTickId: row.prev_tick_id,
     curTickTime: row.cur_tick_time,
+    curTickLocalTime: new Date(Date.now() - Math.max(0, row.cur_tick_age_ms)),
     prevTickTime: row.prev_tick_time,
     curTickEventSeq: row.cur_tick_event_seq,
     prevTickEventSeq: row.prev_tick_event_seq,

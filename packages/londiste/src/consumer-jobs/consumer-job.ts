@@ -104,7 +104,7 @@ export class ConsumerJob {
       mergeEvents: job.batch_merge_events,
       onError: (err) => this.stats.failed(maskSecrets(describeError(err))),
       // progress for londisted's metrics and status page, once committed
-      onBatch: (batch) => this.stats.batchDone(batch.events.length, batch.tickId, batch.tickTime),
+      onBatch: (batch) => this.stats.batchDone(batch.events.length, batch.tickId, batch.tickLocalTime),
       onIdle: () => this.stats.idle(),
     };
     const consumer =

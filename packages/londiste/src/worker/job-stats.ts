@@ -66,13 +66,12 @@ export class JobStats {
   lastError: string | null = null;
   lastErrorAt: number | null = null;
   lastTickId: string | null = null;
-  /** Time (ms) of the newest tick applied. */
+  /** Time (ms) of the newest tick applied, on this host's clock (see BatchInfo.curTickLocalTime). */
   private lastTickTime: number | null = null;
   /**
    * While the job is idle (its last batch reached the provider's newest tick), the lag as it was
    * then: nothing is waiting, and a tick with events wakes the worker at once. Cleared by a batch
-   * taken, a pause or an error. (The tick times are the provider's clock, now is this host's: a
-   * clock skew between the two shows in the lag.)
+   * taken, a pause or an error.
    */
   private idleLag: number | null = null;
   private tables: TableView[] = [];

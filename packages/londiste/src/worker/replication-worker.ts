@@ -165,7 +165,7 @@ export class ReplicationWorker {
     if (events === 'frozen') return this.sleep(this.job.loop_delay, signal);
     this.eventCount += events;
     this.batchCount += 1;
-    this.stats.batchDone(events, batch.curTickId, batch.curTickTime);
+    this.stats.batchDone(events, batch.curTickId, batch.curTickLocalTime);
     await this.watermark.report(db, provider, st.node_name);
     // Only a batch with events ends an idle spell. Empty ticks (another job's copy ended with a
     // quiet tick, a tick after ticker_idle_period) keep the backoff growing: the next batch spans
