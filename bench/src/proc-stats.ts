@@ -1,5 +1,5 @@
 /** CPU time and resident memory of processes, from /proc (Linux). */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 const CLK_TCK = 100;
 
@@ -24,6 +24,19 @@ export function peakRssMb(pid: number): number {
     return Number(m?.[1] ?? NaN) / 1024;
   } catch {
     return NaN;
+  }
+}
+
+/**
+ * Start the peak (VmHWM) again from the current resident size, so that the next peakRssMb covers
+ * only what comes after (Linux 4.0+); false where the kernel refuses.
+ */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
   }
 }
 
