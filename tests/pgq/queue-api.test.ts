@@ -167,7 +167,7 @@ for (const major of testVersions()) {
         assert.ok(b !== null);
         const db = await scalar<Date>(client, 'SELECT tick_time FROM pgq.tick WHERE tick_id = $1', [t]);
         assert.equal(b.curTickTime.getTime(), db.getTime(), 'the tick time as the database has it');
-        const age = (await scalar<number>(client, 'SELECT extract(epoch FROM clock_timestamp() - $1::timestamptz)::float8 * 1000', [db])) as number;
+        const age = (await scalar<number>(client, 'SELECT extract(epoch FROM clock_timestamp() - $1::timestamptz)::float8 * 1000', [db]));
         // its age: from when the batch was taken to this query, the local time moved by at most (now - before)
         const local = b.curTickLocalTime.getTime();
         assert.ok(local >= before - age - 50 && local <= after - age + (Date.now() - before) + 50, `local ${String(local)}, before ${String(before)}, after ${String(after)}, age ${String(age)}`);
