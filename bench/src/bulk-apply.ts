@@ -145,7 +145,8 @@ export function bulkApply(name: string, srcMajor: number, dstMajor: number): Ben
             figures.push(speedupFigure(`${c.label}: ours vs upstream Londiste`, ours, 's', 'upstream Londiste', up));
           }
           figures.push(plainFigure(`${c.label}: ours, events applied per second`, c.rows / ours, 'events/s'));
-          // the peak was reset once the worker had caught up: it is this one batch's
+          // the peak was reset once the worker had caught up: the most it held from then on (what
+          // its heap kept from the catch-up included)
           figures.push(plainFigure(`${c.label}: worker peak RSS (one batch of ${c.rows} events)`, peak, 'MB', '<= 200', '<= 100'));
           figures.push(plainFigure(`${c.label}: worker peak RSS catching up before it (merged batches)`, catchUpPeak, 'MB'));
         }

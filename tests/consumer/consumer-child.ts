@@ -4,7 +4,8 @@
 // mid-batch. Events typed `retry-once` are put back once for one second; events typed `poison`
 // are given up on (ev.fail) the first time they come. SIGTERM stops it.
 // argv: DB QUEUE NAME local|remote-batch|remote-event|coop-SUB|remote-coop-SUB [TARGET]
-// (coop-SUB: sub-consumer SUB of NAME, local, taking over a sibling's batch after 5 s of silence: long enough that a live sibling stalled by a loaded machine, as in CI, is not taken for dead;
+// (coop-SUB: sub-consumer SUB of NAME, local, taking over a sibling's batch after 5 s of silence,
+// long enough that a live sibling stalled on a loaded machine (CI) is not taken for dead;
 // remote-coop-SUB: sub-consumer SUB into the target, per-batch tracking)
 import { createLogger } from '@skytools/core';
 import { Consumer, RemoteConsumer, type Batch, type BatchHandler } from '@skytools/pgq';

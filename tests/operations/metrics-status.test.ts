@@ -59,7 +59,7 @@ describe(`metrics and status page, PostgreSQL ${major}`, () => {
     ok(await runLondiste([leaf, 'create-leaf', 'mleaf', `--provider=${conn('mroot')}`]), 'create-leaf');
     ok(await runLondiste([root, 'add-table', ...TABLES]), 'root add-table');
     ok(await runLondiste([leaf, 'add-table', ...TABLES]), 'leaf add-table');
-    writeFileSync(join(work, 'pgqd.yaml'), `base_connstr: "${conn('postgres').replace(/ dbname=\S+/, '')}"\ndatabase_list: [mroot]\nticker_period: 100ms\nmetrics_listen: "127.0.0.1:0"\n`);
+    writeFileSync(join(work, 'pgqd.yaml'), `base_connstr: "${conn('postgres').replace(/ dbname=\S+/, '')}"\ndatabase_list: [mroot, mgone]\nticker_period: 100ms\nmetrics_listen: "127.0.0.1:0"\n`);
     writeFileSync(join(work, 'londisted.yaml'), `jobs_dir: ${jobs.dir}\nmetrics_listen: "0"\n`);
     pgqd = spawnDaemon(pgqdBin(), ['--config', join(work, 'pgqd.yaml')]);
     londisted = spawnDaemon(londistedBin(), ['--config', join(work, 'londisted.yaml')]);
@@ -117,6 +117,14 @@ describe(`metrics and status page, PostgreSQL ${major}`, () => {
     assert.ok((sample(pm, 'pgqd_ticker_runs_total{database="mroot"}') ?? 0) > 0, pm);
     assert.equal(sample(pm, 'pgqd_up{database="mroot"}'), 1, pm);
     assert.equal(sample(pm, 'pgqd_databases'), 1, pm);
+    // a listed database that does not exist has a series of its own (it has no other)
+    assert.equal(sample(pm, 'pgqd_database_unreachable{database="mgone"}'), 1, pm);
+    assert.equal(sample(pm, 'pgqd_database_unreachable{database="mroot"}'), undefined, pm);
+    assert.equal(sample(pm, 'pgqd_discovery_up'), 1, pm);
+    const st = JSON.parse((await get(`${pgqdBase}status.json`)).body) as { unreachable: { name: string; error: string }[]; discoveryError: string | null };
+    assert.deepEqual(st.unreachable.map((u) => u.name), ['mgone']);
+    assert.match(st.unreachable[0]?.error ?? '', /database "mgone" does not exist/);
+    assert.equal(st.discoveryError, null);
   });
 
   it('serves read-only data in the right formats, with no password or connection string', async () => {

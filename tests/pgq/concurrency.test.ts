@@ -88,8 +88,16 @@ for (const major of testVersions()) {
           // the second opens while the first is not committed: it saw no open batch and waits on
           // the subscription row; it took a new batch id over the same ticks before (two processes
           // of one consumer name then applied the same events twice)
-          const second = other.query<{ b: string }>(`SELECT ${open}::text AS b`);
-          await new Promise((r) => setTimeout(r, 300));
+          const otherPid = (await other.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+          let returned = false;
+          const second = other.query<{ b: string }>(`SELECT ${open}::text AS b`).finally(() => (returned = true));
+          // the race happens only once the second waits on the first's row lock
+          for (let i = 0; ; i++) {
+            const w = await client.query<{ blocked: boolean }>(`SELECT pg_backend_pid() = ANY (pg_blocking_pids($1)) AS blocked`, [otherPid]);
+            if (w.rows[0]?.blocked === true) break;
+            assert.ok(i < 300 && !returned, 'the second session waits on the first');
+            await new Promise((r) => setTimeout(r, 50));
+          }
           await client.query('COMMIT');
           assert.equal((await second).rows[0]?.b, first, 'the batch the first session opened');
           assert.equal(await scalar(client, `SELECT current_batch::text FROM pgq.get_consumer_info('q', 'c')`), first);

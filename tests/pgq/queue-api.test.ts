@@ -1,7 +1,7 @@
 // Conformance of the PgQ SQL API: the calls, results and error texts clients of PgQ 3.5 rely on.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { pgq } from '@skytools/core';
+import { after, before, describe, it, mock } from 'node:test';
+import { pgq, pgqCoop } from '@skytools/core';
 import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
 import { connect, drain, errorOf, freshDatabase, readBatch, scalar, tickNow } from './support.js';
 
@@ -152,26 +152,36 @@ for (const major of testVersions()) {
       }
     });
 
-    it("a batch's closing tick time is also given on this host's clock, from its age on the database's", async () => {
-      const { client } = await freshDatabase(cluster, 'ticklocal');
+    it("a batch's closing tick time is also given on this host's clock, from its age on the database's (consumers and sub-consumers)", async () => {
+      const { client } = await freshDatabase(cluster, 'ticklocal', ['pgq', 'pgq_coop']);
       try {
         await client.query(`SELECT pgq.create_queue('q')`);
         await client.query(`SELECT pgq.register_consumer('q', 'c')`);
+        await client.query(`SELECT pgq_coop.register_subconsumer('q', 'cc', 's1')`);
         await client.query(`SELECT pgq.insert_event('q', 'a', 'x')`);
         const t = await tickNow(client, 'q');
         // as if the tick had been made an hour ago on the database's clock
         await client.query(`UPDATE pgq.tick SET tick_time = tick_time - interval '1 hour' WHERE tick_id = $1`, [t]);
-        const before = Date.now();
-        const b = await pgq.nextBatch(client, 'q', 'c');
-        const after = Date.now();
-        assert.ok(b !== null);
-        const db = await scalar<Date>(client, 'SELECT tick_time FROM pgq.tick WHERE tick_id = $1', [t]);
-        assert.equal(b.curTickTime.getTime(), db.getTime(), 'the tick time as the database has it');
-        const age = (await scalar<number>(client, 'SELECT extract(epoch FROM clock_timestamp() - $1::timestamptz)::float8 * 1000', [db]));
-        // its age: from when the batch was taken to this query, the local time moved by at most (now - before)
-        const local = b.curTickLocalTime.getTime();
-        assert.ok(local >= before - age - 50 && local <= after - age + (Date.now() - before) + 50, `local ${String(local)}, before ${String(before)}, after ${String(after)}, age ${String(age)}`);
-        assert.ok(Math.abs(Date.now() - local - 3_600_000) < 10_000, 'about an hour old on this host');
+        const dbTime = await scalar<Date>(client, 'SELECT tick_time FROM pgq.tick WHERE tick_id = $1', [t]);
+        // and this host's clock a day ahead of the database's (frozen: Date is mocked)
+        const skewed = Date.now() + 86_400_000;
+        mock.timers.enable({ apis: ['Date'], now: skewed });
+        let plain: Awaited<ReturnType<typeof pgq.nextBatch>>;
+        let coop: Awaited<ReturnType<typeof pgqCoop.nextBatch>>;
+        try {
+          plain = await pgq.nextBatch(client, 'q', 'c');
+          coop = await pgqCoop.nextBatch(client, 'q', 'cc', 's1', null);
+        } finally {
+          mock.timers.reset();
+        }
+        for (const [what, b] of [['consumer', plain], ['sub-consumer', coop]] as const) {
+          assert.ok(b !== null, what);
+          assert.equal(b.curTickId, t, what);
+          assert.equal(b.curTickTime.getTime(), dbTime.getTime(), `${what}: the tick time as the database has it`);
+          // an hour before this host's (skewed) now, whatever the database's clock says
+          const off = skewed - 3_600_000 - b.curTickLocalTime.getTime();
+          assert.ok(off >= 0 && off < 10_000, `${what}: ${String(off)} ms off an hour before this host's now`);
+        }
       } finally {
         await client.end();
       }

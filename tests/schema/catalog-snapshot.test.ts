@@ -60,7 +60,9 @@ for (const major of testVersions()) {
     it('an upgrade from an older installation gives the same catalog as a fresh one', async () => {
       await withDb('upgraded', async (c) => {
         await installSchemas(c, ALL);
-        // what an older release lacked: a column, a trigger, a function; and an older version
+        // what an older release lacked: a column, a trigger, a function; what it had and this one
+        // does not (a function of another signature); and an older version
+        await c.query(`CREATE FUNCTION pgq._open_batch(int4, int4, int8) RETURNS int8 LANGUAGE sql AS 'SELECT NULL::int8'`);
         await c.query(`DROP TRIGGER queue_capture_refresh ON pgq.queue`);
         await c.query(`ALTER TABLE pgq.queue DROP COLUMN queue_per_tx_limit`);
         await c.query(`DROP FUNCTION pgq_node.set_consumer_uptodate(text, text, boolean)`);

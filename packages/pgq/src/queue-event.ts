@@ -84,7 +84,8 @@ export interface Batch {
   tickTime: Date;
   /**
    * The same moment on this host's clock (the tick's age as the queue's database saw it when the
-   * batch was taken, counted back from this host's now): for lag figures free of a clock skew.
+   * batch was taken, counted back from this host's now): for lag figures free of a clock skew
+   * between the two hosts.
    */
   tickLocalTime: Date;
   events: QueueEvent[];

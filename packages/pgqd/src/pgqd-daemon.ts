@@ -4,10 +4,10 @@
  * and logs a stats line every stats_period. reload() swaps the configuration; new periods apply
  * at each loop's next sleep.
  */
-import { catalog, connect, describeError, maskConnstr, sleep, WakeLatch, type Logger } from '@skytools/core';
+import { catalog, connect, ConnectionError, describeError, maskConnstr, maskSecrets, sleep, WakeLatch, type Logger } from '@skytools/core';
 import { DatabaseWorker, databaseConnstr, hasPgq, type Counters } from './database-worker.js';
 import type { PgqdConfig } from './pgqd-config.js';
-import type { DatabaseStats } from './pgqd-metrics.js';
+import type { DatabaseStats, PgqdReach } from './pgqd-metrics.js';
 
 export class PgqdDaemon {
   private readonly workers = new Map<string, DatabaseWorker>();
@@ -17,6 +17,9 @@ export class PgqdDaemon {
   private readonly abort = new AbortController();
   private loops: Promise<void>[] = [];
   private readonly discoveryLatch = new WakeLatch();
+  private discoveryError: string | null = null;
+  /** Databases the last discovery round could not check for pgq, with why. */
+  private readonly unreachable = new Map<string, string>();
 
   constructor(
     private config: PgqdConfig,
@@ -44,6 +47,11 @@ export class PgqdDaemon {
     return new Map([...this.workers].map(([name, w]) => [name, w.stats]));
   }
 
+  /** What the last discovery round could not reach (for the metrics and status page). */
+  reach(): PgqdReach {
+    return { discoveryError: this.discoveryError, unreachable: new Map(this.unreachable) };
+  }
+
   async stop(): Promise<void> {
     this.abort.abort();
     await Promise.all(this.loops);
@@ -69,10 +77,13 @@ export class PgqdDaemon {
     try {
       names = await this.listDatabases();
     } catch (err) {
+      this.discoveryError = servedReason(err);
       this.log.error(`cannot list databases through ${maskConnstr(databaseConnstr(this.config.base_connstr, this.config.initial_database))}: ${describeError(err)}`);
       return;
     }
+    this.discoveryError = null;
     const wanted = new Set(names);
+    for (const name of this.unreachable.keys()) if (!wanted.has(name)) this.unreachable.delete(name);
     for (const [name, w] of this.workers) {
       if (!wanted.has(name)) {
         this.workers.delete(name);
@@ -87,9 +98,11 @@ export class PgqdDaemon {
       try {
         version = await hasPgq(connstr, this.log);
       } catch (err) {
+        this.unreachable.set(name, servedReason(err));
         this.log.warning(`${name}: cannot check for pgq: ${describeError(err)}`);
         continue;
       }
+      this.unreachable.delete(name);
       if (version === null) {
         if (!this.ignored.has(name)) this.log.debug(`${name}: no pgq schema, ignoring`);
         this.ignored.add(name);
@@ -126,4 +139,13 @@ export class PgqdDaemon {
       this.logStats();
     }
   }
+}
+
+/**
+ * Why a database could not be reached, as the metrics page may show it: the server's own reason,
+ * without the connection string a ConnectionError names (the page shows none).
+ */
+function servedReason(err: unknown): string {
+  const why = err instanceof ConnectionError && err.cause instanceof Error ? err.cause.message : describeError(err);
+  return maskSecrets(why);
 }

@@ -21,9 +21,27 @@ export class DatabaseStats {
   failing = new Set<string>();
 }
 
-export function pgqdMetrics(databases: ReadonlyMap<string, DatabaseStats>): string {
+/**
+ * What pgqd could not reach in its last discovery round: the database list itself (discovery
+ * through initial_database), or databases it could not check for pgq. Neither has a
+ * DatabaseStats, so without these they would show no series at all, and alerts on pgqd_up
+ * would never fire for them.
+ */
+export interface PgqdReach {
+  /** Why the last listing of databases failed; null when it succeeded. */
+  discoveryError: string | null;
+  /** Database name → why it could not be checked for pgq in the last round. */
+  unreachable: ReadonlyMap<string, string>;
+}
+
+const REACHED: PgqdReach = { discoveryError: null, unreachable: new Map() };
+
+export function pgqdMetrics(databases: ReadonlyMap<string, DatabaseStats>, reach: PgqdReach = REACHED): string {
   const m = new MetricsText().processMetrics('pgqd', SKYTOOLS_TS_VERSION);
   m.single('pgqd_databases', 'gauge', 'Databases served (with a pgq schema).', databases.size);
+  m.single('pgqd_discovery_up', 'gauge', 'The last round listing the databases to serve succeeded (1) or failed (0).', reach.discoveryError === null ? 1 : 0);
+  m.family('pgqd_database_unreachable', 'gauge', 'A database pgqd could not connect to in its last discovery round, to check it for pgq (1); absent once reached.');
+  for (const db of [...reach.unreachable.keys()].sort()) m.sample('pgqd_database_unreachable', 1, { database: db });
   const each = (name: string, type: 'counter' | 'gauge', help: string, value: (s: DatabaseStats) => number | null): void => {
     m.family(name, type, help);
     for (const [db, s] of [...databases].sort((a, b) => a[0].localeCompare(b[0]))) {
@@ -43,11 +61,13 @@ export function pgqdMetrics(databases: ReadonlyMap<string, DatabaseStats>): stri
   return m.toString();
 }
 
-export function pgqdStatus(databases: ReadonlyMap<string, DatabaseStats>, now = Date.now()): unknown {
+export function pgqdStatus(databases: ReadonlyMap<string, DatabaseStats>, reach: PgqdReach = REACHED, now = Date.now()): unknown {
   return {
     program: 'pgqd',
     version: SKYTOOLS_TS_VERSION,
     time: new Date(now).toISOString(),
+    discoveryError: reach.discoveryError,
+    unreachable: [...reach.unreachable].sort((a, b) => a[0].localeCompare(b[0])).map(([name, error]) => ({ name, error })),
     databases: [...databases]
       .sort((a, b) => a[0].localeCompare(b[0]))
       .map(([name, s]) => ({
@@ -77,7 +97,8 @@ function td(text, cls) { const e = document.createElement("td"); e.textContent =
 async function refresh() {
   try {
     const st = await (await fetch("status.json", { cache: "no-store" })).json();
-    document.getElementById("meta").textContent = st.program + " " + st.version + " · " + st.databases.length + " databases · updated " + new Date(st.time).toLocaleTimeString();
+    document.getElementById("meta").textContent = st.program + " " + st.version + " · " + st.databases.length + " databases · updated " + new Date(st.time).toLocaleTimeString() +
+      (st.discoveryError === null ? "" : " · cannot list databases: " + st.discoveryError);
     const rows = st.databases.map((d) => {
       const tr = document.createElement("tr");
       tr.dataset.database = d.name;
@@ -86,6 +107,14 @@ async function refresh() {
         td(d.maintRuns), td(d.retriedEvents), td(d.errors));
       return tr;
     });
+    for (const u of st.unreachable) {
+      const tr = document.createElement("tr");
+      tr.dataset.database = u.name;
+      const state = td("unreachable: " + u.error, "down");
+      state.colSpan = 8;
+      tr.append(td(u.name), state);
+      rows.push(tr);
+    }
     document.getElementById("dbs").replaceChildren(...rows);
   } catch (e) { document.getElementById("meta").textContent = "cannot read status.json: " + e; }
 }

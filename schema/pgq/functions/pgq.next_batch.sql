@@ -135,3 +135,6 @@ CREATE OR REPLACE FUNCTION pgq.next_batch(i_queue_name text, i_consumer_name tex
 RETURNS int8
 LANGUAGE sql
 AS $$ SELECT f.batch_id FROM pgq.next_batch_custom(i_queue_name, i_consumer_name, NULL, NULL, NULL) f $$;
+
+-- before 3.5.2.8, _open_batch took no position; dropped once its callers above no longer use it
+DROP FUNCTION IF EXISTS pgq._open_batch(int4, int4, int8);

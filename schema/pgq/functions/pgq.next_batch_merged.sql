@@ -26,6 +26,10 @@ BEGIN
           INTO cur_tick_id, cur_tick_time, cur_tick_event_seq
           FROM pgq._merged_next_tick(s.sub_queue, s.p_id, s.p_seq, i_max_events) t;
         IF cur_tick_id IS NULL THEN
+            -- (a pass before may have set them)
+            prev_tick_id := NULL;
+            prev_tick_time := NULL;
+            prev_tick_event_seq := NULL;
             RETURN;
         END IF;
         prev_tick_id := s.p_id;

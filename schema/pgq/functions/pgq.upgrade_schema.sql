@@ -16,11 +16,6 @@ BEGIN
     END IF;
     v_changes := v_changes + pgq._add_column('pgq.queue', 'queue_extra_maint', 'text[]');
     v_changes := v_changes + pgq._add_column('pgq.queue', 'queue_per_tx_limit', 'integer');
-    -- 3.5.2.8: _open_batch takes the position it opens from (see pgq.next_batch.sql)
-    IF to_regprocedure('pgq._open_batch(int4, int4, int8)') IS NOT NULL THEN
-        DROP FUNCTION pgq._open_batch(int4, int4, int8);
-        v_changes := v_changes + 1;
-    END IF;
     RETURN v_changes;
 END;
 $$;

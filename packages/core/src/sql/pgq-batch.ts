@@ -31,7 +31,8 @@ export interface BatchInfo {
   /**
    * The closing tick's time on this host's clock: the tick's age as the provider saw it when the
    * batch was taken, counted back from this host's now. Lag figures made from it do not carry a
-   * clock skew between the two hosts, as `curTickTime` (the provider's clock) would.
+   * clock skew between the provider's host and this one, as `curTickTime` would (on a branch,
+   * tick times are the root's: a skew between the root and the branch still shows).
    */
   curTickLocalTime: Date;
   prevTickTime: Date;

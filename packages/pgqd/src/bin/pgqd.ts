@@ -12,7 +12,7 @@ await runDaemon({
   importIni: { spec: PGQD_SPEC, format: PGQD_INI },
   start: async (config, log, current) => {
     const daemon = new PgqdDaemon(config, log);
-    const server = new StatusServer({ metrics: () => pgqdMetrics(daemon.databaseStats()), status: () => pgqdStatus(daemon.databaseStats()), page: PGQD_STATUS_PAGE }, log);
+    const server = new StatusServer({ metrics: () => pgqdMetrics(daemon.databaseStats(), daemon.reach()), status: () => pgqdStatus(daemon.databaseStats(), daemon.reach()), page: PGQD_STATUS_PAGE }, log);
     const listen = (at: string | undefined): Promise<void> => server.listen(at === undefined ? undefined : parseListenAddress(at));
     await listen(config.metrics_listen);
     daemon.start();
