@@ -133,6 +133,19 @@ describe(`set-based apply from the batch stage, PostgreSQL ${major}`, () => {
     });
     assert.deepEqual(await rows('nd'), ['(1,a2)', '(2,b)']);
     assert.equal(budget.left, 1, 'no savepoint for it');
+    // rows an update should have found are written anyway, and a --where condition writes what
+    // matches, without ON CONFLICT (which that key refused before: every such batch failed)
+    const ndMeta = await loadTableMeta(c, 'public.nd');
+    const applyNd = async (where: string | null, events: Ev[]): Promise<void> =>
+      inTransaction(async () => {
+        await stage('public.nd', events);
+        const layouts = (await stageGroups(c)).filter((g) => g.table === 'public.nd').map((g) => g.cols);
+        await new TableApplier(c, ndMeta, where, { left: 0 }).apply({ table: 'public.nd', after: null, before: null, skipSnapshot: null }, layouts, events.length);
+      });
+    await applyNd(null, [['U:id', 'id=9&v=missing'], ['U:id', 'id=2&v=b2']]);
+    assert.deepEqual(await rows('nd'), ['(1,a2)', '(2,b2)', '(9,missing)']);
+    await applyNd(`v LIKE 'keep%'`, [['U:id', 'id=1&v=keep1'], ['U:id', 'id=2&v=drop'], ['I:id', 'id=3&v=keep3'], ['U:id', 'id=9&v=keep9']]);
+    assert.deepEqual(await rows('nd'), ['(1,keep1)', '(3,keep3)', '(9,keep9)'], 'matching rows updated or inserted, the other deleted');
   });
 
   for (const [form, opts] of [['text arrays', {}], ['JSON', { rowValues: 'json', keepRowData: false }]] as const) {

@@ -92,19 +92,19 @@ export class TableApplier {
       // a --where condition may name any column of the table, also for rows that only carry
       // their key (deletes): they are all read; only the event's own columns are written
       const netCols = this.where === null ? columns : this.meta.columns;
-      const sql = new StageStatements(this.meta.fqname, NET, columns, this.meta.pkey, this.meta.generated, this.meta.overriding);
+      const sql = new StageStatements(this.meta.fqname, NET, columns, this.meta.pkey, this.meta.generated, this.meta.overriding, this.meta.deferrableKey);
       const t0 = performance.now();
       if (this.where !== null) {
         // whether the target holds a row depends on the condition: delete what must not be
         // there, upsert the rest
-        await this.run(range, layout, layouts, netCols, [sql.deleteUnmatched(this.where), sql.upsertMatched(this.where)]);
+        await this.run(range, layout, layouts, netCols, [sql.deleteUnmatched(this.where), ...sql.upsertMatched(this.where)]);
       } else {
-        const writes = (insert: string): string[] => [sql.deleteGone(), ...(sql.canUpdate ? [sql.updateExisting()] : []), insert];
-        const c = await this.writeNew(() => this.run(range, layout, layouts, netCols, writes(sql.insertNew())), () => this.run(range, layout, layouts, netCols, writes(sql.upsert('i'))));
+        const writes = (inserts: string[]): string[] => [sql.deleteGone(), ...(sql.canUpdate ? [sql.updateExisting()] : []), ...inserts];
+        const c = await this.writeNew(() => this.run(range, layout, layouts, netCols, writes([sql.insertNew()])), () => this.run(range, layout, layouts, netCols, writes(sql.upsert('i'))));
         const updated = sql.canUpdate ? (c.written[1] ?? 0) : 0;
         if (c.u > 0 && updated < c.u) {
           // rows the target should have had: write them anyway, the source is the truth
-          await this.run(range, layout, layouts, netCols, [sql.upsert('u')]);
+          await this.run(range, layout, layouts, netCols, sql.upsert('u'));
         }
       }
       this.sqlMs += performance.now() - t0;
@@ -121,7 +121,8 @@ export class TableApplier {
    * subtransaction, and a transaction with more than 64 of them makes every snapshot taken on
    * this node meanwhile look them up in pg_subtrans. A DEFERRABLE primary key cannot be an ON
    * CONFLICT arbiter: such a table always gets the plain insert, and a row the target has already
-   * is an error (at the insert, or at the commit when the key is INITIALLY DEFERRED).
+   * is an error (at the insert, or at the commit when the key is INITIALLY DEFERRED); its other
+   * writes "whether or not the target has the row" merge without ON CONFLICT (StageStatements).
    */
   private async writeNew(plain: () => Promise<NetCounts>, upsert: () => Promise<NetCounts>): Promise<NetCounts> {
     if (this.meta.deferrableKey) return plain();

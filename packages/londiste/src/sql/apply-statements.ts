@@ -23,8 +23,17 @@ export class StageStatements {
   /**
    * @param skip generated columns of the target: staged but never written
    * @param overriding the target has GENERATED ALWAYS identity columns (inserts override them)
+   * @param deferrableKey the target's primary key is DEFERRABLE: no ON CONFLICT arbiter (merge)
    */
-  constructor(dest: string, stage: string, staged: readonly string[], pkey: readonly string[], skip: ReadonlySet<string> = new Set(), overriding = false) {
+  constructor(
+    dest: string,
+    stage: string,
+    staged: readonly string[],
+    pkey: readonly string[],
+    skip: ReadonlySet<string> = new Set(),
+    overriding = false,
+    private readonly deferrableKey = false,
+  ) {
     const columns = staged.filter((c) => !skip.has(c));
     this.dest = quoteFqname(dest);
     this.stage = quoteIdent(stage);
@@ -57,8 +66,8 @@ export class StageStatements {
   }
 
   /** Rows staged with `op` written whether or not the target has them. */
-  upsert(op: 'i' | 'u'): string {
-    return `INSERT INTO ${this.dest} (${this.colList})${this.overriding} SELECT ${this.colList} FROM ${this.stage} WHERE ld_op = '${op}' ${this.onConflict}`;
+  upsert(op: 'i' | 'u'): string[] {
+    return this.merge(`ld_op = '${op}'`);
   }
 
   /** With a --where condition: delete the rows that are gone or do not (any longer) match. */
@@ -67,8 +76,24 @@ export class StageStatements {
   }
 
   /** With a --where condition: write the rows that match (the target may or may not have them). */
-  upsertMatched(where: string): string {
-    return `INSERT INTO ${this.dest} (${this.colList})${this.overriding} SELECT ${this.colList} FROM ${this.stage} WHERE ld_op <> 'd' AND ${matches(where)} ${this.onConflict}`;
+  upsertMatched(where: string): string[] {
+    return this.merge(`ld_op <> 'd' AND ${matches(where)}`);
+  }
+
+  /**
+   * The parts writing the staged rows that meet `condition` (on the stage's columns), whether or
+   * not the target has them: INSERT ... ON CONFLICT on the key. A DEFERRABLE key cannot be an
+   * arbiter: then an UPDATE of the rows the target has and an INSERT of the others, parts of one
+   * statement, which both see the target as it was before it (so no row is written twice).
+   */
+  private merge(condition: string): string[] {
+    if (!this.deferrableKey) {
+      return [`INSERT INTO ${this.dest} (${this.colList})${this.overriding} SELECT ${this.colList} FROM ${this.stage} WHERE ${condition} ${this.onConflict}`];
+    }
+    const rows = `(SELECT * FROM ${this.stage} WHERE ${condition}) s`;
+    const missing = `INSERT INTO ${this.dest} (${this.colList})${this.overriding} SELECT ${this.colList} FROM ${rows} WHERE NOT EXISTS (SELECT 1 FROM ${this.dest} d WHERE ${this.pkJoin})`;
+    if (!this.canUpdate) return [missing];
+    return [`UPDATE ${this.dest} d SET ${this.nonKey.map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`).join(', ')} FROM ${rows} WHERE ${this.pkJoin}`, missing];
   }
 }
 
