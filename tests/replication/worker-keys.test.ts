@@ -218,6 +218,27 @@ describe(`leaf worker keys (loop_delay wake-up, batch_merge_events), PostgreSQL 
     return ticks;
   };
 
+  /**
+   * Run the leaf's worker (batch_merge_events 100, debug) until it has applied `ticks` and stop
+   * it; its output and its lines of batches with events, each expected to be one of `ticks`,
+   * read in its turn. The leaf ends equal to the root, its consumer finished at the last tick.
+   */
+  const catchUpInTurn = async (root: string, leaf: string, leafJob: (leaf: string, keys: Record<string, string>) => string, ticks: string[], timeoutMs: number): Promise<string> => {
+    const last = ticks.at(-1) ?? '';
+    const w = run(leafJob(leaf, { loop_delay: '200ms', loglevel: 'debug', batch_merge_events: '100' }));
+    try {
+      await waitLeafAt(leaf, last, timeoutMs, w);
+    } finally {
+      await stop(w);
+    }
+    const lines = batchLines(w.output()).filter((l) => l.events > 0);
+    // (the first batch also holds the setup's few events)
+    assert.deepEqual(lines.map((l) => [l.tick, l.events >= 60, l.readAhead]), ticks.map((t) => [t, true, false]), `one tick per batch, nothing read ahead: ${JSON.stringify(lines)}`);
+    await assertSame(root, leaf);
+    await assertFinished(root, leaf, last);
+    return w.output();
+  };
+
   it('batch_merge_events 100: a next batch over 32 MB is not kept; it and the next ten are read in their turn', async () => {
     const { root, leaves: [leaf = ''], leafJob } = await nodes(1);
     // 60 events per tick, so that each batch is one tick and holds enough to read the next ahead;
@@ -225,21 +246,9 @@ describe(`leaf worker keys (loop_delay wake-up, batch_merge_events), PostgreSQL 
     const [a = ''] = await ticksOf(root, 1, 60, 10, 0);
     const [b = ''] = await ticksOf(root, 1, 60, 600_000, 100);
     const rest = await ticksOf(root, 3, 60, 10, 200);
-    const last = rest.at(-1) ?? '';
-    const w = run(leafJob(leaf, { loop_delay: '200ms', loglevel: 'debug', batch_merge_events: '100' }));
-    try {
-      await waitLeafAt(leaf, last, 120_000, w);
-    } finally {
-      await stop(w);
-    }
-    const lines = batchLines(w.output()).filter((l) => l.events > 0);
-    const diag = JSON.stringify(lines);
-    // (the first batch also holds the setup's few events)
-    assert.deepEqual(lines.map((l) => [l.tick, l.events >= 60, l.readAhead]), [a, b, ...rest].map((t) => [t, true, false]), `one tick per batch, nothing read ahead: ${diag}`);
-    assert.match(w.output(), new RegExp(`read ahead of ticks ${a}\\.\\.${b} dropped: \\d+ bytes, over the 32 MB kept; the next 10 batches are read in their turn`));
-    assert.doesNotMatch(w.output(), /read ahead: ticks/, 'no read-ahead kept');
-    await assertSame(root, leaf);
-    await assertFinished(root, leaf, last);
+    const output = await catchUpInTurn(root, leaf, leafJob, [a, b, ...rest], 120_000);
+    assert.match(output, new RegExp(`read ahead of ticks ${a}\\.\\.${b} dropped: \\d+ bytes, over the 32 MB kept; the next 10 batches are read in their turn`));
+    assert.doesNotMatch(output, /read ahead: ticks/, 'no read-ahead kept');
   });
 
   it('batch_merge_events 100: a read-ahead that fails costs only a warning; each batch is read in its turn', async () => {
@@ -251,21 +260,11 @@ describe(`leaf worker keys (loop_delay wake-up, batch_merge_events), PostgreSQL 
         OUT cur_tick_snapshot text, OUT events int8, OUT event_sql text)
       LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'peek refused by the test'; END $$`);
     const ticks = await ticksOf(root, 4, 60, 10, 0);
-    const last = ticks.at(-1) ?? '';
-    const w = run(leafJob(leaf, { loop_delay: '200ms', loglevel: 'debug', batch_merge_events: '100' }));
-    try {
-      await waitLeafAt(leaf, last, 60_000, w);
-    } finally {
-      await stop(w);
-    }
-    const lines = batchLines(w.output()).filter((l) => l.events > 0);
-    assert.deepEqual(lines.map((l) => [l.tick, l.events >= 60, l.readAhead]), ticks.map((t) => [t, true, false]), JSON.stringify(lines));
+    const output = await catchUpInTurn(root, leaf, leafJob, ticks, 60_000);
     // each batch tried (the last one too: whether a tick follows is what the peek tells), and warned
-    const warnings = w.output().match(/WARNING reading the next batch ahead failed; it is read in its turn: .*peek refused by the test/g) ?? [];
-    assert.equal(warnings.length, ticks.length, w.output().split('\n').slice(-20).join('\n'));
-    assert.doesNotMatch(w.output(), / ERROR /);
-    await assertSame(root, leaf);
-    await assertFinished(root, leaf, last);
+    const warnings = output.match(/WARNING reading the next batch ahead failed; it is read in its turn: .*peek refused by the test/g) ?? [];
+    assert.equal(warnings.length, ticks.length, output.split('\n').slice(-20).join('\n'));
+    assert.doesNotMatch(output, / ERROR /);
   });
 
   describe('a leaf that is behind', () => {
