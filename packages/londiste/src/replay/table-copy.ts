@@ -102,6 +102,15 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
 
     if (task.mode === 'lead' && table.droppedDdl === null) await dropForMerge(task);
 
+    // each phase's milliseconds, for the debug line at the end (where a slow copy spends its time)
+    const phases: [string, number][] = [];
+    let mark = started;
+    const phase = (name: string): void => {
+      const now = Date.now();
+      phases.push([name, now - mark]);
+      mark = now;
+    };
+    phase('checks');
     await session.begin(src, { isolation: 'repeatable read', readOnly: true });
     const snapshot = await (task.snapshot ?? catalog.currentSnapshot)(src);
 
@@ -114,6 +123,7 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
       // the copy puts back the referenced rows that a DELETE (replica role) takes away
       await emptyTable(dst, table.dest, await catalog.isReferencedByOthers(dst, table.dest), tableHandler(table).impl.copyEmptiesChildren === true);
     }
+    phase(`snapshot, ${String(indexes.length)} indexes dropped, table emptied`);
 
     const meter = new CopyMeter(format);
     task.onStreaming?.(meter);
@@ -131,10 +141,14 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
     } finally {
       clearInterval(timer);
     }
+    phase('COPY');
     for (const i of indexes) await createIndex(dst, i.def);
+    phase('indexes built');
     await setTableState(dst, log, task.queue, table.name, snapshot, 'catching-up');
     await session.commit(dst);
     await session.commit(src);
+    phase('commit');
+    if (log.isDebugEnabled()) log.debug(`${table.name}: copy phases, ms: ${phases.map(([n, ms]) => `${n} ${String(ms)}`).join(', ')}`);
     const seconds = (Date.now() - started) / 1000;
     log.info(
       `${table.name}: copied ${meter.rows} rows, ${(meter.bytes / 1048576).toFixed(1)} MB (${format}) in ${seconds.toFixed(2)}s` +
