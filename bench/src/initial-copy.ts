@@ -11,9 +11,13 @@ import { clientBinDir, createSeedSchema, type PgCluster } from '@skytools/harnes
 import type { Benchmark, BenchOptions, BenchResult, Figure } from './result.js';
 import { plainFigure, speedupFigure } from './result.js';
 import { NativeReplica, Rig, SEED_TABLES } from './replication-rig.js';
+import { median } from './sample-stats.js';
 import { UpstreamReplica, upstreamMissing } from './upstream-replica.js';
 
 const BIG = '(id bigint PRIMARY KEY, a int, b text, c timestamptz, d numeric)';
+
+/** Runs of each copy, ours and the pipe's, of which the median is the figure. */
+const COPY_ROUNDS = 3;
 
 /** Seconds a psql COPY pipe takes to move a table from one cluster to the other. */
 function copyPipe(src: PgCluster, srcDb: string, dst: PgCluster, dstDb: string, table: string): number {
@@ -57,22 +61,29 @@ export const initialCopy: Benchmark = {
         opts.log(`upstream Londiste not measured: ${upMissing}`);
       }
 
-      // each copy measured alone, as the pipe is: in the --all run above user_info copied beside
-      // user_session (two slots), each copy getting about half of the two cores
-      await rig.addTables(['big']);
-      await rig.resync(['user_info']);
-      const copies = rig.copyTimes();
-      const ourInfo = copies.get('digoal_01.user_info')?.seconds ?? NaN;
-      const ourBig = copies.get('digoal_01.big')?.seconds ?? NaN;
-
+      // each copy measured alone, as the pipe is (in the --all run above user_info copied beside
+      // user_session, two slots, each copy getting about half of the two cores), ours and the
+      // pipe in turn, ROUNDS times each: one run of either varies by a third on this machine
       await rig.dst.createDatabase('pipe');
       await rig.dst.withClient('pipe', async (c) => {
         await createSeedSchema(c, { users: 0, keyedLogs: true });
         await c.query(`CREATE TABLE digoal_01.big ${BIG}`);
       });
-      const pipeInfo = copyPipe(rig.src, rig.srcDb, rig.dst, 'pipe', 'digoal_01.user_info');
-      const pipeBig = copyPipe(rig.src, rig.srcDb, rig.dst, 'pipe', 'digoal_01.big');
-      opts.log(`copy user_info: ours ${ourInfo.toFixed(2)}s, pipe ${pipeInfo.toFixed(2)}s; big: ours ${ourBig.toFixed(2)}s, pipe ${pipeBig.toFixed(2)}s`);
+      const rounds = opts.quick ? 1 : COPY_ROUNDS;
+      const pipes = { info: [] as number[], big: [] as number[] };
+      await rig.addTables(['big']);
+      for (let r = 0; r < rounds; r++) {
+        if (r > 0) await rig.resync(['big']);
+        await rig.resync(['user_info']);
+        await rig.dst.query('pipe', 'TRUNCATE digoal_01.user_info, digoal_01.big');
+        pipes.info.push(copyPipe(rig.src, rig.srcDb, rig.dst, 'pipe', 'digoal_01.user_info'));
+        pipes.big.push(copyPipe(rig.src, rig.srcDb, rig.dst, 'pipe', 'digoal_01.big'));
+      }
+      // the --all run copied user_info once before: the resyncs' copies are the last ones
+      const ours = { info: rig.copySeconds('digoal_01.user_info').slice(-rounds), big: rig.copySeconds('digoal_01.big').slice(-rounds) };
+      const list = (xs: number[]): string => xs.map((x) => x.toFixed(2)).join(', ');
+      opts.log(`copy user_info: ours ${list(ours.info)} s, pipe ${list(pipes.info)} s; big: ours ${list(ours.big)} s, pipe ${list(pipes.big)} s`);
+      const [ourInfo, pipeInfo, ourBig, pipeBig] = [ours.info, pipes.info, ours.big, pipes.big].map(median) as [number, number, number, number];
 
       const figures: Figure[] = [
         plainFigure('native initial sync of the four seed tables', native, 's'),
@@ -95,7 +106,7 @@ export const initialCopy: Benchmark = {
         figures,
         notes: [
           `ratios are speeds: anchor time / our time (>= 0.83 for --all is the issue's <= 1.2x native time); the leaf has parallel_copies 2, native logical replication two sync workers`,
-          `copy times are the worker's own ("copied N rows ... in S s": snapshot, COPY, index rebuild, commit; ANALYZE follows), each table copied alone (user_info by a resync after the --all run); the pipe copies into a table with the same primary key`,
+          `copy times are the worker's own ("copied N rows ... in S s": snapshot, COPY, index rebuild, commit; ANALYZE follows), each table copied alone (user_info by a resync after the --all run); the pipe copies into a table with the same primary key, emptied before; ours and the pipe in turn, the median of ${String(rounds)} runs each: user_info ours ${list(ours.info)} s, pipe ${list(pipes.info)} s; big ours ${list(ours.big)} s, pipe ${list(pipes.big)} s`,
           `PostgreSQL ${rig.src.serverVersion} on both sides`,
           upMissing === undefined
             ? "upstream Londiste: Debian's python3-londiste worker (parallel_copies 2) on a leaf with upstream's extensions in another target database, timed from its worker's start after add-table"

@@ -10,13 +10,9 @@ import type { Benchmark, BenchOptions, BenchResult, Figure } from './result.js';
 import { plainFigure } from './result.js';
 import { runPgbench } from './pgbench.js';
 import { cpuPercent } from './proc-stats.js';
+import { percentile } from './sample-stats.js';
 import { Rig, SEED_TABLES, sleepMs } from './replication-rig.js';
 import { UpstreamReplica, upstreamMissing } from './upstream-replica.js';
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((sorted.length * p) / 100) - 1)] ?? NaN;
-}
 
 /**
  * Write a heartbeat every `everyMs` on the source for `seconds`, and watch the target: the lag of

@@ -204,6 +204,12 @@ export class Rig {
   }
 
   /** Seconds of each initial copy the leaf has logged ("TABLE: copied N rows, M MB in Ss"). */
+  /** Seconds of each copy of `table` the leaf's log holds, in order. */
+  copySeconds(table: string): number[] {
+    const text = existsSync(this.leafLogFile) ? readFileSync(this.leafLogFile, 'utf8') : '';
+    return [...text.matchAll(/ (\S+): copied \d+ rows, [\d.]+ MB (?:\(\w+\) )?in ([\d.]+)s/g)].filter((m) => m[1] === table).map((m) => Number(m[2]));
+  }
+
   copyTimes(): Map<string, { rows: number; seconds: number }> {
     const out = new Map<string, { rows: number; seconds: number }>();
     const text = existsSync(this.leafLogFile) ? readFileSync(this.leafLogFile, 'utf8') : '';
