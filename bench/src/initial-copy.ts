@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { clientBinDir, createSeedSchema, type PgCluster } from '@skytools/harness';
 import type { Benchmark, BenchOptions, BenchResult, Figure } from './result.js';
 import { plainFigure, speedupFigure } from './result.js';
-import { NativeReplica, Rig, SEED_TABLES } from './replication-rig.js';
+import { NativeReplica, Rig, SEED_TABLES, until } from './replication-rig.js';
 import { median } from './sample-stats.js';
 import { UpstreamReplica, upstreamMissing } from './upstream-replica.js';
 
@@ -72,11 +72,24 @@ export const initialCopy: Benchmark = {
       const rounds = opts.quick ? 1 : COPY_ROUNDS;
       const pipes = { info: [] as number[], big: [] as number[] };
       await rig.addTables(['big']);
+      // no autovacuum of the tables just loaded, nor our ANALYZE after a copy, during the next timed copy
+      for (const db of ['pipe', rig.leafDb]) {
+        await rig.dst.query(db, 'ALTER TABLE digoal_01.user_info SET (autovacuum_enabled = off); ALTER TABLE digoal_01.big SET (autovacuum_enabled = off)');
+      }
+      const quiet = (): Promise<number> => until('no ANALYZE or autovacuum on the target', 300_000, async () => {
+        const r = await rig.dst.query<{ n: number }>('postgres', `SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE pid <> pg_backend_pid() AND state = 'active' AND (backend_type = 'autovacuum worker' OR query ILIKE 'analyze%')`);
+        return r[0]?.n === 0;
+      }, 100);
       for (let r = 0; r < rounds; r++) {
+        await quiet();
         if (r > 0) await rig.resync(['big']);
+        await quiet();
         await rig.resync(['user_info']);
         await rig.dst.query('pipe', 'TRUNCATE digoal_01.user_info, digoal_01.big');
+        await quiet();
         pipes.info.push(copyPipe(rig.src, rig.srcDb, rig.dst, 'pipe', 'digoal_01.user_info'));
+        await quiet();
         pipes.big.push(copyPipe(rig.src, rig.srcDb, rig.dst, 'pipe', 'digoal_01.big'));
       }
       // the --all run copied user_info once before: the resyncs' copies are the last ones

@@ -203,20 +203,10 @@ export class Rig {
     return waitApplied(this, this.leafDb, 'leaf', timeoutMs);
   }
 
-  /** Seconds of each initial copy the leaf has logged ("TABLE: copied N rows, M MB in Ss"). */
-  /** Seconds of each copy of `table` the leaf's log holds, in order. */
+  /** Seconds of each copy of `table` the leaf has logged ("TABLE: copied N rows, M MB in Ss"), in order. */
   copySeconds(table: string): number[] {
     const text = existsSync(this.leafLogFile) ? readFileSync(this.leafLogFile, 'utf8') : '';
     return [...text.matchAll(/ (\S+): copied \d+ rows, [\d.]+ MB (?:\(\w+\) )?in ([\d.]+)s/g)].filter((m) => m[1] === table).map((m) => Number(m[2]));
-  }
-
-  copyTimes(): Map<string, { rows: number; seconds: number }> {
-    const out = new Map<string, { rows: number; seconds: number }>();
-    const text = existsSync(this.leafLogFile) ? readFileSync(this.leafLogFile, 'utf8') : '';
-    for (const m of text.matchAll(/ (\S+): copied (\d+) rows, [\d.]+ MB (?:\(\w+\) )?in ([\d.]+)s/g)) {
-      out.set(m[1] ?? '', { rows: Number(m[2]), seconds: Number(m[3]) });
-    }
-    return out;
   }
 
   /** Process ids of pgqd and of the leaf's worker (or londisted), for CPU and memory readings. */

@@ -10,7 +10,7 @@ describe('per-table statements', () => {
     assert.equal(s.deleteGone(), `DELETE FROM "Odd Schema"."user" d USING ld_stage_1 s WHERE s.ld_op = 'd' AND d.id = s.id`);
     assert.equal(s.updateExisting(), `UPDATE "Odd Schema"."user" d SET "Value" = s."Value", "order" = s."order" FROM ld_stage_1 s WHERE s.ld_op = 'u' AND d.id = s.id`);
     assert.deepEqual(
-      s.upsert('i'),
+      s.upsertNew(),
       [`INSERT INTO "Odd Schema"."user" (id, "Value", "order") SELECT id, "Value", "order" FROM ld_stage_1 WHERE ld_op = 'i' ON CONFLICT (id) DO UPDATE SET "Value" = EXCLUDED."Value", "order" = EXCLUDED."order"`],
     );
     assert.equal(copyInSql('public.t', ['a', 'B']), 'COPY public.t (a, "B") FROM STDIN');
@@ -20,7 +20,8 @@ describe('per-table statements', () => {
   it('treat a --where condition that is NULL as not matching, and key-only tables as nothing to update', () => {
     const s = new StageStatements('public.k', 'st', ['a', 'b'], ['a', 'b']);
     assert.equal(s.canUpdate, false);
-    assert.match(s.upsert('i').join(';'), /ON CONFLICT \(a, b\) DO NOTHING$/);
+    assert.match(s.upsertNew().join(';'), /ON CONFLICT \(a, b\) DO NOTHING$/);
+    assert.equal(s.insertMissing(), `INSERT INTO public.k (a, b) SELECT a, b FROM (SELECT * FROM st WHERE ld_op = 'u') s ON CONFLICT (a, b) DO NOTHING`);
     assert.match(s.upsertMatched('b > 1').join(';'), /WHERE ld_op <> 'd' AND coalesce\(\(b > 1\), false\) ON CONFLICT/);
     assert.match(s.deleteUnmatched('b > 1'), /USING \(SELECT a, b FROM st WHERE ld_op = 'd' OR NOT coalesce\(\(b > 1\), false\)\) s WHERE d\.a = s\.a AND d\.b = s\.b$/);
   });
@@ -32,7 +33,8 @@ describe('per-table statements', () => {
       `INSERT INTO public.t (id, v) SELECT id, v FROM (SELECT * FROM st WHERE ld_op <> 'd' AND coalesce((v > 1), false)) s WHERE NOT EXISTS (SELECT 1 FROM public.t d WHERE d.id = s.id)`,
     ]);
     const keyOnly = new StageStatements('public.k', 'st', ['a'], ['a'], new Set(), false, true);
-    assert.deepEqual(keyOnly.upsert('u'), [`INSERT INTO public.k (a) SELECT a FROM (SELECT * FROM st WHERE ld_op = 'u') s WHERE NOT EXISTS (SELECT 1 FROM public.k d WHERE d.a = s.a)`]);
+    assert.equal(keyOnly.insertMissing(), `INSERT INTO public.k (a) SELECT a FROM (SELECT * FROM st WHERE ld_op = 'u') s WHERE NOT EXISTS (SELECT 1 FROM public.k d WHERE d.a = s.a)`);
+    assert.deepEqual(keyOnly.upsertNew(), [`INSERT INTO public.k (a) SELECT a FROM (SELECT * FROM st WHERE ld_op = 'i') s WHERE NOT EXISTS (SELECT 1 FROM public.k d WHERE d.a = s.a)`]);
   });
 
   it('create a renamed table with its key, and in full mode its defaults, constraints and indexes', () => {

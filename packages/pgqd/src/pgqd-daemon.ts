@@ -146,6 +146,9 @@ export class PgqdDaemon {
  * without the connection string a ConnectionError names (the page shows none).
  */
 function servedReason(err: unknown): string {
-  const why = err instanceof ConnectionError && err.cause instanceof Error ? err.cause.message : describeError(err);
-  return maskSecrets(why);
+  if (err instanceof ConnectionError && err.cause instanceof Error) return maskSecrets(err.cause.message);
+  // the server's own errors (with a SQLSTATE) name no connection settings; other errors (a
+  // connection string that does not parse) may quote them
+  if (err instanceof Error && typeof (err as { code?: unknown }).code === 'string') return maskSecrets(err.message);
+  return 'invalid connection settings (see the log)';
 }

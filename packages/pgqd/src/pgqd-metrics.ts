@@ -40,7 +40,7 @@ export function pgqdMetrics(databases: ReadonlyMap<string, DatabaseStats>, reach
   const m = new MetricsText().processMetrics('pgqd', SKYTOOLS_TS_VERSION);
   m.single('pgqd_databases', 'gauge', 'Databases served (with a pgq schema).', databases.size);
   m.single('pgqd_discovery_up', 'gauge', 'The last round listing the databases to serve succeeded (1) or failed (0).', reach.discoveryError === null ? 1 : 0);
-  m.family('pgqd_database_unreachable', 'gauge', 'A database pgqd could not connect to in its last discovery round, to check it for pgq (1); absent once reached.');
+  m.family('pgqd_database_unreachable', 'gauge', 'A database pgqd could not connect to, or check for pgq, in its last discovery round (1); absent once reached.');
   for (const db of [...reach.unreachable.keys()].sort()) m.sample('pgqd_database_unreachable', 1, { database: db });
   const each = (name: string, type: 'counter' | 'gauge', help: string, value: (s: DatabaseStats) => number | null): void => {
     m.family(name, type, help);

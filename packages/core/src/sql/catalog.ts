@@ -207,9 +207,12 @@ export async function tableConstraints(client: pg.ClientBase, fqname: string): P
   return r.rows;
 }
 
-/** Every non-template database that accepts connections. */
+/** Every non-template database that accepts connections, and this role may connect to. */
 export async function listDatabases(client: pg.ClientBase): Promise<string[]> {
-  const r = await client.query<{ datname: string }>('SELECT datname FROM pg_catalog.pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1');
+  // (those this role may not connect to would only fail, at every discovery round)
+  const r = await client.query<{ datname: string }>(
+    `SELECT datname FROM pg_catalog.pg_database WHERE datallowconn AND NOT datistemplate AND has_database_privilege(datname, 'CONNECT') ORDER BY 1`,
+  );
   return r.rows.map((x) => x.datname);
 }
 

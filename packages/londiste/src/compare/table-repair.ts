@@ -66,7 +66,14 @@ export async function repairTable(f: FrozenTable, target: FreezeTarget, o: Repai
   const keys: StreamKey[] = f.columns.filter((c) => c.pk).map((c) => ({ name: c.name, order: keyOrder(c.type) }));
   if (keys.length === 0) throw new UsageError(`repair: ${target.table} has no primary key on the root, so its rows cannot be matched; resync it instead`);
   const computed = await catalog.computedColumns(f.local, target.local);
-  const fixer = new RowFixer(target.local, names, keys.map((k) => k.name), new Set(computed.generated), computed.identityAlways.some((c) => names.includes(c)));
+  const fixer = new RowFixer(
+    target.local,
+    names,
+    keys.map((k) => k.name),
+    new Set(computed.generated),
+    computed.identityAlways.some((c) => names.includes(c)),
+    await catalog.primaryKeyDeferrable(f.local, target.local),
+  );
   const estimate = await catalog.estimatedRows(f.local, target.local);
 
   const reader = await connect(o.localConnstr, { name: 'repair_read', logger: o.log, applicationName: o.appName });

@@ -100,11 +100,11 @@ export class TableApplier {
         await this.run(range, layout, layouts, netCols, [sql.deleteUnmatched(this.where), ...sql.upsertMatched(this.where)]);
       } else {
         const writes = (inserts: string[]): string[] => [sql.deleteGone(), ...(sql.canUpdate ? [sql.updateExisting()] : []), ...inserts];
-        const c = await this.writeNew(() => this.run(range, layout, layouts, netCols, writes([sql.insertNew()])), () => this.run(range, layout, layouts, netCols, writes(sql.upsert('i'))));
+        const c = await this.writeNew(() => this.run(range, layout, layouts, netCols, writes([sql.insertNew()])), () => this.run(range, layout, layouts, netCols, writes(sql.upsertNew())));
         const updated = sql.canUpdate ? (c.written[1] ?? 0) : 0;
         if (c.u > 0 && updated < c.u) {
           // rows the target should have had: write them anyway, the source is the truth
-          await this.run(range, layout, layouts, netCols, sql.upsert('u'));
+          await this.run(range, layout, layouts, netCols, [sql.insertMissing()]);
         }
       }
       this.sqlMs += performance.now() - t0;

@@ -123,7 +123,7 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
       // the copy puts back the referenced rows that a DELETE (replica role) takes away
       await emptyTable(dst, table.dest, await catalog.isReferencedByOthers(dst, table.dest), tableHandler(table).impl.copyEmptiesChildren === true);
     }
-    phase(`snapshot, ${String(indexes.length)} indexes dropped, table emptied`);
+    phase(`snapshot, ${String(indexes.length)} indexes dropped${task.mode === 'alone' && table.attrs['skip_truncate'] !== '1' ? ', table emptied' : ''}`);
 
     const meter = new CopyMeter(format);
     task.onStreaming?.(meter);

@@ -65,9 +65,20 @@ export class StageStatements {
     return `INSERT INTO ${this.dest} (${this.colList})${this.overriding} SELECT ${this.colList} FROM ${this.stage} WHERE ld_op = 'i'`;
   }
 
-  /** Rows staged with `op` written whether or not the target has them. */
-  upsert(op: 'i' | 'u'): string[] {
-    return this.merge(`ld_op = '${op}'`);
+  /** New rows (staged 'i') written whether or not the target has them. */
+  upsertNew(): string[] {
+    return this.merge(`ld_op = 'i'`);
+  }
+
+  /**
+   * Rows staged with 'u' that the target lacks (an UPDATE before this one wrote those it has):
+   * inserted; the others left as that UPDATE made them.
+   */
+  insertMissing(): string {
+    const rows = `(SELECT * FROM ${this.stage} WHERE ld_op = 'u') s`;
+    return this.deferrableKey
+      ? this.insertAbsent(rows)
+      : `INSERT INTO ${this.dest} (${this.colList})${this.overriding} SELECT ${this.colList} FROM ${rows} ON CONFLICT (${this.keyList}) DO NOTHING`;
   }
 
   /** With a --where condition: delete the rows that are gone or do not (any longer) match. */
@@ -91,9 +102,14 @@ export class StageStatements {
       return [`INSERT INTO ${this.dest} (${this.colList})${this.overriding} SELECT ${this.colList} FROM ${this.stage} WHERE ${condition} ${this.onConflict}`];
     }
     const rows = `(SELECT * FROM ${this.stage} WHERE ${condition}) s`;
-    const missing = `INSERT INTO ${this.dest} (${this.colList})${this.overriding} SELECT ${this.colList} FROM ${rows} WHERE NOT EXISTS (SELECT 1 FROM ${this.dest} d WHERE ${this.pkJoin})`;
+    const missing = this.insertAbsent(rows);
     if (!this.canUpdate) return [missing];
     return [`UPDATE ${this.dest} d SET ${this.nonKey.map((c) => `${quoteIdent(c)} = s.${quoteIdent(c)}`).join(', ')} FROM ${rows} WHERE ${this.pkJoin}`, missing];
+  }
+
+  /** Insert the rows of `rows` (a subquery aliased s) whose key the target does not have. */
+  private insertAbsent(rows: string): string {
+    return `INSERT INTO ${this.dest} (${this.colList})${this.overriding} SELECT ${this.colList} FROM ${rows} WHERE NOT EXISTS (SELECT 1 FROM ${this.dest} d WHERE ${this.pkJoin})`;
   }
 }
 

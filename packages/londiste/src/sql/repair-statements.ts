@@ -54,6 +54,7 @@ export class RowFixer {
    * @param keys the primary key columns
    * @param skip columns this node computes itself (generated): never written
    * @param overriding this node has GENERATED ALWAYS identity columns among `columns`
+   * @param deferrableKey this node's primary key is DEFERRABLE: no ON CONFLICT arbiter
    */
   constructor(
     table: string,
@@ -61,6 +62,7 @@ export class RowFixer {
     keys: readonly string[],
     skip: ReadonlySet<string>,
     private readonly overriding: boolean,
+    private readonly deferrableKey = false,
   ) {
     this.target = quoteFqname(table);
     const idx = columns.map((_c, i) => i);
@@ -100,7 +102,11 @@ export class RowFixer {
   insert(row: readonly (string | null)[]): string {
     const cols = this.insertCols.map((i) => quoteIdent(this.columns[i] ?? '')).join(', ');
     const vals = this.insertCols.map((i) => literal(row[i] ?? null)).join(', ');
-    return `INSERT INTO ${this.target} (${cols})${this.overriding ? ' OVERRIDING SYSTEM VALUE' : ''} VALUES (${vals}) ON CONFLICT (${this.keyList}) DO NOTHING;`;
+    const into = `INSERT INTO ${this.target} (${cols})${this.overriding ? ' OVERRIDING SYSTEM VALUE' : ''}`;
+    if (!this.deferrableKey) return `${into} VALUES (${vals}) ON CONFLICT (${this.keyList}) DO NOTHING;`;
+    // a DEFERRABLE key cannot be an ON CONFLICT arbiter
+    const keys = this.keyCols.map((c) => `t.${quoteIdent(this.columns[c] ?? '')} = ${literal(row[c] ?? null)}`).join(' AND ');
+    return `${into} SELECT ${vals} WHERE NOT EXISTS (SELECT 1 FROM ${this.target} t WHERE ${keys});`;
   }
 
   /** The root's row, different here (still as `localHash` says when this runs); null when only computed columns differ. */
