@@ -54,6 +54,16 @@ function rawTimestamps(oid: number, format?: 'text' | 'binary'): (value: string)
 }
 const RAW_TIMESTAMPS = { getTypeParser: rawTimestamps };
 
+/** SQL: milliseconds from `tickTime` (an expression) to now on the database's clock. */
+export function tickAgeMsSql(tickTime: string): string {
+  return `(extract(epoch FROM clock_timestamp() - ${tickTime}) * 1000)::float8`;
+}
+
+/** A tick `ageMs` old on the database's clock, as a time on this host's (see BatchInfo.curTickLocalTime). */
+export function tickLocalTime(ageMs: number | null): Date {
+  return new Date(Date.now() - Math.max(0, ageMs ?? 0));
+}
+
 /** What each connection's pgq has of the functions ours adds to upstream's (asked once per connection). */
 const known = new WeakMap<pg.ClientBase, Map<string, boolean>>();
 
@@ -93,7 +103,7 @@ export async function nextBatch(client: pg.ClientBase, queue: string, consumer: 
     cur_tick_age_ms: number;
   }>(
     `SELECT b.*, t.tick_snapshot::text AS cur_tick_snapshot,
-            (extract(epoch FROM clock_timestamp() - b.cur_tick_time) * 1000)::float8 AS cur_tick_age_ms
+            ${tickAgeMsSql('b.cur_tick_time')} AS cur_tick_age_ms
        FROM ${merged ? 'pgq.next_batch_merged($1, $2, $3)' : 'pgq.next_batch_custom($1, $2, NULL, NULL, NULL)'} b
        LEFT JOIN pgq.queue q ON q.queue_name = $1
        LEFT JOIN pgq.tick t ON t.tick_queue = q.queue_id AND t.tick_id = b.cur_tick_id`,
@@ -106,7 +116,7 @@ export async function nextBatch(client: pg.ClientBase, queue: string, consumer: 
     curTickId: row.cur_tick_id,
     prevTickId: row.prev_tick_id,
     curTickTime: row.cur_tick_time,
-    curTickLocalTime: new Date(Date.now() - Math.max(0, row.cur_tick_age_ms)),
+    curTickLocalTime: tickLocalTime(row.cur_tick_age_ms),
     prevTickTime: row.prev_tick_time,
     curTickEventSeq: row.cur_tick_event_seq,
     prevTickEventSeq: row.prev_tick_event_seq,

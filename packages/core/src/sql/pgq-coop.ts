@@ -4,6 +4,7 @@
  * retried events.
  */
 import type pg from 'pg';
+import { tickAgeMsSql, tickLocalTime } from './pgq-batch.js';
 
 /** Register sub-consumer `sub` of `consumer` (and the consumer, if new); false when it was already. */
 export async function registerSubconsumer(client: pg.ClientBase, queue: string, consumer: string, sub: string): Promise<boolean> {
@@ -37,14 +38,14 @@ export interface CoopBatch {
 export async function nextBatch(client: pg.ClientBase, queue: string, consumer: string, sub: string, deadSeconds: number | null): Promise<CoopBatch | null> {
   const r = await client.query<{ batch_id: string | null; prev_tick_id: string | null; tick_id: string | null; batch_end: Date | null; age_ms: number | null }>(
     `SELECT b.id::text AS batch_id, i.prev_tick_id::text AS prev_tick_id, i.tick_id::text AS tick_id, i.batch_end,
-            (extract(epoch FROM clock_timestamp() - i.batch_end) * 1000)::float8 AS age_ms
+            ${tickAgeMsSql('i.batch_end')} AS age_ms
        FROM pgq_coop.next_batch($1, $2, $3, $4 * interval '1 second') AS b(id)
        LEFT JOIN LATERAL pgq.get_batch_info(b.id) i ON true`,
     [queue, consumer, sub, deadSeconds],
   );
   const row = r.rows[0];
   if (row?.batch_id === null || row?.batch_id === undefined || row.tick_id === null || row.prev_tick_id === null || row.batch_end === null) return null;
-  return { batchId: row.batch_id, prevTickId: row.prev_tick_id, curTickId: row.tick_id, curTickTime: row.batch_end, curTickLocalTime: new Date(Date.now() - Math.max(0, row.age_ms ?? 0)) };
+  return { batchId: row.batch_id, prevTickId: row.prev_tick_id, curTickId: row.tick_id, curTickTime: row.batch_end, curTickLocalTime: tickLocalTime(row.age_ms) };
 }
 
 /** Close a sub-consumer's batch; false when no sub-consumer held it (another process took it over). */

@@ -119,13 +119,12 @@ export class TableApplier {
    * hand), the savepoint is rolled back, the rows are written with `upsert`, and this table is
    * upserted from then on. A batch takes at most SAVEPOINTS_PER_BATCH savepoints: each is a
    * subtransaction, and a transaction with more than 64 of them makes every snapshot taken on
-   * this node meanwhile look them up in pg_subtrans. A DEFERRABLE primary key cannot be an ON
-   * CONFLICT arbiter: such a table always gets the plain insert, and a row the target has already
-   * is an error (at the insert, or at the commit when the key is INITIALLY DEFERRED); its other
-   * writes "whether or not the target has the row" merge without ON CONFLICT (StageStatements).
+   * this node meanwhile look them up in pg_subtrans. A DEFERRABLE primary key is checked at the
+   * commit when INITIALLY DEFERRED, too late for the savepoint: such a table is always upserted
+   * (merged without ON CONFLICT, which cannot name that key: StageStatements).
    */
   private async writeNew(plain: () => Promise<NetCounts>, upsert: () => Promise<NetCounts>): Promise<NetCounts> {
-    if (this.meta.deferrableKey) return plain();
+    if (this.meta.deferrableKey) return upsert();
     if (this.hadRows || this.savepoints.left <= 0) return upsert();
     this.savepoints.left -= 1;
     const c = await session.unlessFails(this.client, UNIQUE_VIOLATION, plain);
