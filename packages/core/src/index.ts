@@ -40,6 +40,7 @@ export * as catalog from './sql/catalog.js';
 export * as session from './sql/session.js';
 export { copyField, copyLine, decodeCopyField } from './copy-text.js';
 export { copyOutLines } from './copy-out.js';
+export { CopyRelay, type CopyRelayResult } from './copy-relay.js';
 export { parseListenAddress, formatListenAddress, type ListenAddress } from './listen-address.js';
 export { MetricsText, PROMETHEUS_CONTENT_TYPE, type MetricType, type Labels } from './prometheus-text.js';
 export { StatusServer, type StatusContent } from './status-server.js';

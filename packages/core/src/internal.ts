@@ -4,3 +4,4 @@ export { INSTALL_LOCK_KEY, withPrerequisites } from './schema-installer.js';
 export { parseKeyValueConnstr, parseUrlConnstr } from './connstr.js';
 export { clientConfig } from './db.js';
 export { describeStatement } from './exec-cmd.js';
+export { CopyFrameScanner, type CopyFrameSink } from './copy-frame-scanner.js';

@@ -8,7 +8,6 @@ export { parseDataEvent, isDataEvent, type DataEvent, type EventFields, type Row
 export { createTableStatements, type TableDefinition, type CreateLevel } from './sql/table-ddl.js';
 export { StageStatements } from './sql/apply-statements.js';
 export { copyInSql, copyOutSql } from './sql/copy-statements.js';
-export { BinaryRowCounter } from './replay/copy-meter.js';
 export { columnMismatch } from './replay/column-check.js';
 export { diffSortedRows, type RowDifference } from './compare/row-diff.js';
 export { RowFixer, sortedRowsCopySql } from './sql/repair-statements.js';

@@ -1,6 +1,6 @@
 /**
  * Initial copy of one table from the provider: a COPY stream from a repeatable-read snapshot
- * on the provider straight into the local table, in one local transaction that also records
+ * on the provider straight into the local table (its CopyData relayed unchanged, see CopyRelay), in one local transaction that also records
  * the snapshot and moves the table to 'catching-up'. Secondary indexes are dropped before the
  * load and rebuilt after it (one sort instead of per-row index maintenance). Progress (rows,
  * MB, rate) is logged while it runs.
@@ -10,14 +10,11 @@
  * own (the structure is kept in dropped_ddl and put back once every part has copied), then each
  * part copies its rows into the bare table without touching it (londiste._coordinate_copy).
  */
-import { pipeline } from 'node:stream/promises';
-import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import type pg from 'pg';
-import { catalog, londisteSql, session, SkytoolsError, type ColumnInfo, type Logger } from '@skytools/core';
-import { CopyMeter, type CopyFormat } from './copy-meter.js';
+import { catalog, CopyRelay, londisteSql, session, SkytoolsError, type ColumnInfo, type CopyRelayResult, type Logger } from '@skytools/core';
 import type { CopyProgress } from '../worker/job-stats.js';
 import { checkColumns } from './column-check.js';
-import { addConstraintSql, copyInSql, copyOutSql, createIndex, dropConstraint, dropIndex, emptyTable } from '../sql/copy-statements.js';
+import { addConstraintSql, copyInSql, copyOutSql, createIndex, dropConstraint, dropIndex, emptyTable, type CopyFormat } from '../sql/copy-statements.js';
 import { copyCondition, setTableState, tableHandler, type TableState } from './table-state.js';
 
 export interface CopyResult {
@@ -125,19 +122,16 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
     }
     phase(`snapshot, ${String(indexes.length)} indexes dropped${task.mode === 'alone' && table.attrs['skip_truncate'] !== '1' ? ', table emptied' : ''}`);
 
-    const meter = new CopyMeter(format);
+    const meter = new CopyRelay();
     task.onStreaming?.(meter);
     const every = task.progressEveryMs ?? 5000;
     const timer = setInterval(() => {
       const s = (Date.now() - started) / 1000;
       log.info(`${table.name}: copying, ${meter.rows} rows, ${(meter.bytes / 1048576).toFixed(1)} MB, ${(meter.bytes / 1048576 / s).toFixed(1)} MB/s`);
     }, every);
+    let copied: CopyRelayResult;
     try {
-      await pipeline(
-        src.query(copyTo(copyOutSql(task.sourceName, cols, copyCondition(table), format))),
-        meter,
-        dst.query(copyFrom(copyInSql(table.dest, cols, format))),
-      );
+      copied = await meter.run(src, copyOutSql(task.sourceName, cols, copyCondition(table), format), dst, copyInSql(table.dest, cols, format));
     } finally {
       clearInterval(timer);
     }
@@ -151,11 +145,11 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
     if (log.isDebugEnabled()) log.debug(`${table.name}: copy phases, ms: ${phases.map(([n, ms]) => `${n} ${String(ms)}`).join(', ')}`);
     const seconds = (Date.now() - started) / 1000;
     log.info(
-      `${table.name}: copied ${meter.rows} rows, ${(meter.bytes / 1048576).toFixed(1)} MB (${format}) in ${seconds.toFixed(2)}s` +
-        (seconds > 0 ? ` (${Math.round(meter.rows / seconds)} rows/s)` : ''),
+      `${table.name}: copied ${copied.rows} rows, ${(copied.bytes / 1048576).toFixed(1)} MB (${format}) in ${seconds.toFixed(2)}s` +
+        (seconds > 0 ? ` (${Math.round(copied.rows / seconds)} rows/s)` : ''),
     );
     await task.onCommitted?.();
-    return { rows: meter.rows, bytes: meter.bytes, seconds };
+    return { rows: copied.rows, bytes: copied.bytes, seconds };
   } catch (err) {
     await session.rollback(dst);
     await session.rollback(src);

@@ -6,7 +6,9 @@
 import type pg from 'pg';
 import { catalog, quoteFqname, quoteIdent, splitFqname } from '@skytools/core';
 import { onlyKeyword } from './apply-statements.js';
-import type { CopyFormat } from '../replay/copy-meter.js';
+
+/** Binary when both sides have the same built-in types (see table-copy's copyFormat), text otherwise. */
+export type CopyFormat = 'text' | 'binary';
 
 const formatOption = (format: CopyFormat): string => (format === 'binary' ? ' (FORMAT binary)' : '');
 
