@@ -72,8 +72,8 @@ describe(`COPY relay, PostgreSQL ${srcMajor} -> ${dstMajor}`, () => {
       assert.ok(out.bytes > 30 * 40000 * 5, `payload bytes counted (${String(out.bytes)})`);
       assert.ok(relay.rows >= 30000 && relay.rows <= 30001, `live row count ${String(relay.rows)} (binary: the trailer is one more)`);
       // both connections are back in pg's hands
-      assert.equal((await source.query('SELECT 1 AS one')).rows[0]?.one, 1);
-      assert.equal((await target.query('SELECT 1 AS one')).rows[0]?.one, 1);
+      assert.equal((await source.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one, 1);
+      assert.equal((await target.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one, 1);
     });
   }
 
@@ -106,8 +106,8 @@ describe(`COPY relay, PostgreSQL ${srcMajor} -> ${dstMajor}`, () => {
       );
     assert.equal(err?.code, '22012', `the source's division by zero (${err?.message ?? 'no error'})`);
     assert.equal((await digest(target)).n, 0, 'no row reached the target');
-    assert.equal((await source.query('SELECT 1 AS one')).rows[0]?.one, 1, 'the source connection is usable');
-    assert.equal((await target.query('SELECT 1 AS one')).rows[0]?.one, 1, 'the target connection is usable');
+    assert.equal((await source.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one, 1, 'the source connection is usable');
+    assert.equal((await target.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one, 1, 'the target connection is usable');
   });
 
   it("stops reading the source when the target fails, with the target's error", async () => {
