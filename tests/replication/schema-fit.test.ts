@@ -106,4 +106,41 @@ describe(`schema fit between provider and subscriber, ${rootMajor} -> ${leafMajo
     await same('SELECT id, a, a * 2 AS g FROM public.gen', 'SELECT id, a, g FROM public.gen');
     await same('SELECT * FROM public.ident', 'SELECT * FROM public.ident');
   });
+
+  it('a copy builds the keys it dropped for the load again as they were, and leaves those a foreign key or a view needs in place', async () => {
+    await root.query('f_root', `CREATE TABLE public.keyed (id int PRIMARY KEY, code text, span int4range, n int);
+      INSERT INTO public.keyed SELECT g, 'c' || g, int4range(g * 10, g * 10 + 5), g FROM generate_series(1, 3000) g;
+      CREATE TABLE public.viewed (id int PRIMARY KEY, v text);
+      INSERT INTO public.viewed SELECT g, 'v' || g FROM generate_series(1, 300) g`);
+    await leaf.query('f_leaf', `CREATE TABLE public.keyed (id int, code text, span int4range, n int,
+        CONSTRAINT keyed_pk PRIMARY KEY (id) DEFERRABLE INITIALLY DEFERRED,
+        CONSTRAINT keyed_code UNIQUE (code),
+        CONSTRAINT keyed_span EXCLUDE USING gist (span WITH &&),
+        CONSTRAINT keyed_n CHECK (n > 0));
+      CREATE INDEX keyed_n_idx ON public.keyed (n DESC);
+      CREATE TABLE public.keyed_child (id int PRIMARY KEY, code text REFERENCES public.keyed (code));
+      CREATE TABLE public.viewed (id int PRIMARY KEY, v text);
+      -- v is grouped through the key: the view depends on the constraint
+      CREATE VIEW public.viewed_by_id AS SELECT id, v FROM public.viewed GROUP BY id`);
+    const structure = `SELECT c.relname || ' ' || k.conname AS name, k.oid::int8::text AS oid, pg_get_constraintdef(k.oid) AS def
+        FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid WHERE c.relname IN ('keyed', 'viewed')
+      UNION ALL SELECT tablename || ' ' || indexname, '', indexdef FROM pg_indexes WHERE tablename IN ('keyed', 'viewed') ORDER BY 1, 3`;
+    type Row = { name: string; oid: string; def: string };
+    const before = await leaf.query<Row>('f_leaf', structure);
+    ok(await runLondiste([rootJob, 'add-table', 'keyed', 'viewed']), 'root add-table');
+    ok(await runLondiste([leafJob, 'add-table', 'keyed', 'viewed']), 'leaf add-table');
+    await inSync('public.keyed');
+    await inSync('public.viewed');
+    await same('SELECT * FROM public.keyed', 'SELECT * FROM public.keyed');
+    await same('SELECT * FROM public.viewed', 'SELECT * FROM public.viewed');
+    const after = await leaf.query<Row>('f_leaf', structure);
+    assert.deepEqual(after.map((r) => [r.name, r.def]), before.map((r) => [r.name, r.def]), 'the same keys and indexes, defined the same way');
+    const oid = (rows: Row[], name: string): string | undefined => rows.find((r) => r.name === name && r.oid !== '')?.oid;
+    // a key built again is a new constraint; one left in place keeps its identity
+    assert.notEqual(oid(after, 'keyed keyed_pk'), oid(before, 'keyed keyed_pk'), 'the primary key was dropped for the load');
+    assert.notEqual(oid(after, 'keyed keyed_span'), oid(before, 'keyed keyed_span'), 'the exclusion constraint was dropped for the load');
+    assert.equal(oid(after, 'keyed keyed_code'), oid(before, 'keyed keyed_code'), 'the unique key a foreign key points at stayed');
+    assert.equal(oid(after, 'keyed keyed_n'), oid(before, 'keyed keyed_n'), 'the check constraint stayed');
+    assert.equal(oid(after, 'viewed viewed_pkey'), oid(before, 'viewed viewed_pkey'), 'the primary key a view depends on stayed');
+  });
 });

@@ -1,7 +1,7 @@
 /**
  * The statements of an initial copy, built per table: the COPY out of the provider (with the
  * --where condition, the only user text) and into the local table, emptying the local table
- * first, the secondary indexes dropped for the load and rebuilt after it, ANALYZE.
+ * first, the keys and secondary indexes dropped for the load and rebuilt after it, ANALYZE.
  */
 import type pg from 'pg';
 import { catalog, quoteFqname, quoteIdent, splitFqname } from '@skytools/core';
@@ -35,11 +35,6 @@ export async function dropIndex(client: pg.ClientBase, table: string, index: str
   await client.query(`DROP INDEX ${quoteIdent(splitFqname(table).schema)}.${quoteIdent(index)}`);
 }
 
-/** Recreate an index from its pg_get_indexdef() text. */
-export async function createIndex(client: pg.ClientBase, definition: string): Promise<void> {
-  await client.query(definition);
-}
-
 /** Drop a constraint of the table (the lead part of a merged table's copy). */
 export async function dropConstraint(client: pg.ClientBase, table: string, constraint: string): Promise<void> {
   await client.query(`ALTER TABLE ${quoteFqname(table)} DROP CONSTRAINT ${quoteIdent(constraint)}`);
@@ -50,7 +45,10 @@ export function addConstraintSql(table: string, constraint: string, definition: 
   return `ALTER TABLE ${quoteFqname(table)} ADD CONSTRAINT ${quoteIdent(constraint)} ${definition}`;
 }
 
-/** Run the statements a merged table's lead kept when it dropped them (londiste.table_info.dropped_ddl). */
+/**
+ * Put back dropped keys and indexes: a statement of a copy's own list, or the ones a merged
+ * table's lead kept when it dropped them (londiste.table_info.dropped_ddl).
+ */
 export async function restoreStructure(client: pg.ClientBase, ddl: string): Promise<void> {
   await client.query(ddl);
 }
