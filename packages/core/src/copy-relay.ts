@@ -128,16 +128,21 @@ class CopyOutStatement {
     };
   }
 
-  /** pg calls this when the statement's turn comes: the socket is taken over before the query goes out. */
-  submit(connection: WireConnection): void {
+  /**
+   * pg calls this when the statement's turn comes: the socket is taken over before the query
+   * goes out. An error returned (not thrown) is handed to handleError and leaves the client usable.
+   */
+  submit(connection: WireConnection): Error | undefined {
     this.connection = connection;
     const socket = connection.stream;
     const listeners = socket.listeners('data') as DataListener[];
-    if (listeners.length !== 1) throw new Error(`COPY relay: the source connection has ${String(listeners.length)} data listeners, expected pg's one`);
-    this.pgListener = listeners[0];
-    if (this.pgListener !== undefined) socket.removeListener('data', this.pgListener);
+    const pgListener = listeners[0];
+    if (listeners.length !== 1 || pgListener === undefined) return new Error(`COPY relay: the source connection has ${String(listeners.length)} data listeners, expected pg's one`);
+    this.pgListener = pgListener;
+    socket.removeListener('data', pgListener);
     socket.on('data', this.onData);
     connection.query(this.text);
+    return undefined;
   }
 
   /** A complete message that pg handles itself (a notice in the middle of the rows). */
