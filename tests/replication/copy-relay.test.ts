@@ -128,6 +128,34 @@ describe(`COPY relay, PostgreSQL ${srcMajor} -> ${dstMajor}`, () => {
     source = await client(src);
   });
 
+  it("ends the target's COPY when the source connection drops in the middle of a row, and the target stays usable", async () => {
+    await target.query('TRUNCATE t');
+    const relay = new CopyRelay();
+    // rows of some 400 kB: the socket is cut inside one of them
+    const running = relay.run(source, `COPY (SELECT id + g * 100000, repeat(md5(id::text), 12500), raw, doc, arr, ts, n FROM t, generate_series(0, 20) g) TO STDOUT`, target, `COPY t (${COLS}) FROM STDIN`);
+    while (relay.bytes < 1_000_000) await new Promise((r) => setTimeout(r, 2));
+    (source as unknown as { connection: { stream: { destroy: () => void } } }).connection.stream.destroy();
+    await assert.rejects(running, /terminated/);
+    assert.equal((await target.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one, 1, 'the target reads its next statement');
+    assert.equal((await digest(target)).n, 0);
+    source = await client(src);
+  });
+
+  it("counts the source's rows apart from the target's (a trigger there may drop some), and runs once", async () => {
+    await target.query('TRUNCATE t');
+    await target.query(`CREATE FUNCTION odd_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN CASE WHEN NEW.id % 2 = 1 THEN NEW END; END $$;
+      CREATE TRIGGER odd_only BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION odd_only()`);
+    const relay = new CopyRelay();
+    try {
+      const out = await relay.run(source, `COPY (SELECT ${COLS} FROM t) TO STDOUT`, target, `COPY t (${COLS}) FROM STDIN`);
+      assert.deepEqual([out.sourceRows, out.rows], [30000, 15000]);
+      assert.equal((await digest(target)).n, 15000);
+    } finally {
+      await target.query('DROP TRIGGER odd_only ON t');
+    }
+    await assert.rejects(relay.run(source, 'COPY t TO STDOUT', target, 'COPY t FROM STDIN'), /once per relay/);
+  });
+
   it('ends with an error when its connections are closed in the middle (a job stopping)', async () => {
     await target.query('TRUNCATE t');
     const relay = new CopyRelay();

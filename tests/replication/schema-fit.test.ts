@@ -143,4 +143,22 @@ describe(`schema fit between provider and subscriber, ${rootMajor} -> ${leafMajo
     assert.equal(oid(after, 'keyed keyed_n'), oid(before, 'keyed keyed_n'), 'the check constraint stayed');
     assert.equal(oid(after, 'viewed viewed_pkey'), oid(before, 'viewed viewed_pkey'), 'the primary key a view depends on stayed');
   });
+
+  it('a copy whose rows break a key of the target names the key and the rows, and succeeds once the key is gone', async () => {
+    await root.query('f_root', `CREATE TABLE public.dupes (id int PRIMARY KEY, code text);
+      INSERT INTO public.dupes SELECT g, 'c' || (g % 50) FROM generate_series(1, 500) g`);
+    await leaf.query('f_leaf', 'CREATE TABLE public.dupes (id int PRIMARY KEY, code text CONSTRAINT dupes_code UNIQUE)');
+    ok(await runLondiste([rootJob, 'add-table', 'dupes']), 'root add-table');
+    ok(await runLondiste([leafJob, 'add-table', 'dupes']), 'leaf add-table');
+    const w = rl.leafWorker;
+    await waitFor('a failed copy', 60_000, async () => (/copy of public\.dupes failed/.test(w?.output() ?? '') ? true : undefined), rl.diag);
+    assert.match(
+      w?.output() ?? '',
+      /copy of public\.dupes failed \(1 in a row; next try in 2s\): public\.dupes: the copied rows break a key of public\.dupes here \(could not create unique index "dupes_code": Key \(code\)=\(c\d+\) is duplicated\.\); the provider's rows are not unique on it: drop or change that key here, or clean the provider's rows \(the copy is retried\)/,
+    );
+    assert.equal((await leaf.query<{ n: number }>('f_leaf', 'SELECT count(*)::int AS n FROM public.dupes'))[0]?.n, 0, 'nothing copied');
+    await leaf.query('f_leaf', 'ALTER TABLE public.dupes DROP CONSTRAINT dupes_code');
+    await inSync('public.dupes');
+    await same('SELECT * FROM public.dupes', 'SELECT * FROM public.dupes');
+  });
 });

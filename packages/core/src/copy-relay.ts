@@ -71,14 +71,58 @@ class Ending {
   }
 }
 
-/** The target's COPY ... FROM STDIN: ready once the server has sent CopyInResponse. */
-class CopyInStatement {
+/**
+ * What a COPY statement never gets from the server: pg hands whatever comes to the active
+ * statement without asking whether it handles it, and a missing handler would throw in the
+ * socket's event handler (the whole process down). Each fails the statement instead.
+ */
+abstract class CopyStatement {
   connection: WireConnection | undefined;
   rows: number | undefined;
-  readonly ready = new Ending();
   readonly ended = new Ending();
 
   constructor(readonly text: string) {}
+
+  protected unexpected(what: string): void {
+    this.ended.fail(new Error(`COPY relay: ${what} in answer to ${this.text.slice(0, 200)}`));
+  }
+
+  handleEmptyQuery(): void {
+    this.unexpected('an empty query');
+  }
+
+  handleRowDescription(): void {
+    this.unexpected('rows of a query');
+  }
+
+  handleDataRow(): void {
+    this.unexpected('rows of a query');
+  }
+
+  handlePortalSuspended(): void {
+    this.unexpected('a suspended portal');
+  }
+
+  handleCopyData(): void {
+    this.unexpected('COPY data outside the relay');
+  }
+
+  handleCommandComplete(msg: { text?: string }): void {
+    this.rows = copyRows(msg);
+  }
+
+  handleError(err: unknown): void {
+    this.ended.fail(err);
+  }
+
+  handleReadyForQuery(): void {
+    this.ended.succeed();
+  }
+}
+
+/** The target's COPY ... FROM STDIN: ready once the server has sent CopyInResponse. */
+class CopyInStatement extends CopyStatement {
+  readonly ready = new Ending();
 
   submit(connection: WireConnection): void {
     this.connection = connection;
@@ -89,19 +133,20 @@ class CopyInStatement {
     this.ready.succeed();
   }
 
-  handleCommandComplete(msg: { text?: string }): void {
-    this.rows = copyRows(msg);
+  protected override unexpected(what: string): void {
+    super.unexpected(what);
+    this.ready.fail(this.ended.error);
   }
 
-  handleError(err: unknown): void {
+  override handleError(err: unknown): void {
     this.ready.fail(err);
-    this.ended.fail(err);
+    super.handleError(err);
   }
 
-  handleReadyForQuery(): void {
-    // a statement that never reached COPY mode (an empty query string, say) is not ready either
-    this.ready.fail(new Error(`COPY FROM did not start: ${this.text}`));
-    this.ended.succeed();
+  override handleReadyForQuery(): void {
+    // a statement that never reached COPY mode is not ready either
+    this.ready.fail(new Error(`COPY relay: COPY FROM did not start: ${this.text.slice(0, 200)}`));
+    super.handleReadyForQuery();
   }
 
   write(bytes: Buffer): boolean {
@@ -110,27 +155,31 @@ class CopyInStatement {
 }
 
 /** The source's COPY ... TO STDOUT, its socket read by a CopyFrameScanner until the data ends. */
-class CopyOutStatement {
-  connection: WireConnection | undefined;
-  rows: number | undefined;
-  readonly ended = new Ending();
+class CopyOutStatement extends CopyStatement {
   /** Set when the data ended with CopyDone (not with an error). */
   complete = false;
   private pgListener: DataListener | undefined;
   private readonly onData: DataListener;
 
-  constructor(
-    readonly text: string,
-    scanner: CopyFrameScanner,
-  ) {
+  constructor(text: string, scanner: CopyFrameScanner) {
+    super(text);
     this.onData = (chunk) => {
-      scanner.feed(chunk);
+      try {
+        scanner.feed(chunk);
+      } catch (err) {
+        // not a COPY stream pg could go on reading either (a bad message length)
+        this.ended.fail(err);
+        this.abandon();
+      }
     };
   }
 
   /**
    * pg calls this when the statement's turn comes: the socket is taken over before the query
    * goes out. An error returned (not thrown) is handed to handleError and leaves the client usable.
+   * pg's parser holds no partial message here: the client is idle, its last message complete
+   * (the one exception, a notification split across two reads, does not happen to a connection
+   * that does not LISTEN, as a copy's does not).
    */
   submit(connection: WireConnection): Error | undefined {
     this.connection = connection;
@@ -162,24 +211,17 @@ class CopyOutStatement {
     socket.resume();
   }
 
-  handleCommandComplete(msg: { text?: string }): void {
-    this.rows = copyRows(msg);
-  }
-
-  handleError(err: unknown): void {
-    this.ended.fail(err);
-  }
-
-  handleReadyForQuery(): void {
-    this.ended.succeed();
-  }
-
-  /** Stop reading: the target failed. The COPY cannot be stopped short of reading it all, so the connection is closed. */
-  abandon(): void {
+  /**
+   * Stop reading: the target failed, or the stream is not one. A COPY TO cannot be stopped short
+   * of reading it all, so the connection is closed (by `end`, the client's own close when given:
+   * then no 'error' event reports the loss).
+   */
+  abandon(end?: () => Promise<void>): void {
     const socket = this.connection?.stream;
     if (socket === undefined) return;
     socket.removeListener('data', this.onData);
-    socket.destroy();
+    if (end === undefined) socket.destroy();
+    else end().catch(() => socket.destroy());
   }
 
   pause(): void {
@@ -194,16 +236,18 @@ class CopyOutStatement {
 export interface CopyRelayResult {
   /** Rows the target took (its COPY's count). */
   rows: number;
+  /** Rows the source sent (its COPY's count): fewer on the target means a trigger there dropped some. */
+  sourceRows: number | undefined;
   /** CopyData payload bytes relayed. */
   bytes: number;
 }
 
 /**
  * Relays rows from `src` (running `copyOutSql`, a COPY ... TO STDOUT) into `dst` (running
- * `copyInSql`, a COPY ... FROM STDIN of the same format and columns). Both clients must be idle.
- * A source error ends the target's COPY with CopyFail and is thrown; a target error is thrown
- * and closes the source connection (a COPY TO cannot be stopped without reading it to its end).
- * Live counts: `progress.rows` and `progress.bytes` while it runs.
+ * `copyInSql`, a COPY ... FROM STDIN of the same format and columns). Both clients must be idle,
+ * without pipelining. A source error ends the target's COPY with CopyFail and is thrown; a target
+ * error is thrown and closes the source connection (a COPY TO cannot be stopped without reading
+ * it to its end). Live counts: `rows` and `bytes` while it runs. One run per instance.
  */
 export class CopyRelay {
   private readonly scanner: CopyFrameScanner;
@@ -211,6 +255,7 @@ export class CopyRelay {
   private input: CopyInStatement | undefined;
   /** The source is paused until the target's socket drains. */
   private waiting = false;
+  private started = false;
 
   constructor() {
     this.scanner = new CopyFrameScanner({
@@ -231,7 +276,9 @@ export class CopyRelay {
     return this.scanner.payloadBytes;
   }
 
-  async run(src: pg.ClientBase, copyOutSql: string, dst: pg.ClientBase, copyInSql: string): Promise<CopyRelayResult> {
+  async run(src: pg.Client, copyOutSql: string, dst: pg.ClientBase, copyInSql: string): Promise<CopyRelayResult> {
+    if (this.started) throw new Error('CopyRelay: run() once per relay; make a new one for the next copy');
+    this.started = true;
     const input = new CopyInStatement(copyInSql);
     this.input = input;
     dst.query(input);
@@ -239,12 +286,12 @@ export class CopyRelay {
 
     const out = new CopyOutStatement(copyOutSql, this.scanner);
     this.out = out;
-    // the target failing first: nothing more is read from the source, and the message cut short
-    // is completed (the failed COPY drops it) so that the target reads the next statement whole
+    // the target failing first: nothing more is read from the source (unless its rows are all
+    // in: then it only has its command tag left to send), and the message cut short is completed
     input.ended.promise.catch(() => {
-      if (out.ended.settled) return;
-      out.abandon();
-      for (let left = this.scanner.dataLeft; left > 0; left -= ZEROS.length) input.write(left >= ZEROS.length ? ZEROS : ZEROS.subarray(0, left));
+      if (out.ended.settled || this.scanner.done) return;
+      out.abandon(() => src.end());
+      this.completeCutMessage(input);
     });
     src.query(out);
     try {
@@ -252,7 +299,9 @@ export class CopyRelay {
     } catch (err) {
       // the target failed first (and the source was closed for it): its error is the cause
       if (input.ended.settled) throw input.ended.error ?? err;
-      // the source failed: the target's COPY is ended without its rows
+      // the source failed (its connection may have dropped in the middle of a row): the
+      // target's COPY is ended without its rows
+      this.completeCutMessage(input);
       input.write(copyFail(`source COPY failed: ${err instanceof Error ? err.message : String(err)}`));
       await input.ended.promise.catch(() => undefined);
       throw err;
@@ -260,7 +309,15 @@ export class CopyRelay {
     if (!out.complete) input.write(copyFail('source COPY ended without its CopyDone'));
     else input.write(COPY_DONE);
     await input.ended.promise;
-    return { rows: input.rows ?? this.scanner.messages, bytes: this.scanner.payloadBytes };
+    return { rows: input.rows ?? this.scanner.messages, sourceRows: out.rows, bytes: this.scanner.payloadBytes };
+  }
+
+  /**
+   * The CopyData message the target has in part, completed with zeros: it reads the next
+   * message (CopyFail, or its next statement) whole, and a failed COPY drops it.
+   */
+  private completeCutMessage(input: CopyInStatement): void {
+    for (let left = this.scanner.dataLeft; left > 0; left -= ZEROS.length) input.write(left >= ZEROS.length ? ZEROS : ZEROS.subarray(0, left));
   }
 
   private backpressure(): void {
