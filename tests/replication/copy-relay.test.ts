@@ -70,7 +70,7 @@ describe(`COPY relay, PostgreSQL ${srcMajor} -> ${dstMajor}`, () => {
       assert.deepEqual(await digest(target), want, 'same rows on both sides');
       assert.equal(out.rows, 30000, 'the target COPY count');
       assert.ok(out.bytes > 30 * 40000 * 5, `payload bytes counted (${String(out.bytes)})`);
-      assert.ok(relay.rows >= 30000 && relay.rows <= 30001, `live row count ${String(relay.rows)} (binary: the trailer is one more)`);
+      assert.equal(relay.rows, 30000, 'the row count once the relay has ended');
       // both connections are back in pg's hands
       assert.equal((await source.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one, 1);
       assert.equal((await target.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one, 1);
@@ -128,7 +128,8 @@ describe(`COPY relay, PostgreSQL ${srcMajor} -> ${dstMajor}`, () => {
     source = await client(src);
   });
 
-  it("ends the target's COPY when the source connection drops in the middle of a row, and the target stays usable", async () => {
+  // a target left reading the rest of the cut row waits for ever: a minute says so sooner than the file's timeout
+  it("ends the target's COPY when the source connection drops in the middle of a row, and the target stays usable", { timeout: 60_000 }, async () => {
     await target.query('TRUNCATE t');
     const relay = new CopyRelay();
     // rows of some 400 kB: the socket is cut inside one of them

@@ -256,6 +256,7 @@ export class CopyRelay {
   /** The source is paused until the target's socket drains. */
   private waiting = false;
   private started = false;
+  private finalRows: number | undefined;
 
   constructor() {
     this.scanner = new CopyFrameScanner({
@@ -267,9 +268,12 @@ export class CopyRelay {
     });
   }
 
-  /** Rows seen so far (CopyData messages; exact once the relay has ended). */
+  /**
+   * Rows so far: CopyData messages while the rows flow (a binary COPY's trailer makes one more),
+   * the target's count once the relay has ended.
+   */
   get rows(): number {
-    return this.scanner.messages;
+    return this.finalRows ?? this.scanner.messages;
   }
 
   get bytes(): number {
@@ -309,7 +313,8 @@ export class CopyRelay {
     if (!out.complete) input.write(copyFail('source COPY ended without its CopyDone'));
     else input.write(COPY_DONE);
     await input.ended.promise;
-    return { rows: input.rows ?? this.scanner.messages, sourceRows: out.rows, bytes: this.scanner.payloadBytes };
+    this.finalRows = input.rows ?? this.scanner.messages;
+    return { rows: this.finalRows, sourceRows: out.rows, bytes: this.scanner.payloadBytes };
   }
 
   /**
