@@ -33,7 +33,7 @@ describe(`least privilege, ${rootMajor} -> ${leafMajor}`, () => {
     await root.query('l_root', `CREATE ROLE repl_src LOGIN; CREATE ROLE bare LOGIN;
       CREATE TABLE public.acct (id int PRIMARY KEY, v text); INSERT INTO public.acct SELECT g, 'v' || g FROM generate_series(1, 500) g`);
     await leaf.query('l_leaf', `CREATE ROLE repl_dst LOGIN; CREATE ROLE bare LOGIN; CREATE ROLE monitor LOGIN;
-      CREATE TABLE public.acct (id int PRIMARY KEY, v text)`);
+      CREATE TABLE public.acct (id int PRIMARY KEY, v text); CREATE INDEX acct_v ON public.acct (v)`);
     // the DBA's jobs (superuser) install the nodes; the root's public location names repl_src
     job['root'] = jobs.write('l_root', { job_name: 'l_root', db: root.connectionString('l_root'), queue_name: QUEUE, loop_delay: '200ms' });
     job['leafSu'] = jobs.write('l_leaf_su', { job_name: 'l_leaf', db: leaf.connectionString('l_leaf'), queue_name: QUEUE, loop_delay: '200ms' });
@@ -86,6 +86,9 @@ describe(`least privilege, ${rootMajor} -> ${leafMajor}`, () => {
     await waitCaughtUp(root, 'l_root', leaf, 'l_leaf', QUEUE, 'l_leaf', 60_000, diag);
     const a = await tableDigest(root, 'l_root', 'SELECT * FROM public.acct');
     assert.deepEqual(await tableDigest(leaf, 'l_leaf', 'SELECT * FROM public.acct'), a);
+    // repl_dst owns the table but may not create in public (15+): the copy kept its key and index
+    const idx = await leaf.query<{ name: string }>('l_leaf', `SELECT indexname AS name FROM pg_indexes WHERE tablename = 'acct' ORDER BY 1`);
+    assert.deepEqual(idx.map((r) => r.name), ['acct_pkey', 'acct_v']);
     const st = ok(await runLondiste([job['monitor'] ?? '', 'status']), 'status as monitor').stdout;
     assert.match(st, /l_root \(root\)/, st);
     assert.match(st, /l_leaf \(leaf\)/, st);

@@ -170,6 +170,12 @@ export async function isPartitioned(client: pg.ClientBase, fqname: string): Prom
   return (r.rowCount ?? 0) > 0;
 }
 
+/** May this session create objects (an index) in the table's schema? */
+export async function mayCreateInSchemaOf(client: pg.ClientBase, fqname: string): Promise<boolean> {
+  const r = await client.query<{ ok: boolean }>(`SELECT has_schema_privilege($1, 'CREATE') AS ok`, [splitFqname(fqname).schema]);
+  return r.rows[0]?.ok === true;
+}
+
 /** Do other tables reference this one by foreign key (which makes TRUNCATE refuse it)? */
 export async function isReferencedByOthers(client: pg.ClientBase, fqname: string): Promise<boolean> {
   const { schema, name } = splitFqname(fqname);

@@ -195,6 +195,9 @@ async function dropForMerge(task: CopyTask): Promise<void> {
  * that put them back, in order, and how many of them are constraints (the first ones).
  */
 async function dropForLoad(dst: pg.Client, dest: string, withKeys = true): Promise<{ restore: string[]; keys: number }> {
+  // an index is built again only with CREATE on the schema (owning the table is not enough):
+  // without it, the load maintains them row by row
+  if (!(await catalog.mayCreateInSchemaOf(dst, dest))) return { restore: [], keys: 0 };
   const indexes = await catalog.tableIndexes(dst, dest);
   const fkTargets = new Set(indexes.filter((i) => i.foreignKeyTarget).map((i) => i.name));
   const kept = new Set(indexes.filter((i) => i.keepsMore).map((i) => i.name));
