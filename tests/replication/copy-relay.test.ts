@@ -19,7 +19,7 @@ const DIGEST = `SELECT count(*)::int AS n, coalesce(md5(string_agg(t::text, '|' 
 
 async function client(cluster: PgCluster): Promise<pg.Client> {
   const c = new pg.Client(cluster.clientConfig('relay'));
-  // the relay closes the source when the target fails: the query that was running reports it
+  // one test cuts the source's socket under the client: the client reports the loss as an 'error' event
   c.on('error', () => undefined);
   await c.connect();
   return c;

@@ -154,7 +154,7 @@ describe(`schema fit between provider and subscriber, ${rootMajor} -> ${leafMajo
     await waitFor('a failed copy', 60_000, async () => (/copy of public\.dupes failed/.test(w?.output() ?? '') ? true : undefined), rl.diag);
     assert.match(
       w?.output() ?? '',
-      /copy of public\.dupes failed \(1 in a row; next try in 2s\): public\.dupes: the copied rows break a key of public\.dupes here \(could not create unique index "dupes_code": Key \(code\)=\(c\d+\) is duplicated\.\); the provider's rows are not unique on it: drop or change that key here, or clean the provider's rows \(the copy is retried\)/,
+      /copy of public\.dupes failed \(1 in a row; next try in 2s\): public\.dupes: the copied rows break a key of public\.dupes here \(could not create unique index "dupes_code": Key \(code\)=\(c\d+\) is duplicated\.\); the provider's rows do not satisfy it: drop or change that key here, or clean the provider's rows \(the copy is retried\)/,
     );
     assert.equal((await leaf.query<{ n: number }>('f_leaf', 'SELECT count(*)::int AS n FROM public.dupes'))[0]?.n, 0, 'nothing copied');
     await leaf.query('f_leaf', 'ALTER TABLE public.dupes DROP CONSTRAINT dupes_code');

@@ -101,7 +101,11 @@ export class CopyFrameScanner {
         code = this.head[0] ?? 0;
         length = this.head.readUInt32BE(1);
       }
-      if (length < 4) throw new Error(`COPY stream: message ${String.fromCharCode(code)} with an invalid length ${String(length)}`);
+      if (length < 4) {
+        // what came before it is handed on: the target then holds no row in part
+        flush(headerStart);
+        throw new Error(`COPY stream: message ${String.fromCharCode(code)} with an invalid length ${String(length)}`);
+      }
       this.left = length - 4;
       if (code === COPY_DATA) {
         this.messages += 1;

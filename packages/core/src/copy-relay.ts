@@ -107,6 +107,10 @@ abstract class CopyStatement {
     this.unexpected('COPY data outside the relay');
   }
 
+  handleCopyInResponse(): void {
+    this.unexpected('a COPY FROM STDIN');
+  }
+
   handleCommandComplete(msg: { text?: string }): void {
     this.rows = copyRows(msg);
   }
@@ -129,7 +133,7 @@ class CopyInStatement extends CopyStatement {
     connection.query(this.text);
   }
 
-  handleCopyInResponse(): void {
+  override handleCopyInResponse(): void {
     this.ready.succeed();
   }
 
@@ -161,7 +165,12 @@ class CopyOutStatement extends CopyStatement {
   private pgListener: DataListener | undefined;
   private readonly onData: DataListener;
 
-  constructor(text: string, scanner: CopyFrameScanner) {
+  /** `close` ends the source's client (no 'error' event then reports the loss). */
+  constructor(
+    text: string,
+    scanner: CopyFrameScanner,
+    private readonly close: () => Promise<void>,
+  ) {
     super(text);
     this.onData = (chunk) => {
       try {
@@ -172,6 +181,12 @@ class CopyOutStatement extends CopyStatement {
         this.abandon();
       }
     };
+  }
+
+  /** A source waiting for rows from us cannot be brought back: it is closed. */
+  override handleCopyInResponse(): void {
+    super.handleCopyInResponse();
+    this.abandon();
   }
 
   /**
@@ -213,15 +228,13 @@ class CopyOutStatement extends CopyStatement {
 
   /**
    * Stop reading: the target failed, or the stream is not one. A COPY TO cannot be stopped short
-   * of reading it all, so the connection is closed (by `end`, the client's own close when given:
-   * then no 'error' event reports the loss).
+   * of reading it all, so the connection is closed.
    */
-  abandon(end?: () => Promise<void>): void {
+  abandon(): void {
     const socket = this.connection?.stream;
     if (socket === undefined) return;
     socket.removeListener('data', this.onData);
-    if (end === undefined) socket.destroy();
-    else end().catch(() => socket.destroy());
+    this.close().catch(() => socket.destroy());
   }
 
   pause(): void {
@@ -246,8 +259,9 @@ export interface CopyRelayResult {
  * Relays rows from `src` (running `copyOutSql`, a COPY ... TO STDOUT) into `dst` (running
  * `copyInSql`, a COPY ... FROM STDIN of the same format and columns). Both clients must be idle,
  * without pipelining. A source error ends the target's COPY with CopyFail and is thrown; a target
- * error is thrown and closes the source connection (a COPY TO cannot be stopped without reading
- * it to its end). Live counts: `rows` and `bytes` while it runs. One run per instance.
+ * error is thrown and closes the source connection while its rows still come (a COPY TO cannot
+ * be stopped without reading it to its end). Live counts: `rows` and `bytes` while it runs. One
+ * run per instance.
  */
 export class CopyRelay {
   private readonly scanner: CopyFrameScanner;
@@ -257,6 +271,7 @@ export class CopyRelay {
   private waiting = false;
   private started = false;
   private finalRows: number | undefined;
+  private cutCompleted = false;
 
   constructor() {
     this.scanner = new CopyFrameScanner({
@@ -288,21 +303,25 @@ export class CopyRelay {
     dst.query(input);
     await input.ready.promise;
 
-    const out = new CopyOutStatement(copyOutSql, this.scanner);
+    const out = new CopyOutStatement(copyOutSql, this.scanner, () => src.end());
     this.out = out;
     // the target failing first: nothing more is read from the source (unless its rows are all
     // in: then it only has its command tag left to send), and the message cut short is completed
     input.ended.promise.catch(() => {
       if (out.ended.settled || this.scanner.done) return;
-      out.abandon(() => src.end());
+      out.abandon();
       this.completeCutMessage(input);
     });
     src.query(out);
     try {
       await out.ended.promise;
     } catch (err) {
-      // the target failed first (and the source was closed for it): its error is the cause
-      if (input.ended.settled) throw input.ended.error ?? err;
+      // the target failed first (and the source was closed for it): its error is the cause; the
+      // row cut short is completed here too when the source broke off first in the same turn
+      if (input.ended.settled) {
+        this.completeCutMessage(input);
+        throw input.ended.error ?? err;
+      }
       // the source failed (its connection may have dropped in the middle of a row): the
       // target's COPY is ended without its rows
       this.completeCutMessage(input);
@@ -322,6 +341,8 @@ export class CopyRelay {
    * message (CopyFail, or its next statement) whole, and a failed COPY drops it.
    */
   private completeCutMessage(input: CopyInStatement): void {
+    if (this.cutCompleted) return;
+    this.cutCompleted = true;
     for (let left = this.scanner.dataLeft; left > 0; left -= ZEROS.length) input.write(left >= ZEROS.length ? ZEROS : ZEROS.subarray(0, left));
   }
 

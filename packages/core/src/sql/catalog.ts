@@ -170,9 +170,18 @@ export async function isPartitioned(client: pg.ClientBase, fqname: string): Prom
   return (r.rowCount ?? 0) > 0;
 }
 
-/** May this session create objects (an index) in the table's schema? */
-export async function mayCreateInSchemaOf(client: pg.ClientBase, fqname: string): Promise<boolean> {
-  const r = await client.query<{ ok: boolean }>(`SELECT has_schema_privilege($1, 'CREATE') AS ok`, [splitFqname(fqname).schema]);
+/**
+ * May this session drop and build the table's keys and indexes again: it acts as the table's
+ * owner, and may create in its schema (owning the table is not enough to create an index)?
+ */
+export async function mayRebuildIndexes(client: pg.ClientBase, fqname: string): Promise<boolean> {
+  const { schema, name } = splitFqname(fqname);
+  const r = await client.query<{ ok: boolean }>(
+    `SELECT pg_has_role(c.relowner, 'USAGE') AND has_schema_privilege(n.oid, 'CREATE') AS ok
+       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = $2`,
+    [schema, name],
+  );
   return r.rows[0]?.ok === true;
 }
 

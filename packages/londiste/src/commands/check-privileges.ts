@@ -56,7 +56,7 @@ export async function cmdCheckPrivileges(admin: NodeAdmin, out: Output): Promise
     local.push({
       ok: me.superuser || own.mine,
       need: `owner of ${dest} (now ${own.owner})`,
-      why: info.node_type === 'root' ? 'add-table and remove-table create and drop its capture triggers' : 'the initial copy empties it',
+      why: info.node_type === 'root' ? 'add-table and remove-table create and drop its capture triggers' : 'the initial copy empties it, and drops and builds its keys and indexes again around the load (with CREATE on its schema)',
       fix: alterOwner(dest, me.user),
     });
   }

@@ -3,7 +3,7 @@
  * on the provider straight into the local table (its CopyData relayed unchanged, see
  * CopyRelay), in one local transaction that also records the snapshot and moves the table to
  * 'catching-up'. Keys and secondary indexes are dropped before the load and rebuilt after it
- * (one sort instead of per-row index maintenance, see dropForLoad). Progress (rows, MB, rate)
+ * where the privileges allow (one sort instead of per-row index maintenance, see dropForLoad). Progress (rows, MB, rate)
  * is logged while it runs.
  *
  * A table several queues merge into (add-table --merge-all) is copied by every part: the lead
@@ -25,8 +25,8 @@ export interface CopyResult {
 }
 
 /**
- * How the copy treats the local table: 'alone' empties it and rebuilds its secondary indexes in
- * the copy's transaction; a merged table's 'lead' part drops its structure and empties it first;
+ * How the copy treats the local table: 'alone' empties it and, where it may, builds its keys and
+ * secondary indexes after the rows, in the copy's transaction; a merged table's 'lead' part drops its structure and empties it first;
  * another part ('join') copies into it as it is.
  */
 export type CopyMode = 'alone' | 'lead' | 'join';
@@ -37,7 +37,7 @@ export interface CopyTask {
   table: TableState;
   /** Name of the table on the provider (its dest_table there). */
   sourceName: string;
-  /** The provider ('copy_src') and this node ('copy_dst'), idle; closed when the signal aborts. */
+  /** The provider ('copy_src') and this node ('copy_dst'), idle; closed when the signal aborts (and the provider's when the target fails mid-copy). */
   src: pg.Client;
   dst: pg.Client;
   log: Logger;
@@ -115,7 +115,7 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
     await session.begin(dst);
     await session.setLocalReplicaRole(dst);
     // rows kept (skip_truncate) would be sorted again for nothing, and would fail a key only at the end
-    const dropped = task.mode === 'alone' ? await dropForLoad(dst, table.dest, table.attrs['skip_truncate'] !== '1') : { restore: [], keys: 0 };
+    const dropped = task.mode === 'alone' && table.attrs['skip_truncate'] !== '1' ? await dropForLoad(dst, table.dest) : { restore: [], keys: 0 };
     if (task.mode === 'alone' && table.attrs['skip_truncate'] !== '1') {
       // the copy puts back the referenced rows that a DELETE (replica role) takes away
       await emptyTable(dst, table.dest, await catalog.isReferencedByOthers(dst, table.dest), tableHandler(table).impl.copyEmptiesChildren === true);
@@ -188,23 +188,21 @@ async function dropForMerge(task: CopyTask): Promise<void> {
 /**
  * For a load: one sort per index after it instead of per-row index maintenance (the 5M-row copy
  * of the benchmark took 30 % less time with its primary key built after the rows). Dropped in
- * the caller's transaction: the table's primary key, unique and exclusion constraints (with
- * `withKeys`, and not of a partitioned table), unless a foreign key points at their index, the
- * index carries more than the constraint says (replica identity, ...) or another object depends
- * on the constraint (a view grouping by the key); then its other indexes. Returns the statements
- * that put them back, in order, and how many of them are constraints (the first ones).
+ * the caller's transaction: the table's primary key, unique and exclusion constraints, unless a
+ * foreign key points at their index, the index carries more than the constraint says (replica
+ * identity, ...) or another object depends on the constraint (a view grouping by the key); then
+ * its other indexes. Returns the statements that put them back, in order, and how many of them
+ * are constraints (the first ones). Nothing is dropped without the privileges to build it again
+ * (CREATE on the schema besides owning the table), nor of a partitioned table: its indexes take
+ * their partitions' with them, and what those carry of their own (names, replica identity,
+ * tablespaces), and building them needs CREATE in every partition's schema.
  */
-async function dropForLoad(dst: pg.Client, dest: string, withKeys = true): Promise<{ restore: string[]; keys: number }> {
-  // an index is built again only with CREATE on the schema (owning the table is not enough):
-  // without it, the load maintains them row by row
-  if (!(await catalog.mayCreateInSchemaOf(dst, dest))) return { restore: [], keys: 0 };
+async function dropForLoad(dst: pg.Client, dest: string): Promise<{ restore: string[]; keys: number }> {
+  if (!(await catalog.mayRebuildIndexes(dst, dest)) || (await catalog.isPartitioned(dst, dest))) return { restore: [], keys: 0 };
   const indexes = await catalog.tableIndexes(dst, dest);
   const fkTargets = new Set(indexes.filter((i) => i.foreignKeyTarget).map((i) => i.name));
   const kept = new Set(indexes.filter((i) => i.keepsMore).map((i) => i.name));
-  // a partitioned table's key takes its partitions' indexes with it, and what they carry of
-  // their own (replica identity, names, tablespaces): it stays
-  const keyed = withKeys && !(await catalog.isPartitioned(dst, dest));
-  const constraints = keyed ? (await catalog.tableConstraints(dst, dest)).filter((c) => c.type !== 'c' && (c.index === null || (!fkTargets.has(c.index) && !kept.has(c.index)))) : [];
+  const constraints = (await catalog.tableConstraints(dst, dest)).filter((c) => c.type !== 'c' && (c.index === null || (!fkTargets.has(c.index) && !kept.has(c.index))));
   const restore: string[] = [];
   for (const c of constraints) {
     const gone = await session.unlessFails(dst, DEPENDENT_OBJECTS_STILL_EXIST, () => dropConstraint(dst, dest, c.name).then(() => true));
@@ -232,7 +230,7 @@ async function restoreAfterLoad(dst: pg.Client, table: TableState, restore: read
       const { code, detail } = pgDiagnostics(err);
       if (code !== UNIQUE_VIOLATION && code !== EXCLUSION_VIOLATION) throw err;
       throw new SkytoolsError(
-        `${table.name}: the copied rows break a key of ${table.dest} here (${(err as Error).message}${detail === undefined ? '' : `: ${detail}`}); the provider's rows are not unique on it: drop or change that key here, or clean the provider's rows (the copy is retried)`,
+        `${table.name}: the copied rows break a key of ${table.dest} here (${(err as Error).message}${detail === undefined ? '' : `: ${detail}`}); the provider's rows do not satisfy it: drop or change that key here, or clean the provider's rows (the copy is retried)`,
         { cause: err },
       );
     }
