@@ -3,8 +3,8 @@
  * on the provider straight into the local table (its CopyData relayed unchanged, see
  * CopyRelay), in one local transaction that also records the snapshot and moves the table to
  * 'catching-up'. Keys and secondary indexes are dropped before the load and rebuilt after it
- * where the privileges allow (one sort instead of per-row index maintenance, see dropForLoad). Progress (rows, MB, rate)
- * is logged while it runs.
+ * where the privileges allow (one sort instead of per-row index maintenance, see dropForLoad).
+ * Progress (rows, MB, rate) is logged while it runs.
  *
  * A table several queues merge into (add-table --merge-all) is copied by every part: the lead
  * first drops the table's indexes and key constraints and empties it in a transaction of its
@@ -26,7 +26,8 @@ export interface CopyResult {
 
 /**
  * How the copy treats the local table: 'alone' empties it and, where it may, builds its keys and
- * secondary indexes after the rows, in the copy's transaction; a merged table's 'lead' part drops its structure and empties it first;
+ * secondary indexes after the rows, in the copy's transaction; a merged table's 'lead' part drops
+ * its structure and empties it first;
  * another part ('join') copies into it as it is.
  */
 export type CopyMode = 'alone' | 'lead' | 'join';
@@ -174,7 +175,8 @@ async function dropForMerge(task: CopyTask): Promise<void> {
   await session.begin(dst);
   try {
     await session.setLocalReplicaRole(dst);
-    const { restore, keys } = await dropForLoad(dst, table.dest);
+    // unguarded, as before: whether the lead dropped anything (dropped_ddl) steers the parts' states
+    const { restore, keys } = await dropForLoad(dst, table.dest, false);
     if (table.attrs['skip_truncate'] !== '1') await emptyTable(dst, table.dest, await catalog.isReferencedByOthers(dst, table.dest));
     await londisteSql.localSetTableStruct(dst, log, task.queue, table.name, restore.length === 0 ? null : `${restore.join(';\n')};`);
     await session.commit(dst);
@@ -192,13 +194,13 @@ async function dropForMerge(task: CopyTask): Promise<void> {
  * foreign key points at their index, the index carries more than the constraint says (replica
  * identity, ...) or another object depends on the constraint (a view grouping by the key); then
  * its other indexes. Returns the statements that put them back, in order, and how many of them
- * are constraints (the first ones). Nothing is dropped without the privileges to build it again
- * (CREATE on the schema besides owning the table), nor of a partitioned table: its indexes take
+ * are constraints (the first ones). `guarded`: nothing is dropped without the privileges to build
+ * it again (CREATE on the schema besides owning the table), nor of a partitioned table: its indexes take
  * their partitions' with them, and what those carry of their own (names, replica identity,
  * tablespaces), and building them needs CREATE in every partition's schema.
  */
-async function dropForLoad(dst: pg.Client, dest: string): Promise<{ restore: string[]; keys: number }> {
-  if (!(await catalog.mayRebuildIndexes(dst, dest)) || (await catalog.isPartitioned(dst, dest))) return { restore: [], keys: 0 };
+async function dropForLoad(dst: pg.Client, dest: string, guarded = true): Promise<{ restore: string[]; keys: number }> {
+  if (guarded && (!(await catalog.mayRebuildIndexes(dst, dest)) || (await catalog.isPartitioned(dst, dest)))) return { restore: [], keys: 0 };
   const indexes = await catalog.tableIndexes(dst, dest);
   const fkTargets = new Set(indexes.filter((i) => i.foreignKeyTarget).map((i) => i.name));
   const kept = new Set(indexes.filter((i) => i.keepsMore).map((i) => i.name));
