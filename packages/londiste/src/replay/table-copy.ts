@@ -115,13 +115,14 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
 
     await session.begin(dst);
     await session.setLocalReplicaRole(dst);
+    const empties = task.mode === 'alone' && table.attrs['skip_truncate'] !== '1';
     // rows kept (skip_truncate) would be sorted again for nothing, and would fail a key only at the end
-    const dropped = task.mode === 'alone' && table.attrs['skip_truncate'] !== '1' ? await dropForLoad(dst, table.dest) : { restore: [], keys: 0 };
-    if (task.mode === 'alone' && table.attrs['skip_truncate'] !== '1') {
+    const dropped = empties ? await dropForLoad(dst, table.dest) : { restore: [], keys: 0 };
+    if (empties) {
       // the copy puts back the referenced rows that a DELETE (replica role) takes away
       await emptyTable(dst, table.dest, await catalog.isReferencedByOthers(dst, table.dest), tableHandler(table).impl.copyEmptiesChildren === true);
     }
-    phase(`snapshot, ${String(dropped.keys)} keys and ${String(dropped.restore.length - dropped.keys)} indexes dropped${task.mode === 'alone' && table.attrs['skip_truncate'] !== '1' ? ', table emptied' : ''}`);
+    phase(`snapshot, ${String(dropped.keys)} keys and ${String(dropped.restore.length - dropped.keys)} indexes dropped${empties ? ', table emptied' : ''}`);
 
     const meter = new CopyRelay();
     task.onStreaming?.(meter);
@@ -211,8 +212,8 @@ async function dropForLoad(dst: pg.Client, dest: string, guarded = true): Promis
     if (gone === true) restore.push(addConstraintSql(dest, c.name, c.def));
   }
   const keys = restore.length;
-  // what the dropped constraints took with them is gone already
-  for (const i of (await catalog.tableIndexes(dst, dest)).filter((x) => !x.needed)) {
+  // no constraint is behind these (that makes an index needed): the drops above left them as they were
+  for (const i of indexes.filter((x) => !x.needed)) {
     restore.push(i.def);
     await dropIndex(dst, dest, i.name);
   }
