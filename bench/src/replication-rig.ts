@@ -129,11 +129,15 @@ export class Rig {
     this.pgqd = spawn(process.execPath, [binPath('pgqd', 'pgqd'), '--config', pgqdConf], { stdio: 'ignore' });
   }
 
-  /** Add tables on the root and the leaf (with the leaf's worker running) and wait until all are ok. */
-  async addTables(tables: string[], timeoutMs = 900_000): Promise<number> {
+  /**
+   * Add tables on the root and the leaf (with the leaf's worker running) and wait until all are ok;
+   * the seconds from the leaf's add-table on, after `prepare` (e.g. letting the clusters settle).
+   */
+  async addTables(tables: string[], timeoutMs = 900_000, prepare?: () => Promise<void>): Promise<number> {
     const names = tables.map((t) => (t.includes('.') ? t : `digoal_01.${t}`));
     await londiste([this.srcJob, 'add-table', ...names]);
     this.startWorker();
+    if (prepare !== undefined) await prepare();
     const t0 = performance.now();
     await londiste([this.leafJob, 'add-table', ...names]);
     await until('tables in sync', timeoutMs, async () => (await tablesInSync(this.dst, this.leafDb, names)) >= names.length, 20);
@@ -289,6 +293,11 @@ export class NativeReplica {
 
   async enable(on: boolean): Promise<void> {
     await this.rig.dst.query(this.db, `ALTER SUBSCRIPTION ${this.name} ${on ? 'ENABLE' : 'DISABLE'}`);
+  }
+
+  /** The subscription and its slot on the source dropped: nothing of it runs any more. */
+  async drop(): Promise<void> {
+    await this.rig.dst.query(this.db, `DROP SUBSCRIPTION ${this.name}`);
   }
 
   /** Wait until the subscriber has confirmed everything the source has written so far. */
