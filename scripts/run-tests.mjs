@@ -3,8 +3,16 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { staleBundles } from './cli-bundle.mjs';
 
 const CLUSTER_DIR_PREFIX = 'skytools-testpg-';
+
+// the tests run the londiste command's bundle: one older than the compiled code would test old code
+const stale = staleBundles();
+if (stale.length > 0) {
+  console.error(`${stale.join(', ')}: missing or older than the code it bundles; run npm run build (tsc --build alone does not rebuild it)`);
+  process.exit(1);
+}
 
 function findTests(dir, out = []) {
   if (!existsSync(dir)) return out;

@@ -22,16 +22,23 @@ export const SCHEMAS: readonly { name: SchemaName; requires: readonly SchemaName
 
 /**
  * The schema/ directory: SKYTOOLS_SCHEMA_DIR (set by the launchers `make install` writes), else the
- * copy a packed @skytools/core carries (`make dist`: <package>/schema), else the repository's
- * (packages/core/dist/ → ../../../schema).
+ * first found from this module's directory upwards: a `schema/` there (the repository's, or the copy
+ * a packed @skytools/core carries: `make dist`), or the one of a @skytools/core installed in a
+ * `node_modules/` there. Upwards, because this module may sit in packages/core/dist/ or bundled
+ * into the londiste command's file (packages/londiste/dist/bin/, or a packed londiste's dist/bin/
+ * with core in its node_modules/).
  */
 export function schemaDir(): string {
   const env = process.env['SKYTOOLS_SCHEMA_DIR'];
   if (env !== undefined && env !== '') return resolve(env);
-  const here = dirname(fileURLToPath(import.meta.url));
-  const packed = resolve(here, '..', 'schema');
-  if (existsSync(join(packed, 'pgq', 'install.sql'))) return packed;
-  return resolve(here, '..', '..', '..', 'schema');
+  const start = dirname(fileURLToPath(import.meta.url));
+  for (let dir = start; ; dir = dirname(dir)) {
+    for (const candidate of [join(dir, 'schema'), join(dir, 'node_modules', '@skytools', 'core', 'schema')]) {
+      if (existsSync(join(candidate, 'pgq', 'install.sql'))) return candidate;
+    }
+    if (dirname(dir) === dir) break;
+  }
+  throw new SkytoolsError(`the SQL files (schema/pgq/install.sql) are not found above ${start}: set SKYTOOLS_SCHEMA_DIR to the schema directory of this installation`);
 }
 
 /** Expand `\ir` / `\i` includes recursively and drop other psql meta-commands. */

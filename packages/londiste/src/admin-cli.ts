@@ -6,20 +6,9 @@ import yargs, { type Argv } from 'yargs';
 import { ConfigWarnings, describeError, formatDuration, iniToYaml, writeNewFile, killPidfile, pgDiagnostics, signalPidfile, SKYTOOLS_TS_VERSION, UsageError, type ClosableLogger, type LogLevel, type NodeType } from '@skytools/core';
 import { JOB_INI, JOB_SPEC, loadJobConfig, sampleJobConfig, type JobConfig } from './job-config.js';
 import { NodeAdmin } from './node-admin.js';
-import { createNode } from './commands/create-node.js';
-import { cmdMembers, cmdNodeInfo, cmdNodeStatus, cmdStatus, type Output } from './commands/status.js';
-import { cmdAddTable, cmdChangeHandler, cmdMissing, cmdRemoveTable, cmdResync, cmdTables } from './commands/tables.js';
+import type { Output } from './commands/status.js';
 import { describeHandlers } from './handlers/handler-registry.js';
 import { loadHandlerModules } from './handlers/handler-modules.js';
-import { cmdExecute } from './commands/execute.js';
-import { cmdCompare } from './commands/compare.js';
-import { cmdRepair } from './commands/repair.js';
-import { cmdCheckPrivileges } from './commands/check-privileges.js';
-import { cmdAddSeq, cmdRemoveSeq, cmdSeqs } from './commands/seqs.js';
-import { cmdDropNode, cmdSetPaused, cmdTagAlive, cmdTagDead } from './commands/node-control.js';
-import { cmdWaitFor, cmdWaitSync } from './commands/wait.js';
-import { cmdChangeProvider, cmdRenameNode, cmdResurrect, cmdTakeover } from './commands/takeover.js';
-import { runWorkerForeground } from './worker/foreground.js';
 
 export interface CliEnv {
   out: Output;
@@ -30,6 +19,20 @@ export interface CliEnv {
   /** Registers the worker's reload (SIGHUP: re-read the job file); the binary owns the signal. */
   onReload?: (reload: () => void) => void;
 }
+
+// each command's module is loaded when that command runs: a start pays for its own command's modules only
+const createNodeCommand = () => import('./commands/create-node.js');
+const statusCommands = () => import('./commands/status.js');
+const tableCommands = () => import('./commands/tables.js');
+const executeCommand = () => import('./commands/execute.js');
+const compareCommand = () => import('./commands/compare.js');
+const repairCommand = () => import('./commands/repair.js');
+const checkPrivilegesCommand = () => import('./commands/check-privileges.js');
+const seqCommands = () => import('./commands/seqs.js');
+const nodeControlCommands = () => import('./commands/node-control.js');
+const waitCommands = () => import('./commands/wait.js');
+const takeoverCommands = () => import('./commands/takeover.js');
+const foregroundWorker = () => import('./worker/foreground.js');
 
 type Opts = Record<string, unknown>;
 
@@ -51,7 +54,7 @@ function createCmd(type: NodeType): CommandDef {
       if (args.length > 2) throw new UsageError('Too many args, only node name and public connect string allowed');
       const merge = o['merge'];
       if (merge === false || (merge !== undefined && type !== 'leaf')) throw new UsageError('--merge=QUEUE is for create-leaf only: the combined queue this leaf merges its queue into');
-      await createNode(admin, { type, nodeName: args[0], location: args[1], provider: str(o['provider']), merge: str(merge) });
+      await (await createNodeCommand()).createNode(admin, { type, nodeName: args[0], location: args[1], provider: str(o['provider']), merge: str(merge) });
     },
   };
 }
@@ -74,15 +77,15 @@ export const COMMANDS: Record<string, CommandDef> = {
   'create-root': createCmd('root'),
   'create-branch': createCmd('branch'),
   'create-leaf': createCmd('leaf'),
-  status: { describe: 'show the cascade as a tree (--compact: a line per node)', run: async (a, args, o, out) => { noArgs('status', args); await cmdStatus(a, out, bool(o['compact'])); } },
-  'node-status': { describe: 'show the local node', run: async (a, args, _o, out) => { noArgs('node-status', args); await cmdNodeStatus(a, out); } },
-  'node-info': { describe: 'show the local node and its connect strings', run: async (a, args, _o, out) => { noArgs('node-info', args); await cmdNodeInfo(a, out); } },
-  members: { describe: 'list the member nodes of the queue', run: async (a, args, _o, out) => { noArgs('members', args); await cmdMembers(a, out); } },
+  status: { describe: 'show the cascade as a tree (--compact: a line per node)', run: async (a, args, o, out) => { noArgs('status', args); await (await statusCommands()).cmdStatus(a, out, bool(o['compact'])); } },
+  'node-status': { describe: 'show the local node', run: async (a, args, _o, out) => { noArgs('node-status', args); await (await statusCommands()).cmdNodeStatus(a, out); } },
+  'node-info': { describe: 'show the local node and its connect strings', run: async (a, args, _o, out) => { noArgs('node-info', args); await (await statusCommands()).cmdNodeInfo(a, out); } },
+  members: { describe: 'list the member nodes of the queue', run: async (a, args, _o, out) => { noArgs('members', args); await (await statusCommands()).cmdMembers(a, out); } },
   'add-table': {
     describe: 'replicate tables to/from this node',
     usage: 'TABLE ...',
-    run: (a, args, o) =>
-      cmdAddTable(a, args, {
+    run: async (a, args, o) =>
+      (await tableCommands()).cmdAddTable(a, args, {
         all: bool(o['all']),
         force: bool(o['force']),
         destTable: str(o['dest-table']),
@@ -104,22 +107,22 @@ export const COMMANDS: Record<string, CommandDef> = {
         ...copyNodeOptions(o),
       }),
   },
-  execute: { describe: 'run SQL files here and, from the root, on every node in order with the data', usage: 'FILE ...', run: (a, args) => cmdExecute(a, args) },
-  'remove-table': { describe: 'stop replicating tables on this node', usage: 'TABLE ...', run: (a, args, o) => cmdRemoveTable(a, args, { all: bool(o['all']), force: bool(o['force']) }) },
+  execute: { describe: 'run SQL files here and, from the root, on every node in order with the data', usage: 'FILE ...', run: async (a, args) => (await executeCommand()).cmdExecute(a, args) },
+  'remove-table': { describe: 'stop replicating tables on this node', usage: 'TABLE ...', run: async (a, args, o) => (await tableCommands()).cmdRemoveTable(a, args, { all: bool(o['all']), force: bool(o['force']) }) },
   'add-seq': {
     describe: 'replicate sequences to/from this node',
     usage: 'SEQ ...',
-    run: (a, args, o) =>
-      cmdAddSeq(a, args, { all: bool(o['all']), force: bool(o['force']), create: bool(o['create']) || bool(o['create-full']), skipNonExisting: bool(o['skip-non-existing']) }),
+    run: async (a, args, o) =>
+      (await seqCommands()).cmdAddSeq(a, args, { all: bool(o['all']), force: bool(o['force']), create: bool(o['create']) || bool(o['create-full']), skipNonExisting: bool(o['skip-non-existing']) }),
   },
-  'remove-seq': { describe: 'stop replicating sequences on this node', usage: 'SEQ ...', run: (a, args, o) => cmdRemoveSeq(a, args, { all: bool(o['all']), force: bool(o['force']) }) },
-  tables: { describe: 'list the tables of this node with their state', run: async (a, args, o, out) => { noArgs('tables', args); await cmdTables(a, out, bool(o['names-only'])); } },
-  seqs: { describe: 'list the sequences of this node', run: async (a, args, _o, out) => { noArgs('seqs', args); await cmdSeqs(a, out); } },
-  missing: { describe: 'list tables and sequences not replicated yet', run: async (a, args, _o, out) => { noArgs('missing', args); await cmdMissing(a, out); } },
+  'remove-seq': { describe: 'stop replicating sequences on this node', usage: 'SEQ ...', run: async (a, args, o) => (await seqCommands()).cmdRemoveSeq(a, args, { all: bool(o['all']), force: bool(o['force']) }) },
+  tables: { describe: 'list the tables of this node with their state', run: async (a, args, o, out) => { noArgs('tables', args); await (await tableCommands()).cmdTables(a, out, bool(o['names-only'])); } },
+  seqs: { describe: 'list the sequences of this node', run: async (a, args, _o, out) => { noArgs('seqs', args); await (await seqCommands()).cmdSeqs(a, out); } },
+  missing: { describe: 'list tables and sequences not replicated yet', run: async (a, args, _o, out) => { noArgs('missing', args); await (await tableCommands()).cmdMissing(a, out); } },
   'change-handler': {
     describe: 'give a replicated table another handler (--handler=NAME --handler-arg=K=V ...; none: the default)',
     usage: 'TABLE',
-    run: (a, args, o) => cmdChangeHandler(a, oneArg('change-handler', 'table', args), { handler: str(o['handler']), handlerArgs: strs(o['handler-arg']) }),
+    run: async (a, args, o) => (await tableCommands()).cmdChangeHandler(a, oneArg('change-handler', 'table', args), { handler: str(o['handler']), handlerArgs: strs(o['handler-arg']) }),
   },
   'show-handlers': {
     describe: 'list the table handlers (with names: their arguments)',
@@ -132,37 +135,37 @@ export const COMMANDS: Record<string, CommandDef> = {
   resync: {
     describe: 'copy tables again from the provider',
     usage: 'TABLE ...',
-    run: (a, args, o) => cmdResync(a, args, { all: bool(o['all']), force: bool(o['force']), ...copyNodeOptions(o) }),
+    run: async (a, args, o) => (await tableCommands()).cmdResync(a, args, { all: bool(o['all']), force: bool(o['force']), ...copyNodeOptions(o) }),
   },
   pause: {
     describe: 'pause a worker (default: this node\'s)',
     run: async (a, args, o) => {
       noArgs('pause', args);
-      await cmdSetPaused(a, true, { node: str(o['node']), consumer: str(o['consumer']), waitSeconds: Number(o['wait-timeout'] ?? 30) });
+      await (await nodeControlCommands()).cmdSetPaused(a, true, { node: str(o['node']), consumer: str(o['consumer']), waitSeconds: Number(o['wait-timeout'] ?? 30) });
     },
   },
   resume: {
     describe: 'resume a paused worker (default: this node\'s)',
     run: async (a, args, o) => {
       noArgs('resume', args);
-      await cmdSetPaused(a, false, { node: str(o['node']), consumer: str(o['consumer']), waitSeconds: Number(o['wait-timeout'] ?? 30) });
+      await (await nodeControlCommands()).cmdSetPaused(a, false, { node: str(o['node']), consumer: str(o['consumer']), waitSeconds: Number(o['wait-timeout'] ?? 30) });
     },
   },
-  'wait-sync': { describe: 'wait until every table of this node is in sync', run: async (a, args, o) => { noArgs('wait-sync', args); await cmdWaitSync(a, Number(o['wait-timeout'] ?? 0)); } },
-  'wait-root': { describe: 'wait until this node has applied the root\'s newest tick', run: async (a, args, o) => { noArgs('wait-root', args); await cmdWaitFor(a, 'root', Number(o['wait-timeout'] ?? 0)); } },
-  'wait-provider': { describe: 'wait until this node has applied its provider\'s newest tick', run: async (a, args, o) => { noArgs('wait-provider', args); await cmdWaitFor(a, 'provider', Number(o['wait-timeout'] ?? 0)); } },
+  'wait-sync': { describe: 'wait until every table of this node is in sync', run: async (a, args, o) => { noArgs('wait-sync', args); await (await waitCommands()).cmdWaitSync(a, Number(o['wait-timeout'] ?? 0)); } },
+  'wait-root': { describe: 'wait until this node has applied the root\'s newest tick', run: async (a, args, o) => { noArgs('wait-root', args); await (await waitCommands()).cmdWaitFor(a, 'root', Number(o['wait-timeout'] ?? 0)); } },
+  'wait-provider': { describe: 'wait until this node has applied its provider\'s newest tick', run: async (a, args, o) => { noArgs('wait-provider', args); await (await waitCommands()).cmdWaitFor(a, 'provider', Number(o['wait-timeout'] ?? 0)); } },
   'change-provider': {
     describe: 'move this node (or --node) to read from another node (--provider=NODE)',
     run: async (a, args, o) => {
       noArgs('change-provider', args);
-      await cmdChangeProvider(a, { node: str(o['node']), provider: str(o['provider']), waitSeconds: Number(o['wait-timeout'] ?? 60) });
+      await (await takeoverCommands()).cmdChangeProvider(a, { node: str(o['node']), provider: str(o['provider']), waitSeconds: Number(o['wait-timeout'] ?? 60) });
     },
   },
   takeover: {
     describe: 'this node takes the place of OLD_NODE (root switchover, --dead-root failover, branch takeover)',
     usage: 'OLD_NODE',
-    run: (a, args, o) =>
-      cmdTakeover(a, oneArg('takeover', 'old node name', args), {
+    run: async (a, args, o) =>
+      (await takeoverCommands()).cmdTakeover(a, oneArg('takeover', 'old node name', args), {
         all: bool(o['all']),
         deadRoot: bool(o['dead-root']),
         deadBranch: bool(o['dead-branch']),
@@ -176,34 +179,34 @@ export const COMMANDS: Record<string, CommandDef> = {
     describe: 'bring this failed-over old root back as a branch; list and dump the events it captured that never reached the others',
     run: async (a, args, o) => {
       noArgs('resurrect', args);
-      await cmdResurrect(a, str(o['dump-file']));
+      await (await takeoverCommands()).cmdResurrect(a, str(o['dump-file']));
     },
   },
   'rename-node': {
     describe: 'give a node a new name on every member',
     usage: 'OLD_NAME NEW_NAME',
-    run: (a, args, o) => cmdRenameNode(a, args, Number(o['wait-timeout'] ?? 60)),
+    run: async (a, args, o) => (await takeoverCommands()).cmdRenameNode(a, args, Number(o['wait-timeout'] ?? 60)),
   },
   compare: {
     describe: 'compare tables of this node with the root (row counts and checksums, each at one point of the stream)',
     usage: '[TABLE ...]',
-    run: (a, args, o, out) => cmdCompare(a, args, { all: bool(o['all']), countOnly: bool(o['count-only']), waitSeconds: Number(o['wait-timeout'] ?? 60) }, out),
+    run: async (a, args, o, out) => (await compareCommand()).cmdCompare(a, args, { all: bool(o['all']), countOnly: bool(o['count-only']), waitSeconds: Number(o['wait-timeout'] ?? 60) }, out),
   },
   repair: {
     describe: 'the SQL that makes this node\'s tables equal to the root\'s (--apply: run it here)',
     usage: '[TABLE ...]',
-    run: (a, args, o, out) => cmdRepair(a, args, { all: bool(o['all']), apply: bool(o['apply']), output: str(o['output']), waitSeconds: Number(o['wait-timeout'] ?? 60) }, out),
+    run: async (a, args, o, out) => (await repairCommand()).cmdRepair(a, args, { all: bool(o['all']), apply: bool(o['apply']), output: str(o['output']), waitSeconds: Number(o['wait-timeout'] ?? 60) }, out),
   },
   'check-privileges': {
     describe: 'check what this job\'s users need here and on the provider; print the GRANTs that are missing',
     run: async (a, args, _o, out) => {
       noArgs('check-privileges', args);
-      await cmdCheckPrivileges(a, out);
+      await (await checkPrivilegesCommand()).cmdCheckPrivileges(a, out);
     },
   },
-  'tag-dead': { describe: 'mark a node as dead on every reachable member', usage: 'NODE', run: (a, args, _o, out) => cmdTagDead(a, oneArg('tag-dead', 'node name', args), out) },
-  'tag-alive': { describe: 'undo tag-dead: mark a node alive on every reachable member', usage: 'NODE', run: (a, args, _o, out) => cmdTagAlive(a, oneArg('tag-alive', 'node name', args), out) },
-  'drop-node': { describe: 'remove a node from the cascade', usage: 'NODE', run: (a, args, o) => cmdDropNode(a, oneArg('drop-node', 'node name', args), bool(o['force'])) },
+  'tag-dead': { describe: 'mark a node as dead on every reachable member', usage: 'NODE', run: async (a, args, _o, out) => (await nodeControlCommands()).cmdTagDead(a, oneArg('tag-dead', 'node name', args), out) },
+  'tag-alive': { describe: 'undo tag-dead: mark a node alive on every reachable member', usage: 'NODE', run: async (a, args, _o, out) => (await nodeControlCommands()).cmdTagAlive(a, oneArg('tag-alive', 'node name', args), out) },
+  'drop-node': { describe: 'remove a node from the cascade', usage: 'NODE', run: async (a, args, o) => (await nodeControlCommands()).cmdDropNode(a, oneArg('drop-node', 'node name', args), bool(o['force'])) },
 };
 
 function addOptions(y: Argv): Argv {
@@ -345,7 +348,7 @@ export async function runAdminCli(argv: readonly string[], env: CliEnv): Promise
   if (command === 'worker') {
     if (args.length > 0) throw new UsageError(`worker takes no arguments (got: ${args.join(' ')})`);
     try {
-      await runWorkerForeground(job, log, env.signal ?? new AbortController().signal, env.onReload, warnings.warn);
+      await (await foregroundWorker()).runWorkerForeground(job, log, env.signal ?? new AbortController().signal, env.onReload, warnings.warn);
     } finally {
       await log.close();
     }

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // londisted --config londisted.yaml: hosts every job of jobs_dir. SIGHUP reloads the config and
 // the jobs directory; options, pidfile and signals are those of every daemon (core's runDaemon).
+// before anything that loads pg (see there)
+import '@skytools/core/runtime-globals';
 import { parseListenAddress, runDaemon, SKYTOOLS_TS_VERSION, StatusServer } from '@skytools/core';
 import { loadSupervisorConfig, sampleSupervisorConfig, STATUS_PAGE, Supervisor, supervisorMetrics, supervisorStatus } from '../index.js';
 

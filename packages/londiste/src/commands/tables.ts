@@ -89,11 +89,10 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
     admin.log.warning('--where on the root only filters the initial copy of its subscribers added later; set it on each subscriber');
   }
 
-  const local = await setTables(dst, admin.queue);
+  // the provider's connection is opened while the local table list is read
+  const [local, provider] = await Promise.all([setTables(dst, admin.queue), isRoot ? undefined : admin.providerDb()]);
   let src = local;
-  let provider: pg.Client | undefined;
-  if (!isRoot) {
-    provider = await admin.providerDb();
+  if (provider !== undefined) {
     src = await setTables(provider, admin.queue);
     await session.withTransaction(dst, () => syncTableList(admin, dst, src, local));
   }

@@ -2,8 +2,16 @@
 // londiste JOB.yaml COMMAND [ARGS] (JOB.ini: upstream's format): admin commands print results on stdout and log on stderr
 // (and to the job's logfile). Errors are one line on stderr and exit code 1. `londiste JOB worker` under a systemd unit of
 // Type=notify (londiste-worker@.service) tells systemd when it is ready, reloading and stopping.
+// before anything that loads pg (see there)
+import '@skytools/core/runtime-globals';
 import { CommandFailedError, createLogger, describeError, maskSecrets, serviceNotifier, type ClosableLogger, type ServiceNotifier } from '@skytools/core';
 import { runAdminCli } from '../admin-cli.js';
+
+// output piped into a reader that stopped early (`| head`): nothing more to say, not a crash
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(process.exitCode ?? 0);
+});
 
 const stop = new AbortController();
 let signals = 0;

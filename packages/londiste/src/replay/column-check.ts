@@ -40,9 +40,14 @@ export function columnMismatch(source: readonly ColumnInfo[], target: readonly C
   return problems;
 }
 
-/** columnMismatch of the provider's table `source` and the local table `dest`, read from both databases. */
+/** columnMismatch of what was read of both tables; nothing when either is not found (checked elsewhere). */
+export function columnProblems(source: readonly ColumnInfo[], target: readonly ColumnInfo[], computedHere: { generated: readonly string[]; identity: readonly string[] }): string[] {
+  if (source.length === 0 || target.length === 0) return [];
+  return columnMismatch(source, target, new Set(computedHere.generated), new Set(computedHere.identity));
+}
+
+/** columnProblems of the provider's table `source` and the local table `dest`, read from both databases. */
 export async function checkColumns(provider: pg.ClientBase, source: string, local: pg.ClientBase, dest: string): Promise<string[]> {
   const [src, dst, computed] = await Promise.all([catalog.tableColumns(provider, source), catalog.tableColumns(local, dest), catalog.computedColumns(local, dest)]);
-  if (src.length === 0 || dst.length === 0) return [];
-  return columnMismatch(src, dst, new Set(computed.generated), new Set(computed.identity));
+  return columnProblems(src, dst, computed);
 }

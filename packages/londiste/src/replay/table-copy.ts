@@ -14,7 +14,7 @@
 import type pg from 'pg';
 import { catalog, CopyRelay, londisteSql, pgDiagnostics, session, SkytoolsError, type ColumnInfo, type CopyRelayResult, type Logger } from '@skytools/core';
 import type { CopyProgress } from '../worker/job-stats.js';
-import { checkColumns } from './column-check.js';
+import { columnProblems } from './column-check.js';
 import { addConstraintSql, copyInSql, copyOutSql, dropConstraint, dropIndex, emptyTable, restoreStructure, type CopyFormat } from '../sql/copy-statements.js';
 import { copyCondition, setTableState, tableHandler, type TableState } from './table-state.js';
 
@@ -86,18 +86,24 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
   };
   task.signal?.addEventListener('abort', onAbort);
   try {
-    await setTableState(dst, log, task.queue, table.name, null, 'in-copy');
-    const problems = await checkColumns(src, task.sourceName, dst, table.dest);
+    // both sides' reads at once: each connection runs its own in turn, the two side by side
+    const [, dstColumns, computed, dstServer, srcColumns, srcServer] = await Promise.all([
+      setTableState(dst, log, task.queue, table.name, null, 'in-copy'),
+      catalog.tableColumns(dst, table.dest),
+      catalog.computedColumns(dst, table.dest),
+      session.whoAmI(dst),
+      catalog.tableColumns(src, task.sourceName),
+      session.whoAmI(src),
+    ]);
+    // generated columns here compute their own values; COPY refuses to write them
+    const skip = new Set(computed.generated);
+    const problems = columnProblems(srcColumns, dstColumns, computed);
     if (problems.length > 0) {
       throw new SkytoolsError(`${table.name}: cannot copy into ${table.dest}: ${problems.join(', ')}; alter the table here to match (the copy is retried)`);
     }
-    // generated columns here compute their own values; COPY refuses to write them
-    const skip = new Set((await catalog.computedColumns(dst, table.dest)).generated);
-    const dstColumns = await catalog.tableColumns(dst, table.dest);
-    const srcColumns = await catalog.tableColumns(src, task.sourceName);
     const dstCols = new Set(dstColumns.map((c) => c.name).filter((c) => !skip.has(c)));
     const cols = srcColumns.map((c) => c.name).filter((c) => dstCols.has(c));
-    const format = copyFormat(srcColumns, dstColumns, cols, (await session.whoAmI(src)).serverVersion, (await session.whoAmI(dst)).serverVersion);
+    const format = copyFormat(srcColumns, dstColumns, cols, srcServer.serverVersion, dstServer.serverVersion);
 
     if (task.mode === 'lead' && table.droppedDdl === null) await dropForMerge(task);
 

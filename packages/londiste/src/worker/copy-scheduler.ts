@@ -190,7 +190,14 @@ export class CopyScheduler {
     if (this.abort.signal.aborted) return;
     const { queue, log } = this.o;
     const applicationName = `${this.o.applicationName} copy`;
-    const db = await connect(this.o.localConnstr, { name: 'copy_dst', logger: log, applicationName });
+    // both connections opened at once; the provider's is closed again if the local one fails
+    const providerConnecting = connect(providerLocation, { name: 'copy_src', logger: log, applicationName });
+    // its failure is handled where it is awaited below; until then it must not count as unhandled
+    providerConnecting.catch(() => undefined);
+    const db = await connect(this.o.localConnstr, { name: 'copy_dst', logger: log, applicationName }).catch(async (err: unknown) => {
+      await providerConnecting.then((c) => c.end(), () => undefined).catch(() => undefined);
+      throw err;
+    });
     let provider: Awaited<ReturnType<typeof connect>> | undefined;
     const copied: string[] = [];
     try {
@@ -200,7 +207,7 @@ export class CopyScheduler {
         if (!records || this.abort.signal.aborted) return;
         await londisteSql.setTableError(db, queue, name, maskSecrets(describeError(err))).catch((e: unknown) => log.warning(`${name}: could not record the copy failure: ${describeError(e)}`));
       };
-      provider = await connect(providerLocation, { name: 'copy_src', logger: log, applicationName }).catch(async (err: unknown) => {
+      provider = await providerConnecting.catch(async (err: unknown) => {
         await recordFailure(first, err);
         throw err;
       });

@@ -2,6 +2,8 @@
 // pgq [--db CONNSTR] COMMAND ...: administer PgQ queues (upstream's qadmin). Results on stdout;
 // errors are one line on stderr and exit code 1. The database: --db, else PGQ_DB, else libpq's
 // PG* environment.
+// before anything that loads pg (see there)
+import '@skytools/core/runtime-globals';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import type pg from 'pg';

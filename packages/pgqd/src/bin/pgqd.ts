@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // pgqd pgqd.yaml (or upstream's pgqd.ini): the PgQ ticker daemon, in the foreground (systemd style). Options,
 // pidfile and signals are those of every daemon (core's runDaemon).
+// before anything that loads pg (see there)
+import '@skytools/core/runtime-globals';
 import { parseListenAddress, runDaemon, StatusServer } from '@skytools/core';
 import { loadPgqdConfig, PGQD_INI, PGQD_SPEC, PGQD_STATUS_PAGE, PgqdDaemon, pgqdMetrics, pgqdStatus, samplePgqdConfig } from '../index.js';
 
