@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type pg from 'pg';
 import { createSeedSchema, repoRoot, startCluster, type PgCluster } from '@skytools/harness';
 import { pgqNode, silentLogger } from '@skytools/core';
 
@@ -138,10 +139,14 @@ export class Rig {
     await londiste([this.srcJob, 'add-table', ...names]);
     this.startWorker();
     if (prepare !== undefined) await prepare();
-    const t0 = performance.now();
-    await londiste([this.leafJob, 'add-table', ...names]);
-    await until('tables in sync', timeoutMs, async () => (await tablesInSync(this.dst, this.leafDb, names)) >= names.length, 20);
-    return (performance.now() - t0) / 1000;
+    // one connection for the whole wait, opened before the clock starts: a new one every 20 ms
+    // forks a backend on the target it is timing
+    return this.dst.withClient(this.leafDb, async (probe) => {
+      const t0 = performance.now();
+      await londiste([this.leafJob, 'add-table', ...names]);
+      await until('tables in sync', timeoutMs, async () => (await tablesInSync(probe, names)) >= names.length, 20);
+      return (performance.now() - t0) / 1000;
+    });
   }
 
   /**
@@ -172,8 +177,10 @@ export class Rig {
   /** Copy `tables` of the leaf again (resync) and wait until all are ok again. */
   async resync(tables: string[], timeoutMs = 900_000): Promise<void> {
     const names = tables.map((t) => (t.includes('.') ? t : `digoal_01.${t}`));
-    await londiste([this.leafJob, 'resync', ...names]);
-    await until('tables in sync again', timeoutMs, async () => (await tablesInSync(this.dst, this.leafDb, names)) >= names.length, 20);
+    await this.dst.withClient(this.leafDb, async (probe) => {
+      await londiste([this.leafJob, 'resync', ...names]);
+      await until('tables in sync again', timeoutMs, async () => (await tablesInSync(probe, names)) >= names.length, 20);
+    });
   }
 
   startWorker(): void {
@@ -232,13 +239,12 @@ export class Rig {
 }
 
 /** How many of `names` (all the queue's tables when absent) are local and ok in `db` of `dst`. */
-export async function tablesInSync(dst: PgCluster, db: string, names?: readonly string[]): Promise<number> {
-  const r = await dst.query<{ n: number }>(
-    db,
+export async function tablesInSync(probe: pg.ClientBase, names?: readonly string[]): Promise<number> {
+  const r = await probe.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM londiste.get_table_list($1) WHERE local AND merge_state = 'ok' AND ($2::text[] IS NULL OR table_name = ANY ($2))`,
     [QUEUE, names ?? null],
   );
-  return r[0]?.n ?? 0;
+  return r.rows[0]?.n ?? 0;
 }
 
 /** Seconds until `consumer`, the worker of a leaf in `db` of the target, has applied every event committed so far. */
@@ -270,18 +276,25 @@ export class NativeReplica {
     if (prepare !== undefined) await prepare(rig.dst, db);
     const list = tables.map((t) => (t.includes('.') ? t : `digoal_01.${t}`)).join(', ');
     await rig.src.query(rig.srcDb, `CREATE PUBLICATION ${name} FOR TABLE ${list}`);
-    const t0 = performance.now();
-    await rig.dst.query(db, `CREATE SUBSCRIPTION ${name} CONNECTION '${rig.src.connectionString(rig.srcDb)}' PUBLICATION ${name}`);
     const replica = new NativeReplica(rig, db, name);
-    await replica.waitReady(tables.length);
-    return { replica, syncSeconds: (performance.now() - t0) / 1000 };
+    // the probe's connection opened before the clock starts, as for ours (Rig.addTables)
+    const syncSeconds = await rig.dst.withClient(db, async (probe) => {
+      const t0 = performance.now();
+      await probe.query(`CREATE SUBSCRIPTION ${name} CONNECTION '${rig.src.connectionString(rig.srcDb)}' PUBLICATION ${name}`);
+      await replica.waitReady(tables.length, undefined, probe);
+      return (performance.now() - t0) / 1000;
+    });
+    return { replica, syncSeconds };
   }
 
-  async waitReady(n: number, timeoutMs = 900_000): Promise<void> {
-    await until('the native subscription to be ready', timeoutMs, async () => {
-      const r = await this.rig.dst.query<{ n: number }>(this.db, `SELECT count(*)::int AS n FROM pg_subscription_rel WHERE srsubstate = 'r'`);
-      return (r[0]?.n ?? 0) >= n;
-    }, 20);
+  /** Until n tables are ready, asked every 20 ms on one connection (`probe`, else one opened for the wait). */
+  async waitReady(n: number, timeoutMs = 900_000, probe?: pg.ClientBase): Promise<void> {
+    const wait = (c: pg.ClientBase): Promise<unknown> =>
+      until('the native subscription to be ready', timeoutMs, async () => {
+        const r = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_subscription_rel WHERE srsubstate = 'r'`);
+        return (r.rows[0]?.n ?? 0) >= n;
+      }, 20);
+    await (probe === undefined ? this.rig.dst.withClient(this.db, wait) : wait(probe));
   }
 
   /** Add a table to publication and subscription; resolves once it is synchronised. */

@@ -55,7 +55,7 @@ export class UpstreamReplica {
     replica.run(['add-table', ...names]);
     const t0 = performance.now();
     replica.start();
-    await until('upstream Londiste to copy the tables', 1_800_000, async () => (await tablesInSync(rig.dst, db)) >= names.length, 100);
+    await rig.dst.withClient(db, (probe) => until('upstream Londiste to copy the tables', 1_800_000, async () => (await tablesInSync(probe)) >= names.length, 100));
     return { replica, syncSeconds: (performance.now() - t0) / 1000 };
   }
 

@@ -375,6 +375,12 @@ export async function tableOwnership(client: pg.ClientBase, fqname: string): Pro
   return r.rows[0];
 }
 
+/** May the session's user create objects (an index, a constraint's index) in the schema? */
+export async function canCreateIn(client: pg.ClientBase, schema: string): Promise<boolean> {
+  const r = await client.query<{ ok: boolean }>(`SELECT has_schema_privilege(current_user, $1, 'CREATE') AS ok`, [schema]);
+  return r.rows[0]?.ok === true;
+}
+
 /** May the session's user SELECT from the table? */
 export async function canSelect(client: pg.ClientBase, fqname: string): Promise<boolean> {
   const r = await client.query<{ ok: boolean }>(`SELECT has_table_privilege(current_user, $1::regclass, 'SELECT') AS ok`, [quoteFqname(fqname)]);

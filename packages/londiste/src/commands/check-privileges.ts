@@ -4,9 +4,9 @@
  * documented in docs/londiste.md is exactly these checks.
  */
 import type pg from 'pg';
-import { catalog, describeError, londisteSql, maskConnstr, parseConnstr, pgDiagnostics, session, UsageError } from '@skytools/core';
+import { catalog, describeError, londisteSql, maskConnstr, parseConnstr, pgDiagnostics, session, splitFqname, UsageError } from '@skytools/core';
 import type { NodeAdmin } from '../node-admin.js';
-import { alterOwner, grantReplicaRole, grantRole, grantSelect } from '../sql/grant-statements.js';
+import { alterOwner, grantCreateOnSchema, grantReplicaRole, grantRole, grantSelect } from '../sql/grant-statements.js';
 import type { Output } from './status.js';
 
 interface Check {
@@ -17,6 +17,8 @@ interface Check {
   why: string;
   /** The statement that gives it (run as a superuser on `where`). */
   fix: string;
+  /** Not needed, only advised: its absence is shown but is no failure. */
+  advised?: boolean;
 }
 
 async function roleCheck(db: pg.ClientBase, user: string, superuser: boolean, role: string, why: string): Promise<Check> {
@@ -49,6 +51,7 @@ export async function cmdCheckPrivileges(admin: NodeAdmin, out: Output): Promise
       fix: grantReplicaRole(me.user, serverVersion),
     });
   }
+  const copiedInto = new Set<string>();
   for (const t of tables) {
     const dest = t.dest_table ?? t.table_name;
     const own = await catalog.tableOwnership(db, dest);
@@ -59,6 +62,18 @@ export async function cmdCheckPrivileges(admin: NodeAdmin, out: Output): Promise
       why: info.node_type === 'root' ? 'add-table and remove-table create and drop its capture triggers' : 'the initial copy empties it, and drops and builds its keys and indexes again around the load (with CREATE on its schema)',
       fix: alterOwner(dest, me.user),
     });
+    copiedInto.add(splitFqname(dest).schema);
+  }
+  if (info.node_type !== 'root') {
+    for (const schema of [...copiedInto].sort()) {
+      local.push({
+        ok: me.superuser || (await catalog.canCreateIn(db, schema)),
+        advised: true,
+        need: `CREATE on schema ${schema}`,
+        why: 'not needed; with it an initial copy builds its table\'s keys and indexes after the rows instead of maintaining them row by row (faster)',
+        fix: grantCreateOnSchema(schema, me.user),
+      });
+    }
   }
   sections.push({ where: `this node ${info.node_name ?? '?'} (user ${me.user})`, checks: local });
 
@@ -88,8 +103,8 @@ export async function cmdCheckPrivileges(admin: NodeAdmin, out: Output): Promise
   for (const s of sections) {
     out(`${s.where}:`);
     for (const c of s.checks) {
-      if (!c.ok) missing += 1;
-      out(`  ${c.ok ? 'ok     ' : 'MISSING'} ${c.need}: ${c.why}${c.ok ? '' : `\n          fix: ${c.fix}`}`);
+      if (!c.ok && c.advised !== true) missing += 1;
+      out(`  ${c.ok ? 'ok     ' : c.advised === true ? 'advised' : 'MISSING'} ${c.need}: ${c.why}${c.ok ? '' : `\n          fix: ${c.fix}`}`);
     }
   }
   out('monitoring (status from any node): member of pgq_reader on every node, nothing else');

@@ -12,3 +12,5 @@ export const grantReplicaRole = (user: string, serverVersion: number): string =>
 export const alterOwner = (table: string, user: string): string => `ALTER TABLE ${quoteFqname(table)} OWNER TO ${quoteIdent(user)};`;
 
 export const grantSelect = (table: string, user: string): string => `GRANT SELECT ON ${quoteFqname(table)} TO ${quoteIdent(user)};`;
+
+export const grantCreateOnSchema = (schema: string, user: string): string => `GRANT CREATE ON SCHEMA ${quoteIdent(schema)} TO ${quoteIdent(user)};`;
