@@ -33,7 +33,9 @@ export const JOB_SPEC = {
   },
   batch_merge_events: {
     type: 'int',
-    default: 20000,
+    // a leaf draining a backlog of small rows: 20000 gave 101k events/s, 100000 108k on 2 cores
+    // (bench/README.md), with the worker's peak RSS at 114 MB
+    default: 100000,
     min: 0,
     describe: 'A leaf that is behind applies several ticks as one batch, up to about this many events\n(fewer round trips and commits while catching up); 0 applies tick by tick.',
   },
