@@ -7,7 +7,7 @@
 //
 // `node scripts/cli-bundle.mjs` builds it (npm run build does, after tsc); run-tests.mjs asks
 // staleBundles() so that no test runs a bundle older than the code it was built from.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -47,16 +47,20 @@ function newestJs(dir, skip, newest = 0) {
   return newest;
 }
 
-/** The bundles missing or older than a compiled module they are built from. */
+/** The bundles missing or older than a compiled module they are built from, or than the installed dependencies. */
 export function staleBundles() {
+  // npm ci rewrites this file: pg, yargs and the rest inside the bundle may have changed
+  const lock = join(ROOT, 'node_modules', '.package-lock.json');
+  const installed = existsSync(lock) ? statSync(lock).mtimeMs : 0;
   return BUNDLES.filter((b) => {
     const out = join(ROOT, b.out);
     if (!existsSync(out)) return true;
     const built = statSync(out).mtimeMs;
-    return b.from.some((d) => newestJs(join(ROOT, d), out) > built);
+    return installed > built || b.from.some((d) => newestJs(join(ROOT, d), out) > built);
   }).map((b) => b.out);
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+// run as a script (also through a symbolic link to it), not imported
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
   await bundleCli();
 }

@@ -38,6 +38,21 @@ export function runLondiste(args: readonly string[], env: NodeJS.ProcessEnv = {}
   return runScript(londisteBin(), args, env);
 }
 
+/**
+ * Run londiste with its standard output closed by the reader before it writes anything, as
+ * `londiste ... | head -0` would: its writes fail with EPIPE. Its exit code and standard error.
+ */
+export function runLondisteIntoClosedPipe(args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [londisteBin(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
 /** A temporary directory for job files; remove() deletes it. */
 export function jobDir(): { dir: string; write: (name: string, body: Record<string, string>) => string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'skytools-jobs-'));

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startCluster, testVersions, type PgCluster } from '@skytools/harness';
-import { jobDir, ok, refused, runLondiste } from '../cli/run-londiste.js';
+import { jobDir, ok, refused, runLondiste, runLondisteIntoClosedPipe } from '../cli/run-londiste.js';
 import { startTicker, startWorker, tableDigest, waitCaughtUp, waitFor, type RunningWorker } from './replication-env.js';
 
 const versions = testVersions();
@@ -68,6 +68,11 @@ describe(`least privilege, ${rootMajor} -> ${leafMajor}`, () => {
     assert.match(r.stdout, /MISSING owner of public\.acct \(now \S+\): .*\n +fix: ALTER TABLE public\.acct OWNER TO repl_dst;/);
     assert.match(r.stdout, /provider l_root at '.*user=repl_src.*' \(user repl_src\):\n {2}MISSING member of pgq_reader: .*\n +fix: GRANT pgq_reader TO repl_src;/);
     assert.match(r.stdout, /MISSING SELECT on public\.acct: .*\n +fix: GRANT SELECT ON public\.acct TO repl_src;/);
+    // read by a program that stopped early (| head): the same verdict, exit code 1, no crash
+    const piped = await runLondisteIntoClosedPipe([job['leaf'] ?? '', 'check-privileges']);
+    assert.equal(piped.code, 1, piped.stderr);
+    assert.match(piped.stderr, /check-privileges: 4 privileges missing/);
+    assert.doesNotMatch(piped.stderr, /EPIPE/);
     refused(await runLondiste([job['bare'] ?? '', 'pause']), 'pause as a user without grants', /permission denied for function \S+; see what this job's users lack with: londiste \S+ check-privileges/);
   });
 

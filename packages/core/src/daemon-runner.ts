@@ -54,6 +54,8 @@ function fail(message: string): never {
 export async function runDaemon<C extends DaemonConfig>(spec: DaemonSpec<C>, argv: readonly string[] = hideBin(process.argv)): Promise<void> {
   const args = await yargs([...argv])
     .scriptName(spec.name)
+    // yargs' own messages in English, like ours, whatever LANG says
+    .locale('en')
     .usage(`$0 [--config] FILE [-v|-q]\n\n${spec.describe}\nFILE is YAML${spec.importIni === undefined ? '' : ", or upstream's .ini"}.`)
     .command('$0 [file]', false, (y) => y.positional('file', { type: 'string', describe: 'configuration file (as --config)' }))
     .option('config', { alias: 'c', type: 'string', describe: 'configuration file' })

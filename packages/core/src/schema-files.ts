@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SkytoolsError } from './errors.js';
 
@@ -26,13 +26,15 @@ export const SCHEMAS: readonly { name: SchemaName; requires: readonly SchemaName
  * a packed @skytools/core carries: `make dist`), or the one of a @skytools/core installed in a
  * `node_modules/` there. Upwards, because this module may sit in packages/core/dist/ or bundled
  * into the londiste command's file (packages/londiste/dist/bin/, or a packed londiste's dist/bin/
- * with core in its node_modules/).
+ * with core in its node_modules/); never above a node_modules directory.
  */
 export function schemaDir(): string {
   const env = process.env['SKYTOOLS_SCHEMA_DIR'];
   if (env !== undefined && env !== '') return resolve(env);
   const start = dirname(fileURLToPath(import.meta.url));
-  for (let dir = start; ; dir = dirname(dir)) {
+  // not above a node_modules directory: what lies there belongs to other installations (a global
+  // npm prefix may hold another version's SQL)
+  for (let dir = start; basename(dir) !== 'node_modules'; dir = dirname(dir)) {
     for (const candidate of [join(dir, 'schema'), join(dir, 'node_modules', '@skytools', 'core', 'schema')]) {
       if (existsSync(join(candidate, 'pgq', 'install.sql'))) return candidate;
     }

@@ -300,6 +300,9 @@ export async function runAdminCli(argv: readonly string[], env: CliEnv): Promise
   const parser = addOptions(
     yargs([...argv])
       .scriptName('londiste')
+      // yargs' own messages in English, like ours, whatever LANG says (the londiste bundle has no
+      // yargs locale files anyway)
+      .locale('en')
       .usage(`$0 JOB.yaml COMMAND [ARGS] [options]\n$0 JOB.yaml -r|-s|-k\n$0 import-ini JOB.ini\n\nLondiste replication admin tool. JOB files are YAML, or upstream's .ini.\n\nCommands:\n${commandList()}`)
       .version(SKYTOOLS_TS_VERSION)
       .help()

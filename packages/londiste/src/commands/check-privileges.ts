@@ -62,18 +62,17 @@ export async function cmdCheckPrivileges(admin: NodeAdmin, out: Output): Promise
       why: info.node_type === 'root' ? 'add-table and remove-table create and drop its capture triggers' : 'the initial copy empties it, and drops and builds its keys and indexes again around the load (with CREATE on its schema)',
       fix: alterOwner(dest, me.user),
     });
-    copiedInto.add(splitFqname(dest).schema);
+    // a partitioned table's copy keeps its indexes (table-copy's dropForLoad): CREATE would not help it
+    if (info.node_type !== 'root' && !(await catalog.isPartitioned(db, dest))) copiedInto.add(splitFqname(dest).schema);
   }
-  if (info.node_type !== 'root') {
-    for (const schema of [...copiedInto].sort()) {
-      local.push({
-        ok: me.superuser || (await catalog.canCreateIn(db, schema)),
-        advised: true,
-        need: `CREATE on schema ${schema}`,
-        why: 'not needed; with it an initial copy builds its table\'s keys and indexes after the rows instead of maintaining them row by row (faster)',
-        fix: grantCreateOnSchema(schema, me.user),
-      });
-    }
+  for (const schema of [...copiedInto].sort()) {
+    local.push({
+      ok: me.superuser || (await catalog.canCreateIn(db, schema)),
+      advised: true,
+      need: `CREATE on schema ${schema}`,
+      why: 'not needed; with it an initial copy builds the keys and indexes of its tables after the rows instead of maintaining them row by row (faster)',
+      fix: grantCreateOnSchema(schema, me.user),
+    });
   }
   sections.push({ where: `this node ${info.node_name ?? '?'} (user ${me.user})`, checks: local });
 

@@ -89,8 +89,13 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
     admin.log.warning('--where on the root only filters the initial copy of its subscribers added later; set it on each subscriber');
   }
 
-  // the provider's connection is opened while the local table list is read
-  const [local, provider] = await Promise.all([setTables(dst, admin.queue), isRoot ? undefined : admin.providerDb()]);
+  // the provider's connection is opened while the local table list is read; both settle before
+  // an error goes on, so that an open connection is the admin's to close, and the local error wins
+  const [localRead, providerOpen] = await Promise.allSettled([setTables(dst, admin.queue), isRoot ? undefined : admin.providerDb()]);
+  if (localRead.status === 'rejected') throw localRead.reason;
+  if (providerOpen.status === 'rejected') throw providerOpen.reason;
+  const local = localRead.value;
+  const provider = providerOpen.value;
   let src = local;
   if (provider !== undefined) {
     src = await setTables(provider, admin.queue);

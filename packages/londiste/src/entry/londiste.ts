@@ -7,10 +7,12 @@ import '@skytools/core/runtime-globals';
 import { CommandFailedError, createLogger, describeError, maskSecrets, serviceNotifier, type ClosableLogger, type ServiceNotifier } from '@skytools/core';
 import { runAdminCli } from '../admin-cli.js';
 
-// output piped into a reader that stopped early (`| head`): nothing more to say, not a crash
+// output piped into a reader that stopped early (`| head`): the rest of the output goes nowhere,
+// and the command still finishes (a repair --apply must not stop half-way) with its own exit code
+let stdoutGone = false;
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code !== 'EPIPE') throw err;
-  process.exit(process.exitCode ?? 0);
+  stdoutGone = true;
 });
 
 const stop = new AbortController();
@@ -44,7 +46,9 @@ process.on('SIGHUP', () => {
 try {
   const code = await runAdminCli(process.argv.slice(2), {
     signal: stop.signal,
-    out: (line) => process.stdout.write(`${line}\n`),
+    out: (line) => {
+      if (!stdoutGone) process.stdout.write(`${line}\n`);
+    },
     // called once the worker holds its pidfile and starts: what READY=1 means for the other daemons too
     onReload: (fn) => {
       reload = fn;

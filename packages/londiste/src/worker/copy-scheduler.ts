@@ -190,12 +190,17 @@ export class CopyScheduler {
     if (this.abort.signal.aborted) return;
     const { queue, log } = this.o;
     const applicationName = `${this.o.applicationName} copy`;
-    // both connections opened at once; the provider's is closed again if the local one fails
+    // both connections opened at once; its failure is handled where it is awaited below, and
+    // until then it must not count as unhandled
     const providerConnecting = connect(providerLocation, { name: 'copy_src', logger: log, applicationName });
-    // its failure is handled where it is awaited below; until then it must not count as unhandled
     providerConnecting.catch(() => undefined);
-    const db = await connect(this.o.localConnstr, { name: 'copy_dst', logger: log, applicationName }).catch(async (err: unknown) => {
-      await providerConnecting.then((c) => c.end(), () => undefined).catch(() => undefined);
+    // the provider's connection when the turn ends before taking it: closed once it is open,
+    // without holding up the turn's failure (a provider that does not answer may take its timeout)
+    const dropProvider = (): void => {
+      void providerConnecting.then((c) => c.end(), () => undefined).catch(() => undefined);
+    };
+    const db = await connect(this.o.localConnstr, { name: 'copy_dst', logger: log, applicationName }).catch((err: unknown) => {
+      dropProvider();
       throw err;
     });
     let provider: Awaited<ReturnType<typeof connect>> | undefined;
@@ -243,7 +248,8 @@ export class CopyScheduler {
         }
       }
     } finally {
-      await provider?.end().catch(() => undefined);
+      if (provider === undefined) dropProvider();
+      else await provider.end().catch(() => undefined);
       if (copied.length === 0) {
         await db.end().catch(() => undefined);
       } else {

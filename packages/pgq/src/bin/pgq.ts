@@ -20,6 +20,8 @@ const str = (v: unknown): string => String(v);
 
 const args = await yargs(hideBin(process.argv))
   .scriptName('pgq')
+  // yargs' own messages in English, like ours, whatever LANG says
+  .locale('en')
   .usage('$0 [--db CONNSTR] COMMAND\n\nAdminister PgQ queues: create and drop them, register consumers, look at lag and retries.')
   .option('db', { type: 'string', describe: 'connection string of the queue database (default: $PGQ_DB, else the PG* environment)' })
   .command('create-queue <queue>', 'create a queue', (y) => y.positional('queue', { type: 'string', demandOption: true }), (a) => set((c, out) => admin.createQueue(c, out, str(a.queue))))
