@@ -17,6 +17,29 @@ export const BUNDLES = [
   { entry: 'packages/londiste/dist/entry/londiste.js', out: 'packages/londiste/dist/bin/londiste.js', from: ['packages/core/dist', 'packages/pgq/dist', 'packages/londiste/dist'] },
 ];
 
+/**
+ * yargs, cliui and wrap-ansi import string-width, which builds an Intl.Segmenter and large Unicode
+ * regular expressions as it loads: about 30 ms of every start (two versions of it are bundled), for
+ * help and usage text only. In the bundle each import of it gets a stand-in that loads the real
+ * module the first time it measures a string (esbuild evaluates a require()d module lazily).
+ */
+const lazyStringWidth = {
+  name: 'lazy-string-width',
+  setup(build) {
+    build.onResolve({ filter: /^string-width$/ }, async (args) => {
+      if (args.pluginData === 'real') return undefined;
+      const real = await build.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: 'real' });
+      if (real.errors.length > 0) return { errors: real.errors };
+      return { path: real.path, namespace: 'lazy-string-width' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'lazy-string-width' }, (args) => ({
+      contents: `let real;\nexport default function stringWidth(text, options) {\n  real ??= require(${JSON.stringify(args.path)}).default;\n  return real(text, options);\n}\n`,
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
 export async function bundleCli() {
   // esbuild is a development dependency: imported here only, never at run time
   const { build } = await import('esbuild');
@@ -32,6 +55,7 @@ export async function bundleCli() {
       external: ['pg-native'],
       // the bundled CommonJS dependencies require Node's own modules
       banner: { js: "import { createRequire as bundleCreateRequire } from 'node:module';\nconst require = bundleCreateRequire(import.meta.url);" },
+      plugins: [lazyStringWidth],
       logLevel: 'warning',
     });
   }
