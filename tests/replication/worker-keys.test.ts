@@ -2,9 +2,9 @@
 // root and leaf databases, ticks made by hand with pgq.ticker() so that every tick is known.
 //   - loop_delay 60s: a change still arrives soon after its tick (the worker LISTENs to pgq_tick);
 //   - batch_merge_events 0: a leaf that is behind applies tick by tick;
-//   - batch_merge_events 100: it merges ticks into batches of at most 100 events, each read while
-//     the one before it is applied (read_ahead false: each in its turn; a tick arriving meanwhile
-//     makes the read-ahead dropped);
+//   - batch_merge_events 100: it merges ticks into batches of at most 100 events, with read_ahead
+//     each read while the one before it is applied (read_ahead false, the default: each in its
+//     turn; a tick arriving meanwhile makes the read-ahead dropped);
 // Each case has its own leaf database and ends with the leaf equal to the root (row count and
 // checksum). Batch sizes come from the worker's debug lines `batch B (tick T): N events`,
 // the number of batches also from pgq.batch_id_seq.
@@ -181,7 +181,7 @@ describe(`leaf worker keys (loop_delay wake-up, batch_merge_events), PostgreSQL 
     let t4 = '';
     try {
       await gate.query('SELECT pg_advisory_lock(4711)');
-      w = run(leafJob(leaf, { loop_delay: '200ms', loglevel: 'debug', batch_merge_events: '100' }));
+      w = run(leafJob(leaf, { loop_delay: '200ms', loglevel: 'debug', batch_merge_events: '100', read_ahead: 'true' }));
       const tail = (): string => w?.output().split('\n').slice(-20).join('\n') ?? '';
       // the first batch (two ticks, 83 events with the setup's) waits in its apply ...
       await waitFor('the leaf applying the gated row', 60_000, async () => {
@@ -225,7 +225,7 @@ describe(`leaf worker keys (loop_delay wake-up, batch_merge_events), PostgreSQL 
    */
   const catchUpInTurn = async (root: string, leaf: string, leafJob: (leaf: string, keys: Record<string, string>) => string, ticks: string[], timeoutMs: number): Promise<string> => {
     const last = ticks.at(-1) ?? '';
-    const w = run(leafJob(leaf, { loop_delay: '200ms', loglevel: 'debug', batch_merge_events: '100' }));
+    const w = run(leafJob(leaf, { loop_delay: '200ms', loglevel: 'debug', batch_merge_events: '100', read_ahead: 'true' }));
     try {
       await waitLeafAt(leaf, last, timeoutMs, w);
     } finally {
@@ -341,7 +341,7 @@ describe(`leaf worker keys (loop_delay wake-up, batch_merge_events), PostgreSQL 
     });
 
     it('batch_merge_events 100: it merges ticks into batches of at most 100 events', async () => {
-      const r = await catchUp(env.leaves[1] ?? '', { batch_merge_events: '100' });
+      const r = await catchUp(env.leaves[1] ?? '', { batch_merge_events: '100', read_ahead: 'true' });
       const lines = batchLines(r.output);
       const diag = JSON.stringify(lines.map((l) => `tick ${l.tick}: ${l.events}`));
       assert.equal(lines.reduce((s, l) => s + l.events, 0), 1200 + 6200, `every event applied once: ${diag}`);
@@ -382,7 +382,7 @@ describe(`leaf worker keys (loop_delay wake-up, batch_merge_events), PostgreSQL 
         last = (await c.query<{ t: string }>(`SELECT pgq.ticker('q')::text AS t`)).rows[0]?.t ?? '';
       });
       const leaf = env.leaves[2] ?? '';
-      const w = run(env.leafJob(leaf, { loop_delay: '60s', loglevel: 'debug', batch_merge_events: '100' }));
+      const w = run(env.leafJob(leaf, { loop_delay: '60s', loglevel: 'debug', batch_merge_events: '100', read_ahead: 'true' }));
       try {
         // THE POINT OF THE TEST: the bound, well under one loop_delay
         await waitLeafAt(leaf, last, 30_000, w);

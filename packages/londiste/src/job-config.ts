@@ -41,8 +41,11 @@ export const JOB_SPEC = {
   },
   read_ahead: {
     type: 'bool',
-    default: true,
-    describe: "While a leaf that is behind applies a merged batch, its provider connection reads the next\none (up to batch_merge_events events, at most 32 MB kept per job): the provider's query and\ntransfer are hidden behind the apply; false reads each batch in its turn.",
+    // with batches merged up to 100000 events the provider's rows stream into the target's COPY as
+    // they come, so reading ahead hid nothing: drains over loopback 102-106k events/s with it
+    // against 118-119k without, over 20 and 50 ms round trips within 2 % (bench/README.md)
+    default: false,
+    describe: "While a leaf that is behind applies a merged batch, its provider connection reads the next\none (up to batch_merge_events events, at most 32 MB kept per job): the provider's query and\ntransfer are hidden behind the apply. For a provider over a link slower than the target's COPY\n(bandwidth-limited); false (the default) reads each batch in its turn, streamed into the stage.",
   },
   copy_retry_max: {
     type: 'duration',
