@@ -19,7 +19,7 @@ export const BUNDLES = [
 
 /**
  * yargs, cliui and wrap-ansi import string-width, which builds an Intl.Segmenter and large Unicode
- * regular expressions as it loads: about 30 ms of every start (two versions of it are bundled), for
+ * regular expressions as it loads: 23-34 ms of every start (two versions, three copies bundled), for
  * help and usage text only. In the bundle each import of it gets a stand-in that loads the real
  * module the first time it measures a string (esbuild evaluates a require()d module lazily).
  */
@@ -71,11 +71,12 @@ function newestJs(dir, skip, newest = 0) {
   return newest;
 }
 
-/** The bundles missing or older than a compiled module they are built from, or than the installed dependencies. */
+/** The bundles missing or older than a compiled module they are built from, the installed dependencies or this script. */
 export function staleBundles() {
-  // npm ci rewrites this file: pg, yargs and the rest inside the bundle may have changed
+  // npm ci rewrites this file: pg, yargs and the rest inside the bundle may have changed; and
+  // this script's own changes (its plugin, its options) make a different bundle
   const lock = join(ROOT, 'node_modules', '.package-lock.json');
-  const installed = existsSync(lock) ? statSync(lock).mtimeMs : 0;
+  const installed = Math.max(existsSync(lock) ? statSync(lock).mtimeMs : 0, statSync(fileURLToPath(import.meta.url)).mtimeMs);
   return BUNDLES.filter((b) => {
     const out = join(ROOT, b.out);
     if (!existsSync(out)) return true;
@@ -85,6 +86,13 @@ export function staleBundles() {
 }
 
 // run as a script (also through a symbolic link to it), not imported
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) {
+const invokedAs = (arg) => {
+  try {
+    return pathToFileURL(realpathSync(arg)).href;
+  } catch {
+    return undefined;
+  }
+};
+if (process.argv[1] !== undefined && import.meta.url === invokedAs(process.argv[1])) {
   await bundleCli();
 }

@@ -93,7 +93,7 @@ export function bulkApply(name: string, srcMajor: number, dstMajor: number): Ben
           await native.enable(false);
           rig.startWorker();
           await rig.waitCaughtUp();
-          // the catch-up (the anchors' events of the case before, in merged batches read ahead)
+          // the catch-up (the anchors' events of the case before, in merged batches)
           // is not the one batch this case measures: its peak is reported apart
           const catchUpPid = rig.pids.worker;
           const catchUpPeak = catchUpPid === undefined ? NaN : peakRssMb(catchUpPid);

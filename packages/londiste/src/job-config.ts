@@ -43,9 +43,9 @@ export const JOB_SPEC = {
     type: 'bool',
     // with batches merged up to 100000 events the provider's rows stream into the target's COPY as
     // they come, so reading ahead hid nothing: drains over loopback 102-106k events/s with it
-    // against 118-119k without, over 20 and 50 ms round trips within 2 % (bench/README.md)
+    // against 118-119k without, -3 % at a 20 ms round trip, +1 % at 50 ms (bench/README.md)
     default: false,
-    describe: "While a leaf that is behind applies a merged batch, its provider connection reads the next\none (up to batch_merge_events events, at most 32 MB kept per job): the provider's query and\ntransfer are hidden behind the apply. For a provider over a link slower than the target's COPY\n(bandwidth-limited); false (the default) reads each batch in its turn, streamed into the stage.",
+    describe: "While a leaf that is behind applies a merged batch, its provider connection reads the next\none (up to batch_merge_events events, at most 32 MB kept per job): the provider's query and\ntransfer are hidden behind the apply. For a provider over a link slower than the target's COPY\n(bandwidth-limited), with batch_merge_events lowered to about 20000 to fit the 32 MB; false (the\ndefault) reads each batch in its turn, streamed into the stage.",
   },
   copy_retry_max: {
     type: 'duration',

@@ -195,7 +195,9 @@ export class CopyScheduler {
     const providerConnecting = connect(providerLocation, { name: 'copy_src', logger: log, applicationName });
     providerConnecting.catch(() => undefined);
     // the provider's connection when the turn ends before taking it: closed once it is open,
-    // without holding up the turn's failure (a provider that does not answer may take its timeout)
+    // without holding up the turn's failure (a provider that does not answer may take its timeout);
+    // meanwhile the slot is free again, so for that moment the job may hold one connection more
+    // than pool_size
     const dropProvider = (): void => {
       void providerConnecting.then((c) => c.end(), () => undefined).catch(() => undefined);
     };
