@@ -21,10 +21,15 @@ export function runScript(script: string, args: readonly string[], env: NodeJS.P
   return runProgram(process.execPath, [script, ...args], { env });
 }
 
-/** Run any program to completion (upstream's londiste in interop tests), capturing its output. */
-export function runProgram(command: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<RunResult> {
+/**
+ * Run any program to completion (upstream's londiste in interop tests), capturing its output.
+ * `closedStdout`: its standard output is closed by the reader before it writes anything, as
+ * `| head -0` would (its writes fail with EPIPE; stdout comes back empty).
+ */
+export function runProgram(command: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; closedStdout?: boolean } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, [...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env }, ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }) });
+    if (opts.closedStdout === true) child.stdout.destroy();
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -38,19 +43,9 @@ export function runLondiste(args: readonly string[], env: NodeJS.ProcessEnv = {}
   return runScript(londisteBin(), args, env);
 }
 
-/**
- * Run londiste with its standard output closed by the reader before it writes anything, as
- * `londiste ... | head -0` would: its writes fail with EPIPE. Its exit code and standard error.
- */
-export function runLondisteIntoClosedPipe(args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [londisteBin(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.destroy();
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr }));
-  });
+/** Run londiste with its standard output closed before it writes anything (runProgram's closedStdout). */
+export function runLondisteIntoClosedPipe(args: readonly string[]): Promise<RunResult> {
+  return runProgram(process.execPath, [londisteBin(), ...args], { closedStdout: true });
 }
 
 /** A temporary directory for job files; remove() deletes it. */

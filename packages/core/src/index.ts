@@ -3,6 +3,7 @@
  * ./internal.ts (`@skytools/core/internal`), not here.
  */
 export { SkytoolsError, UsageError, describeError, pgDiagnostics, type SkytoolsErrorOptions } from './errors.js';
+export { SQLSTATE } from './sqlstate.js';
 export { quoteIdent, quoteLiteral, quoteFqname, splitFqname } from './identifiers.js';
 export { parseConnstr, formatConnstr, maskConnstr, maskSecrets, type ConnParams } from './connstr.js';
 export { SKYTOOLS_TS_VERSION } from './version.js';

@@ -3,7 +3,7 @@
  * argv, a logger and an output function; this module never touches the console itself.
  */
 import yargs, { type Argv } from 'yargs';
-import { ConfigWarnings, describeError, formatDuration, iniToYaml, writeNewFile, killPidfile, pgDiagnostics, signalPidfile, SKYTOOLS_TS_VERSION, UsageError, type ClosableLogger, type LogLevel, type NodeType } from '@skytools/core';
+import { ConfigWarnings, describeError, formatDuration, iniToYaml, killPidfile, pgDiagnostics, signalPidfile, SKYTOOLS_TS_VERSION, SQLSTATE, UsageError, writeNewFile, type ClosableLogger, type LogLevel, type NodeType } from '@skytools/core';
 import { JOB_INI, JOB_SPEC, loadJobConfig, sampleJobConfig, type JobConfig } from './job-config.js';
 import { NodeAdmin } from './node-admin.js';
 import type { Output } from './commands/status.js';
@@ -284,10 +284,10 @@ function copyNodeOptions(o: Opts): { copyNode: string | undefined; findCopyNode:
  * rolled back, so nothing changed), and a missing privilege (42501: check-privileges).
  */
 function explainError(err: unknown, job: JobConfig, command: string, args: readonly string[]): unknown {
-  if (pgDiagnostics(err).code === '42501') {
+  if (pgDiagnostics(err).code === SQLSTATE.insufficientPrivilege) {
     return new UsageError(`${describeError(err)}; see what this job's users lack with: londiste ${job.file} check-privileges`, { cause: err });
   }
-  if (pgDiagnostics(err).code !== '55P03') return err;
+  if (pgDiagnostics(err).code !== SQLSTATE.lockNotAvailable) return err;
   const what = [command, ...args].join(' ');
   return new UsageError(
     `${what}: ${describeError(err)}: another session holds a lock on a table this command changes, and lock_timeout (${formatDuration(job.lock_timeout)} in ${job.file}) ran out; nothing was changed: retry when the lock is released, or raise lock_timeout`,

@@ -172,12 +172,15 @@ export async function isPartitioned(client: pg.ClientBase, fqname: string): Prom
 
 /**
  * May this session drop and build the table's keys and indexes again: it acts as the table's
- * owner, and may create in its schema (owning the table is not enough to create an index)?
+ * owner, and may create in its schema (owning the table is not enough to create an index)? Never
+ * for a partitioned table: its indexes take their partitions' with them, with what those carry of
+ * their own (names, replica identity, tablespaces), and building them needs CREATE in every
+ * partition's schema.
  */
 export async function mayRebuildIndexes(client: pg.ClientBase, fqname: string): Promise<boolean> {
   const { schema, name } = splitFqname(fqname);
   const r = await client.query<{ ok: boolean }>(
-    `SELECT pg_has_role(c.relowner, 'USAGE') AND has_schema_privilege(n.oid, 'CREATE') AS ok
+    `SELECT c.relkind <> 'p' AND pg_has_role(c.relowner, 'USAGE') AND has_schema_privilege(n.oid, 'CREATE') AS ok
        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = $1 AND c.relname = $2`,
     [schema, name],

@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import { quoteFqname, quoteLiteral } from '../identifiers.js';
 import { pgDiagnostics } from '../errors.js';
+import { SQLSTATE } from '../sqlstate.js';
 
 export type Isolation = 'read committed' | 'repeatable read' | 'serializable';
 
@@ -61,7 +62,7 @@ export async function canSetReplicaRole(client: pg.ClientBase): Promise<boolean>
     await setLocalReplicaRole(client);
     return true;
   } catch (err) {
-    if ((err as { code?: string }).code !== '42501') throw err;
+    if ((err as { code?: string }).code !== SQLSTATE.insufficientPrivilege) throw err;
     return false;
   } finally {
     await rollback(client);

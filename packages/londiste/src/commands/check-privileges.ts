@@ -4,7 +4,7 @@
  * documented in docs/londiste.md is exactly these checks.
  */
 import type pg from 'pg';
-import { catalog, describeError, londisteSql, maskConnstr, parseConnstr, pgDiagnostics, session, splitFqname, UsageError } from '@skytools/core';
+import { catalog, describeError, londisteSql, maskConnstr, parseConnstr, pgDiagnostics, session, splitFqname, SQLSTATE, UsageError } from '@skytools/core';
 import type { NodeAdmin } from '../node-admin.js';
 import { alterOwner, grantCreateOnSchema, grantReplicaRole, grantRole, grantSelect } from '../sql/grant-statements.js';
 import type { Output } from './status.js';
@@ -32,7 +32,7 @@ export async function cmdCheckPrivileges(admin: NodeAdmin, out: Output): Promise
   try {
     info = await admin.localNodeInfo();
   } catch (err) {
-    if (pgDiagnostics(err).code !== '42501') throw err;
+    if (pgDiagnostics(err).code !== SQLSTATE.insufficientPrivilege) throw err;
     // without it nothing else of the node can be read: the first grant, then the rest
     out(`this node (user ${me.user}):`);
     out(`  MISSING member of pgq_admin: the worker and the admin commands run the pgq, pgq_node and londiste functions\n          fix: ${grantRole('pgq_admin', me.user)}`);

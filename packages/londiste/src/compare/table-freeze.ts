@@ -12,7 +12,7 @@
  * (about one tick: it catches up to the newest tick before the lock), not for the reading.
  */
 import type pg from 'pg';
-import { catalog, connect, pgDiagnostics, pgq, pgqNode, session, SkytoolsError, sleep, urlDecode, type ColumnInfo, type Logger } from '@skytools/core';
+import { catalog, connect, pgDiagnostics, pgq, pgqNode, session, SkytoolsError, sleep, SQLSTATE, urlDecode, type ColumnInfo, type Logger } from '@skytools/core';
 import type { NodeAdmin } from '../node-admin.js';
 import { freezeLockKeys } from '../worker/job-lock.js';
 
@@ -68,7 +68,7 @@ async function freezeWorker(admin: NodeAdmin, worker: string, waitMs: number, co
     return client;
   } catch (err) {
     await client.end().catch(() => undefined);
-    if (pgDiagnostics(err).code === '55P03') {
+    if (pgDiagnostics(err).code === SQLSTATE.lockNotAvailable) {
       throw new SkytoolsError(`${command}: the worker of this node did not finish its batch within ${String(waitMs / 1000)}s; nothing was read`, { cause: err });
     }
     throw err;

@@ -12,7 +12,7 @@
  * when every key has one event, and a hash join when they are a good share of the table.
  */
 import type pg from 'pg';
-import { catalog, session, SkytoolsError } from '@skytools/core';
+import { catalog, session, SkytoolsError, SQLSTATE } from '@skytools/core';
 import { StageStatements } from '../sql/apply-statements.js';
 import { applyNet, applyNetSql, countRangeEvents, firstEventWithoutKey, layoutColumns, NET, rangeRepeatsKeys, setNestedLoops, type NetCounts, type RowEventRange } from '../sql/batch-stage-statements.js';
 import type { TableMeta } from './table-meta.js';
@@ -29,7 +29,6 @@ import type { TableMeta } from './table-meta.js';
 const BIG_RANGE_EVENTS = 10_000;
 const HASH_JOIN_SHARE = 4;
 
-const UNIQUE_VIOLATION = '23505';
 
 /** Savepoints a batch may still take (see TableApplier.writeNew); its BatchApplier refills it. */
 export interface SavepointBudget {
@@ -127,7 +126,7 @@ export class TableApplier {
     if (this.meta.deferrableKey) return upsert();
     if (this.hadRows || this.savepoints.left <= 0) return upsert();
     this.savepoints.left -= 1;
-    const c = await session.unlessFails(this.client, UNIQUE_VIOLATION, plain);
+    const c = await session.unlessFails(this.client, SQLSTATE.uniqueViolation, plain);
     if (c !== undefined) return c;
     this.hadRows = true;
     this.insertConflicts += 1;

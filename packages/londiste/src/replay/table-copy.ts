@@ -12,7 +12,7 @@
  * part copies its rows into the bare table without touching it (londiste._coordinate_copy).
  */
 import type pg from 'pg';
-import { catalog, CopyRelay, londisteSql, pgDiagnostics, session, SkytoolsError, type ColumnInfo, type CopyRelayResult, type Logger } from '@skytools/core';
+import { catalog, CopyRelay, londisteSql, pgDiagnostics, session, SkytoolsError, SQLSTATE, type ColumnInfo, type CopyRelayResult, type Logger } from '@skytools/core';
 import type { CopyProgress } from '../worker/job-stats.js';
 import { columnProblems } from './column-check.js';
 import { addConstraintSql, copyInSql, copyOutSql, dropConstraint, dropIndex, emptyTable, restoreStructure, type CopyFormat } from '../sql/copy-statements.js';
@@ -201,20 +201,18 @@ async function dropForMerge(task: CopyTask): Promise<void> {
  * foreign key points at their index, the index carries more than the constraint says (replica
  * identity, ...) or another object depends on the constraint (a view grouping by the key); then
  * its other indexes. Returns the statements that put them back, in order, and how many of them
- * are constraints (the first ones). `guarded`: nothing is dropped without the privileges to build
- * it again (CREATE on the schema besides owning the table), nor of a partitioned table: its indexes take
- * their partitions' with them, and what those carry of their own (names, replica identity,
- * tablespaces), and building them needs CREATE in every partition's schema.
+ * are constraints (the first ones). `guarded`: nothing is dropped unless catalog.mayRebuildIndexes
+ * (the privileges to build it again; not of a partitioned table).
  */
 async function dropForLoad(dst: pg.Client, dest: string, guarded = true): Promise<{ restore: string[]; keys: number }> {
-  if (guarded && (!(await catalog.mayRebuildIndexes(dst, dest)) || (await catalog.isPartitioned(dst, dest)))) return { restore: [], keys: 0 };
+  if (guarded && !(await catalog.mayRebuildIndexes(dst, dest))) return { restore: [], keys: 0 };
   const indexes = await catalog.tableIndexes(dst, dest);
   const fkTargets = new Set(indexes.filter((i) => i.foreignKeyTarget).map((i) => i.name));
   const kept = new Set(indexes.filter((i) => i.keepsMore).map((i) => i.name));
   const constraints = (await catalog.tableConstraints(dst, dest)).filter((c) => c.type !== 'c' && (c.index === null || (!fkTargets.has(c.index) && !kept.has(c.index))));
   const restore: string[] = [];
   for (const c of constraints) {
-    const gone = await session.unlessFails(dst, DEPENDENT_OBJECTS_STILL_EXIST, () => dropConstraint(dst, dest, c.name).then(() => true));
+    const gone = await session.unlessFails(dst, SQLSTATE.dependentObjectsStillExist, () => dropConstraint(dst, dest, c.name).then(() => true));
     if (gone === true) restore.push(addConstraintSql(dest, c.name, c.def));
   }
   const keys = restore.length;
@@ -226,10 +224,6 @@ async function dropForLoad(dst: pg.Client, dest: string, guarded = true): Promis
   return { restore, keys };
 }
 
-const DEPENDENT_OBJECTS_STILL_EXIST = '2BP01';
-const UNIQUE_VIOLATION = '23505';
-const EXCLUSION_VIOLATION = '23P01';
-
 /** The keys and indexes dropped for the load built again; a key the copied rows break is named with the rows. */
 async function restoreAfterLoad(dst: pg.Client, table: TableState, restore: readonly string[]): Promise<void> {
   for (const ddl of restore) {
@@ -237,7 +231,7 @@ async function restoreAfterLoad(dst: pg.Client, table: TableState, restore: read
       await restoreStructure(dst, ddl);
     } catch (err) {
       const { code, detail } = pgDiagnostics(err);
-      if (code !== UNIQUE_VIOLATION && code !== EXCLUSION_VIOLATION) throw err;
+      if (code !== SQLSTATE.uniqueViolation && code !== SQLSTATE.exclusionViolation) throw err;
       throw new SkytoolsError(
         `${table.name}: the copied rows break a key of ${table.dest} here (${(err as Error).message}${detail === undefined ? '' : `: ${detail}`}); the provider's rows do not satisfy it: drop or change that key here, or clean the provider's rows (the copy is retried)`,
         { cause: err },

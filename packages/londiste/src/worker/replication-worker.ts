@@ -3,7 +3,7 @@
  * most one batch. Errors are recorded on the node and retried on fresh connections with back-off;
  * an idle worker sleeps until a tick, an add-table/resync, a finished copy, or its timeout.
  */
-import { Backoff, describeError, maskSecrets, pgDiagnostics, pgq, pgqNode, SkytoolsError, WakeLatch, type Logger, type TickHub, type WorkerState } from '@skytools/core';
+import { Backoff, describeError, maskSecrets, pgDiagnostics, pgq, pgqNode, SkytoolsError, SQLSTATE, WakeLatch, type Logger, type TickHub, type WorkerState } from '@skytools/core';
 import type pg from 'pg';
 import type { JobConfig } from '../job-config.js';
 import { loadTableStates } from '../replay/table-state.js';
@@ -111,7 +111,7 @@ export class ReplicationWorker {
         backoff.reset();
       } catch (err) {
         if (signal.aborted) break;
-        const hint = pgDiagnostics(err).code === '42501' ? `; see what this job's users lack with: londiste ${this.job.file} check-privileges` : '';
+        const hint = pgDiagnostics(err).code === SQLSTATE.insufficientPrivilege ? `; see what this job's users lack with: londiste ${this.job.file} check-privileges` : '';
         const msg = maskSecrets(describeError(err)) + hint;
         this.log.error(`Job ${this.job.job_name} got error: ${msg}`);
         this.stats.failed(msg);

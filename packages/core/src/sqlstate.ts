@@ -1,0 +1,11 @@
+/**
+ * The SQLSTATE codes the code reacts to, by PostgreSQL's condition names (Appendix A of its
+ * manual): one place to read them, instead of bare five-character literals where they are used.
+ */
+export const SQLSTATE = {
+  uniqueViolation: '23505',
+  exclusionViolation: '23P01',
+  dependentObjectsStillExist: '2BP01',
+  insufficientPrivilege: '42501',
+  lockNotAvailable: '55P03',
+} as const;
