@@ -31,7 +31,7 @@ export type { PgqEvent, BatchInfo } from './sql/pgq-batch.js';
 export type { NewEvent } from './sql/pgq.js';
 export type { NodeInfoRow, MemberInfo, NodeType, WorkerState } from './sql/pgq-node.js';
 export type { TableRow, SeqRow, TableErrorRow } from './sql/londiste.js';
-export type { ColumnInfo, IndexInfo, ConstraintInfo } from './sql/catalog.js';
+export type { ColumnInfo, IndexInfo, ConstraintInfo, TableTraits } from './sql/catalog.js';
 
 /** The SQL APIs, one typed module each: functions that take a client and return typed rows. */
 export * as pgq from './sql/pgq.js';

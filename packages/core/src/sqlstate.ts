@@ -8,4 +8,6 @@ export const SQLSTATE = {
   dependentObjectsStillExist: '2BP01',
   insufficientPrivilege: '42501',
   lockNotAvailable: '55P03',
+  undefinedFunction: '42883',
+  invalidSchemaName: '3F000',
 } as const;

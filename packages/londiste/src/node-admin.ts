@@ -5,7 +5,7 @@
  * close().
  */
 import type pg from 'pg';
-import { connect, maskConnstr, pgqNode, session, SkytoolsError, UsageError, type Logger, type MemberInfo, type NodeInfoRow } from '@skytools/core';
+import { connect, maskConnstr, pgDiagnostics, pgqNode, session, SkytoolsError, SQLSTATE, UsageError, type Logger, type MemberInfo, type NodeInfoRow } from '@skytools/core';
 import type { JobConfig } from './job-config.js';
 
 export class NodeAdmin {
@@ -69,10 +69,12 @@ export class NodeAdmin {
   async localNodeInfo(): Promise<NodeInfoRow> {
     if (this.nodeInfoCache !== undefined) return this.nodeInfoCache;
     const db = await this.db();
-    if (!(await pgqNode.isInstalled(db))) {
-      throw new UsageError(`no cascade node in ${maskConnstr(this.job.db)}: pgq_node is not installed; run create-root, create-branch or create-leaf first`);
-    }
-    const row = await pgqNode.getNodeInfo(db, this.queue);
+    // asked straight away (every command starts here): pgq_node missing shows as its function missing
+    const row = await pgqNode.getNodeInfo(db, this.queue).catch((err: unknown) => {
+      const { code } = pgDiagnostics(err);
+      if (code !== SQLSTATE.undefinedFunction && code !== SQLSTATE.invalidSchemaName) throw err;
+      throw new UsageError(`no cascade node in ${maskConnstr(this.job.db)}: pgq_node is not installed; run create-root, create-branch or create-leaf first`, { cause: err });
+    });
     if (row === undefined || row.node_type === null || row.ret_code >= 400) {
       const list = await pgqNode.nodeQueues(db);
       throw new UsageError(

@@ -8,15 +8,31 @@ import { quoteFqname, quoteIdent, splitFqname } from '../identifiers.js';
 
 export type RelKind = 'table' | 'sequence';
 
+/**
+ * The names (each once: a name given twice would double its rows) with their schemas and relation
+ * names side by side, for the `unnest($1, $2, $3)` of the queries by list.
+ */
+function splitAll(fqnames: readonly string[]): [string[], string[], string[]] {
+  const names = [...new Set(fqnames)];
+  const parts = names.map(splitFqname);
+  return [names, parts.map((p) => p.schema), parts.map((p) => p.name)];
+}
+
 /** Does `fqname` exist as a table (plain or partitioned) or a sequence? */
 export async function relationExists(client: pg.ClientBase, fqname: string, kind: RelKind): Promise<boolean> {
-  const { schema, name } = splitFqname(fqname);
-  const r = await client.query(
-    `SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind = ANY ($3::"char"[])`,
-    [schema, name, kind === 'table' ? ['r', 'p'] : ['S']],
+  return (await relationsExisting(client, [fqname], kind)).has(fqname);
+}
+
+/** Which of the names exist as `kind` here (relationExists of several in one round trip). */
+export async function relationsExisting(client: pg.ClientBase, fqnames: readonly string[], kind: RelKind): Promise<Set<string>> {
+  const r = await client.query<{ fq: string }>(
+    `SELECT t.fq FROM unnest($1::text[], $2::text[], $3::text[]) AS t(fq, nsp, rel)
+       JOIN pg_catalog.pg_namespace n ON n.nspname = t.nsp
+       JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.rel
+      WHERE c.relkind = ANY ($4::"char"[])`,
+    [...splitAll(fqnames), kind === 'table' ? ['r', 'p'] : ['S']],
   );
-  return (r.rowCount ?? 0) > 0;
+  return new Set(r.rows.map((x) => x.fq));
 }
 
 export interface ColumnInfo {
@@ -42,25 +58,37 @@ export interface ColumnInfo {
 
 /** The live columns of a table in attnum order; empty when the table does not exist. */
 export async function tableColumns(client: pg.ClientBase, fqname: string): Promise<ColumnInfo[]> {
-  const { schema, name } = splitFqname(fqname);
-  const r = await client.query<ColumnInfo>(
-    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull,
+  return (await columnsOf(client, [fqname])).get(fqname) ?? [];
+}
+
+
+/** tableColumns of several tables in one round trip: name → its columns (absent: no such table). */
+export async function columnsOf(client: pg.ClientBase, fqnames: readonly string[]): Promise<Map<string, ColumnInfo[]>> {
+  const r = await client.query<ColumnInfo & { fq: string }>(
+    `SELECT t.fq, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, a.attnotnull AS notnull,
             pg_get_expr(d.adbin, d.adrelid) AS def,
             coalesce(a.attnum = ANY (i.indkey::int2[]), false) AS pk, ty.typcategory::text AS category,
             (ty.oid < 16384 AND ty.typsend::oid <> 0 AND ty.typreceive::oid <> 0 AND ty.typtype IN ('b', 'r', 'm')
              AND el.oid < 16384 AND el.typtype IN ('b', 'r', 'm') AND el.typname NOT LIKE 'reg%') AS builtin
-       FROM pg_catalog.pg_class c
-       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       FROM unnest($1::text[], $2::text[], $3::text[]) AS t(fq, nsp, rel)
+       JOIN pg_catalog.pg_namespace n ON n.nspname = t.nsp
+       JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.rel
        JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
        JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid
        JOIN pg_catalog.pg_type el ON el.oid = coalesce(nullif(ty.typelem, 0), ty.oid)
        LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
        LEFT JOIN pg_catalog.pg_index i ON i.indrelid = c.oid AND i.indisprimary
-      WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
-      ORDER BY a.attnum`,
-    [schema, name],
+      WHERE c.relkind IN ('r', 'p')
+      ORDER BY t.fq, a.attnum`,
+    splitAll(fqnames),
   );
-  return r.rows;
+  const out = new Map<string, ColumnInfo[]>();
+  for (const { fq, ...col } of r.rows) {
+    const list = out.get(fq) ?? [];
+    if (list.length === 0) out.set(fq, list);
+    list.push(col);
+  }
+  return out;
 }
 
 /**
@@ -82,14 +110,19 @@ export async function primaryKeyDeferrable(client: pg.ClientBase, fqname: string
 
 /** Whether the table has a primary key; null when there is no such table. */
 export async function hasPrimaryKey(client: pg.ClientBase, fqname: string): Promise<boolean | null> {
-  const { schema, name } = splitFqname(fqname);
-  const r = await client.query<{ has_pk: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS has_pk
-       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE n.nspname = $1 AND c.relname = $2`,
-    [schema, name],
+  return (await primaryKeysOf(client, [fqname])).get(fqname) ?? null;
+}
+
+/** hasPrimaryKey of several relations in one round trip: name → whether it has one (absent: no such relation). */
+export async function primaryKeysOf(client: pg.ClientBase, fqnames: readonly string[]): Promise<Map<string, boolean>> {
+  const r = await client.query<{ fq: string; has_pk: boolean }>(
+    `SELECT t.fq, EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS has_pk
+       FROM unnest($1::text[], $2::text[], $3::text[]) AS t(fq, nsp, rel)
+       JOIN pg_catalog.pg_namespace n ON n.nspname = t.nsp
+       JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.rel`,
+    splitAll(fqnames),
   );
-  return r.rows[0]?.has_pk ?? null;
+  return new Map(r.rows.map((x) => [x.fq, x.has_pk]));
 }
 
 export interface IndexInfo {
@@ -170,34 +203,34 @@ export async function isPartitioned(client: pg.ClientBase, fqname: string): Prom
   return (r.rowCount ?? 0) > 0;
 }
 
-/**
- * May this session drop and build the table's keys and indexes again: it acts as the table's
- * owner, and may create in its schema (owning the table is not enough to create an index)? Never
- * for a partitioned table: its indexes take their partitions' with them, with what those carry of
- * their own (names, replica identity, tablespaces), and building them needs CREATE in every
- * partition's schema.
- */
-export async function mayRebuildIndexes(client: pg.ClientBase, fqname: string): Promise<boolean> {
+/** What a copy into a table needs to know of it before it empties it (see tableTraits). */
+export interface TableTraits {
+  /** Declaratively partitioned (PARTITION BY: its partitions hold the rows). */
+  partitioned: boolean;
+  /**
+   * May this session drop and build the table's keys and indexes again: it acts as the table's
+   * owner, and may create in its schema (owning the table is not enough to create an index)? Never
+   * for a partitioned table: its indexes take their partitions' with them, with what those carry of
+   * their own (names, replica identity, tablespaces), and building them needs CREATE in every
+   * partition's schema.
+   */
+  mayRebuildIndexes: boolean;
+  /** Other tables reference it by foreign key (which makes TRUNCATE refuse it). */
+  referencedByOthers: boolean;
+}
+
+/** The table's traits in one round trip; all false when there is no such table. */
+export async function tableTraits(client: pg.ClientBase, fqname: string): Promise<TableTraits> {
   const { schema, name } = splitFqname(fqname);
-  const r = await client.query<{ ok: boolean }>(
-    `SELECT c.relkind <> 'p' AND pg_has_role(c.relowner, 'USAGE') AND has_schema_privilege(n.oid, 'CREATE') AS ok
+  const r = await client.query<TableTraits>(
+    `SELECT c.relkind = 'p' AS partitioned,
+            c.relkind <> 'p' AND pg_has_role(c.relowner, 'USAGE') AND has_schema_privilege(n.oid, 'CREATE') AS "mayRebuildIndexes",
+            EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.contype = 'f' AND k.confrelid = c.oid AND k.conrelid <> k.confrelid) AS "referencedByOthers"
        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = $1 AND c.relname = $2`,
     [schema, name],
   );
-  return r.rows[0]?.ok === true;
-}
-
-/** Do other tables reference this one by foreign key (which makes TRUNCATE refuse it)? */
-export async function isReferencedByOthers(client: pg.ClientBase, fqname: string): Promise<boolean> {
-  const { schema, name } = splitFqname(fqname);
-  const r = await client.query(
-    `SELECT 1 FROM pg_catalog.pg_constraint c
-       JOIN pg_catalog.pg_class t ON t.oid = c.confrelid JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace
-      WHERE c.contype = 'f' AND n.nspname = $1 AND t.relname = $2 AND c.conrelid <> c.confrelid LIMIT 1`,
-    [schema, name],
-  );
-  return (r.rowCount ?? 0) > 0;
+  return r.rows[0] ?? { partitioned: false, mayRebuildIndexes: false, referencedByOthers: false };
 }
 
 export interface ConstraintInfo {
@@ -332,18 +365,36 @@ export async function estimatedRows(client: pg.ClientBase, fqname: string): Prom
  * GENERATED ALWAYS ones also in `identityAlways`, written only with OVERRIDING SYSTEM VALUE). From
  * information_schema, which has these columns on every supported server version.
  */
-export async function computedColumns(client: pg.ClientBase, fqname: string): Promise<{ generated: string[]; identity: string[]; identityAlways: string[] }> {
-  const { schema, name } = splitFqname(fqname);
-  const r = await client.query<{ column_name: string; generated: boolean; identity: string | null }>(
-    `SELECT column_name::text, is_generated = 'ALWAYS' AS generated, identity_generation::text AS identity
-       FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2`,
-    [schema, name],
+export async function computedColumns(client: pg.ClientBase, fqname: string): Promise<ComputedColumns> {
+  return (await computedColumnsOf(client, [fqname])).get(fqname) ?? { generated: [], identity: [], identityAlways: [] };
+}
+
+export interface ComputedColumns {
+  generated: string[];
+  identity: string[];
+  identityAlways: string[];
+}
+
+/** computedColumns of several tables in one round trip: name → its columns (absent: none, or no such table). */
+export async function computedColumnsOf(client: pg.ClientBase, fqnames: readonly string[]): Promise<Map<string, ComputedColumns>> {
+  const r = await client.query<{ fq: string; column_name: string; generated: boolean; identity: string | null }>(
+    `SELECT t.fq, c.column_name::text, c.is_generated = 'ALWAYS' AS generated, c.identity_generation::text AS identity
+       FROM unnest($1::text[], $2::text[], $3::text[]) AS t(fq, nsp, rel)
+       JOIN information_schema.columns c ON c.table_schema = t.nsp AND c.table_name = t.rel`,
+    splitAll(fqnames),
   );
-  return {
-    generated: r.rows.filter((c) => c.generated).map((c) => c.column_name),
-    identity: r.rows.filter((c) => c.identity !== null).map((c) => c.column_name),
-    identityAlways: r.rows.filter((c) => c.identity === 'ALWAYS').map((c) => c.column_name),
-  };
+  const out = new Map<string, ComputedColumns>();
+  for (const c of r.rows) {
+    let cols = out.get(c.fq);
+    if (cols === undefined) {
+      cols = { generated: [], identity: [], identityAlways: [] };
+      out.set(c.fq, cols);
+    }
+    if (c.generated) cols.generated.push(c.column_name);
+    if (c.identity !== null) cols.identity.push(c.column_name);
+    if (c.identity === 'ALWAYS') cols.identityAlways.push(c.column_name);
+  }
+  return out;
 }
 
 /** What the session's user may do, for check-privileges: superuser, role membership, table rights. */

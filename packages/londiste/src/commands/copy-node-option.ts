@@ -42,12 +42,19 @@ function describe(node: string, isProvider: boolean): string {
 }
 
 /** Where the tables are checked and copied from, by the options; `provider` is the provider's connection. */
-export async function resolveCopyFrom(admin: NodeAdmin, o: CopyNodeOptions, provider: pg.Client, tables: readonly string[]): Promise<CopyFrom> {
+export async function resolveCopyFrom(
+  admin: NodeAdmin,
+  o: CopyNodeOptions,
+  provider: pg.Client,
+  tables: readonly string[],
+  /** The provider's table states when the caller has read them already. */
+  providerStates?: Map<string, TableState>,
+): Promise<CopyFrom> {
   const info = await admin.localNodeInfo();
   const providerNode = info.provider_node ?? 'provider';
   const viaProvider = async (attr: string | undefined): Promise<CopyFrom> => ({
     db: provider,
-    tables: await loadTableStates(provider, admin.queue),
+    tables: providerStates ?? (await loadTableStates(provider, admin.queue)),
     label: describe(providerNode, true),
     attr,
     close: () => Promise.resolve(),

@@ -6,6 +6,7 @@ import { catalog, CommandFailedError, formatDisplayTable, londisteSql, quietLogg
 import { tableErrorLine } from '../node-status-loader.js';
 import type { NodeAdmin } from '../node-admin.js';
 import { checkColumns } from '../replay/column-check.js';
+import { loadTableStates, type TableState } from '../replay/table-state.js';
 import { expandObjectArgs, fqName, parseObjectArg } from '../object-args.js';
 import { createTable, loadTableDefinition, type CreateLevel } from '../sql/table-ddl.js';
 import { checkCopyNodeOptions, resolveCopyFrom, type CopyFrom, type CopyNodeOptions } from './copy-node-option.js';
@@ -42,8 +43,15 @@ interface SetTable {
 }
 
 async function setTables(client: pg.ClientBase, queue: string): Promise<Map<string, SetTable>> {
-  const rows = await londisteSql.getTableList(client, queue);
-  return new Map(rows.map((r) => [r.table_name, { table_name: r.table_name, local: r.local, dest_table: r.dest_table ?? r.table_name }]));
+  return setTablesOf(await loadTableStates(client, queue));
+}
+
+function setTablesOf(states: ReadonlyMap<string, TableState>): Map<string, SetTable> {
+  return new Map([...states.values()].map((t) => [t.name, { table_name: t.name, local: t.local, dest_table: t.dest }]));
+}
+
+function sameNames(a: ReadonlyMap<string, unknown>, b: ReadonlyMap<string, unknown>): boolean {
+  return a.size === b.size && [...a.keys()].every((k) => b.has(k));
 }
 
 /** Make the local table list mirror the provider's (tables added or removed upstream since). */
@@ -97,9 +105,11 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
   const local = localRead.value;
   const provider = providerOpen.value;
   let src = local;
-  if (provider !== undefined) {
-    src = await setTables(provider, admin.queue);
-    await session.withTransaction(dst, () => syncTableList(admin, dst, src, local));
+  // read once: the provider's list for the local one to follow, and its tables' states for the checks
+  const providerStates = provider === undefined ? undefined : await loadTableStates(provider, admin.queue);
+  if (providerStates !== undefined) {
+    src = setTablesOf(providerStates);
+    if (!sameNames(src, local)) await session.withTransaction(dst, () => syncTableList(admin, dst, src, local));
   }
 
   const createLevel: CreateLevel | undefined = o.createFull ? 'full' : o.create ? 'minimal' : undefined;
@@ -111,7 +121,7 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
   });
   // where the tables' rows come from (the provider, or the node --copy-node names or
   // --find-copy-node finds): the tables are checked there; the events still come from the provider
-  const from = provider === undefined ? undefined : await resolveCopyFrom(admin, o, provider, tables);
+  const from = provider === undefined ? undefined : await resolveCopyFrom(admin, o, provider, tables, providerStates);
   try {
     await addTables(admin, o, { isRoot, tables, src, from, handler, needsTable, createLevel, destArg });
   } finally {
@@ -151,9 +161,10 @@ async function addTables(admin: NodeAdmin, o: AddTableOptions, p: AddPlan): Prom
 
   // londiste.local_add_table refuses a table without primary key; find them all before adding any
   if (needsTable && (!o.noTriggers || !isRoot)) {
+    const keys = await catalog.primaryKeysOf(dst, tables.map((t) => fqName(destArg ?? t)));
     for (const tbl of tables) {
       const dest = fqName(destArg ?? tbl);
-      if ((await catalog.hasPrimaryKey(dst, dest)) === false) {
+      if (keys.get(dest) === false) {
         const desc = dest === tbl ? tbl : `${tbl}(${dest})`;
         admin.log.error(`Primary key missing on table: ${desc}`);
         throw new CommandFailedError(400, `Primary key missing on table: ${desc}`);
@@ -176,24 +187,28 @@ async function addTables(admin: NodeAdmin, o: AddTableOptions, p: AddPlan): Prom
 
   // a subscriber's table must hold every column its provider sends; find every misfit before adding any
   if (!isRoot && needsTable) {
+    const checked = tables.filter(copyable);
+    const pairs = checked.map((tbl) => ({ source: sourceName(tbl), dest: fqName(destArg ?? tbl) }));
+    const found = await checkColumns(srcDb, dst, pairs);
     const misfits: string[] = [];
-    for (const tbl of tables) {
-      if (!copyable(tbl)) continue;
+    checked.forEach((tbl, i) => {
       const dest = fqName(destArg ?? tbl);
-      const problems = await checkColumns(srcDb, sourceName(tbl), dst, dest);
+      const problems = found[i] ?? [];
       if (problems.length > 0) misfits.push(`${dest === tbl ? tbl : `${tbl}(${dest})`}: ${problems.join(', ')}`);
-    }
+    });
     if (misfits.length > 0) {
       throw new UsageError(`the provider's columns do not fit here: ${misfits.join('; ')}; nothing was changed (alter the tables here to match, or create them with --create)`);
     }
   }
 
   const tgargs = [...triggerArgs(o), ...(handler?.impl.triggerArgs?.(handler.choice.args) ?? [])];
+  // asked for all at once: the first add (the worker starts its copy then) does not wait for the others' answers
+  const existing = await catalog.relationsExisting(dst, tables.map((t) => fqName(destArg ?? t)), 'table');
   for (const tbl of tables) {
     if (!isRoot && !o.expectSync && !copyable(tbl)) continue;
     const dest = fqName(destArg ?? tbl);
     const desc = dest === tbl ? tbl : `${tbl}(${dest})`;
-    const exists = await catalog.relationExists(dst, dest, 'table');
+    const exists = existing.has(dest);
     if (createLevel !== undefined && !exists) {
       const srcName = sourceName(tbl);
       if (cannotCreate.has(tbl)) {

@@ -46,8 +46,13 @@ export function columnProblems(source: readonly ColumnInfo[], target: readonly C
   return columnMismatch(source, target, new Set(computedHere.generated), new Set(computedHere.identity));
 }
 
-/** columnProblems of the provider's table `source` and the local table `dest`, read from both databases. */
-export async function checkColumns(provider: pg.ClientBase, source: string, local: pg.ClientBase, dest: string): Promise<string[]> {
-  const [src, dst, computed] = await Promise.all([catalog.tableColumns(provider, source), catalog.tableColumns(local, dest), catalog.computedColumns(local, dest)]);
-  return columnProblems(src, dst, computed);
+/**
+ * columnProblems of each pair's provider table `source` and local table `dest`, read from both
+ * databases at once (one round trip each side, whatever the number of tables).
+ */
+export async function checkColumns(provider: pg.ClientBase, local: pg.ClientBase, pairs: readonly { source: string; dest: string }[]): Promise<string[][]> {
+  const dests = pairs.map((p) => p.dest);
+  const [src, dst, computed] = await Promise.all([catalog.columnsOf(provider, pairs.map((p) => p.source)), catalog.columnsOf(local, dests), catalog.computedColumnsOf(local, dests)]);
+  const none = { generated: [], identity: [] };
+  return pairs.map((p) => columnProblems(src.get(p.source) ?? [], dst.get(p.dest) ?? [], computed.get(p.dest) ?? none));
 }

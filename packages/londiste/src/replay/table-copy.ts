@@ -12,7 +12,7 @@
  * part copies its rows into the bare table without touching it (londiste._coordinate_copy).
  */
 import type pg from 'pg';
-import { catalog, CopyRelay, londisteSql, pgDiagnostics, session, SkytoolsError, SQLSTATE, type ColumnInfo, type CopyRelayResult, type Logger } from '@skytools/core';
+import { catalog, CopyRelay, londisteSql, pgDiagnostics, session, SkytoolsError, SQLSTATE, type ColumnInfo, type CopyRelayResult, type Logger, type TableTraits } from '@skytools/core';
 import type { CopyProgress } from '../worker/job-stats.js';
 import { columnProblems } from './column-check.js';
 import { addConstraintSql, copyInSql, copyOutSql, dropConstraint, dropIndex, emptyTable, restoreStructure, type CopyFormat } from '../sql/copy-statements.js';
@@ -87,11 +87,12 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
   task.signal?.addEventListener('abort', onAbort);
   try {
     // both sides' reads at once: each connection runs its own in turn, the two side by side
-    const [, dstColumns, computed, dstServer, srcColumns, srcServer] = await Promise.all([
-      setTableState(dst, log, task.queue, table.name, null, 'in-copy'),
+    const [, dstColumns, computed, dstServer, traits, srcColumns, srcServer] = await Promise.all([
+      table.state === 'in-copy' ? undefined : setTableState(dst, log, task.queue, table.name, null, 'in-copy'),
       catalog.tableColumns(dst, table.dest),
       catalog.computedColumns(dst, table.dest),
       session.whoAmI(dst),
+      catalog.tableTraits(dst, table.dest),
       catalog.tableColumns(src, task.sourceName),
       session.whoAmI(src),
     ]);
@@ -105,7 +106,7 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
     const cols = srcColumns.map((c) => c.name).filter((c) => dstCols.has(c));
     const format = copyFormat(srcColumns, dstColumns, cols, srcServer.serverVersion, dstServer.serverVersion);
 
-    if (task.mode === 'lead' && table.droppedDdl === null) await dropForMerge(task);
+    if (task.mode === 'lead' && table.droppedDdl === null) await dropForMerge(task, traits);
 
     // each phase's milliseconds, for the debug line at the end (where a slow copy spends its time)
     const phases: [string, number][] = [];
@@ -119,14 +120,13 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
     await session.begin(src, { isolation: 'repeatable read', readOnly: true });
     const snapshot = await (task.snapshot ?? catalog.currentSnapshot)(src);
 
-    await session.begin(dst);
-    await session.setLocalReplicaRole(dst);
+    await session.beginReplica(dst);
     const empties = task.mode === 'alone' && table.attrs['skip_truncate'] !== '1';
     // rows kept (skip_truncate) would be sorted again for nothing, and would fail a key only at the end
-    const dropped = empties ? await dropForLoad(dst, table.dest) : { restore: [], keys: 0 };
+    const dropped = empties && traits.mayRebuildIndexes ? await dropForLoad(dst, table.dest) : { restore: [], keys: 0 };
     if (empties) {
       // the copy puts back the referenced rows that a DELETE (replica role) takes away
-      await emptyTable(dst, table.dest, await catalog.isReferencedByOthers(dst, table.dest), tableHandler(table).impl.copyEmptiesChildren === true);
+      await emptyTable(dst, table.dest, traits, tableHandler(table).impl.copyEmptiesChildren === true);
     }
     phase(`snapshot, ${String(dropped.keys)} keys and ${String(dropped.restore.length - dropped.keys)} indexes dropped${empties ? ', table emptied' : ''}`);
 
@@ -177,14 +177,13 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
  * it. A retry after a failed copy finds dropped_ddl set and does not empty the table again: the
  * other parts may have copied into it meanwhile.
  */
-async function dropForMerge(task: CopyTask): Promise<void> {
+async function dropForMerge(task: CopyTask, traits: TableTraits): Promise<void> {
   const { dst, table, log } = task;
-  await session.begin(dst);
+  await session.beginReplica(dst);
   try {
-    await session.setLocalReplicaRole(dst);
-    // unguarded, as before: whether the lead dropped anything (dropped_ddl) steers the parts' states
-    const { restore, keys } = await dropForLoad(dst, table.dest, false);
-    if (table.attrs['skip_truncate'] !== '1') await emptyTable(dst, table.dest, await catalog.isReferencedByOthers(dst, table.dest));
+    // whatever mayRebuildIndexes says: whether the lead dropped anything (dropped_ddl) steers the parts' states
+    const { restore, keys } = await dropForLoad(dst, table.dest);
+    if (table.attrs['skip_truncate'] !== '1') await emptyTable(dst, table.dest, traits);
     await londisteSql.localSetTableStruct(dst, log, task.queue, table.name, restore.length === 0 ? null : `${restore.join(';\n')};`);
     await session.commit(dst);
     log.info(`${table.name}: leads the copies of merged table ${table.dest}: ${String(keys)} constraints and ${String(restore.length - keys)} indexes dropped until every part has copied`);
@@ -201,11 +200,10 @@ async function dropForMerge(task: CopyTask): Promise<void> {
  * foreign key points at their index, the index carries more than the constraint says (replica
  * identity, ...) or another object depends on the constraint (a view grouping by the key); then
  * its other indexes. Returns the statements that put them back, in order, and how many of them
- * are constraints (the first ones). `guarded`: nothing is dropped unless catalog.mayRebuildIndexes
- * (the privileges to build it again; not of a partitioned table).
+ * are constraints (the first ones). A copy calls it only when TableTraits.mayRebuildIndexes (the
+ * privileges to build them again; not for a partitioned table).
  */
-async function dropForLoad(dst: pg.Client, dest: string, guarded = true): Promise<{ restore: string[]; keys: number }> {
-  if (guarded && !(await catalog.mayRebuildIndexes(dst, dest))) return { restore: [], keys: 0 };
+async function dropForLoad(dst: pg.Client, dest: string): Promise<{ restore: string[]; keys: number }> {
   const indexes = await catalog.tableIndexes(dst, dest);
   const fkTargets = new Set(indexes.filter((i) => i.foreignKeyTarget).map((i) => i.name));
   const kept = new Set(indexes.filter((i) => i.keepsMore).map((i) => i.name));

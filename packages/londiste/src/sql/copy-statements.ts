@@ -4,7 +4,7 @@
  * first, the keys and secondary indexes dropped for the load and rebuilt after it, ANALYZE.
  */
 import type pg from 'pg';
-import { catalog, quoteFqname, quoteIdent, splitFqname } from '@skytools/core';
+import { quoteFqname, quoteIdent, splitFqname, type TableTraits } from '@skytools/core';
 import { onlyKeyword } from './apply-statements.js';
 
 /** Binary when both sides have the same built-in types (see table-copy's copyFormat), text otherwise. */
@@ -25,9 +25,9 @@ export function copyInSql(dest: string, columns: readonly string[], format: Copy
  * Empty the table before the copy: TRUNCATE, or, for a table other tables reference (TRUNCATE
  * refuses it), a DELETE, which under the replica role leaves their rows alone.
  */
-export async function emptyTable(client: pg.ClientBase, fqname: string, referenced: boolean, withChildren = false): Promise<void> {
-  const only = withChildren ? '' : onlyKeyword(await catalog.isPartitioned(client, fqname));
-  await client.query(referenced ? `DELETE FROM ${only}${quoteFqname(fqname)}` : `TRUNCATE ${only}${quoteFqname(fqname)}`);
+export async function emptyTable(client: pg.ClientBase, fqname: string, traits: Pick<TableTraits, 'partitioned' | 'referencedByOthers'>, withChildren = false): Promise<void> {
+  const only = withChildren ? '' : onlyKeyword(traits.partitioned);
+  await client.query(traits.referencedByOthers ? `DELETE FROM ${only}${quoteFqname(fqname)}` : `TRUNCATE ${only}${quoteFqname(fqname)}`);
 }
 
 /** Drop an index of the table (named in the table's schema). */

@@ -46,6 +46,8 @@ export interface CopySourceContext {
   db: pg.Client;
   /** This node's provider (idle). */
   provider: pg.Client;
+  /** The provider's table states, read already or being read. */
+  providerStates?: Promise<Map<string, TableState>>;
   log: Logger;
   applicationName: string;
   /**
@@ -83,12 +85,13 @@ export const ROOT_ONLY_AS_PROVIDER = 'a root is a copy source only for its own s
 
 /** The copy source of table t (its copy_node attribute, or the provider). */
 export async function openCopySource(ctx: CopySourceContext, t: TableState): Promise<CopySource> {
+  const providerStates = (): Promise<Map<string, TableState>> => ctx.providerStates ?? loadTableStates(ctx.provider, ctx.queue);
+  const wanted = t.attrs['copy_node'] ?? null;
+  // the usual case: no need to ask this node which node its provider is
+  if (wanted === null || wanted === '') return providerSource(ctx, 'provider', (await providerStates()).get(t.name));
   const info = await pgqNode.getNodeInfo(ctx.db, ctx.queue);
   const providerNode = info?.provider_node ?? 'provider';
-  const wanted = t.attrs['copy_node'] ?? null;
-  if (wanted === null || wanted === '' || wanted === providerNode) {
-    return providerSource(ctx, providerNode, (await loadTableStates(ctx.provider, ctx.queue)).get(t.name));
-  }
+  if (wanted === providerNode) return providerSource(ctx, providerNode, (await providerStates()).get(t.name));
   if (wanted === info?.node_name) throw new SkytoolsError(`${t.name}: copy_node=${wanted} is this node itself; change it with resync --copy-node=NODE`);
   if (wanted === '?') return findUpwards(ctx, t, providerNode);
 
