@@ -201,6 +201,12 @@ describe(`initial copy under load, PostgreSQL ${srcMajor} -> ${dstMajor}`, () =>
       await tablesOk('par', () => w);
       await waitCaughtUp(src, 'db', dst, 'par', 'q', 'leaf_par', 60_000, () => w.output());
       await sameAsSource('par', 'after parallel copies');
+      // the copied tables are analyzed once the job's copies have ended (analyze_count counts
+      // ANALYZE statements, not autovacuum's); the statistics reach the view within a second or so
+      await waitFor('every copied table analyzed', 30_000, async () => {
+        const r = await dst.query<{ n: number }>('par', `SELECT count(*)::int AS n FROM pg_stat_user_tables WHERE schemaname = 'digoal_01' AND analyze_count > 0`);
+        return r[0]?.n === TABLES.length ? true : undefined;
+      }, () => w.output());
     } finally {
       await w.stop();
     }

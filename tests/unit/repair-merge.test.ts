@@ -54,7 +54,7 @@ describe('repair merge', () => {
 });
 
 describe('column fit', () => {
-  const col = (name: string, type: string, category: string, more: Partial<ColumnInfo> = {}): ColumnInfo => ({ name, type, category, notnull: false, def: null, pk: false, builtin: true, ...more });
+  const col = (name: string, type: string, category: string, more: Partial<ColumnInfo> = {}): ColumnInfo => ({ name, type, category, notnull: false, def: null, pk: false, builtin: true, generated: false, identity: '', ...more });
   it('accepts the same columns, widened types, anything into text, nullable or defaulted extras', () => {
     const src = [col('id', 'integer', 'N', { pk: true, notnull: true }), col('v', 'character varying(10)', 'S'), col('n', 'integer', 'N')];
     const dst = [col('id', 'bigint', 'N', { pk: true, notnull: true }), col('v', 'text', 'S'), col('n', 'text', 'S'), col('extra', 'text', 'S'), col('d', 'integer', 'N', { notnull: true, def: '0' })];

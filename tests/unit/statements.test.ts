@@ -40,8 +40,8 @@ describe('per-table statements', () => {
   it('create a renamed table with its key, and in full mode its defaults, constraints and indexes', () => {
     const def = {
       columns: [
-        { name: 'id', type: 'integer', notnull: true, def: "nextval('user_info_id_seq'::regclass)", pk: true, category: 'N', builtin: true },
-        { name: 'name', type: 'text', notnull: false, def: "'x'::text", pk: false, category: 'S', builtin: true },
+        { name: 'id', type: 'integer', notnull: true, def: "nextval('user_info_id_seq'::regclass)", pk: true, category: 'N', builtin: true, generated: false, identity: '' },
+        { name: 'name', type: 'text', notnull: false, def: "'x'::text", pk: false, category: 'S', builtin: true, generated: false, identity: '' },
       ],
       constraints: [
         { name: 'user_info_pkey', type: 'p' as const, def: 'PRIMARY KEY (id)', index: 'user_info_pkey' },

@@ -7,7 +7,7 @@ export { SQLSTATE } from './sqlstate.js';
 export { quoteIdent, quoteLiteral, quoteFqname, splitFqname } from './identifiers.js';
 export { parseConnstr, formatConnstr, maskConnstr, maskSecrets, type ConnParams } from './connstr.js';
 export { SKYTOOLS_TS_VERSION } from './version.js';
-export { createLogger, silentLogger, quietLogger, type Logger, type ClosableLogger, type LogLevel, type LogFormat, type LoggerOptions } from './logger.js';
+export { createLogger, silentLogger, quietLogger, heldLogger, type Logger, type ClosableLogger, type LogLevel, type LogFormat, type LoggerOptions } from './logger.js';
 export { serviceNotifier, type ServiceNotifier } from './service-notify.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { loadConfigFile, validateConfig, sampleConfig, iniToYaml, writeNewFile, upstreamKeysWith, DAEMON_KEYS, type ConfigSpec, type ConfigOf, type FieldSpec, type FieldType, type IniFormat, type UpstreamKey, type ConfigWarn } from './config.js';

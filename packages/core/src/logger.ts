@@ -148,6 +148,30 @@ export function createLogger(options: LoggerOptions = {}): ClosableLogger {
   });
 }
 
+/**
+ * A logger whose lines wait: `flush()` writes them to `log` in order, `drop()` forgets them. For
+ * work done ahead of knowing whether its outcome will be used (and otherwise done again).
+ */
+export function heldLogger(log: Logger): Logger & { flush(): void; drop(): void } {
+  type Level = 'debug' | 'info' | 'warning' | 'error';
+  const held: [Logger, Level, string][] = [];
+  const holding = (to: Logger): Logger => {
+    const hold = (level: Level) => (m: string): void => {
+      held.push([to, level, m]);
+    };
+    return { debug: hold('debug'), info: hold('info'), warning: hold('warning'), error: hold('error'), child: (p) => holding(to.child(p)), isDebugEnabled: () => to.isDebugEnabled() };
+  };
+  return {
+    ...holding(log),
+    flush: () => {
+      for (const [to, level, m] of held.splice(0)) to[level](m);
+    },
+    drop: () => {
+      held.length = 0;
+    },
+  };
+}
+
 /** The same logger with info lines demoted to debug: for chatter the user did not ask about. */
 export function quietLogger(log: Logger): Logger {
   return {

@@ -54,6 +54,10 @@ export interface ColumnInfo {
    * is the OID itself where the text names the object.
    */
   builtin: boolean;
+  /** A generated column (GENERATED ALWAYS AS ... STORED): it computes its own value, never written. */
+  generated: boolean;
+  /** An identity column: 'a' (GENERATED ALWAYS, written only with OVERRIDING SYSTEM VALUE), 'd' (BY DEFAULT), or ''. */
+  identity: string;
 }
 
 /** The live columns of a table in attnum order; empty when the table does not exist. */
@@ -69,7 +73,9 @@ export async function columnsOf(client: pg.ClientBase, fqnames: readonly string[
             pg_get_expr(d.adbin, d.adrelid) AS def,
             coalesce(a.attnum = ANY (i.indkey::int2[]), false) AS pk, ty.typcategory::text AS category,
             (ty.oid < 16384 AND ty.typsend::oid <> 0 AND ty.typreceive::oid <> 0 AND ty.typtype IN ('b', 'r', 'm')
-             AND el.oid < 16384 AND el.typtype IN ('b', 'r', 'm') AND el.typname NOT LIKE 'reg%') AS builtin
+             AND el.oid < 16384 AND el.typtype IN ('b', 'r', 'm') AND el.typname NOT LIKE 'reg%') AS builtin,
+            -- attgenerated came with PostgreSQL 12: read by name, absent before
+            coalesce(to_jsonb(a) ->> 'attgenerated', '') <> '' AS generated, a.attidentity::text AS identity
        FROM unnest($1::text[], $2::text[], $3::text[]) AS t(fq, nsp, rel)
        JOIN pg_catalog.pg_namespace n ON n.nspname = t.nsp
        JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = t.rel
@@ -362,39 +368,25 @@ export async function estimatedRows(client: pg.ClientBase, fqname: string): Prom
 
 /**
  * Columns a table fills itself: generated ones (never written), identity ones (`identity`; the
- * GENERATED ALWAYS ones also in `identityAlways`, written only with OVERRIDING SYSTEM VALUE). From
- * information_schema, which has these columns on every supported server version.
+ * GENERATED ALWAYS ones also in `identityAlways`, written only with OVERRIDING SYSTEM VALUE).
  */
-export async function computedColumns(client: pg.ClientBase, fqname: string): Promise<ComputedColumns> {
-  return (await computedColumnsOf(client, [fqname])).get(fqname) ?? { generated: [], identity: [], identityAlways: [] };
-}
-
 export interface ComputedColumns {
   generated: string[];
   identity: string[];
   identityAlways: string[];
 }
 
-/** computedColumns of several tables in one round trip: name → its columns (absent: none, or no such table). */
-export async function computedColumnsOf(client: pg.ClientBase, fqnames: readonly string[]): Promise<Map<string, ComputedColumns>> {
-  const r = await client.query<{ fq: string; column_name: string; generated: boolean; identity: string | null }>(
-    `SELECT t.fq, c.column_name::text, c.is_generated = 'ALWAYS' AS generated, c.identity_generation::text AS identity
-       FROM unnest($1::text[], $2::text[], $3::text[]) AS t(fq, nsp, rel)
-       JOIN information_schema.columns c ON c.table_schema = t.nsp AND c.table_name = t.rel`,
-    splitAll(fqnames),
-  );
-  const out = new Map<string, ComputedColumns>();
-  for (const c of r.rows) {
-    let cols = out.get(c.fq);
-    if (cols === undefined) {
-      cols = { generated: [], identity: [], identityAlways: [] };
-      out.set(c.fq, cols);
-    }
-    if (c.generated) cols.generated.push(c.column_name);
-    if (c.identity !== null) cols.identity.push(c.column_name);
-    if (c.identity === 'ALWAYS') cols.identityAlways.push(c.column_name);
-  }
-  return out;
+/** The computed columns among a table's columns (as tableColumns or columnsOf read them). */
+export function computedOf(columns: readonly ColumnInfo[]): ComputedColumns {
+  return {
+    generated: columns.filter((c) => c.generated).map((c) => c.name),
+    identity: columns.filter((c) => c.identity !== '').map((c) => c.name),
+    identityAlways: columns.filter((c) => c.identity === 'a').map((c) => c.name),
+  };
+}
+
+export async function computedColumns(client: pg.ClientBase, fqname: string): Promise<ComputedColumns> {
+  return computedOf(await tableColumns(client, fqname));
 }
 
 /** What the session's user may do, for check-privileges: superuser, role membership, table rights. */

@@ -2,10 +2,10 @@
 import type pg from 'pg';
 import { checkHandler } from '../handlers/handler-registry.js';
 import { formatHandler, parseHandlerArgs, type Handler, type HandlerChoice } from '../handlers/handler.js';
-import { catalog, CommandFailedError, formatDisplayTable, londisteSql, quietLogger, session, UsageError, urlDecode, urlEncode, type Cell, type TableErrorRow } from '@skytools/core';
+import { catalog, CommandFailedError, formatDisplayTable, heldLogger, londisteSql, quietLogger, session, UsageError, urlDecode, urlEncode, type Cell, type ColumnInfo, type Logger, type TableErrorRow } from '@skytools/core';
 import { tableErrorLine } from '../node-status-loader.js';
 import type { NodeAdmin } from '../node-admin.js';
-import { checkColumns } from '../replay/column-check.js';
+import { checkColumns, type LocalColumns } from '../replay/column-check.js';
 import { loadTableStates, type TableState } from '../replay/table-state.js';
 import { expandObjectArgs, fqName, parseObjectArg } from '../object-args.js';
 import { createTable, loadTableDefinition, type CreateLevel } from '../sql/table-ddl.js';
@@ -97,41 +97,88 @@ export async function cmdAddTable(admin: NodeAdmin, names: readonly string[], o:
     admin.log.warning('--where on the root only filters the initial copy of its subscribers added later; set it on each subscriber');
   }
 
-  // the provider's connection is opened while the local table list is read; both settle before
-  // an error goes on, so that an open connection is the admin's to close, and the local error wins
-  const [localRead, providerOpen] = await Promise.allSettled([setTables(dst, admin.queue), isRoot ? undefined : admin.providerDb()]);
-  if (localRead.status === 'rejected') throw localRead.reason;
-  if (providerOpen.status === 'rejected') throw providerOpen.reason;
-  const local = localRead.value;
-  const provider = providerOpen.value;
-  let src = local;
-  // read once: the provider's list for the local one to follow, and its tables' states for the checks
-  const providerStates = provider === undefined ? undefined : await loadTableStates(provider, admin.queue);
-  if (providerStates !== undefined) {
-    src = setTablesOf(providerStates);
-    if (!sameNames(src, local)) await session.withTransaction(dst, () => syncTableList(admin, dst, src, local));
-  }
-
   const createLevel: CreateLevel | undefined = o.createFull ? 'full' : o.create ? 'minimal' : undefined;
-  const tables = await expandObjectArgs(dst, admin.log, admin.queue, 'r', false, names, {
-    all: o.all,
-    force: o.force,
-    // a table to be created here is not local yet, and a skipped one is reported below
-    allowMissing: createLevel !== undefined || o.skipNonExisting || !needsTable,
-  });
+  const wanted = { keys: needsTable && (!o.noTriggers || !isRoot), columns: !isRoot && needsTable };
+  const lookHere = async (local: Map<string, SetTable>, log: Logger): Promise<LocalSide> => {
+    const tables = await expandObjectArgs(dst, log, admin.queue, 'r', false, names, {
+      all: o.all,
+      force: o.force,
+      // a table to be created here is not local yet, and a skipped one is reported below
+      allowMissing: createLevel !== undefined || o.skipNonExisting || !needsTable,
+    });
+    return { local, tables, facts: await localFacts(dst, tables.map((t) => fqName(destArg ?? t)), wanted) };
+  };
+  // this node's side (its list, the tables named, their keys and columns) is read while the
+  // provider's connection opens and its list is read: most of add-table's time before the first
+  // table is added (the worker starts copying then) is round trips. What it finds, and says, holds
+  // only if the local list already follows the provider's; otherwise it is read again after
+  // that. Both settle before an error goes on, so that an open connection is the admin's to
+  // close, and the local error wins.
+  const early = heldLogger(admin.log);
+  const [localRead, providerRead] = await Promise.allSettled([
+    setTables(dst, admin.queue).then(async (local) => ({ local, side: await lookHere(local, early).then((found): Looked => ({ found }), (failed: unknown): Looked => ({ failed })) })),
+    isRoot ? undefined : admin.providerDb().then(async (c) => ({ provider: c, states: await loadTableStates(c, admin.queue) })),
+  ]);
+  if (localRead.status === 'rejected') throw localRead.reason;
+  if (providerRead.status === 'rejected') throw providerRead.reason;
+  const { local } = localRead.value;
+  const provider = providerRead.value?.provider;
+  const providerStates = providerRead.value?.states;
+  const src = providerStates === undefined ? local : setTablesOf(providerStates);
+  let here: LocalSide;
+  if (sameNames(src, local)) {
+    early.flush();
+    const side = localRead.value.side;
+    if ('failed' in side) throw side.failed;
+    here = side.found;
+  } else {
+    early.drop();
+    await session.withTransaction(dst, () => syncTableList(admin, dst, src, local));
+    here = await lookHere(local, admin.log);
+  }
+  const tables = here.tables;
   // where the tables' rows come from (the provider, or the node --copy-node names or
   // --find-copy-node finds): the tables are checked there; the events still come from the provider
   const from = provider === undefined ? undefined : await resolveCopyFrom(admin, o, provider, tables, providerStates);
   try {
-    await addTables(admin, o, { isRoot, tables, src, from, handler, needsTable, createLevel, destArg });
+    await addTables(admin, o, { isRoot, tables, facts: here.facts, src, from, handler, needsTable, createLevel, destArg });
   } finally {
     await from?.close();
   }
 }
 
+/** What add-table reads of the local tables before adding any (by local name), in one round trip each. */
+interface LocalFacts extends LocalColumns {
+  /** Whether each relation found has a primary key (asked only when add-table needs it). */
+  keys: Map<string, boolean>;
+  /** The tables found. */
+  existing: Set<string>;
+}
+
+interface LocalSide {
+  /** The queue's tables on this node, replicated here or not. */
+  local: Map<string, SetTable>;
+  /** The tables named (or --all), as found on this node. */
+  tables: string[];
+  facts: LocalFacts;
+}
+
+/** This node's side as read ahead, or what reading it failed with. */
+type Looked = { found: LocalSide } | { failed: unknown };
+
+async function localFacts(dst: pg.ClientBase, dests: readonly string[], wanted: { keys: boolean; columns: boolean }): Promise<LocalFacts> {
+  const [keys, existing, columns] = await Promise.all([
+    wanted.keys ? catalog.primaryKeysOf(dst, dests) : new Map<string, boolean>(),
+    catalog.relationsExisting(dst, dests, 'table'),
+    wanted.columns ? catalog.columnsOf(dst, dests) : new Map<string, ColumnInfo[]>(),
+  ]);
+  return { keys, existing, columns };
+}
+
 interface AddPlan {
   isRoot: boolean;
   tables: string[];
+  facts: LocalFacts;
   /** The provider's table list (the root's own). */
   src: Map<string, SetTable>;
   /** Where the rows come from; undefined on the root. */
@@ -143,7 +190,7 @@ interface AddPlan {
 }
 
 async function addTables(admin: NodeAdmin, o: AddTableOptions, p: AddPlan): Promise<void> {
-  const { isRoot, tables, from, handler, needsTable, createLevel, destArg } = p;
+  const { isRoot, tables, facts, from, handler, needsTable, createLevel, destArg } = p;
   const dst = await admin.db();
   const srcDb: pg.ClientBase = from?.db ?? dst;
   // a table this node can copy: the provider's queue carries it, and the copy source has it
@@ -161,10 +208,9 @@ async function addTables(admin: NodeAdmin, o: AddTableOptions, p: AddPlan): Prom
 
   // londiste.local_add_table refuses a table without primary key; find them all before adding any
   if (needsTable && (!o.noTriggers || !isRoot)) {
-    const keys = await catalog.primaryKeysOf(dst, tables.map((t) => fqName(destArg ?? t)));
     for (const tbl of tables) {
       const dest = fqName(destArg ?? tbl);
-      if (keys.get(dest) === false) {
+      if (facts.keys.get(dest) === false) {
         const desc = dest === tbl ? tbl : `${tbl}(${dest})`;
         admin.log.error(`Primary key missing on table: ${desc}`);
         throw new CommandFailedError(400, `Primary key missing on table: ${desc}`);
@@ -177,7 +223,7 @@ async function addTables(admin: NodeAdmin, o: AddTableOptions, p: AddPlan): Prom
   if (createLevel !== undefined) {
     for (const tbl of tables) {
       if (!isRoot && !o.expectSync && !copyable(tbl)) continue;
-      if (await catalog.relationExists(dst, fqName(destArg ?? tbl), 'table')) continue;
+      if (facts.existing.has(fqName(destArg ?? tbl))) continue;
       if (!(await catalog.relationExists(srcDb, sourceName(tbl), 'table'))) cannotCreate.add(tbl);
     }
     if (cannotCreate.size > 0 && !o.skipNonExisting) {
@@ -189,7 +235,7 @@ async function addTables(admin: NodeAdmin, o: AddTableOptions, p: AddPlan): Prom
   if (!isRoot && needsTable) {
     const checked = tables.filter(copyable);
     const pairs = checked.map((tbl) => ({ source: sourceName(tbl), dest: fqName(destArg ?? tbl) }));
-    const found = await checkColumns(srcDb, dst, pairs);
+    const found = await checkColumns(srcDb, facts, pairs);
     const misfits: string[] = [];
     checked.forEach((tbl, i) => {
       const dest = fqName(destArg ?? tbl);
@@ -202,13 +248,11 @@ async function addTables(admin: NodeAdmin, o: AddTableOptions, p: AddPlan): Prom
   }
 
   const tgargs = [...triggerArgs(o), ...(handler?.impl.triggerArgs?.(handler.choice.args) ?? [])];
-  // asked for all at once: the first add (the worker starts its copy then) does not wait for the others' answers
-  const existing = await catalog.relationsExisting(dst, tables.map((t) => fqName(destArg ?? t)), 'table');
   for (const tbl of tables) {
     if (!isRoot && !o.expectSync && !copyable(tbl)) continue;
     const dest = fqName(destArg ?? tbl);
     const desc = dest === tbl ? tbl : `${tbl}(${dest})`;
-    const exists = existing.has(dest);
+    const exists = facts.existing.has(dest);
     if (createLevel !== undefined && !exists) {
       const srcName = sourceName(tbl);
       if (cannotCreate.has(tbl)) {

@@ -46,13 +46,19 @@ export function columnProblems(source: readonly ColumnInfo[], target: readonly C
   return columnMismatch(source, target, new Set(computedHere.generated), new Set(computedHere.identity));
 }
 
+/** The local side of checkColumns, read beforehand: the local tables' columns (catalog.columnsOf). */
+export interface LocalColumns {
+  columns: ReadonlyMap<string, ColumnInfo[]>;
+}
+
 /**
- * columnProblems of each pair's provider table `source` and local table `dest`, read from both
- * databases at once (one round trip each side, whatever the number of tables).
+ * columnProblems of each pair's provider table `source` and local table `dest`: the provider's
+ * read in one round trip, the local ones given.
  */
-export async function checkColumns(provider: pg.ClientBase, local: pg.ClientBase, pairs: readonly { source: string; dest: string }[]): Promise<string[][]> {
-  const dests = pairs.map((p) => p.dest);
-  const [src, dst, computed] = await Promise.all([catalog.columnsOf(provider, pairs.map((p) => p.source)), catalog.columnsOf(local, dests), catalog.computedColumnsOf(local, dests)]);
-  const none = { generated: [], identity: [] };
-  return pairs.map((p) => columnProblems(src.get(p.source) ?? [], dst.get(p.dest) ?? [], computed.get(p.dest) ?? none));
+export async function checkColumns(provider: pg.ClientBase, local: LocalColumns, pairs: readonly { source: string; dest: string }[]): Promise<string[][]> {
+  const src = await catalog.columnsOf(provider, pairs.map((p) => p.source));
+  return pairs.map((p) => {
+    const here = local.columns.get(p.dest) ?? [];
+    return columnProblems(src.get(p.source) ?? [], here, catalog.computedOf(here));
+  });
 }

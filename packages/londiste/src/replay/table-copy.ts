@@ -87,16 +87,16 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
   task.signal?.addEventListener('abort', onAbort);
   try {
     // both sides' reads at once: each connection runs its own in turn, the two side by side
-    const [, dstColumns, computed, dstServer, traits, srcColumns, srcServer] = await Promise.all([
+    const [, dstColumns, dstServer, traits, srcColumns, srcServer] = await Promise.all([
       table.state === 'in-copy' ? undefined : setTableState(dst, log, task.queue, table.name, null, 'in-copy'),
       catalog.tableColumns(dst, table.dest),
-      catalog.computedColumns(dst, table.dest),
       session.whoAmI(dst),
       catalog.tableTraits(dst, table.dest),
       catalog.tableColumns(src, task.sourceName),
       session.whoAmI(src),
     ]);
     // generated columns here compute their own values; COPY refuses to write them
+    const computed = catalog.computedOf(dstColumns);
     const skip = new Set(computed.generated);
     const problems = columnProblems(srcColumns, dstColumns, computed);
     if (problems.length > 0) {

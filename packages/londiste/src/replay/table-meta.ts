@@ -22,7 +22,7 @@ export async function loadTableMeta(client: pg.ClientBase, fqname: string): Prom
   if (cols.length === 0) throw new SkytoolsError(`table ${fqname} does not exist on this node`);
   const pkey = cols.filter((c) => c.pk).map((c) => c.name);
   if (pkey.length === 0) throw new SkytoolsError(`Primary key missing on table: ${fqname}`);
-  const computed = await catalog.computedColumns(client, fqname);
+  const computed = catalog.computedOf(cols);
   return {
     fqname,
     columns: cols.map((c) => c.name),

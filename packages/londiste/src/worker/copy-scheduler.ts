@@ -4,11 +4,11 @@
  * max_parallel_copy). A table is never copied twice at the same time; a failed copy is retried
  * after 2 s, then twice as long after each failure, up to `retryMaxMs`. Copies use connections of
  * their own (the worker's are busy with batches), two each, counted against the job's pool_size
- * with the one an ANALYZE keeps after its copy.
+ * with the one the copied tables' ANALYZE takes (see analyzeSoon).
  */
 import PQueue from 'p-queue';
 import type pg from 'pg';
-import { catalog, connect, describeError, formatDuration, londisteSql, maskSecrets, pgq, session, SkytoolsError, type Logger } from '@skytools/core';
+import { catalog, connect, describeError, formatDuration, londisteSql, maskSecrets, parseConnstr, pgq, session, SkytoolsError, type Logger } from '@skytools/core';
 import { copyTable, type CopyMode } from '../replay/table-copy.js';
 import type { JobStats } from './job-stats.js';
 import { CopySourceNotReady, openCopySource, type CopySource } from './copy-source.js';
@@ -22,6 +22,12 @@ const PROVIDER_WAIT_MS = 1000;
 
 /** The wait before the first retry of a failed copy. */
 const FIRST_RETRY_MS = 2000;
+
+/**
+ * The longest the ANALYZE of a copied table waits for the job's other copies to end (see
+ * analyzeSoon).
+ */
+const ANALYZE_WAIT_MS = 30_000;
 
 /**
  * The longest a copy's set-up waits for the one before it to start streaming (see enterSetup):
@@ -45,6 +51,11 @@ function copyMode(role: string | null): CopyMode | 'wait' {
   }
 }
 
+/** Does a connection string set application_name (which then wins over the one connect() is given)? */
+function namesItself(connstr: string): boolean {
+  return parseConnstr(connstr)['application_name'] !== undefined;
+}
+
 export function createCopyLimiter(concurrency: number): CopyLimiter {
   return new PQueue({ concurrency: Math.max(1, concurrency) });
 }
@@ -57,7 +68,7 @@ export interface CopySchedulerOptions {
   perJob: number;
   /**
    * Connections the job's copies may hold at once (what pool_size leaves after the worker's
-   * own): two per running copy, one per ANALYZE after a copy.
+   * own): two per running copy, one for the ANALYZE of copied tables.
    */
   connections: number;
   limiter: CopyLimiter;
@@ -88,8 +99,11 @@ export class CopyScheduler {
   private readonly sourceWaits = new Set<string>();
   /** Tables taken by a running turn after the one it was started for. */
   private readonly inTurn = new Set<string>();
-  /** ANALYZE of copied tables, run after their copy gave its slot to the next one. */
-  private readonly analyzing = new Set<Promise<void>>();
+  /** Copied tables waiting for their ANALYZE, in the order copied, with when. */
+  private readonly toAnalyze: { dest: string; at: number }[] = [];
+  /** The ANALYZE of copied tables under way (on a connection of its own). */
+  private analyzer: Promise<void> | undefined;
+  private analyzeTimer: NodeJS.Timeout | undefined;
   /** Table → its size on the provider when first seen waiting for a copy: the biggest copy starts first. */
   private readonly sizes = new Map<string, number>();
   /** Settles when the last copy to enter its set-up has started streaming (or ended). */
@@ -123,6 +137,7 @@ export class CopyScheduler {
         .finally(() => {
           this.running.delete(t.name);
           this.o.onDone();
+          this.analyzeSoon();
         });
       this.running.set(t.name, p);
     }
@@ -214,7 +229,7 @@ export class CopyScheduler {
    * one after the other on the same two connections. A tiny table's copy is mostly connection
    * set-up and the first calls of a fresh session; a job whose tables copy in one turn pays them
    * once. The turn ends at the first table that is not ready or fails, or when none is left;
-   * then the copied tables are analyzed, after the slot went to the next job.
+   * the copied tables are analyzed later (analyzeSoon).
    */
   private async turn(first: string, providerLocation: string): Promise<void> {
     if (this.abort.signal.aborted) return;
@@ -269,11 +284,13 @@ export class CopyScheduler {
       for (let name: string | undefined = first; name !== undefined && !this.abort.signal.aborted; ) {
         this.inTurn.add(name);
         try {
-          if (name !== first) {
-            await nextSetup();
-            const app = `${applicationName} ${name}`;
-            await Promise.all([session.setApplicationName(db, app), session.setApplicationName(provider, app)]);
-          }
+          if (name !== first) await nextSetup();
+          // the first table's name came with the connection, unless its string names one itself
+          const app = `${applicationName} ${name}`;
+          await Promise.all([
+            name !== first || namesItself(this.o.localConnstr) ? session.setApplicationName(db, app) : undefined,
+            name !== first || namesItself(providerLocation) ? session.setApplicationName(provider, app) : undefined,
+          ]);
           const outcome = await this.copyWith(db, provider, name, setupDone);
           if (records && outcome !== 'not-yet') {
             // the copy is committed: a failure to clear the record must not count as a failed copy
@@ -303,22 +320,60 @@ export class CopyScheduler {
     } finally {
       if (provider === undefined) dropProvider();
       else await provider.end().catch(() => undefined);
-      if (copied.length === 0) {
-        await db.end().catch(() => undefined);
-      } else {
-        // statistics for the planner of the apply statements: neither the tables (ok without
-        // them) nor the next copy (this turn's slot is free once this returns) wait for them
-        const p = (async () => {
-          for (const dest of copied) await analyze(db, dest).catch((e: unknown) => log.warning(`ANALYZE of ${dest} after its copy failed: ${describeError(e)}`));
-        })()
-          .finally(() => db.end().catch(() => undefined))
-          .finally(() => {
-            this.analyzing.delete(p);
-            // its connection is back in the job's pool: a copy waiting for room may start
-            this.o.onDone();
-          });
-        this.analyzing.add(p);
+      await db.end().catch(() => undefined);
+      const at = Date.now();
+      for (const dest of copied) this.toAnalyze.push({ dest, at });
+    }
+  }
+
+  /**
+   * ANALYZE the copied tables (statistics for the planner of the apply statements), on a
+   * connection of its own, once no other copy of the job runs, or when the oldest has waited
+   * ANALYZE_WAIT_MS. Neither the tables (ok without statistics) nor the next copy wait for it;
+   * and an ANALYZE beside a running copy took its CPU on a small machine (the 200k-row
+   * user_session's, 130 ms, ran while the bigger user_info built its key, the sync's last step).
+   * Called whenever a copy ends.
+   */
+  private analyzeSoon(): void {
+    const first = this.toAnalyze[0];
+    if (first === undefined || this.analyzer !== undefined || this.abort.signal.aborted) return;
+    const waited = Date.now() - first.at;
+    if (this.running.size > 0 && waited < ANALYZE_WAIT_MS) {
+      this.analyzeTimer ??= setTimeout(() => {
+        this.analyzeTimer = undefined;
+        this.analyzeSoon();
+      }, ANALYZE_WAIT_MS - waited).unref();
+      return;
+    }
+    // no room in the job's pool: the next copy to end calls again
+    if (this.connectionsHeld + 1 > this.o.connections) return;
+    clearTimeout(this.analyzeTimer);
+    this.analyzeTimer = undefined;
+    this.analyzer = this.analyzeCopied().finally(() => {
+      this.analyzer = undefined;
+      // its connection is back in the job's pool: a copy waiting for room may start
+      this.o.onDone();
+      this.analyzeSoon();
+    });
+  }
+
+  private async analyzeCopied(): Promise<void> {
+    const { log } = this.o;
+    let db: pg.Client;
+    try {
+      db = await connect(this.o.localConnstr, { name: 'copy_analyze', logger: log, applicationName: `${this.o.applicationName} analyze` });
+    } catch (err) {
+      const names = this.toAnalyze.splice(0).map((t) => t.dest);
+      log.warning(`ANALYZE of ${names.join(', ')} after their copy not run (${describeError(err)}); autovacuum analyzes them in time`);
+      return;
+    }
+    try {
+      for (let t = this.toAnalyze.shift(); t !== undefined && !this.abort.signal.aborted; t = this.toAnalyze.shift()) {
+        const dest = t.dest;
+        await analyze(db, dest).catch((e: unknown) => log.warning(`ANALYZE of ${dest} after its copy failed: ${describeError(e)}`));
       }
+    } finally {
+      await db.end().catch(() => undefined);
     }
   }
 
@@ -475,7 +530,7 @@ export class CopyScheduler {
 
   /** Connections the copies hold (or are about to open): a copy waiting for its turn counts. */
   private get connectionsHeld(): number {
-    return 2 * this.running.size + this.analyzing.size;
+    return 2 * this.running.size + (this.analyzer === undefined ? 0 : 1);
   }
 
   /** Is a copy running? */
@@ -486,7 +541,9 @@ export class CopyScheduler {
   /** Abort running copies (their transactions roll back) and wait for them to end. */
   async stop(): Promise<void> {
     this.abort.abort();
+    clearTimeout(this.analyzeTimer);
     await Promise.allSettled([...this.running.values()]);
-    await Promise.allSettled([...this.analyzing]);
+    // tables still waiting for their ANALYZE are left to autovacuum
+    await this.analyzer;
   }
 }
