@@ -238,10 +238,15 @@ export class Rig {
   }
 }
 
-/** How many of `names` (all the queue's tables when absent) are local and ok in `db` of `dst`. */
+/**
+ * How many of `names` (all the queue's tables when absent) are local and ok in `db` of `dst`.
+ * Read from londiste.table_info itself, as native's probe reads pg_subscription_rel: asked every
+ * 20 ms while a sync is timed, londiste.get_table_list (PL/pgSQL, a copy role worked out per
+ * table) cost the target's CPU a few milliseconds each time, beside the copies being timed.
+ */
 export async function tablesInSync(probe: pg.ClientBase, names?: readonly string[]): Promise<number> {
   const r = await probe.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM londiste.get_table_list($1) WHERE local AND merge_state = 'ok' AND ($2::text[] IS NULL OR table_name = ANY ($2))`,
+    `SELECT count(*)::int AS n FROM londiste.table_info WHERE queue_name = $1 AND local AND merge_state = 'ok' AND ($2::text[] IS NULL OR table_name = ANY ($2))`,
     [QUEUE, names ?? null],
   );
   return r.rows[0]?.n ?? 0;
