@@ -28,7 +28,7 @@ export const JOB_SPEC = {
     max: 1000,
     describe:
       "Most connections the job holds at once: its lock, the worker's local node and provider (3),\n" +
-      'two per running copy and one per ANALYZE after a copy. A copy waits for room; the smaller\n' +
+      'two per running copy and one for the ANALYZE of copied tables. A copy waits for room; the smaller\n' +
       'of pool_size and parallel_copies wins. Default: 4 + 2 x parallel_copies.',
   },
   batch_merge_events: {

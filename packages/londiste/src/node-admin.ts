@@ -70,9 +70,10 @@ export class NodeAdmin {
     if (this.nodeInfoCache !== undefined) return this.nodeInfoCache;
     const db = await this.db();
     // asked straight away (every command starts here): pgq_node missing shows as its function missing
-    const row = await pgqNode.getNodeInfo(db, this.queue).catch((err: unknown) => {
+    const row = await pgqNode.getNodeInfo(db, this.queue).catch(async (err: unknown) => {
       const { code } = pgDiagnostics(err);
-      if (code !== SQLSTATE.undefinedFunction && code !== SQLSTATE.invalidSchemaName) throw err;
+      // the same codes from inside it (a schema it uses dropped) are not "not installed"
+      if ((code !== SQLSTATE.undefinedFunction && code !== SQLSTATE.invalidSchemaName) || (await pgqNode.isInstalled(db))) throw err;
       throw new UsageError(`no cascade node in ${maskConnstr(this.job.db)}: pgq_node is not installed; run create-root, create-branch or create-leaf first`, { cause: err });
     });
     if (row === undefined || row.node_type === null || row.ret_code >= 400) {

@@ -54,7 +54,7 @@ export interface ColumnInfo {
    * is the OID itself where the text names the object.
    */
   builtin: boolean;
-  /** A generated column (GENERATED ALWAYS AS ... STORED): it computes its own value, never written. */
+  /** A generated column (GENERATED ALWAYS AS ...): it computes its own value, never written. */
   generated: boolean;
   /** An identity column: 'a' (GENERATED ALWAYS, written only with OVERRIDING SYSTEM VALUE), 'd' (BY DEFAULT), or ''. */
   identity: string;
@@ -64,7 +64,6 @@ export interface ColumnInfo {
 export async function tableColumns(client: pg.ClientBase, fqname: string): Promise<ColumnInfo[]> {
   return (await columnsOf(client, [fqname])).get(fqname) ?? [];
 }
-
 
 /** tableColumns of several tables in one round trip: name → its columns (absent: no such table). */
 export async function columnsOf(client: pg.ClientBase, fqnames: readonly string[]): Promise<Map<string, ColumnInfo[]>> {
@@ -385,6 +384,7 @@ export function computedOf(columns: readonly ColumnInfo[]): ComputedColumns {
   };
 }
 
+/** The table's computed columns (none when there is no such table). */
 export async function computedColumns(client: pg.ClientBase, fqname: string): Promise<ComputedColumns> {
   return computedOf(await tableColumns(client, fqname));
 }

@@ -49,7 +49,7 @@ export interface CopyTask {
    * txid_current_snapshot(); a copy from another node than the provider maps it to a tick).
    */
   snapshot?: (src: pg.ClientBase) => Promise<string>;
-  /** Called once the copy is committed (the caller gathers statistics afterwards, with dst). */
+  /** Called once the copy is committed (a tick, so that the table reaches 'ok' soon). */
   onCommitted?: () => Promise<void>;
   /** Called when the rows start to flow, with a live count of them (londisted's metrics). */
   onStreaming?: (progress: CopyProgress) => void;
@@ -86,6 +86,8 @@ export async function copyTable(task: CopyTask): Promise<CopyResult> {
   };
   task.signal?.addEventListener('abort', onAbort);
   try {
+    // a listener added after the abort never hears it: the copy would run to its end
+    if (task.signal?.aborted === true) throw new SkytoolsError(`${table.name}: copy not started, the job is stopping`);
     // both sides' reads at once: each connection runs its own in turn, the two side by side
     const [, dstColumns, dstServer, traits, srcColumns, srcServer] = await Promise.all([
       table.state === 'in-copy' ? undefined : setTableState(dst, log, task.queue, table.name, null, 'in-copy'),
@@ -200,8 +202,9 @@ async function dropForMerge(task: CopyTask, traits: TableTraits): Promise<void> 
  * foreign key points at their index, the index carries more than the constraint says (replica
  * identity, ...) or another object depends on the constraint (a view grouping by the key); then
  * its other indexes. Returns the statements that put them back, in order, and how many of them
- * are constraints (the first ones). A copy calls it only when TableTraits.mayRebuildIndexes (the
- * privileges to build them again; not for a partitioned table).
+ * are constraints (the first ones). A copy into the emptied table calls it only when
+ * TableTraits.mayRebuildIndexes (the privileges to build them again; not for a partitioned table);
+ * a merged table's lead part whatever that says (dropForMerge).
  */
 async function dropForLoad(dst: pg.Client, dest: string): Promise<{ restore: string[]; keys: number }> {
   const indexes = await catalog.tableIndexes(dst, dest);

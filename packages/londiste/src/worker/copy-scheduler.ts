@@ -236,6 +236,8 @@ export class CopyScheduler {
     // the set-up starts with the connections; let in the next copy's once this one streams
     let setupDone: (() => void) | undefined = await this.enterSetup();
     try {
+      // a stop while it waited: no connection opened for nothing
+      if (this.abort.signal.aborted) return;
       await this.turnFrom(first, providerLocation, () => {
         setupDone?.();
         setupDone = undefined;
@@ -269,7 +271,7 @@ export class CopyScheduler {
     let provider: Awaited<ReturnType<typeof connect>> | undefined;
     const copied: string[] = [];
     try {
-      // asked once: a schema that records them keeps doing so
+      // asked until a turn finds it: a schema that records them keeps doing so
       this.recordsErrors ||= await londisteSql.recordsTableErrors(db);
       const records = this.recordsErrors;
       const recordFailure = async (name: string, err: unknown): Promise<void> => {
@@ -284,7 +286,11 @@ export class CopyScheduler {
       for (let name: string | undefined = first; name !== undefined && !this.abort.signal.aborted; ) {
         this.inTurn.add(name);
         try {
-          if (name !== first) await nextSetup();
+          if (name !== first) {
+            await nextSetup();
+            // the stop that let it in: the copy must not start now (a stopping job does not wait for it)
+            if (this.abort.signal.aborted) break;
+          }
           // the first table's name came with the connection, unless its string names one itself
           const app = `${applicationName} ${name}`;
           await Promise.all([
@@ -320,9 +326,11 @@ export class CopyScheduler {
     } finally {
       if (provider === undefined) dropProvider();
       else await provider.end().catch(() => undefined);
-      await db.end().catch(() => undefined);
       const at = Date.now();
       for (const dest of copied) this.toAnalyze.push({ dest, at });
+      // the job's only copy (this turn): its ANALYZE may start at once, on this turn's connection
+      if (copied.length > 0 && this.running.size <= 1 && this.analyzer === undefined && !this.abort.signal.aborted) this.startAnalyzer({ db, turn: first });
+      else await db.end().catch(() => undefined);
     }
   }
 
@@ -347,9 +355,17 @@ export class CopyScheduler {
     }
     // no room in the job's pool: the next copy to end calls again
     if (this.connectionsHeld + 1 > this.o.connections) return;
+    this.startAnalyzer();
+  }
+
+  /**
+   * The ANALYZE of the tables waiting for it, on a connection of its own or on the one a turn hands
+   * over as it ends (`from`: the turn is still among the running copies until it has ended).
+   */
+  private startAnalyzer(from?: { db: pg.Client; turn: string }): void {
     clearTimeout(this.analyzeTimer);
     this.analyzeTimer = undefined;
-    this.analyzer = this.analyzeCopied().finally(() => {
+    this.analyzer = this.analyzeCopied(from).finally(() => {
       this.analyzer = undefined;
       // its connection is back in the job's pool: a copy waiting for room may start
       this.o.onDone();
@@ -357,18 +373,22 @@ export class CopyScheduler {
     });
   }
 
-  private async analyzeCopied(): Promise<void> {
+  private async analyzeCopied(from?: { db: pg.Client; turn: string }): Promise<void> {
     const { log } = this.o;
+    const othersRunning = (): number => this.running.size - (from !== undefined && this.running.has(from.turn) ? 1 : 0);
     let db: pg.Client;
     try {
-      db = await connect(this.o.localConnstr, { name: 'copy_analyze', logger: log, applicationName: `${this.o.applicationName} analyze` });
+      db = from?.db ?? (await connect(this.o.localConnstr, { name: 'copy_analyze', logger: log, applicationName: `${this.o.applicationName} analyze` }));
     } catch (err) {
       const names = this.toAnalyze.splice(0).map((t) => t.dest);
       log.warning(`ANALYZE of ${names.join(', ')} after their copy not run (${describeError(err)}); autovacuum analyzes them in time`);
       return;
     }
     try {
-      for (let t = this.toAnalyze.shift(); t !== undefined && !this.abort.signal.aborted; t = this.toAnalyze.shift()) {
+      for (let t = this.toAnalyze[0]; t !== undefined && !this.abort.signal.aborted; t = this.toAnalyze[0]) {
+        // a copy started meanwhile: the rest waits for it to end (analyzeSoon, called when this ends)
+        if (othersRunning() > 0 && Date.now() - t.at < ANALYZE_WAIT_MS) break;
+        this.toAnalyze.shift();
         const dest = t.dest;
         await analyze(db, dest).catch((e: unknown) => log.warning(`ANALYZE of ${dest} after its copy failed: ${describeError(e)}`));
       }
@@ -448,12 +468,8 @@ export class CopyScheduler {
     let fresh = table;
     const src = source.state;
     // a source that is copying the table itself has no complete data to give yet, nor a
-    // combined root whose merge leaves are still copying their parts into it; and whether other
-    // queues here feed the same table, asked meanwhile
-    const [partsPending, others] = await Promise.all([
-      src?.local === true && src.state === 'ok' && londisteSql.mergePartsPending(source.client, queue, src.dest),
-      londisteSql.otherMergeParts(db, queue, name),
-    ]);
+    // combined root whose merge leaves are still copying their parts into it
+    const partsPending = src?.local === true && src.state === 'ok' && (await londisteSql.mergePartsPending(source.client, queue, src.dest));
     if (src?.local !== true || src.state !== 'ok' || partsPending) {
       const why = partsPending ? 'merge leaves there are still copying their parts of it' : `state there: ${src?.state ?? 'not replicated'}`;
       if (!this.waiting.has(name)) log.info(`${name}: waiting for ${source.isProvider ? 'the provider' : `copy node ${source.node}`} to finish its own copy (${why})`);
@@ -461,16 +477,17 @@ export class CopyScheduler {
       return 'not-yet';
     }
     // a merged table's parts learn each other's progress from their states: 'in-copy' first
-    if (fresh.state !== 'in-copy') {
-      await setTableState(db, log, queue, name, null, 'in-copy');
-      if (others) {
-        const reloaded = (await loadTableStates(db, queue)).get(name);
-        if (reloaded === undefined) return 'done';
-        fresh = reloaded;
-      } else {
-        // no other part: no copy role to learn (londiste._coordinate_copy gives none to a lone table)
-        fresh = { ...fresh, state: 'in-copy' };
-      }
+    const moved = fresh.state !== 'in-copy';
+    if (moved) await setTableState(db, log, queue, name, null, 'in-copy');
+    // whether other queues here feed the same table (add-table --merge-all), asked once it is in copy
+    const others = await londisteSql.otherMergeParts(db, queue, name);
+    if (moved && others) {
+      const reloaded = (await loadTableStates(db, queue)).get(name);
+      if (reloaded === undefined) return 'done';
+      fresh = reloaded;
+    } else if (moved) {
+      // no other part: no copy role to learn (londiste._coordinate_copy gives none to a lone table)
+      fresh = { ...fresh, state: 'in-copy' };
     }
     const mode = copyMode(fresh.copyRole);
     if (mode !== 'alone' && !source.isProvider) {

@@ -22,7 +22,7 @@ const RELEASED_IDLE_MS = 120_000;
 /** The job's lock, the worker's local node and its provider: what pool_size counts first. */
 const WORKER_CONNECTIONS = 3;
 
-/** The job's pool_size: given, or room for its parallel_copies and one ANALYZE after a copy. */
+/** The job's pool_size: given, or room for its parallel_copies and the ANALYZE of copied tables. */
 export function jobPoolSize(job: Pick<JobConfig, 'pool_size' | 'parallel_copies'>): number {
   return job.pool_size ?? WORKER_CONNECTIONS + 2 * job.parallel_copies + 1;
 }
