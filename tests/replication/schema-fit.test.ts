@@ -107,6 +107,22 @@ describe(`schema fit between provider and subscriber, ${rootMajor} -> ${leafMajo
     await same('SELECT * FROM public.ident', 'SELECT * FROM public.ident');
   });
 
+  it('--create-full makes a generated column of the provider a plain one here, filled by the copy and the events', async () => {
+    await root.query('f_root', `CREATE TABLE public.gen_full (id int PRIMARY KEY, a int, g int GENERATED ALWAYS AS (a * 2) STORED, d text DEFAULT 'x');
+      INSERT INTO public.gen_full (id, a) SELECT i, i FROM generate_series(1, 100) i`);
+    ok(await runLondiste([rootJob, 'add-table', 'gen_full']), 'root add-table');
+    // its expression as a DEFAULT was refused ("cannot use column reference in DEFAULT expression")
+    ok(await runLondiste([leafJob, 'add-table', 'gen_full', '--create-full']), 'leaf add-table --create-full');
+    const made = await leaf.query<{ name: string; generated: string; def: string | null }>('f_leaf', `SELECT attname AS name, attgenerated::text AS generated, pg_get_expr(d.adbin, d.adrelid) AS def
+      FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+      WHERE a.attrelid = 'public.gen_full'::regclass AND a.attnum > 0 ORDER BY a.attnum`);
+    assert.deepEqual(made.map((c) => [c.name, c.generated, c.def]), [['id', '', null], ['a', '', null], ['g', '', null], ['d', '', "'x'::text"]]);
+    await inSync('public.gen_full');
+    await root.query('f_root', `INSERT INTO public.gen_full (id, a) SELECT i, i FROM generate_series(101, 120) i;
+      UPDATE public.gen_full SET a = a + 1000 WHERE id % 3 = 0; DELETE FROM public.gen_full WHERE id % 7 = 0`);
+    await same('SELECT id, a, g, d FROM public.gen_full', 'SELECT id, a, g, d FROM public.gen_full');
+  });
+
   it('a copy builds the keys it dropped for the load again as they were, and leaves those a foreign key or a view needs in place', async () => {
     await root.query('f_root', `CREATE TABLE public.keyed (id int PRIMARY KEY, code text, span int4range, n int);
       INSERT INTO public.keyed SELECT g, 'c' || g, int4range(g * 10, g * 10 + 5), g FROM generate_series(1, 3000) g;

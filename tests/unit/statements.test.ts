@@ -37,11 +37,12 @@ describe('per-table statements', () => {
     assert.deepEqual(keyOnly.upsertNew(), [`INSERT INTO public.k (a) SELECT a FROM (SELECT * FROM st WHERE ld_op = 'i') s WHERE NOT EXISTS (SELECT 1 FROM public.k d WHERE d.a = s.a)`]);
   });
 
-  it('create a renamed table with its key, and in full mode its defaults, constraints and indexes', () => {
+  it('create a renamed table with its key, and in full mode its defaults (not a generated column\'s expression), constraints and indexes', () => {
     const def = {
       columns: [
         { name: 'id', type: 'integer', notnull: true, def: "nextval('user_info_id_seq'::regclass)", pk: true, category: 'N', builtin: true, generated: false, identity: '' },
         { name: 'name', type: 'text', notnull: false, def: "'x'::text", pk: false, category: 'S', builtin: true, generated: false, identity: '' },
+        { name: 'twice', type: 'integer', notnull: false, def: '(id * 2)', pk: false, category: 'N', builtin: true, generated: true, identity: '' },
       ],
       constraints: [
         { name: 'user_info_pkey', type: 'p' as const, def: 'PRIMARY KEY (id)', index: 'user_info_pkey' },
@@ -54,12 +55,12 @@ describe('per-table statements', () => {
     };
     assert.deepEqual(createTableStatements(def, 'digoal_01.user_info', 'digoal_02.user_info1', 'minimal'), [
       'CREATE SCHEMA IF NOT EXISTS digoal_02',
-      'CREATE TABLE digoal_02.user_info1 (id integer NOT NULL, name text)',
+      'CREATE TABLE digoal_02.user_info1 (id integer NOT NULL, name text, twice integer)',
       'ALTER TABLE digoal_02.user_info1 ADD CONSTRAINT user_info1_pkey PRIMARY KEY (id)',
     ]);
     assert.deepEqual(createTableStatements(def, 'digoal_01.user_info', 'digoal_02.user_info1', 'full'), [
       'CREATE SCHEMA IF NOT EXISTS digoal_02',
-      "CREATE TABLE digoal_02.user_info1 (id integer NOT NULL, name text DEFAULT 'x'::text)",
+      "CREATE TABLE digoal_02.user_info1 (id integer NOT NULL, name text DEFAULT 'x'::text, twice integer)",
       'ALTER TABLE digoal_02.user_info1 ADD CONSTRAINT user_info1_pkey PRIMARY KEY (id)',
       'ALTER TABLE digoal_02.user_info1 ADD CONSTRAINT user_info1_name_check CHECK (length(name) < 10)',
       'CREATE INDEX user_info1_name_idx ON digoal_02.user_info1 USING btree (name)',

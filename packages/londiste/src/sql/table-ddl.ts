@@ -32,8 +32,10 @@ export function createTableStatements(def: TableDefinition, source: string, targ
   const { schema: targetSchema, name: targetName } = splitFqname(target);
   const cols = def.columns.map((c) => {
     let s = `${quoteIdent(c.name)} ${c.type}`;
-    // sequence defaults would point at sequences that do not exist here: full mode only, and not nextval()
-    if (level === 'full' && c.def !== null && !/nextval\(/i.test(c.def)) s += ` DEFAULT ${c.def}`;
+    // sequence defaults would point at sequences that do not exist here: full mode only, and not
+    // nextval(); a generated column's expression is no default (it reads other columns: refused
+    // as one), and its values arrive with the rows, so here it is a plain column
+    if (level === 'full' && c.def !== null && !c.generated && !/nextval\(/i.test(c.def)) s += ` DEFAULT ${c.def}`;
     if (c.notnull) s += ' NOT NULL';
     return s;
   });

@@ -29,12 +29,6 @@ const FIRST_RETRY_MS = 2000;
  */
 const ANALYZE_WAIT_MS = 30_000;
 
-/**
- * The longest a copy's set-up waits for the one before it to start streaming (see enterSetup):
- * a set-up held up by a lock must not hold up the others' for longer.
- */
-const SETUP_WAIT_MS = 1000;
-
 /** How a table's copy goes, by its copy role (londiste._coordinate_copy); 'wait': not yet. */
 function copyMode(role: string | null): CopyMode | 'wait' {
   switch (role) {
@@ -106,8 +100,6 @@ export class CopyScheduler {
   private analyzeTimer: NodeJS.Timeout | undefined;
   /** Table → its size on the provider when first seen waiting for a copy: the biggest copy starts first. */
   private readonly sizes = new Map<string, number>();
-  /** Settles when the last copy to enter its set-up has started streaming (or ended). */
-  private setupGate: Promise<void> = Promise.resolve();
   /** Whether the local schema records copy failures (londiste.get_table_errors exists). */
   private recordsErrors = false;
 
@@ -153,26 +145,6 @@ export class CopyScheduler {
     const cap = Number(t.attrs['max_parallel_copy'] ?? Infinity);
     if (others >= cap) return false;
     return (this.notBefore.get(t.name) ?? 0) <= Date.now();
-  }
-
-  /**
-   * Wait until the copy that entered its set-up before has started streaming rows (at most
-   * SETUP_WAIT_MS); the returned function lets the next one in (called when this copy streams or
-   * ends; calling it again does nothing). A copy's set-up (connections, states, catalogs, the
-   * snapshot, the keys dropped) is some twenty round trips; two at once on a small machine take
-   * turns for the CPU with each other and with the rows already streaming, so the biggest table,
-   * offered first, reached its COPY last (300 ms after its set-up began, against 100 ms alone).
-   */
-  private async enterSetup(): Promise<() => void> {
-    const before = this.setupGate;
-    let open!: () => void;
-    this.setupGate = new Promise<void>((resolve) => {
-      open = resolve;
-    });
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([before, new Promise<void>((resolve) => (timer = setTimeout(resolve, SETUP_WAIT_MS)))]);
-    clearTimeout(timer);
-    return open;
   }
 
   /**
@@ -233,22 +205,6 @@ export class CopyScheduler {
    */
   private async turn(first: string, providerLocation: string): Promise<void> {
     if (this.abort.signal.aborted) return;
-    // the set-up starts with the connections; let in the next copy's once this one streams
-    let setupDone: (() => void) | undefined = await this.enterSetup();
-    try {
-      // a stop while it waited: no connection opened for nothing
-      if (this.abort.signal.aborted) return;
-      await this.turnFrom(first, providerLocation, () => {
-        setupDone?.();
-        setupDone = undefined;
-      }, async () => (setupDone = await this.enterSetup()));
-    } finally {
-      setupDone?.();
-    }
-  }
-
-  /** turn() once the first set-up may start: `setupDone` lets the next copy's set-up in, `nextSetup` waits for this turn's next one. */
-  private async turnFrom(first: string, providerLocation: string, setupDone: () => void, nextSetup: () => Promise<unknown>): Promise<void> {
     const { queue, log } = this.o;
     const applicationName = `${this.o.applicationName} copy`;
     // pg_stat_activity on both sides names the table at hand: the first from the connection's start
@@ -286,18 +242,13 @@ export class CopyScheduler {
       for (let name: string | undefined = first; name !== undefined && !this.abort.signal.aborted; ) {
         this.inTurn.add(name);
         try {
-          if (name !== first) {
-            await nextSetup();
-            // the stop that let it in: the copy must not start now (a stopping job does not wait for it)
-            if (this.abort.signal.aborted) break;
-          }
           // the first table's name came with the connection, unless its string names one itself
           const app = `${applicationName} ${name}`;
           await Promise.all([
             name !== first || namesItself(this.o.localConnstr) ? session.setApplicationName(db, app) : undefined,
             name !== first || namesItself(providerLocation) ? session.setApplicationName(provider, app) : undefined,
           ]);
-          const outcome = await this.copyWith(db, provider, name, setupDone);
+          const outcome = await this.copyWith(db, provider, name);
           if (records && outcome !== 'not-yet') {
             // the copy is committed: a failure to clear the record must not count as a failed copy
             await londisteSql.setTableError(db, queue, name, null).catch((e: unknown) => log.warning(`${name}: could not clear the recorded copy failure: ${describeError(e)}`));
@@ -311,7 +262,6 @@ export class CopyScheduler {
           break;
         } finally {
           this.inTurn.delete(name);
-          setupDone();
         }
         // the worker applies batches meanwhile: the copied table catches up while the next copies
         this.o.onDone();
@@ -430,7 +380,7 @@ export class CopyScheduler {
    * 'done' when there was nothing to copy after all; 'not-yet' when the provider, or the lead
    * part of a merged table, is not ready; { copied: dest table } after a copy.
    */
-  private async copyWith(db: pg.Client, provider: pg.Client, name: string, setupDone: () => void): Promise<'done' | 'not-yet' | { copied: string }> {
+  private async copyWith(db: pg.Client, provider: pg.Client, name: string): Promise<'done' | 'not-yet' | { copied: string }> {
     const { queue, log } = this.o;
     // the provider's list read meanwhile: the usual copy source needs it (see openCopySource)
     const providerStates = loadTableStates(provider, queue);
@@ -450,7 +400,7 @@ export class CopyScheduler {
 
     const source = await openCopySource({ queue, db, provider, providerStates, log, applicationName: `${this.o.applicationName} copy ${name}`, parkedSince: this.parkedSince.get(name) }, fresh);
     try {
-      return await this.copyFrom(db, provider, source, fresh, setupDone);
+      return await this.copyFrom(db, provider, source, fresh);
     } catch (err) {
       if (!(err instanceof CopySourceNotReady)) throw err;
       // said once per wait: the copy is tried again every second
@@ -462,7 +412,7 @@ export class CopyScheduler {
     }
   }
 
-  private async copyFrom(db: pg.Client, provider: pg.Client, source: CopySource, table: TableState, setupDone: () => void): Promise<'done' | 'not-yet' | { copied: string }> {
+  private async copyFrom(db: pg.Client, provider: pg.Client, source: CopySource, table: TableState): Promise<'done' | 'not-yet' | { copied: string }> {
     const { queue, log } = this.o;
     const name = table.name;
     let fresh = table;
@@ -529,7 +479,6 @@ export class CopyScheduler {
           (err: unknown) => log.warning(`${name}: no tick after the copy (${describeError(err)}); the next scheduled one will do`),
         ),
       onStreaming: (progress) => {
-        setupDone();
         streaming = true;
         stats?.copyStarted(name, progress);
       },
