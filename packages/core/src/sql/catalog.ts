@@ -113,12 +113,7 @@ export async function primaryKeyDeferrable(client: pg.ClientBase, fqname: string
   return r.rows[0]?.deferrable === true;
 }
 
-/** Whether the table has a primary key; null when there is no such table. */
-export async function hasPrimaryKey(client: pg.ClientBase, fqname: string): Promise<boolean | null> {
-  return (await primaryKeysOf(client, [fqname])).get(fqname) ?? null;
-}
-
-/** hasPrimaryKey of several relations in one round trip: name → whether it has one (absent: no such relation). */
+/** Whether each relation has a primary key, in one round trip: name → true or false (absent: no such relation). */
 export async function primaryKeysOf(client: pg.ClientBase, fqnames: readonly string[]): Promise<Map<string, boolean>> {
   const r = await client.query<{ fq: string; has_pk: boolean }>(
     `SELECT t.fq, EXISTS (SELECT 1 FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisprimary) AS has_pk

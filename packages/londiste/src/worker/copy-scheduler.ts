@@ -239,14 +239,15 @@ export class CopyScheduler {
         await recordFailure(first, err);
         throw err;
       });
+      // the first table's name came with the connections, unless their strings name one themselves
+      const ownName = { db: namesItself(this.o.localConnstr), provider: namesItself(providerLocation) };
       for (let name: string | undefined = first; name !== undefined && !this.abort.signal.aborted; ) {
         this.inTurn.add(name);
         try {
-          // the first table's name came with the connection, unless its string names one itself
           const app = `${applicationName} ${name}`;
           await Promise.all([
-            name !== first || namesItself(this.o.localConnstr) ? session.setApplicationName(db, app) : undefined,
-            name !== first || namesItself(providerLocation) ? session.setApplicationName(provider, app) : undefined,
+            name !== first || ownName.db ? session.setApplicationName(db, app) : undefined,
+            name !== first || ownName.provider ? session.setApplicationName(provider, app) : undefined,
           ]);
           const outcome = await this.copyWith(db, provider, name);
           if (records && outcome !== 'not-yet') {
