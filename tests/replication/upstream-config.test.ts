@@ -91,6 +91,9 @@ describe(`upstream .ini files in use, PostgreSQL ${major}`, () => {
     assert.equal(a.rows, 1990);
     assert.deepEqual(await tableDigest(cluster, 'dst_ini', 'SELECT * FROM public.acct'), a);
     assert.ok(existsSync(join(pidDir, 'dst_ini.pid')), 'the worker wrote the pidfile its .ini names');
+    // the root job's line comes from its own start, which nothing above waits for (the leaf copies
+    // from the root's database, not through its worker): on a slow machine it may still be on its way
+    await waitFor('londisted to start the .ini job of its jobs_dir', 20_000, async () => Promise.resolve(/Job src_ini started/.test(londisted?.output() ?? '') ? true : undefined), diag);
     assert.match(londisted.output(), /Job src_ini started/, 'londisted runs the .ini job of its jobs_dir');
     assert.match(readTextFile(join(logDir, 'dst_ini.log')), /Job dst_ini started/, 'the worker logs where %(job_name)s points');
   });
